@@ -1,0 +1,139 @@
+"""The plan model: what a validated plan file says, before anything runs.
+
+Built by `orchestrator.plan.load`; read by `orchestrator.run`. Strings inside steps are still
+Jinja2 templates here: they are rendered at run time, when `as:` results and vars are known.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from orchestrator.errors import Location
+
+PRIORITIES = ("P0", "P1", "P2", "P3")
+LEVELS = ("unit", "integration", "system", "e2e", "performance", "chaos")
+STEP_ACTIONS = ("call", "exec", "spawn", "signal", "wait", "sleep", "processes", "load", "http", "parallel")
+# Assertion kinds of the spec; `type:` (promptfoo) names are normalised to these by the loader.
+ASSERTION_KINDS = (
+    "contains", "not_contains", "icontains", "equals", "matches", "starts_with", "is_json",
+    "json", "expr", "exit_code", "error", "no_error", "max_ms", "count", "equals_file",
+)
+# The field an assertion reads when it has no `on:`, by step action.
+MAIN_FIELD = {"call": "output", "exec": "stdout", "http": "text", "processes": "count", "load": "success_rate"}
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    id: str
+    kind: str  # "python" | "http"
+    location: Location
+    cwd: Path  # the plan's directory: workers start here
+    # python providers
+    python_file: Path | None = None  # absolute
+    function: str = "call_api"
+    interpreter: str | None = None  # None: the orchestrator's own interpreter
+    workers: int = 1
+    mode: str = "persistent"  # | "ephemeral"
+    timeout_s: float = 120.0
+    startup_timeout_s: float = 60.0
+    env: Mapping[str, str] = field(default_factory=dict)  # plan env + provider env, untemplated
+    config: Mapping[str, Any] = field(default_factory=dict)
+    max_calls: int | None = None
+    max_rss_bytes: int | None = None
+    affinity: str | None = None  # | "session"
+    # http providers
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class AssertionSpec:
+    kind: str  # one of ASSERTION_KINDS
+    value: Any  # as written (strings may be templates)
+    location: Location
+    on: str | None = None  # field to read; None: MAIN_FIELD of the step's action
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step. `args` holds the action's parameters as written.
+
+    For `call: echo` with sibling keys, args == {"provider": "echo", "prompt": ..., "vars": ...,
+    "options": ..., "context": ..., "session": ...} (only the keys given).
+    For mapping actions (`exec: {...}`) args is that mapping. For `sleep: 1s`, {"duration": 1.0};
+    for `processes: {...}` the selector mapping; for `parallel: [...]`, {"steps": (StepSpec, ...)}.
+    Durations in args are already converted to seconds (float).
+    """
+
+    action: str  # one of STEP_ACTIONS
+    args: Mapping[str, Any]
+    location: Location
+    name: str | None = None
+    as_name: str | None = None
+    expect: tuple[AssertionSpec, ...] = ()
+    timeout_s: float | None = None
+    always: bool = False
+    condition: str | None = None  # `if:` expression; the step runs only when it is true
+
+    @property
+    def title(self) -> str:
+        if self.name:
+            return self.name
+        target = self.args.get("provider") or self.args.get("name") or ""
+        return f"{self.action} {target}".strip()
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    id: str  # after matrix expansion: "E2E-006[n=1]"
+    name: str
+    location: Location
+    steps: tuple[StepSpec, ...]
+    description: str = ""
+    level: str | None = None
+    priority: str = "P2"
+    tags: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()
+    skip: str | None = None  # reason ("" is never used: `skip: true` becomes "skipped")
+    xfail: str | None = None
+    timeout_s: float | None = None
+    retries: int = 0
+    repeat: int = 1
+    concurrency: int = 1
+    vars: Mapping[str, Any] = field(default_factory=dict)  # case vars + matrix values + discover vars
+    matrix: Mapping[str, Any] = field(default_factory=dict)  # this expansion's values only
+    extra: Mapping[str, Any] = field(default_factory=dict)  # keys later issues add (serial, lock ...)
+
+
+@dataclass(frozen=True)
+class RiskSpec:
+    title: str
+    likelihood: str | None = None
+    impact: str | None = None
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    pass_rate: Mapping[str, float] = field(default_factory=dict)  # priority -> fraction 0..1
+    max_flaky: int | None = None
+    require_covered: tuple[str, ...] = ()
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path  # absolute
+    name: str
+    cases: tuple[CaseSpec, ...]
+    title: str = ""
+    description: str = ""
+    vars: Mapping[str, Any] = field(default_factory=dict)  # after includes and --var overrides
+    env: Mapping[str, str] = field(default_factory=dict)
+    providers: Mapping[str, ProviderSpec] = field(default_factory=dict)
+    requirements: Mapping[str, str] = field(default_factory=dict)
+    risks: Mapping[str, RiskSpec] = field(default_factory=dict)
+    gate: GateSpec | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent

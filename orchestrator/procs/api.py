@@ -1,0 +1,73 @@
+"""What the rest of the orchestrator sees of provider pools: a request in, an outcome out.
+
+A call never raises for anything the provider or its worker did (exception, timeout, crash,
+failed import): those are outcomes with `error` set. Only misuse of the API raises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    prompt: Any
+    options: Mapping[str, Any] = field(default_factory=dict)  # config already merged in
+    context: Mapping[str, Any] = field(default_factory=dict)  # holds "vars"
+    timeout_s: float | None = None  # None: the provider's own timeout
+    session: str | None = None
+
+
+@dataclass(frozen=True)
+class CallError:
+    # "ValueError" etc. for the provider's exceptions; ours: "TimeoutError", "WorkerCrashed",
+    # "ImportError" (provider failed to import), "StartupTimeout", "ProtocolError", "PoolClosed"
+    type: str
+    message: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    pid: int | None
+    index: int
+    calls: int  # calls this worker process has served, this one included
+    restarts: int  # how many times slot `index` has been replaced
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    result: Mapping[str, Any] | None  # the dict the function returned (a bare value -> {"output": v})
+    error: CallError | None
+    duration_ms: float
+    worker: WorkerInfo | None
+    stdout: str = ""  # what the worker printed during this call (fd 1, incl. C-level writes)
+    stderr: str = ""
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    provider_id: str
+    python_file: str  # absolute path
+    function: str = "call_api"
+    interpreter: str | None = None
+    workers: int = 1
+    timeout_s: float = 120.0
+    startup_timeout_s: float = 60.0
+    env: Mapping[str, str] = field(default_factory=dict)  # layered over os.environ
+    cwd: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Pool(Protocol):
+    def start(self) -> None:
+        """Begin starting the workers; returns at once (calls wait for a ready worker)."""
+
+    def call(self, request: CallRequest) -> CallOutcome:
+        """Run one call on the first free worker (FIFO when all are busy); thread-safe."""
+
+    def pids(self) -> list[int]:
+        """Pids of the live worker processes (not their descendants)."""
+
+    def close(self) -> None:
+        """Stop every worker and its whole process tree; idempotent."""

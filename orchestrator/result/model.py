@@ -1,0 +1,212 @@
+"""The result model: what happened. Reports read only this, never the plan model.
+
+Everything here round-trips through JSON (`to_dict` / `from_dict`) so that reports can be
+rebuilt from `results.json` without re-running (`orchestrator report`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any, Mapping
+
+RESULTS_FORMAT = 1
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # an assertion did not hold
+    ERROR = "error"  # the step could not run: timeout, crash, startup failure, leak
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"  # expected to fail, and did
+    XPASSED = "xpassed"  # expected to fail, but passed
+    FLAKY = "flaky"  # attempts disagreed
+    INTERRUPTED = "interrupted"  # the run was stopped before the case finished
+
+    def __bool__(self) -> bool:
+        return self in (Status.PASSED, Status.XFAILED, Status.XPASSED, Status.FLAKY)
+
+    @property
+    def ran(self) -> bool:
+        return self not in (Status.SKIPPED, Status.INTERRUPTED)
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    type: str  # "ValueError", "TimeoutError", "WorkerCrashed", "ImportError", "TemplateError" ...
+    message: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class AssertionResult:
+    kind: str
+    passed: bool
+    expected: Any
+    actual: Any  # JSON-safe, possibly shortened for display
+    on: str  # the field that was read
+    message: str = ""  # why it failed (or "" when it passed)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    index: int
+    title: str
+    action: str
+    status: Status
+    duration_s: float
+    assertions: tuple[AssertionResult, ...] = ()
+    error: ErrorInfo | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)  # the step's result, JSON-safe
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One execution of a case; a case has several with `repeat` or `retries`."""
+
+    status: Status
+    duration_s: float
+    message: str = ""
+    steps: tuple[StepResult, ...] = ()
+    stdout: str = ""  # what providers and processes printed during the attempt
+    stderr: str = ""
+    started_at: float = 0.0  # unix time
+    job: int = 0  # which parallel job ran it
+    peak_rss_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    id: str
+    name: str
+    plan: str  # the plan's `name`
+    file: str  # the plan file, as given on the command line
+    line: int
+    status: Status
+    message: str  # one line: why it failed/errored/was skipped; "" when passed
+    duration_s: float
+    attempts: tuple[Attempt, ...] = ()
+    priority: str = "P2"
+    level: str | None = None
+    tags: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def final(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def steps(self) -> tuple[StepResult, ...]:
+        return self.final.steps if self.final else ()
+
+
+@dataclass(frozen=True)
+class GateRule:
+    rule: str  # "pass_rate[P0] >= 100%", "max_flaky <= 0", "covered AC-1", "no failures"
+    passed: bool
+    detail: str  # "3/3 passed (100%)"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    rules: tuple[GateRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    name: str
+    title: str
+    file: str
+    requirements: Mapping[str, str] = field(default_factory=dict)
+    risks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    provider: str
+    index: int
+    pid: int | None
+    calls: int
+    restarts: int
+    restart_reasons: tuple[str, ...] = ()
+    peak_rss_bytes: int | None = None
+    cold_start_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    plans: tuple[PlanInfo, ...]
+    cases: tuple[CaseResult, ...]
+    gate: GateResult
+    started_at: float
+    duration_s: float
+    interrupted: bool = False
+    version: str = ""
+    command: str = ""
+    workers: tuple[WorkerStats, ...] = ()
+    format: int = RESULTS_FORMAT
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for case in self.cases:
+            out[case.status.value] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
+        return _build(cls, data)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+_NESTED: dict[str, Any] = {}
+
+
+def _build(cls: Any, data: Mapping[str, Any]) -> Any:
+    """Rebuild a dataclass tree from `to_dict` output (unknown keys are ignored)."""
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        nested = _NESTED.get(f"{cls.__name__}.{f.name}")
+        if nested is Status:
+            value = Status(value)
+        elif isinstance(nested, tuple):  # a tuple of dataclasses
+            value = tuple(_build(nested[0], v) for v in value)
+        elif nested is not None and value is not None:
+            value = _build(nested, value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+_NESTED.update({
+    "StepResult.status": Status,
+    "StepResult.assertions": (AssertionResult,),
+    "StepResult.error": ErrorInfo,
+    "Attempt.status": Status,
+    "Attempt.steps": (StepResult,),
+    "CaseResult.status": Status,
+    "CaseResult.attempts": (Attempt,),
+    "GateResult.rules": (GateRule,),
+    "RunResult.plans": (PlanInfo,),
+    "RunResult.cases": (CaseResult,),
+    "RunResult.gate": GateResult,
+    "RunResult.workers": (WorkerStats,),
+})
