@@ -88,7 +88,7 @@ def render_string(text: str, variables: Mapping[str, Any]) -> Any:
     single = _SINGLE_EXPRESSION.match(text.strip()) if text == text.strip() else None
     try:
         if single:
-            return _compile_expression(single.group("expr").strip())(**variables)
+            return _defined(_compile_expression(single.group("expr").strip())(**variables))
         return _compile_template(text).render(**variables)
     except TemplateError:
         raise
@@ -103,13 +103,19 @@ def render_string(text: str, variables: Mapping[str, Any]) -> Any:
 def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate an `expr:` / `if:` expression."""
     try:
-        return _compile_expression(source)(**variables)
+        return _defined(_compile_expression(source)(**variables))
     except TemplateError:
         raise
     except jinja2.UndefinedError as exc:
         raise TemplateError(_undefined_message(exc, variables)) from None
     except Exception as exc:
         raise TemplateError(f"expression {source!r} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _defined(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return value
 
 
 def _undefined_message(exc: jinja2.UndefinedError, variables: Mapping[str, Any]) -> str:
