@@ -59,6 +59,17 @@ class PoolConfig:
     config: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WorkerStatus:
+    provider_id: str
+    index: int
+    pid: int | None  # the live process, if any
+    calls: int  # over every process that has held this slot
+    restarts: int
+    restart_reasons: tuple[str, ...] = ()  # "timeout", "crashed: signal SIGSEGV", ...
+    cold_start_ms: float | None = None  # spawn -> ready of the first process in this slot
+
+
 class Pool(Protocol):
     def start(self) -> None:
         """Begin starting the workers; returns at once (calls wait for a ready worker)."""
@@ -68,6 +79,9 @@ class Pool(Protocol):
 
     def pids(self) -> list[int]:
         """Pids of the live worker processes (not their descendants)."""
+
+    def stats(self) -> list[WorkerStatus]:
+        """One entry per worker slot."""
 
     def close(self) -> None:
         """Stop every worker and its whole process tree; idempotent."""
