@@ -1,0 +1,181 @@
+"""The command line: parse → load → run → report → exit code. Errors become exit codes here."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+from orchestrator import __version__
+from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
+from orchestrator.plan.model import Plan
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orchestrator", description=(
+        "Run YAML test plans against persistent provider pools; write JUnit, HTML and JSON reports."))
+    parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run plans and write reports")
+    run.add_argument("plans", nargs="+", metavar="PLAN")
+    run.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
+    run.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
+    run.add_argument("--html", help="HTML report (default: OUT/report.html)")
+    run.add_argument("--json", help="JSON results (default: OUT/results.json)")
+    run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
+    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+    validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
+    validate.add_argument("plans", nargs="+", metavar="PLAN")
+    validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+
+    listing = sub.add_parser("list", help="the cases that would run, after expansion")
+    listing.add_argument("plans", nargs="+", metavar="PLAN")
+    listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
+    schema.add_argument("--output", "-o", help="write it to this file instead")
+
+    report = sub.add_parser("report", help="re-render reports from a results file without re-running")
+    report.add_argument("results", metavar="RESULTS.json")
+    report.add_argument("--junit", help="JUnit XML file (default: beside the results file)")
+    report.add_argument("--html", help="HTML report (default: beside the results file)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its usage line
+        return int(exc.code or 0) and int(ExitCode.USAGE)
+    command: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
+    try:
+        return command(args)
+    except PlanErrors as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return ExitCode.USAGE
+    except UserError as exc:
+        print(f"orchestrator: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print("orchestrator: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except (InternalError, Exception) as exc:
+        print(f"orchestrator: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("ORCHESTRATOR_DEBUG"):
+            traceback.print_exc()
+        else:
+            print("(set ORCHESTRATOR_DEBUG=1 for the traceback)", file=sys.stderr)
+        return ExitCode.INTERNAL
+
+
+def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--var takes KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def load(paths: Sequence[str], var_pairs: Sequence[str]) -> list[Plan]:
+    from orchestrator.plan.load import load_plans
+
+    return load_plans(list(paths), parse_vars(var_pairs))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    plans = load(args.plans, args.var)
+    for plan in plans:
+        print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
+    return ExitCode.GATE_PASSED
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    plans = load(args.plans, args.var)
+    total = 0
+    for plan in plans:
+        print(f"{_shown(plan)} — {plan.name}")
+        for case in plan.cases:
+            total += 1
+            marks = " ".join(x for x in (case.priority, case.level or "", *case.tags) if x)
+            skip = f"  (skip: {case.skip})" if case.skip is not None else ""
+            print(f"  {case.id}  {case.name}  [{marks}]{skip}")
+    print(f"{total} cases")
+    return ExitCode.GATE_PASSED
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from orchestrator.plan.schema import plan_schema
+
+    text = json.dumps(plan_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return ExitCode.GATE_PASSED
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestrator.report.writers import write_reports
+    from orchestrator.result.store import read_json
+
+    results = Path(args.results)
+    run = read_json(results)
+    junit = Path(args.junit) if args.junit else None
+    html = Path(args.html) if args.html else None
+    if junit is None and html is None:
+        junit, html = results.with_name("junit.xml"), results.with_name("report.html")
+    for problem in write_reports(run, junit, html, None):
+        print(f"orchestrator: {problem}", file=sys.stderr)
+    for path in (junit, html):
+        if path is not None:
+            print(f"wrote {path}")
+    return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestrator.session import RunSession
+
+    jobs = _jobs(args.jobs)
+    plans = load(args.plans, args.var)
+    out = Path(args.out)
+    session = RunSession(
+        plans, jobs=jobs, quiet=args.quiet,
+        junit=Path(args.junit) if args.junit else out / "junit.xml",
+        html=Path(args.html) if args.html else out / "report.html",
+        json=Path(args.json) if args.json else out / "results.json",
+        command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
+    )
+    return session.run_with_signals()
+
+
+def _jobs(value: str) -> int:
+    if value == "auto":
+        return max(1, os.cpu_count() or 1)
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise UserError(f"-j takes a number or 'auto', got {value!r}") from None
+    if jobs < 1:
+        raise UserError(f"-j must be at least 1, got {jobs}")
+    return jobs
+
+
+def _shown(plan: Plan) -> str:
+    return plan.cases[0].location.file if plan.cases else str(plan.path)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "validate": cmd_validate, "list": cmd_list, "schema": cmd_schema, "report": cmd_report,
+}

@@ -1,0 +1,227 @@
+"""Assertions: pure functions from (assertion, step result) to a recorded AssertionResult.
+
+Every assertion records expected and actual, whether it held or not, so reports can show both.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
+from orchestrator.result.model import AssertionResult
+from orchestrator.templating import TemplateError, evaluate, render
+
+_SHOWN_CHARS = 2000
+_MISSING = object()
+
+# Assertions whose natural field is not the step's main one.
+_DEFAULT_FIELD = {"exit_code": "exit_code", "error": "error", "no_error": "error", "max_ms": "duration_ms"}
+
+
+def field_for(spec: AssertionSpec, action: str) -> str:
+    if spec.on:
+        return spec.on
+    if spec.kind == "max_ms" and action == "load":
+        return "latency_ms.p95"
+    return _DEFAULT_FIELD.get(spec.kind) or MAIN_FIELD.get(action, "output")
+
+
+def lookup(fields: Mapping[str, Any], path: str) -> Any:
+    """`a.b[0].c` inside nested dicts/lists; _MISSING when absent."""
+    current: Any = fields
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if not isinstance(current, list) or index >= len(current):
+                return _MISSING
+            current = current[index]
+        elif isinstance(current, Mapping) and part in current:
+            current = current[part]
+        else:
+            return _MISSING
+    return current
+
+
+def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
+          variables: Mapping[str, Any]) -> AssertionResult:
+    on = field_for(spec, action)
+    actual = lookup(fields, on) if spec.kind != "expr" else None
+    try:
+        if spec.kind == "expr":
+            expected = spec.value
+            scope = {**variables, **fields}
+            outcome = evaluate(str(spec.value), scope)
+            ok, why = bool(outcome), f"expression was {_short(outcome)}"
+            actual = {k: fields[k] for k in _names_in(str(spec.value)) if k in fields}
+            on = "expression"
+        else:
+            expected = render(spec.value, variables)
+            if actual is _MISSING and spec.kind not in ("error", "no_error"):
+                return _result(spec, on, False, expected, None, f"the result has no field '{on}'")
+            ok, why = CHECKS[spec.kind](expected, None if actual is _MISSING else actual)
+    except TemplateError as exc:
+        return _result(spec, on, False, spec.value, _display(actual), str(exc))
+    return _result(spec, on, ok, expected, _display(actual), "" if ok else why)
+
+
+def _result(spec: AssertionSpec, on: str, ok: bool, expected: Any, actual: Any, message: str) -> AssertionResult:
+    return AssertionResult(kind=spec.kind, passed=ok, expected=_display(expected), actual=actual,
+                           on=on, message=message, line=spec.location.line)
+
+
+def _names_in(source: str) -> list[str]:
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _display(value: Any) -> Any:
+    """Keep results small and JSON-safe: long strings are cut with a note."""
+    if value is _MISSING:
+        return None
+    if isinstance(value, str) and len(value) > _SHOWN_CHARS:
+        return value[:_SHOWN_CHARS] + f"… [{len(value) - _SHOWN_CHARS} more characters]"
+    if isinstance(value, (dict, list)):
+        text = _text(value)
+        if len(text) > _SHOWN_CHARS:
+            return text[:_SHOWN_CHARS] + f"… [{len(text) - _SHOWN_CHARS} more characters]"
+    return value
+
+
+Check = Callable[[Any, Any], "tuple[bool, str]"]
+
+
+def _contains(expected: Any, actual: Any) -> tuple[bool, str]:
+    if isinstance(actual, list):
+        return expected in actual or str(expected) in _text(actual), f"{_short(expected)} is not in the list"
+    return str(expected) in _text(actual), f"{_short(expected)} not found"
+
+
+def _not_contains(expected: Any, actual: Any) -> tuple[bool, str]:
+    ok, _ = _contains(expected, actual)
+    return not ok, f"{_short(expected)} was found"
+
+
+def _icontains(expected: Any, actual: Any) -> tuple[bool, str]:
+    return str(expected).casefold() in _text(actual).casefold(), f"{_short(expected)} not found (ignoring case)"
+
+
+def _equals(expected: Any, actual: Any) -> tuple[bool, str]:
+    if isinstance(actual, str) and not isinstance(expected, str) and expected is not None:
+        expected = _text(expected)  # `equals: 4` on text output "4"
+    return actual == expected, f"{_short(actual)} != {_short(expected)}"
+
+
+def _matches(expected: Any, actual: Any) -> tuple[bool, str]:
+    try:
+        return re.search(str(expected), _text(actual)) is not None, f"no match for /{expected}/"
+    except re.error as exc:
+        return False, f"invalid regex /{expected}/: {exc}"
+
+
+def _starts_with(expected: Any, actual: Any) -> tuple[bool, str]:
+    return _text(actual).startswith(str(expected)), f"does not start with {_short(expected)}"
+
+
+def _parsed(actual: Any) -> Any:
+    if isinstance(actual, (dict, list)):
+        return actual
+    return json.loads(_text(actual))
+
+
+def _is_json(expected: Any, actual: Any) -> tuple[bool, str]:
+    try:
+        _parsed(actual)
+        valid = True
+    except ValueError:
+        valid = False
+    return valid == bool(expected), "not valid JSON" if expected else "is valid JSON"
+
+
+def _json(expected: Any, actual: Any) -> tuple[bool, str]:
+    try:
+        document = _parsed(actual)
+    except ValueError as exc:
+        return False, f"not valid JSON: {exc}"
+    path = str(expected.get("path", ""))
+    found = lookup({"$": document}, "$." + path if path else "$")
+    if found is _MISSING:
+        return False, f"no value at path {path!r}"
+    for kind in ("equals", "contains", "matches"):
+        if kind in expected:
+            ok, why = CHECKS[kind](expected[kind], found)
+            return ok, f"at {path!r}: {why}"
+    return True, ""
+
+
+def _exit_code(expected: Any, actual: Any) -> tuple[bool, str]:
+    return actual == int(expected), f"exit code was {actual}"
+
+
+def _error(expected: Any, actual: Any) -> tuple[bool, str]:
+    if not actual:
+        return False, f"expected an error{'' if expected is True else ' ' + str(expected)}, the call succeeded"
+    if expected is True:
+        return True, ""
+    raised = str(actual.get("type", "")) if isinstance(actual, Mapping) else str(actual)
+    ok = raised == str(expected) or raised.endswith("." + str(expected))
+    return ok, f"raised {raised}, expected {expected}"
+
+
+def _no_error(expected: Any, actual: Any) -> tuple[bool, str]:
+    if not expected:
+        return True, ""
+    if isinstance(actual, Mapping):
+        return False, f"{actual.get('type')}: {actual.get('message')}"
+    return actual is None, f"error: {_short(actual)}"
+
+
+def _max_ms(expected: Any, actual: Any) -> tuple[bool, str]:
+    return actual is not None and float(actual) <= float(expected), f"took {actual} ms, limit {expected} ms"
+
+
+def _count(expected: Any, actual: Any) -> tuple[bool, str]:
+    n = len(actual) if isinstance(actual, (list, dict, str)) else int(actual or 0)
+    if isinstance(expected, Mapping):
+        low, high = expected.get("min"), expected.get("max")
+        ok = (low is None or n >= int(low)) and (high is None or n <= int(high))
+        return ok, f"count {n} outside [{low if low is not None else '-'}, {high if high is not None else '-'}]"
+    return n == int(expected), f"count {n}, expected {expected}"
+
+
+def _equals_file(expected: Any, actual: Any) -> tuple[bool, str]:
+    path = Path(str(expected))
+    try:
+        golden = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return False, f"cannot read {path}: {exc.strerror}"
+    if _text(actual) == golden:
+        return True, ""
+    for n, (got, want) in enumerate(zip(_text(actual).splitlines(), golden.splitlines()), 1):
+        if got != want:
+            return False, f"differs from {path.name} at line {n}: {_short(got)} != {_short(want)}"
+    return False, f"differs from {path.name} in length or trailing newline"
+
+
+CHECKS: dict[str, Check] = {
+    "contains": _contains, "not_contains": _not_contains, "icontains": _icontains,
+    "equals": _equals, "matches": _matches, "starts_with": _starts_with, "is_json": _is_json,
+    "json": _json, "exit_code": _exit_code, "error": _error, "no_error": _no_error,
+    "max_ms": _max_ms, "count": _count, "equals_file": _equals_file,
+}

@@ -1,0 +1,139 @@
+"""Running one case: its steps in order, then the verdict. Exceptions become statuses here."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from typing import Any, Mapping
+
+from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.procs.api import Pool
+from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
+from orchestrator.run.assertions import check
+from orchestrator.run.steps import CaseContext, StepTimedOut, action_for
+from orchestrator.templating import TemplateError, evaluate, render
+
+
+def case_variables(plan: Plan, case: CaseSpec) -> dict[str, Any]:
+    base: dict[str, Any] = {**plan.vars, "plan_dir": str(plan.directory), "env": dict(os.environ)}
+    return {**base, **render(dict(case.vars), base)}
+
+
+def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: threading.Event,
+                job: int = 0) -> Attempt:
+    started_wall, started = time.time(), time.monotonic()
+    ctx = CaseContext(plan=plan, case=case, pools=pools, variables={}, stop=stop,
+                      deadline=None if case.timeout_s is None else started + case.timeout_s)
+    steps: list[StepResult] = []
+    broken: StepResult | None = None  # the first step that failed or errored
+    try:
+        ctx.variables = case_variables(plan, case)
+    except TemplateError as exc:
+        broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)
+        steps.append(broken)
+    for index, step in enumerate(case.steps):
+        if broken is not None and not step.always:
+            steps.append(_not_run(index, step, f"not run: step {broken.index + 1} {broken.status.value}"))
+            continue
+        if stop.is_set() and not step.always:
+            steps.append(_not_run(index, step, "not run: the run was interrupted"))
+            continue
+        result = run_step(index, step, ctx)
+        steps.append(result)
+        if broken is None and result.status in (Status.FAILED, Status.ERROR):
+            broken = result
+    status, message = _verdict(steps, broken)
+    if stop.is_set() and status is not Status.PASSED:
+        status, message = Status.INTERRUPTED, "the run was interrupted"
+    return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
+                   steps=tuple(steps), stdout="".join(ctx.stdout), stderr="".join(ctx.stderr),
+                   started_at=started_wall, job=job)
+
+
+def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
+    started = time.monotonic()
+    line = step.location.line
+    try:
+        if step.condition is not None and not evaluate(step.condition, ctx.variables):
+            return _not_run(index, step, f"skipped: if {step.condition!r} was false")
+        if ctx.deadline is not None and ctx.remaining() == 0.0:
+            raise StepTimedOut("no time left")
+        output = action_for(step.action)(step, ctx, None)
+    except StepTimedOut:
+        error = ErrorInfo("TimeoutError", f"case timed out after {ctx.case.timeout_s:g}s")
+        return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
+    except TemplateError as exc:
+        return _error_step(index, step.title, step.action, ErrorInfo("TemplateError", str(exc)), line,
+                           time.monotonic() - started)
+    except Exception as exc:  # a bug of ours must cost one step, not the run
+        error = ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
+    fields = output.fields
+    if step.as_name:
+        ctx.variables[step.as_name] = fields
+    scope = {**ctx.variables, **fields}
+    assertions = tuple(check(spec, step.action, fields, scope) for spec in step.expect)
+    expects_error = any(a.kind == "error" for a in step.expect)
+    if output.error is not None and not expects_error:
+        status = Status.ERROR
+    elif all(a.passed for a in assertions):
+        status = Status.PASSED
+    else:
+        status = Status.FAILED
+    return StepResult(index=index, title=step.title, action=step.action, status=status,
+                      duration_s=time.monotonic() - started, assertions=assertions,
+                      error=output.error, fields=fields, line=line)
+
+
+def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status, str]:
+    if broken is None:
+        late = next((s for s in steps if s.status in (Status.FAILED, Status.ERROR)), None)
+        if late is None:
+            return Status.PASSED, ""
+        broken = late  # only an `always` step failed
+    where = f"step {broken.index + 1} ({broken.title})"
+    if broken.status is Status.ERROR and broken.error is not None:
+        return Status.ERROR, f"{where}: {broken.error.type}: {_first_line(broken.error.message)}"
+    failed = next((a for a in broken.assertions if not a.passed), None)
+    if failed is not None:
+        return Status.FAILED, f"{where}: {failed.kind} on {failed.on}: {_first_line(failed.message)}"
+    return broken.status, where
+
+
+def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResult:
+    final = attempts[-1]
+    status, message = final.status, final.message
+    if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
+        status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"
+    elif case.xfail is not None and status is Status.PASSED:
+        status, message = Status.XPASSED, f"xpassed: expected to fail ({case.xfail}) but passed"
+    return _case_result(plan, case, status, message, sum(a.duration_s for a in attempts), tuple(attempts))
+
+
+def unrun_case(plan: Plan, case: CaseSpec, status: Status, message: str) -> CaseResult:
+    return _case_result(plan, case, status, message, 0.0, ())
+
+
+def _case_result(plan: Plan, case: CaseSpec, status: Status, message: str, duration: float,
+                 attempts: tuple[Attempt, ...]) -> CaseResult:
+    return CaseResult(id=case.id, name=case.name, plan=plan.name, file=case.location.file,
+                      line=case.location.line, status=status, message=message, duration_s=duration,
+                      attempts=attempts, priority=case.priority, level=case.level, tags=case.tags,
+                      covers=case.covers, description=case.description)
+
+
+def _not_run(index: int, step: StepSpec, why: str) -> StepResult:
+    return StepResult(index=index, title=step.title, action=step.action, status=Status.SKIPPED,
+                      duration_s=0.0, fields={"reason": why}, line=step.location.line)
+
+
+def _error_step(index: int, title: str, action: str, error: ErrorInfo, line: int,
+                duration: float = 0.0) -> StepResult:
+    return StepResult(index=index, title=title, action=action, status=Status.ERROR,
+                      duration_s=duration, error=error, line=line)
+
+
+def _first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0] if stripped else ""

@@ -1,0 +1,134 @@
+"""Step actions: each turns a StepSpec into result fields (and maybe an error)."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.procs.api import CallOutcome, CallRequest, Pool
+from orchestrator.result.model import ErrorInfo
+from orchestrator.templating import render
+
+
+@dataclass
+class CaseContext:
+    """What the steps of one attempt share: template scope, pools, deadline, captured output."""
+
+    plan: Plan
+    case: CaseSpec
+    pools: Mapping[str, Pool]
+    variables: dict[str, Any]
+    stop: threading.Event
+    deadline: float | None = None  # time.monotonic() at which the case times out
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    fields: dict[str, Any]
+    error: ErrorInfo | None = None
+
+
+class StepTimedOut(Exception):
+    """The case's own deadline ran out during a step."""
+
+
+StepAction = Callable[[StepSpec, CaseContext, "float | None"], StepOutput]
+
+
+def effective_timeout(step: StepSpec, ctx: CaseContext, own: float | None = None) -> float | None:
+    """The tightest of the step's timeout, the action's own, and what is left of the case's."""
+    limits = [t for t in (step.timeout_s, own, ctx.remaining()) if t is not None]
+    return min(limits) if limits else None
+
+
+def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    provider_id = str(step.args["provider"])
+    spec = ctx.plan.providers[provider_id]
+    pool = ctx.pools.get(provider_id)
+    if pool is None:
+        return StepOutput({"output": None}, ErrorInfo("UnsupportedProvider",
+                          f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
+    args = render({k: v for k, v in step.args.items() if k != "provider"}, ctx.variables)
+    step_options = dict(args.get("options") or {})
+    options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
+    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
+    context = {**(args.get("context") or {}), "vars": {**case_vars, **(args.get("vars") or {})}}
+    timeout = effective_timeout(step, ctx, spec.timeout_s)
+    request = CallRequest(prompt=args.get("prompt", ""), options=options, context=context,
+                          timeout_s=timeout, session=_str_or_none(args.get("session")))
+    outcome = pool.call(request)
+    _capture(ctx, provider_id, outcome)
+    fields = call_fields(outcome)
+    error = _call_error(outcome)
+    if error and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
+        raise StepTimedOut(error.message)
+    return StepOutput(fields, error)
+
+
+def call_fields(outcome: CallOutcome) -> dict[str, Any]:
+    result = dict(outcome.result or {})
+    error = _call_error(outcome)
+    worker = outcome.worker
+    return {
+        **result,
+        "output": result.get("output"),
+        "error": None if error is None else {"type": error.type, "message": error.message,
+                                             "traceback": error.traceback},
+        "duration_ms": round(outcome.duration_ms, 3),
+        "worker": None if worker is None else {"pid": worker.pid, "index": worker.index,
+                                               "calls": worker.calls, "restarts": worker.restarts},
+    }
+
+
+def _call_error(outcome: CallOutcome) -> ErrorInfo | None:
+    if outcome.error is not None:
+        return ErrorInfo(outcome.error.type, outcome.error.message, outcome.error.traceback)
+    returned = (outcome.result or {}).get("error")
+    if returned:  # promptfoo providers report failures as {"error": "..."}
+        return ErrorInfo("ProviderError", str(returned))
+    return None
+
+
+def _capture(ctx: CaseContext, source: str, outcome: CallOutcome) -> None:
+    if outcome.stdout:
+        ctx.stdout.append(_labelled(source, outcome.stdout))
+    if outcome.stderr:
+        ctx.stderr.append(_labelled(source, outcome.stderr))
+
+
+def _labelled(source: str, text: str) -> str:
+    return "".join(f"[{source}] {line}" for line in text.splitlines(keepends=True)) + (
+        "" if text.endswith("\n") else "\n")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    duration = float(render(step.args.get("duration", 0), ctx.variables))
+    limit = effective_timeout(step, ctx)
+    started = time.monotonic()
+    ctx.stop.wait(duration if limit is None else min(duration, limit))
+    if limit is not None and duration > limit and not ctx.stop.is_set():
+        raise StepTimedOut(f"sleep of {duration:g}s exceeds the time left")
+    return StepOutput({"duration_ms": round((time.monotonic() - started) * 1000, 3)})
+
+
+def _not_yet(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    return StepOutput({}, ErrorInfo("UnsupportedStep",
+                                    f"the '{step.action}' step is not available in this version yet"))
+
+
+ACTIONS: dict[str, StepAction] = {"call": run_call, "sleep": run_sleep}
+
+
+def action_for(name: str) -> StepAction:
+    return ACTIONS.get(name, _not_yet)

@@ -1,0 +1,78 @@
+"""One `orchestrator run`: the engine wired to the console, the journal and the reports.
+
+Reports are rewritten as cases finish (at most once a second, and at the end), so an
+interrupted or killed run keeps what it did; the journal has every finished case at once.
+The first SIGINT/SIGTERM stops scheduling and kills every process tree of the run; a second
+SIGINT exits at once, still killing the trees.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Sequence
+
+from orchestrator.errors import ExitCode
+from orchestrator.plan.model import Plan
+from orchestrator.procs.tree import kill_all
+from orchestrator.report.console import ConsoleReporter
+from orchestrator.report.writers import write_reports
+from orchestrator.result.model import CaseResult, RunResult
+from orchestrator.result.store import Journal
+from orchestrator.run.engine import Engine, Listener, RunOptions
+
+_REWRITE_EVERY_S = 1.0
+
+
+class RunSession(Listener):
+    def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
+                 json: Path, command: str) -> None:
+        self.junit, self.html, self.json = junit, html, json
+        self.stop = threading.Event()
+        self.engine = Engine(plans, RunOptions(jobs=jobs, command=command), self, self.stop)
+        self.console = ConsoleReporter(quiet=quiet)
+        for path in (junit, html, json):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(json.with_name(json.stem + ".journal.jsonl"))
+        self._started = time.monotonic()
+        self._last_write = self._started
+        self._signals = 0
+
+    def case_finished(self, case: CaseResult) -> None:
+        self.journal.append(case)
+        self.console.case_finished(case)
+        now = time.monotonic()
+        if now - self._last_write >= _REWRITE_EVERY_S and not self.stop.is_set():
+            self._last_write = now
+            self._write(self.engine.result(now - self._started))
+
+    def run_with_signals(self) -> int:
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            run = self.engine.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        kill_all(grace_s=0.5)
+        problems = self._write(run)
+        self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
+        for problem in problems:
+            self.console.problem(problem)
+        if run.interrupted:
+            return ExitCode.INTERRUPTED
+        return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+
+    def _write(self, run: RunResult) -> list[str]:
+        return write_reports(run, self.junit, self.html, self.json)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals > 1 and signum == signal.SIGINT:
+            kill_all(grace_s=0.0)
+            os._exit(ExitCode.INTERRUPTED)
+        self.stop.set()
+        # Killing waits for a grace period; never block (or take locks) inside the handler.
+        threading.Thread(target=kill_all, kwargs={"grace_s": 0.5}, daemon=True).start()
