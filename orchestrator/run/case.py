@@ -5,7 +5,9 @@ import os
 import threading
 import time
 import traceback
-from typing import Any, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
@@ -59,6 +61,8 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
             return _not_run(index, step, f"skipped: if {step.condition!r} was false")
         if ctx.deadline is not None and ctx.remaining() == 0.0:
             raise StepTimedOut("no time left")
+        if step.action == "parallel":
+            return _run_parallel(index, step, ctx)
         output = action_for(step.action)(step, ctx, None)
     except StepTimedOut:
         error = ErrorInfo("TimeoutError", f"case timed out after {ctx.case.timeout_s:g}s")
@@ -84,6 +88,34 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     return StepResult(index=index, title=step.title, action=step.action, status=status,
                       duration_s=time.monotonic() - started, assertions=assertions,
                       error=output.error, fields=fields, line=line)
+
+
+def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
+    """Sub-steps run at once; the step is as bad as its worst sub-step, then its own `expect`."""
+    started = time.monotonic()
+    subs: Sequence[StepSpec] = step.args.get("steps", ())
+    with ThreadPoolExecutor(max_workers=max(1, len(subs)), thread_name_prefix="parallel") as executor:
+        results = list(executor.map(lambda pair: run_step(pair[0], pair[1], ctx), enumerate(subs)))
+    fields: dict[str, Any] = {
+        "steps": [{"title": r.title, "status": r.status.value, **r.fields} for r in results],
+        "duration_ms": round((time.monotonic() - started) * 1000, 3),
+    }
+    if step.as_name:
+        ctx.variables[step.as_name] = fields
+    scope = {**ctx.variables, **fields}
+    own = tuple(check(spec, "parallel", fields, scope) for spec in step.expect)
+    inner = tuple(replace(a, message=f"[{r.title}] {a.message}" if a.message else a.message)
+                  for r in results for a in r.assertions)
+    error = next((r.error for r in results if r.status is Status.ERROR and r.error is not None), None)
+    if error is not None:
+        status = Status.ERROR
+    elif all(r.status in (Status.PASSED, Status.SKIPPED) for r in results) and all(a.passed for a in own):
+        status = Status.PASSED
+    else:
+        status = Status.FAILED
+    return StepResult(index=index, title=step.title, action="parallel", status=status,
+                      duration_s=time.monotonic() - started, assertions=inner + own, error=error,
+                      fields=fields, line=step.location.line)
 
 
 def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status, str]:
