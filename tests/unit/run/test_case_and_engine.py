@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import threading
+
+from orchestrator.result.model import CaseResult, Status
+from orchestrator.run.engine import Engine, Listener, RunOptions
+
+from .fakes import FakePool, a, call, case, echo, factory, plan
+
+
+class Collect(Listener):
+    def __init__(self) -> None:
+        self.finished: list[CaseResult] = []
+
+    def case_finished(self, result: CaseResult) -> None:
+        self.finished.append(result)
+
+
+def run(*cases, jobs: int = 1, **plan_extra):
+    pool = FakePool(echo)
+    listener = Collect()
+    engine = Engine([plan(*cases, **plan_extra)], RunOptions(jobs=jobs), listener, pool_factory=factory(pool))
+    return engine.run(), listener, pool
+
+
+def test_statuses_and_messages_say_what_a_user_needs() -> None:
+    result, _, pool = run(
+        case("OK", call("hi", a("contains", "hi"))),
+        case("FAIL", call("hi", a("contains", "bye"))),
+        case("ERR", call("raise")),
+        case("EXPECTED-ERR", call("raise", a("error", "ValueError"))),
+        case("SKIP", call("hi"), skip="not today"),
+    )
+    by_id = {c.id: c for c in result.cases}
+    assert by_id["OK"].status is Status.PASSED and by_id["OK"].message == ""
+    assert by_id["FAIL"].status is Status.FAILED
+    assert by_id["FAIL"].message == "step 1 (call echo): contains on output: 'bye' not found"
+    assert by_id["ERR"].status is Status.ERROR
+    assert by_id["ERR"].message == "step 1 (call echo): ValueError: asked to raise"
+    assert by_id["EXPECTED-ERR"].status is Status.PASSED
+    assert by_id["SKIP"].status is Status.SKIPPED and by_id["SKIP"].message == "not today"
+    assert len(pool.calls) == 4 and pool.closed
+    assert not result.gate.passed
+
+
+def test_steps_after_a_failure_are_not_run_except_always_steps() -> None:
+    result, _, pool = run(case("C", call("one", a("equals", "nope")), call("two"),
+                               call("cleanup", always=True)))
+    steps = result.cases[0].steps
+    assert [s.status for s in steps] == [Status.FAILED, Status.SKIPPED, Status.PASSED]
+    assert steps[1].fields["reason"] == "not run: step 1 failed"
+    assert [r.prompt for r in pool.calls] == ["one", "cleanup"]
+
+
+def test_output_printed_by_providers_is_kept_in_the_case_log() -> None:
+    result, _, _ = run(case("C", call("one"), call("raise", a("error", True))))
+    attempt = result.cases[0].final
+    assert attempt is not None
+    assert attempt.stdout == "[echo] printed 1\n"
+    assert attempt.stderr == "[echo] boom\n"
+
+
+def test_as_results_and_vars_reach_later_templates_and_the_provider() -> None:
+    result, _, pool = run(case("C", call("{{ greeting }}", as_name="first"),
+                               call("{{ first.output }}!", a("equals", "Echo: Echo: hi!")),
+                               vars={"greeting": "hi"}))
+    assert result.cases[0].status is Status.PASSED
+    assert pool.calls[0].context["vars"] == {"greeting": "hi"}
+
+
+def test_undefined_template_variable_is_a_step_error() -> None:
+    result, _, _ = run(case("C", call("{{ greting }}"), vars={"greeting": "hi"}))
+    assert result.cases[0].status is Status.ERROR
+    assert result.cases[0].message == ("step 1 (call echo): TemplateError: undefined variable 'greting' "
+                                       "(did you mean 'greeting'?)")
+
+
+def test_if_false_skips_the_step() -> None:
+    result, _, pool = run(case("C", call("a", condition="flag"), call("b"), vars={"flag": False}))
+    assert result.cases[0].status is Status.PASSED
+    assert [r.prompt for r in pool.calls] == ["b"]
+
+
+def test_xfail_and_xpass() -> None:
+    result, _, _ = run(case("XF", call("hi", a("equals", "no")), xfail="known bug"),
+                       case("XP", call("hi"), xfail="known bug"))
+    xf, xp = result.cases
+    assert xf.status is Status.XFAILED and xf.message.startswith("xfail: known bug")
+    assert xp.status is Status.XPASSED
+    assert result.gate.passed
+
+
+def test_case_timeout_caps_the_call_timeout() -> None:
+    result, _, pool = run(case("C", call("hi"), timeout_s=2.5))
+    assert pool.calls[0].timeout_s is not None and pool.calls[0].timeout_s <= 2.5
+    assert result.cases[0].status is Status.PASSED
+
+
+def test_parallel_jobs_keep_plan_order_in_results() -> None:
+    cases = [case(f"C{i}", call(f"sleep {i}")) for i in range(6)]
+    result, listener, _ = run(*cases, jobs=3)
+    assert [c.id for c in result.cases] == [f"C{i}" for i in range(6)]
+    assert {c.final.job for c in result.cases if c.final} == {0, 1, 2}
+    assert len(listener.finished) == 6
+
+
+def test_stop_marks_unfinished_cases_interrupted() -> None:
+    stop = threading.Event()
+    pool = FakePool(lambda request: (stop.set(), {"output": "x"})[1])
+    engine = Engine([plan(case("A", call("x")), case("B", call("y")))], RunOptions(), Collect(),
+                    stop=stop, pool_factory=factory(pool))
+    result = engine.run()
+    assert [c.status for c in result.cases] == [Status.PASSED, Status.INTERRUPTED]
+    assert result.interrupted and not result.gate.passed
