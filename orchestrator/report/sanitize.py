@@ -1,0 +1,80 @@
+"""Make arbitrary captured text safe to put in an XML 1.0 (or HTML) document.
+
+Providers and processes print anything: terminal escapes, NUL bytes, lone surrogates from a
+`surrogateescape` decode, megabytes of logs. XML 1.0 cannot carry some of these characters at
+all, not even as `&#N;` references, so they are replaced by a *visible* escape (`\\x1b`,
+`\\ud800`) rather than dropped: whoever reads the report should see that something was there.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+# Outside the XML 1.0 Char production: C0 controls except TAB/LF/CR, surrogates, U+FFFE/U+FFFF.
+_ILLEGAL = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+# Legal but "discouraged" (XML 1.0 §2.2): DEL, C1 controls and the other noncharacters.
+# junit-xml silently deletes these and CI validators warn on them, so escape them as well.
+_DISCOURAGED = "\x7f-\x9f\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
+)
+_UNSAFE = re.compile(f"[{_ILLEGAL}{_DISCOURAGED}]")
+
+DEFAULT_LIMIT = 64 * 1024
+TRUNCATION_NOTE = "\n[... {count:,} characters truncated; full output in results.json]\n"
+
+
+def _escape(match: re.Match[str]) -> str:
+    cp = ord(match.group())
+    if cp <= 0xFF:
+        return f"\\x{cp:02x}"
+    if cp <= 0xFFFF:
+        return f"\\u{cp:04x}"
+    return f"\\U{cp:08x}"
+
+
+def xml_safe(text: str) -> str:
+    """Replace every character an XML 1.0 consumer would reject (or warn on) by a visible escape."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def truncate(text: str, limit: int = DEFAULT_LIMIT) -> str:
+    """Keep the head and the tail of `text` (at most `limit` characters in all) with a note between.
+
+    The tail is kept because the end of a log is usually where the failure is.
+    """
+    if limit <= 0 or len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    note = TRUNCATION_NOTE.format(count=cut)
+    head = (limit * 2) // 3
+    tail = limit - head
+    return text[:head] + note + text[len(text) - tail:]
+
+
+def clean(text: object, limit: int = DEFAULT_LIMIT) -> str:
+    """`str(text)`, truncated to `limit` characters (0 = no limit), then made XML-safe."""
+    s = text if isinstance(text, str) else str(text)
+    return xml_safe(truncate(s, limit))
+
+
+def first_line(text: str, limit: int = 500) -> str:
+    """The first non-empty line of `text`, XML-safe and at most `limit` characters."""
+    # Only CR/LF end a line here: str.splitlines would also split at \x0b, \x1c or U+2028.
+    for line in re.split("\r\n|\r|\n", text):
+        if line.strip():
+            line = line.strip()
+            if len(line) > limit:
+                line = line[: limit - 1] + "…"
+            return xml_safe(line)
+    return ""
+
+
+def show_value(value: object, limit: int = 2000) -> str:
+    """One-line display form of an expected/actual value: JSON, so strings show their quotes."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # circular structures
+        text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return xml_safe(text)

@@ -1,0 +1,171 @@
+"""Saving results: `results.json` (the whole run) and the journal (one line per finished case).
+
+`results.json` is what `orchestrator report` and `merge` rebuild reports from, so it must hold
+exactly what the run produced, hostile strings included. JSON is written with `ensure_ascii`:
+a lone surrogate (from a `surrogateescape` decode of a child's output) then survives as a
+`\\ud800` escape instead of crashing the UTF-8 encoder, and reads back as the same string.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Union
+
+from orchestrator.errors import UserError
+from orchestrator.result.model import RESULTS_FORMAT, CaseResult, GateResult, RunResult
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def atomic_write(path: PathLike, data: str | bytes) -> None:
+    """Write `data` to `path` so readers see either the old file or the whole new one.
+
+    The temporary file lives in the target's directory: `os.replace` is atomic only within
+    one filesystem. Text is written as UTF-8.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        # mkstemp creates 0600; reports are artifacts others read, so use 0644 or keep the old mode.
+        try:
+            mode = target.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _fallback(value: Any) -> Any:
+    # The model promises JSON-safe values; if a provider slipped in something else (bytes, a
+    # set), keep its repr rather than losing the whole results file at the end of a run.
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return repr(value)
+
+
+def dumps(data: Any, indent: int | None = None) -> str:
+    return json.dumps(data, ensure_ascii=True, indent=indent, default=_fallback)
+
+
+def write_json(run: RunResult, path: PathLike) -> None:
+    """Save the whole run as `results.json` (atomically)."""
+    atomic_write(path, dumps(run.to_dict(), indent=1) + "\n")
+
+
+def read_json(path: PathLike) -> RunResult:
+    """Load a run saved by `write_json`; any problem with the file is a `UserError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such results file") from None
+    except IsADirectoryError:
+        raise UserError(f"{p}: is a directory, not a results file") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{p}: not a results file (not UTF-8 text: {e.reason})") from None
+    except OSError as e:
+        raise UserError(f"{p}: cannot read results file: {e.strerror or e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UserError(f"{p}:{e.lineno}:{e.colno}: not a results file (invalid JSON: {e.msg})") from None
+    if not isinstance(data, dict) or "cases" not in data or "format" not in data:
+        raise UserError(f"{p}: not an orchestrator results file (no 'format' and 'cases' keys)")
+    if data["format"] != RESULTS_FORMAT:
+        raise UserError(
+            f"{p}: results format {data['format']!r}; this orchestrator reads format {RESULTS_FORMAT}"
+        )
+    try:
+        return RunResult.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
+
+
+def _cases_from_dicts(items: list[Any]) -> list[CaseResult]:
+    # RunResult.from_dict is the model's only public decoder; wrap the cases in an empty run.
+    shell = {"plans": [], "cases": items, "gate": {"passed": True}, "started_at": 0.0, "duration_s": 0.0}
+    return list(RunResult.from_dict(shell).cases)
+
+
+class Journal:
+    """Append-only log of finished cases, one JSON object per line, flushed as each arrives.
+
+    If the run dies, every case that finished is still on disk; `Journal.read` gets them back.
+    Safe to call `append` from several threads.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fh: IO[str] | None = open(self.path, "a", encoding="utf-8", newline="\n")
+
+    def append(self, case: CaseResult) -> None:
+        line = dumps(_case_dict(case))
+        with self._lock:
+            if self._fh is None:
+                raise ValueError(f"journal {self.path} is closed")
+            self._fh.write(line + "\n")
+            self._fh.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @staticmethod
+    def read(path: PathLike) -> list[CaseResult]:
+        """The cases recorded in a journal. A torn last line (the run died mid-write) is ignored."""
+        p = Path(path)
+        try:
+            lines = p.read_text(encoding="utf-8").split("\n")
+        except FileNotFoundError:
+            raise UserError(f"{p}: no such journal") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise UserError(f"{p}: cannot read journal ({e})") from None
+        items: list[Any] = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                if number == len(lines):  # no trailing newline: the writer was killed mid-line
+                    break
+                raise UserError(f"{p}:{number}: corrupt journal line ({e.msg})") from None
+        try:
+            return _cases_from_dicts(items)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None
+
+
+def _case_dict(case: CaseResult) -> dict[str, Any]:
+    # The mirror of _cases_from_dicts: encode through the model's public to_dict.
+    shell = RunResult(plans=(), cases=(case,), gate=GateResult(passed=True), started_at=0.0, duration_s=0.0)
+    cases: list[dict[str, Any]] = shell.to_dict()["cases"]
+    return cases[0]
