@@ -45,6 +45,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         steps.append(result)
         if broken is None and result.status in (Status.FAILED, Status.ERROR):
             broken = result
+    steps.extend(_finish_processes(ctx, len(steps)))
+    broken = broken or next((s for s in steps if s.status is Status.ERROR), None)
     status, message = _verdict(steps, broken)
     if stop.is_set() and status is not Status.PASSED:
         status, message = Status.INTERRUPTED, "the run was interrupted"
@@ -88,6 +90,25 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     return StepResult(index=index, title=step.title, action=step.action, status=status,
                       duration_s=time.monotonic() - started, assertions=assertions,
                       error=output.error, fields=fields, line=line)
+
+
+def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
+    """Stop what the case spawned, then the leak check: anything it started still alive is an error."""
+    for finalize in reversed(ctx.finalizers):
+        try:
+            finalize()
+        except Exception:  # one failing cleanup must not skip the others or the leak check
+            pass
+    if not ctx.started_pids:
+        return []
+    from orchestrator.procs.leaks import kill_leaks
+
+    leaks = kill_leaks(ctx.started_pids)
+    if not leaks:
+        return []
+    error = ErrorInfo("ProcessLeak", f"{len(leaks)} process(es) started for the case were still alive "
+                      f"after it ended (now killed): " + "; ".join(leaks))
+    return [_error_step(index, "leak check", "leak-check", error, ctx.case.location.line)]
 
 
 def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:

@@ -24,6 +24,10 @@ class CaseContext:
     deadline: float | None = None  # time.monotonic() at which the case times out
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
+    # Process steps (exec, spawn) record here what they start, for the leak check and cleanup.
+    started_pids: set[int] = field(default_factory=set)
+    spawned: dict[str, Any] = field(default_factory=dict)  # spawn name -> handle
+    finalizers: list[Callable[[], None]] = field(default_factory=list)  # run last-first at the end
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
