@@ -53,15 +53,15 @@ class RunSession(Listener):
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             run = self.engine.run()
+            kill_all(grace_s=0.5)
+            problems = self._write(run)
+            self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
+            for problem in problems:
+                self.console.problem(problem)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        kill_all(grace_s=0.5)
-        problems = self._write(run)
-        self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
-        for problem in problems:
-            self.console.problem(problem)
-        if run.interrupted:
+        if run.interrupted or self.stop.is_set():
             return ExitCode.INTERRUPTED
         return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
 

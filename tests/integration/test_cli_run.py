@@ -1,0 +1,138 @@
+"""The product as a user meets it: `orchestrator run/validate/report` in a real process."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from junitparser import Error, Failure, JUnitXml, Skipped
+
+from .conftest import REPO, orchestrator, poll
+
+SHIPPED = "plans/provider-persistence.yaml"
+
+
+def test_shipped_plan_passes_and_writes_three_reports(tmp_path: Path, no_new_workers: None) -> None:
+    out = tmp_path / "reports"
+    done = orchestrator("run", SHIPPED, "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    for case_id in ("E2E-001", "E2E-002", "E2E-003", "E2E-004", "E2E-005", "E2E-006", "E2E-007",
+                    "E2E-009", "E2E-010"):
+        assert any(line.startswith("PASSED") and case_id in line for line in done.stdout.splitlines()), case_id
+    assert "gate passed" in done.stdout.lower()
+
+    xml = JUnitXml.fromfile(str(out / "junit.xml"))
+    cases = [c for suite in xml for c in suite]
+    assert len(cases) == 10
+    assert all(c.name.split(":")[0].startswith("E2E-") for c in cases)
+    assert not [c.name for c in cases if any(isinstance(r, (Failure, Error, Skipped)) for r in c.result)]
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert {c["status"] for c in results["cases"]} == {"passed"}
+    assert results["gate"]["passed"] is True
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "E2E-007" in html and "http://" not in html.replace("http://www.w3.org", "")
+
+
+def test_failing_case_exits_1_and_says_why(tmp_path: Path, no_new_workers: None) -> None:
+    plan = tmp_path / "failing.yaml"
+    provider = REPO / "scenarios" / "providers" / "echo.py"
+    plan.write_text(f"""version: 1
+name: failing
+providers:
+  echo: {{python: {provider}}}
+cases:
+  - id: F-1
+    name: wrong expectation
+    steps:
+      - call: echo
+        prompt: Hello
+        expect: [{{equals: "Echo: Goodbye"}}]
+""", encoding="utf-8")
+    done = orchestrator("run", str(plan), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED" in done.stdout and "F-1" in done.stdout
+    assert "'Echo: Hello' != 'Echo: Goodbye'" in done.stdout
+    xml = JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))
+    (case,) = [c for suite in xml for c in suite]
+    assert isinstance(case.result[0], Failure)
+
+
+def test_malformed_plan_exits_2_with_every_error_located(tmp_path: Path) -> None:
+    plan = tmp_path / "bad.yaml"
+    plan.write_text("version: 1\nname: bad\nproviders:\n  echo: {python: nowhere.py, wokers: 2}\n"
+                    "cases:\n  - id: B-1\n    name: x\n    steps:\n      - call: ecko\n        promt: hi\n",
+                    encoding="utf-8")
+    started = time.monotonic()
+    done = orchestrator("validate", str(plan))
+    took = time.monotonic() - started
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) >= 3, done.stderr
+    assert all(line.startswith(f"{plan}:") for line in lines), lines
+    assert "Traceback" not in done.stderr
+    assert any("wokers" in line and "workers" in line for line in lines)
+    assert any("promt" in line and "prompt" in line for line in lines)
+    assert took < 5  # interpreter start included; the check itself is milliseconds
+
+
+def test_usage_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    done = orchestrator("run", SHIPPED, "-j", "lots")
+    assert done.returncode == 2 and done.stderr.strip() == "orchestrator: error: -j takes a number or 'auto', got 'lots'"
+    missing = orchestrator("validate", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith(str(tmp_path / "nope.yaml") + ":")
+
+
+def test_report_rerenders_the_same_junit(tmp_path: Path, no_new_workers: None) -> None:
+    out = tmp_path / "out"
+    assert orchestrator("run", SHIPPED, "--out", str(out), "-q").returncode == 0
+    again = tmp_path / "again.xml"
+    done = orchestrator("report", str(out / "results.json"), "--junit", str(again))
+    assert done.returncode == 0, done.stderr
+    assert again.read_text(encoding="utf-8") == (out / "junit.xml").read_text(encoding="utf-8")
+
+
+def test_sigint_stops_the_run_kills_workers_and_keeps_reports(tmp_path: Path) -> None:
+    provider = tmp_path / "slow.py"
+    provider.write_text("import time\n\ndef call_api(prompt, options, context):\n    time.sleep(30)\n"
+                        "    return {'output': 'late'}\n", encoding="utf-8")
+    plan = tmp_path / "slow.yaml"
+    plan.write_text(f"""version: 1
+name: slow
+providers:
+  slow: {{python: {provider}, workers: 2}}
+cases:
+  - id: S-1
+    name: takes long
+    steps: [{{call: slow, prompt: a}}]
+  - id: S-2
+    name: never starts
+    steps: [{{call: slow, prompt: b}}]
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", str(plan), "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        me = psutil.Process(proc.pid)
+        assert poll(lambda: len(me.children(recursive=True)) >= 2, within=10), "workers never started"
+        workers = me.children(recursive=True)
+        time.sleep(0.3)  # let the first call reach a worker: the interesting moment is mid-call
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
+    assert took < 2.0
+    assert poll(lambda: not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers), within=2)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [c["status"] for c in results["cases"]] == ["interrupted", "interrupted"]
+    assert results["interrupted"] is True
