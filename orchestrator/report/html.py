@@ -1,0 +1,185 @@
+"""The HTML report: one self-contained file (inline CSS and JS, no URL of any kind).
+
+The case table is rendered by Jinja2 (autoescaped); the per-case details are embedded once as
+JSON and turned into DOM nodes only when a row is opened, so 10,000 cases stay light. Every
+string goes through the sanitiser first: control characters become visible escapes and lone
+surrogates (which cannot be encoded as UTF-8) cannot crash the writer.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
+from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats
+from orchestrator.result.store import PathLike, atomic_write
+
+TEMPLATES = Path(__file__).parent / "templates"
+STREAM_LIMIT = 64 * 1024
+MIN_STREAM_LIMIT = 2 * 1024
+OUTPUT_BUDGET = 60 * 2**20  # keep the file openable in a browser with 10,000 chatty cases
+FIELDS_LIMIT = 8 * 1024
+
+# Inside <script>, only these can end the element or break a JS string; JSON keeps them as escapes.
+_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["seconds"] = _fmt_seconds
+    return env
+
+
+def write_html(run: RunResult, path: PathLike) -> None:
+    """Write the run as one offline HTML file (atomically)."""
+    # backslashreplace is a last line of defence: every string is already sanitised.
+    atomic_write(path, render_html(run).encode("utf-8", "backslashreplace"))
+
+
+def render_html(run: RunResult) -> str:
+    return _environment().get_template("report.html.j2").render(**_context(run))
+
+
+def script_json(data: Any) -> Markup:
+    """`data` as JSON that is safe to place verbatim between <script> and </script>."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return Markup(text.translate(_SCRIPT_ESCAPES))
+
+
+def _fmt_seconds(value: float) -> str:
+    if value != value or value < 0:  # NaN or negative: a clock went backwards
+        return "–"
+    if value < 60:
+        return f"{value:.2f}s"
+    minutes, seconds = divmod(value, 60)
+    if minutes < 60:
+        return f"{int(minutes)}m {seconds:04.1f}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{int(hours)}h {int(minutes):02d}m"
+
+
+def _when(unix: float) -> str:
+    try:
+        return datetime.fromtimestamp(unix).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+def _mib(n: int | None) -> str:
+    return "" if n is None else f"{n / 2**20:.1f} MiB"
+
+
+def _context(run: RunResult) -> dict[str, Any]:
+    counts = run.counts()
+    titles = [p.title or p.name for p in run.plans]
+    limit = max(MIN_STREAM_LIMIT, min(STREAM_LIMIT, OUTPUT_BUDGET // (3 * max(1, len(run.cases)))))
+    return {
+        "title": xml_safe(" · ".join(titles) if titles else "Test run"),
+        "started": _when(run.started_at),
+        "duration": run.duration_s,
+        "interrupted": run.interrupted,
+        "version": xml_safe(run.version),
+        "command": clean(run.command, 2000),
+        "plans": [{"name": xml_safe(p.name), "file": xml_safe(p.file)} for p in run.plans],
+        "gate": {"passed": run.gate.passed,
+                 "rules": [{"rule": xml_safe(r.rule), "passed": r.passed, "detail": clean(r.detail, 2000)}
+                           for r in run.gate.rules]},
+        "counts": [(s.value, counts[s.value]) for s in Status if counts[s.value]],
+        "total": len(run.cases),
+        "rows": [_row(c) for c in run.cases],
+        "workers": [_worker(w) for w in run.workers],
+        "data": script_json([_details(c, limit) for c in run.cases]),
+    }
+
+
+def _row(case: CaseResult) -> dict[str, Any]:
+    return {
+        "status": case.status.value,
+        "id": xml_safe(case.id),
+        "name": clean(case.name, 500),
+        "message": first_line(case.message, 300),
+        "priority": xml_safe(case.priority),
+        "level": xml_safe(case.level or ""),
+        "tags": [xml_safe(t) for t in case.tags],
+        "duration": case.duration_s,
+    }
+
+
+def _worker(w: WorkerStats) -> dict[str, Any]:
+    return {
+        "provider": xml_safe(w.provider), "index": w.index, "pid": "" if w.pid is None else w.pid,
+        "calls": w.calls, "restarts": w.restarts,
+        "reasons": [clean(r, 500) for r in w.restart_reasons],
+        "rss": _mib(w.peak_rss_bytes),
+        "cold": "" if w.cold_start_ms is None else f"{w.cold_start_ms:.0f} ms",
+    }
+
+
+def _details(case: CaseResult, limit: int) -> dict[str, Any]:
+    return {
+        "message": clean(case.message, limit),
+        "description": clean(case.description, 4000),
+        "where": xml_safe(f"{case.file}:{case.line}"),
+        "covers": [xml_safe(c) for c in case.covers],
+        "attempts": [_attempt(a, limit) for a in case.attempts],
+    }
+
+
+def _attempt(a: Attempt, limit: int) -> dict[str, Any]:
+    return {
+        "status": a.status.value,
+        "duration": _fmt_seconds(a.duration_s),
+        "message": clean(a.message, 4000),
+        "job": a.job,
+        "started": _when(a.started_at) if a.started_at else "",
+        "rss": _mib(a.peak_rss_bytes),
+        "stdout": clean(a.stdout, limit),
+        "stderr": clean(a.stderr, limit),
+        "steps": [_step(s) for s in a.steps],
+    }
+
+
+def _step(s: StepResult) -> dict[str, Any]:
+    return {
+        "index": s.index,
+        "title": clean(s.title, 500),
+        "action": xml_safe(s.action),
+        "status": s.status.value,
+        "duration": _fmt_seconds(s.duration_s),
+        "line": s.line,
+        "worker": _step_worker(s.fields),
+        "error": None if s.error is None else {
+            "type": xml_safe(s.error.type), "message": clean(s.error.message, 4000),
+            "traceback": clean(s.error.traceback, 32 * 1024)},
+        "assertions": [{"kind": xml_safe(a.kind), "on": xml_safe(a.on), "passed": a.passed,
+                        "expected": show_value(a.expected), "actual": show_value(a.actual, 4000),
+                        "message": clean(a.message, 2000), "line": a.line} for a in s.assertions],
+        "fields": _fields(s.fields),
+    }
+
+
+def _step_worker(fields: Mapping[str, Any]) -> str:
+    worker = fields.get("worker") if isinstance(fields, Mapping) else None
+    if not isinstance(worker, Mapping):
+        return ""
+    parts = [f"{k} {worker[k]}" for k in ("pid", "index", "calls", "restarts") if worker.get(k) is not None]
+    return xml_safe(" · ".join(parts))
+
+
+def _fields(fields: Mapping[str, Any]) -> str:
+    if not fields:
+        return ""
+    try:
+        text = json.dumps(fields, indent=2, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        text = repr(fields)
+    return clean(text, FIELDS_LIMIT)
