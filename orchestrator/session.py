@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -33,17 +34,21 @@ class RunSession(Listener):
         self.junit, self.html, self.json = junit, html, json
         self.stop = threading.Event()
         self.engine = Engine(plans, RunOptions(jobs=jobs, command=command), self, self.stop)
-        self.console = ConsoleReporter(quiet=quiet)
+        self.console = ConsoleReporter()
+        self.quiet = quiet
         for path in (junit, html, json):
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal(json.with_name(json.stem + ".journal.jsonl"))
+        journal = json.with_name(json.stem + ".journal.jsonl")
+        journal.unlink(missing_ok=True)  # a journal is this run's, never the previous one's
+        self.journal = Journal(journal)
         self._started = time.monotonic()
         self._last_write = self._started
         self._signals = 0
 
     def case_finished(self, case: CaseResult) -> None:
         self.journal.append(case)
-        self.console.case_finished(case)
+        if not self.quiet:
+            self.console.case_finished(case)
         now = time.monotonic()
         if now - self._last_write >= _REWRITE_EVERY_S and not self.stop.is_set():
             self._last_write = now
@@ -56,9 +61,10 @@ class RunSession(Listener):
             kill_all(grace_s=0.5)
             problems = self._write(run)
             self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
-            for problem in problems:
-                self.console.problem(problem)
+            for problem in problems:  # one failing writer does not stop the others
+                print(f"orchestrator: {problem}", file=sys.stderr)
         finally:
+            self.journal.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         if run.interrupted or self.stop.is_set():
