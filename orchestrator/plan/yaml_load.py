@@ -1,0 +1,293 @@
+"""Safe YAML loading that remembers where every value and key came from.
+
+PyYAML composes a node graph with a safe loader; we build plain Python values from it ourselves
+(so no constructor ever runs user-chosen code) and record a Location per path. Hostile input
+(alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from orchestrator.errors import Location, Problem
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_VALUES = 100_000
+
+PathKey = Union[str, int]
+NodePath = tuple[PathKey, ...]
+
+_STD = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass
+class Source:
+    """One loaded YAML file: its data and the location of every value and mapping key."""
+
+    shown: str  # the path as the user wrote it (or relative to the cwd for included files)
+    path: Path  # absolute
+    data: Any = None
+    values: dict[NodePath, Location] = field(default_factory=dict)
+    keys: dict[NodePath, Location] = field(default_factory=dict)
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def at(self, path: NodePath) -> Location:
+        """Where the value at `path` is (or its nearest existing ancestor)."""
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return Location(self.shown, 1, 1)
+
+    def key_at(self, path: NodePath) -> Location:
+        """Where the key naming the value at `path` is written."""
+        return self.keys.get(path) or self.at(path)
+
+
+class _Fail(Exception):
+    def __init__(self, line: int, col: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing to compose deeper than MAX_DEPTH (no RecursionError)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Fail(mark.line + 1, mark.column + 1, f"nesting deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+def _tag_shown(tag: str) -> str:
+    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+
+
+class _Builder:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.count = 0
+        self.problems: list[Problem] = []
+        self.constructor = SafeConstructor()
+        self.active: set[int] = set()
+
+    def loc(self, node: Node) -> Location:
+        return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: Node, path: NodePath) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _Fail(1, 1, "too many values after expanding aliases (alias bomb?)")
+        if len(path) > MAX_DEPTH:
+            raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
+        if id(node) in self.active:
+            raise _Fail(*self._line_col(node), "an alias refers to the value that contains it")
+        self.source.values[path] = self.loc(node)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode) and node.tag == f"{_STD}seq":
+                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode) and node.tag == f"{_STD}map":
+                return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
+        return None
+
+    @staticmethod
+    def _line_col(node: Node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    @staticmethod
+    def _bad_tag(tag: str) -> str:
+        return f"tag '{_tag_shown(tag)}' is not allowed (plans are data)"
+
+    def scalar(self, node: ScalarNode) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
+            return None
+        if node.tag in (f"{_STD}str", f"{_STD}timestamp"):
+            return str(node.value)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as exc:
+            self.problems.append(Problem(self.loc(node), f"invalid {_tag_shown(node.tag)} value "
+                                                         f"'{node.value}': {exc}"))
+            return None
+
+    def mapping(self, node: MappingNode, path: NodePath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_loc = self.loc(key_node)
+            if key_node.tag == f"{_STD}merge":
+                self.problems.append(Problem(key_loc, "merge keys ('<<') are not supported: write the "
+                                                      "keys out, or use 'defaults:' for shared case keys"))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append(Problem(key_loc, "mapping keys must be plain strings"))
+                continue
+            if key_node.tag not in _SCALAR_TAGS:
+                self.problems.append(Problem(key_loc, self._bad_tag(key_node.tag)))
+                continue
+            key = str(key_node.value)  # as written: `on:` and `yes:` stay strings
+            if key in first_line:
+                self.problems.append(Problem(key_loc, f"duplicate key '{key}' (first at line {first_line[key]})"))
+                continue
+            first_line[key] = key_loc.line
+            self.source.keys[path + (key,)] = key_loc
+            result[key] = self.build(value_node, path + (key,))
+        return result
+
+
+def _read(source: Source) -> str:
+    """The file's text; raises _Fail with the reason it is not a readable text plan."""
+    path = source.path
+    if not path.exists():
+        raise _Fail(1, 1, "no such file")
+    if path.is_dir():
+        raise _Fail(1, 1, "is a directory, not a plan file")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise _Fail(1, 1, f"file is too large ({size / 2**20:.1f} MiB; plans are limited to 10 MiB)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _Fail(1, 1, f"cannot read: {exc.strerror or exc}") from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise _Fail(line, nul - raw.rfind(b"\n", 0, nul), f"not a text file: NUL byte at line {line}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - raw.rfind(b"\n", 0, exc.start)
+        raise _Fail(line, col, f"not UTF-8: invalid byte 0x{raw[exc.start]:02x} at line {line}") from None
+
+
+def _check_size(root: Node) -> None:
+    """Fail fast when expanding aliases would produce too many values or nest too deep."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
+                        f"nesting deeper than {MAX_DEPTH} levels")
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in active:
+            raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
+                        "an alias refers to the value that contains it")
+        active.add(id(node))
+        total = 1
+        if isinstance(node, SequenceNode):
+            total += sum(size(item, depth + 1) for item in node.value)
+        elif isinstance(node, MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        if total > MAX_VALUES:
+            raise _Fail(1, 1, "too many values after expanding aliases (alias bomb?)")
+        active.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+def _check_flow_depth(text: str) -> None:
+    """Refuse absurd [ / { nesting before PyYAML's scanner spends time on it."""
+    depth, quote = 0, ""
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote or (char == "\n" and depth == 0):  # an apostrophe in plain text
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, index) + 1
+                raise _Fail(line, index - text.rfind("\n", 0, index), f"nesting deeper than {MAX_DEPTH} levels")
+        elif char in "]}":
+            depth = max(0, depth - 1)
+
+
+def _compose(text: str) -> Node | None:
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        _check_flow_depth(text)
+    try:
+        return yaml.compose(text, Loader=_Loader)  # type: ignore[no-any-return]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            message = f"{message} ({exc.context} at line {exc.context_mark.line + 1})"
+        raise _Fail(mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, message) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise _Fail(line, col, f"not a text file: control character 0x{char:02x} at line {line}") from None
+    except yaml.YAMLError as exc:
+        raise _Fail(1, 1, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise _Fail(1, 1, f"nesting deeper than {MAX_DEPTH} levels") from None
+
+
+def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Problem]]:
+    """Load one plan file. Returns its Source and every problem found while reading it.
+
+    When the problems are fatal (no usable data) `source.data` is None.
+    """
+    source = Source(shown=shown, path=Path(os.path.abspath(path if path is not None else shown)))
+    try:
+        node = _compose(_read(source))
+        if node is None:
+            raise _Fail(1, 1, "empty plan")
+        _check_size(node)
+        builder = _Builder(source)
+        data = builder.build(node, ())
+    except _Fail as fail:
+        source.values.clear()
+        source.keys.clear()
+        return source, [Problem(Location(shown, fail.line, fail.col), fail.message)]
+    if data is None and not builder.problems:
+        return source, [Problem(Location(shown, 1, 1), "empty plan")]
+    if not isinstance(data, dict):
+        if not builder.problems:
+            builder.problems.append(Problem(source.at(()), "a plan must be a mapping of keys (version, "
+                                                            f"name, cases, ...), got {_kind(data)}"))
+        return source, builder.problems
+    source.data = data
+    return source, builder.problems
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    return f"'{value}'"
