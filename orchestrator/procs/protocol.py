@@ -1,0 +1,78 @@
+"""Controller side of the worker protocol: `(name, payload)` messages as ASCII JSON lines.
+
+`ensure_ascii=True` turns every non-ASCII code point into a `\\uXXXX` escape, so lone
+surrogates, U+FFFE, NUL and emoji all survive the trip and a line never holds a raw newline.
+The worker (`worker_main.py`, stdlib only, never imports this) keeps the same names; a test
+asserts they agree.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# controller -> worker
+CALL = "call"  # {"prompt", "options", "context"}
+STOP = "stop"  # {}
+# worker -> controller
+READY = "ready"  # {"pid"}
+IMPORT_ERROR = "import_error"  # {"message", "traceback"}
+RESULT = "result"  # {"result": dict}
+ERROR = "error"  # {"type", "message", "traceback"}
+
+NAMES = frozenset({CALL, STOP, READY, IMPORT_ERROR, RESULT, ERROR})
+
+
+class ProtocolError(Exception):
+    """A line from the worker that is not a well-formed message."""
+
+
+def _fallback(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return repr(value)
+
+
+# Built once: json.dumps with keyword arguments would build a new encoder on every call.
+_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=_fallback)
+
+
+def encode(name: str, payload: Any) -> bytes:
+    return (_encoder.encode([name, payload]) + "\n").encode("ascii")
+
+
+def decode(line: bytes) -> tuple[str, Any]:
+    try:
+        message = json.loads(line)
+    except ValueError as exc:
+        raise ProtocolError(f"not a JSON line: {line[:200]!r}") from exc
+    if not (isinstance(message, list) and len(message) == 2 and message[0] in NAMES):
+        raise ProtocolError(f"not a (name, payload) message: {line[:200]!r}")
+    return message[0], message[1]
+
+
+class LineBuffer:
+    """Splits bytes read from a pipe into complete lines."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, chunk: bytes) -> bytes | None:
+        """Buffer `chunk`; returns it at once when it is exactly one whole line (the usual case)."""
+        if not self._buf and chunk.find(b"\n") == len(chunk) - 1:
+            return chunk
+        self._buf += chunk
+        return None
+
+    def pop_line(self) -> bytes | None:
+        end = self._buf.find(b"\n")
+        if end < 0:
+            return None
+        line = bytes(self._buf[:end])
+        del self._buf[: end + 1]
+        return line
+
+    def pending(self) -> int:
+        return len(self._buf)

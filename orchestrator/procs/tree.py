@@ -1,0 +1,207 @@
+"""The only place in the product that starts, signals, reaps and lists processes.
+
+Every child starts in its own session, so its process group and session id are its pid.
+Killing a tree collects the victims BEFORE any signal: psutil descendants of the root plus
+every process still in the root's session (which finds grandchildren orphaned by a root that
+already died). Then SIGTERM the group and each victim, wait out the grace, SIGKILL the rest.
+
+Every process the run starts is in a registry, so `kill_all` (on SIGINT, or at exit through
+the atexit hook) leaves nothing behind.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import subprocess
+import threading
+import time
+from typing import IO, Iterable, Mapping, Sequence, Union
+
+import psutil
+
+_File = Union[int, IO[bytes], None]
+
+_lock = threading.Lock()
+_registry: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    pass_fds: Sequence[int] = (),
+    stdin: _File = subprocess.DEVNULL,
+    stdout: _File = None,
+    stderr: _File = None,
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in a new session and register it; raises OSError if it cannot start."""
+    with _lock:  # registered before any other thread can ask kill_all for the list
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            pass_fds=tuple(pass_fds),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            close_fds=True,
+        )
+        _registry[proc.pid] = proc
+    return proc
+
+
+def register(proc: subprocess.Popen[bytes]) -> None:
+    with _lock:
+        _registry[proc.pid] = proc
+
+
+def unregister(pid: int) -> None:
+    with _lock:
+        _registry.pop(pid, None)
+
+
+def registered_pids() -> list[int]:
+    with _lock:
+        return list(_registry)
+
+
+def exit_description(returncode: int) -> str:
+    """'exited with code 3' / 'was killed by signal SIGSEGV (11)'."""
+    if returncode >= 0:
+        return f"exited with code {returncode}"
+    signum = -returncode
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    return f"was killed by signal {name} ({signum})"
+
+
+def _collect(root: int) -> list[psutil.Process]:
+    """Descendants of `root` and the other members of its session (not `root` itself)."""
+    found: dict[int, psutil.Process] = {}
+    try:
+        for child in psutil.Process(root).children(recursive=True):
+            found[child.pid] = child
+    except psutil.Error:
+        pass
+    # A root that already exited no longer has children: they were reparented. They kept
+    # the session id though (unless they called setsid themselves).
+    for pid in psutil.pids():
+        if pid == root or pid in found:
+            continue
+        try:
+            if os.getsid(pid) == root:
+                found[pid] = psutil.Process(pid)
+        except (OSError, psutil.Error):
+            continue
+    return list(found.values())
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _signal_all(roots: Iterable[int], procs: Iterable[psutil.Process], sig: int) -> None:
+    for root in roots:
+        with _lock:
+            popen = _registry.get(root)
+        if popen is not None and popen.returncode is not None:
+            continue  # reaped: its pid may name another process group by now
+        try:
+            os.killpg(root, sig)
+        except OSError:
+            pass
+        if popen is not None:
+            try:
+                popen.send_signal(sig)
+            except OSError:
+                pass
+    for proc in procs:
+        try:
+            proc.send_signal(sig)  # psutil refuses if the pid was reused meanwhile
+        except psutil.Error:
+            pass
+
+
+def _roots_done(roots: Iterable[int]) -> bool:
+    done = True
+    for root in roots:
+        with _lock:
+            popen = _registry.get(root)
+        if popen is None:
+            continue
+        if popen.poll() is None:  # poll() reaps our direct child once it has exited
+            done = False
+    return done
+
+
+def _wait(roots: Sequence[int], procs: list[psutil.Process], timeout_s: float) -> list[psutil.Process]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        alive = [p for p in procs if _alive(p)]
+        roots_done = _roots_done(roots)
+        if (not alive and roots_done) or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.01)
+
+
+def _unreaped(roots: Iterable[int]) -> list[int]:
+    out = []
+    for root in roots:
+        with _lock:
+            popen = _registry.get(root)
+        if popen is not None and popen.returncode is None:
+            out.append(root)
+    return out
+
+
+def kill_trees(roots: Sequence[int], grace_s: float) -> None:
+    """Kill each root and its whole tree: TERM, wait `grace_s`, KILL survivors, reap."""
+    roots = list(roots)
+    if not roots:
+        return
+    victims: list[psutil.Process] = []
+    for root in roots:
+        victims.extend(_collect(root))  # before any signal: a dead root has no children
+        if root not in registered_pids():  # not ours to reap: wait for it like the others
+            try:
+                victims.append(psutil.Process(root))
+            except psutil.Error:
+                pass
+    _signal_all(roots, victims, signal.SIGTERM)
+    survivors = _wait(roots, victims, grace_s)
+    stubborn = _unreaped(roots)
+    if survivors or stubborn:
+        # A root that ignored TERM may have forked since; only an unreaped root's pid is
+        # safe to look up again (a reaped one may already belong to someone else).
+        for root in stubborn:
+            survivors.extend(_collect(root))
+        _signal_all(stubborn, survivors, signal.SIGKILL)
+        _wait(roots, survivors, 5.0)
+    for root in roots:
+        with _lock:
+            popen = _registry.pop(root, None)
+        if popen is not None:
+            try:
+                popen.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:  # unkillable (D state); nothing more to do
+                pass
+
+
+def kill_tree(pid: int, grace_s: float) -> None:
+    kill_trees([pid], grace_s)
+
+
+def kill_all(grace_s: float = 0.5) -> None:
+    """Kill every registered process and its tree (SIGINT handler, exit hook, tests)."""
+    kill_trees(registered_pids(), grace_s)
+
+
+atexit.register(kill_all, 0.5)
