@@ -61,7 +61,7 @@ def all_statuses(hostile: bool = False, big: bool = False) -> tuple[CaseResult, 
     boom = _step(Status.ERROR, index=1, error=ErrorInfo("ValueError", f"bad value {h}",
                                                         f"Traceback (most recent call last):\n  File \"x.py\"\nValueError: {h}"))
     return (
-        _case("C-1", f"passes {h}", Status.PASSED, attempts=(_attempt(Status.PASSED, (ok,), stdout=out, stderr=err),)),
+        _case("C-1", f"passes {h}".rstrip(), Status.PASSED, attempts=(_attempt(Status.PASSED, (ok,), stdout=out, stderr=err),)),
         _case("C-2", "fails", Status.FAILED, f"assertion failed {h}\nsecond line",
               (_attempt(Status.FAILED, (ok, bad), stdout=out, stderr=err),), priority="P0"),
         _case("C-3", "errors", Status.ERROR, f"ValueError: bad value {h}",

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import io
+import re
+import time
+from dataclasses import replace
+
+import pytest
+from rich.console import Console
+
+from orchestrator.report.console import ConsoleReporter, case_line
+
+from .factory import many_cases, run_result
+
+
+def output(reporter_console: Console | None = None, *, hostile: bool = False) -> str:
+    buf = io.StringIO()
+    reporter = ConsoleReporter(reporter_console) if reporter_console else ConsoleReporter(file=buf)
+    run = run_result(hostile=hostile)
+    for case in run.cases:
+        reporter.case_finished(case)
+    reporter.summary(run, ["reports/junit.xml", "reports/report.html"])
+    return buf.getvalue() if reporter_console is None else reporter_console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_one_line_per_case_with_reason_under_failures() -> None:
+    lines = output().splitlines()
+    assert lines[0] == "PASSED      C-1  passes  0.12s"
+    assert lines[1] == "FAILED      C-2  fails  0.12s"
+    assert lines[2] == "    assertion failed"
+    assert lines[3] == "ERROR       C-3  errors  0.12s"
+    assert lines[4] == "    ValueError: bad value"
+    assert lines[5] == "SKIPPED     C-4  skipped  0.00s"
+    progress = lines[: lines.index("")]
+    words = [line.split()[0] for line in progress if not line.startswith(" ")]
+    assert words == ["PASSED", "FAILED", "ERROR", "SKIPPED", "XFAILED", "XPASSED", "FLAKY", "INTERRUPTED", "FAILED"]
+
+
+def test_summary_counts_gate_rules_and_outputs() -> None:
+    text = output()
+    assert "1 passed, 2 failed, 1 error, 1 skipped, 1 xfailed, 1 xpassed, 1 flaky, 1 interrupted in 3.21s" in text
+    assert "Gate FAILED" in text
+    assert re.search(r"^  [✘x] pass_rate\[P0\] >= 100% — 0/1 passed \(0%\)$", text, re.M)
+    assert re.search(r"^  [✔+] max_flaky <= 1 — 1 flaky", text, re.M)
+    assert "reports/junit.xml" in text and "reports/report.html" in text
+
+
+def test_not_a_tty_means_no_escape_codes_even_with_hostile_names() -> None:
+    text = output(hostile=True)
+    assert "\x1b" not in text
+    assert "\\x1b[31m" in text  # shown, not obeyed
+
+
+def test_colour_on_a_terminal_and_no_colour_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured = output(Console(file=io.StringIO(), force_terminal=True, color_system="standard", highlight=False))
+    assert "\x1b[" in coloured and "FAILED" in coloured
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = output(Console(file=io.StringIO(), force_terminal=True, color_system="standard", highlight=False))
+    assert "\x1b" not in plain
+
+
+def test_markup_in_names_is_not_interpreted() -> None:
+    run = run_result()
+    case = replace(run.cases[1], name="[bold]x[/bold] [red]")
+    buf = io.StringIO()
+    ConsoleReporter(Console(file=buf, force_terminal=True, color_system="standard")).case_finished(case)
+    assert "[bold]x[/bold] [red]" in buf.getvalue()
+    assert case_line(case)[1].startswith(" C-2  [bold]x[/bold] [red]")
+
+
+def test_thousand_cases_are_cheap_when_not_a_tty() -> None:
+    run = many_cases(1000)
+    reporter = ConsoleReporter(file=io.StringIO())
+    start = time.perf_counter()
+    for case in run.cases:
+        reporter.case_finished(case)
+    assert time.perf_counter() - start < 0.1

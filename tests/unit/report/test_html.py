@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from orchestrator.report.html import render_html, script_json, write_html
+from orchestrator.result.model import GateResult, RunResult
+
+from .factory import MARKUP, SCRIPT, many_cases, run_result
+
+DATA = re.compile(r'<script type="application/json" id="case-data">(.*?)</script>', re.S)
+
+
+@pytest.fixture(scope="module")
+def hostile_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("html") / "report.html"
+    write_html(run_result(hostile=True, big=True), path)
+    return path.read_bytes().decode("utf-8")  # strict: a lone surrogate would fail here
+
+
+def embedded(html: str) -> list[dict[str, object]]:
+    match = DATA.search(html)
+    assert match
+    data: list[dict[str, object]] = json.loads(match.group(1))
+    return data
+
+
+def test_no_external_resources(hostile_html: str) -> None:
+    assert not re.search(r"""(?:src|href|action)\s*=\s*["']?\s*(?:[a-z]+:)?//""", hostile_html, re.I)
+    assert "http://" not in hostile_html and "https://" not in hostile_html
+    assert "@import" not in hostile_html and not re.search(r"url\(", hostile_html)
+
+
+def test_hostile_markup_appears_only_escaped(hostile_html: str) -> None:
+    assert SCRIPT not in hostile_html and MARKUP not in hostile_html
+    assert hostile_html.count("<script") == 2  # the data block and our own code, nothing else
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in hostile_html  # the case name in the table
+    assert "&lt;b&gt;bold&lt;/b&gt;" in hostile_html
+
+
+def test_embedded_json_cannot_end_the_script_and_keeps_the_text(hostile_html: str) -> None:
+    block = DATA.search(hostile_html)
+    assert block and not re.search("[<>&\u2028\u2029]", block.group(1))
+    data = embedded(hostile_html)
+    stderr = data[0]["attempts"][0]["stderr"]  # type: ignore[index]
+    assert SCRIPT in stderr and "]]>" in stderr and "😀" in stderr and "\\x1b" in stderr and "\\ud800" in stderr
+    assert script_json(["</script>\u2028"]) == '["\\u003c/script\\u003e\\u2028"]'
+
+
+def test_header_shows_gate_rules_counts_and_duration(hostile_html: str) -> None:
+    assert ">FAILED</span>" in hostile_html
+    assert "pass_rate[P0] &gt;= 100%" in hostile_html and "0/1 passed (0%)" in hostile_html
+    assert re.search(r'<li class="failed"><span class="mono">pass_rate', hostile_html)
+    assert re.search(r'<li class="passed"><span class="mono">max_flaky', hostile_html)
+    assert "took 3.21s" in hostile_html
+    for status in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "flaky", "interrupted"):
+        assert f'class="status-filter" value="{status}" checked' in hostile_html
+    assert 'id="search"' in hostile_html
+
+
+def test_table_has_one_row_per_case_with_its_columns(hostile_html: str) -> None:
+    rows = re.findall(r'<tr class="case"[^>]*data-status="(\w+)"', hostile_html)
+    assert rows == ["passed", "failed", "error", "skipped", "xfailed", "xpassed", "flaky", "interrupted", "failed"]
+    row = re.search(r'<tr class="case"[^>]*data-i="1".*?</tr>', hostile_html, re.S)
+    assert row and "C-2" in row.group() and ">P0<" in row.group() and ">e2e<" in row.group()
+    assert '<span class="tag">smoke</span>' in row.group() and "0.12s" in row.group()
+
+
+def test_details_hold_steps_assertions_errors_output_and_attempts(hostile_html: str) -> None:
+    data = embedded(hostile_html)
+    failed = data[1]["attempts"][0]["steps"][1]  # type: ignore[index]
+    bad = failed["assertions"][1]
+    assert (bad["kind"], bad["passed"], bad["expected"]) == ("contains", False, '"want"')
+    assert bad["actual"].startswith('"got nul\\u0000')
+    assert failed["worker"] == "pid 4242 · index 1"
+    error = data[2]["attempts"][0]["steps"][1]["error"]  # type: ignore[index]
+    assert error["type"] == "ValueError" and "Traceback" in error["traceback"]
+    assert [a["status"] for a in data[6]["attempts"]] == ["failed", "passed"]  # type: ignore[index]
+    assert [a["job"] for a in data[6]["attempts"]] == [1, 2]  # type: ignore[index]
+    stdout = data[0]["attempts"][0]["stdout"]  # type: ignore[index]
+    assert "characters truncated; full output in results.json" in stdout and len(stdout) < 70_000
+
+
+def test_worker_table(hostile_html: str) -> None:
+    assert '<table id="workers">' in hostile_html
+    assert "crashed: SIGKILL" in hostile_html and "57.2 MiB" in hostile_html and "120 ms" in hostile_html
+    no_workers = render_html(replace(run_result(), workers=()))
+    assert '<table id="workers">' not in no_workers
+
+
+def test_lone_surrogates_everywhere_do_not_crash(tmp_path: Path) -> None:
+    run = run_result(hostile=True)
+    nasty = replace(run, plans=tuple(replace(p, title="\ud800" + p.title, name="\udfff") for p in run.plans),
+                    version="\ud800", gate=GateResult(False, tuple(replace(r, rule="\udc80") for r in run.gate.rules)))
+    write_html(nasty, tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_bytes().decode("utf-8")
+    assert "\\ud800" in text
+
+
+def test_gate_passed_and_empty_run() -> None:
+    html = render_html(run_result(gate_passed=True))
+    assert ">PASSED</span>" in html
+    empty = RunResult(plans=(), cases=(), gate=GateResult(True), started_at=0.0, duration_s=0.0)
+    assert "No cases ran." in render_html(empty)
+
+
+def test_ten_thousand_cases_stay_light(tmp_path: Path) -> None:
+    run = many_cases(10_000)
+    start = time.perf_counter()
+    write_html(run, tmp_path / "big.html")
+    elapsed = time.perf_counter() - start
+    html = (tmp_path / "big.html").read_text(encoding="utf-8")
+    assert html.count('<tr class="case"') == 10_000
+    assert len(embedded(html)) == 10_000
+    assert elapsed < 15, f"{elapsed:.1f}s"
+    assert (tmp_path / "big.html").stat().st_size < 20 * 2**20
