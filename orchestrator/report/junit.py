@@ -30,12 +30,16 @@ MIN_STREAM_LIMIT = 4 * 1024
 OUTPUT_BUDGET = 20 * 2**20  # GitLab rejects JUnit files over 30 MiB: stay well below
 
 
-def write_junit(run: RunResult, path: PathLike) -> None:
-    """Write the run as one JUnit XML file (atomically)."""
-    atomic_write(path, junit_string(run))
+def write_junit(run: RunResult, path: PathLike, *, schema_strict: bool = False) -> None:
+    """Write the run as one JUnit XML file (atomically).
+
+    `schema_strict` leaves out testcase `file`/`line` and `<properties>`, which CI consumers use
+    but no published JUnit XSD allows, for tools that validate their input against an XSD.
+    """
+    atomic_write(path, junit_string(run, schema_strict=schema_strict))
 
 
-def junit_string(run: RunResult) -> str:
+def junit_string(run: RunResult, *, schema_strict: bool = False) -> str:
     limit = _stream_limit(len(run.cases))
     by_plan: dict[str, list[CaseResult]] = {}
     for plan in run.plans:
@@ -46,7 +50,7 @@ def junit_string(run: RunResult) -> str:
     groups = [(name, cases) for name, cases in by_plan.items() if cases]
     suites = [_suite(run, name, cases, limit, first=i == 0) for i, (name, cases) in enumerate(groups)]
     root = ET.fromstring(to_xml_report_string(suites, prettyprint=False))
-    _post_process(root, [cases for _, cases in groups])
+    _post_process(root, [cases for _, cases in groups], schema_strict)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -197,7 +201,7 @@ def _attempt_details(attempt: Attempt) -> list[str]:
     return lines
 
 
-def _post_process(root: ET.Element, groups: list[list[CaseResult]]) -> None:
+def _post_process(root: ET.Element, groups: list[list[CaseResult]], schema_strict: bool) -> None:
     # `disabled` is always 0 here and most JUnit schemas reject the attribute.
     root.attrib.pop("disabled", None)
     for suite, cases in zip(root.findall("testsuite"), groups):
@@ -205,7 +209,14 @@ def _post_process(root: ET.Element, groups: list[list[CaseResult]]) -> None:
         suite.set("time", f"{sum(_seconds(c.duration_s) for c in cases):.3f}")
         for element, case in zip(suite.findall("testcase"), cases):
             element.set("time", f"{_seconds(case.duration_s):.3f}")
-            element.insert(0, _properties(case))
+            skipped = element.find("skipped")
+            if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
+                skipped.attrib.pop("type", None)
+            if schema_strict:
+                element.attrib.pop("file", None)
+                element.attrib.pop("line", None)
+            else:
+                element.insert(0, _properties(case))
     root.set("time", f"{sum(float(s.get('time', '0')) for s in root.findall('testsuite')):.3f}")
 
 

@@ -166,3 +166,17 @@ def test_shared_validator_accepts_the_hostile_report(hostile_xml: Path) -> None:
     warned = [line for line in proc.stdout.splitlines() if line.startswith("WARN")]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not fatal and not warned, proc.stdout
+
+
+def test_schema_strict_mode_validates_against_the_jenkins_xunit_xsd(tmp_path: Path) -> None:
+    path = tmp_path / "strict.xml"
+    write_junit(run_result(hostile=True), path, schema_strict=True)
+    root = etree.parse(str(path)).getroot()
+    assert all(c.get("file") is None and c.find("properties") is None for c in root.iter("testcase"))
+    xsd = VALIDATOR.parent / "xsd" / "jenkins-xunit-junit-10.xsd"
+    if not xsd.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{xsd} is missing")
+        pytest.skip(f"{xsd} not found")
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    assert schema.validate(root), schema.error_log
