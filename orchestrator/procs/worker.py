@@ -1,0 +1,258 @@
+"""Controller-side handle of one worker process.
+
+The calling thread does the whole round trip itself: write the request, then poll the
+response pipe (and the worker's pidfd, so a death is seen even if an escaped grandchild holds
+the pipe) against the call's deadline. Nothing here runs per call but a few syscalls.
+
+The worker's fds 1 and 2 are anonymous files (created, then unlinked at once): what the
+provider and its children print lands there, and the controller reads what each call appended.
+"""
+from __future__ import annotations
+
+import enum
+import os
+import select
+import sys
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from orchestrator.procs import protocol, tree
+from orchestrator.procs.api import CallError, PoolConfig
+
+WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
+OUTPUT_CAP = 1 << 20  # per call and stream
+_READ_CHUNK = 1 << 16
+
+
+class Outcome(enum.Enum):
+    OK = "ok"  # the function returned, or raised (the worker is fine either way)
+    TIMEOUT = "timeout"
+    DIED = "died"
+    PROTOCOL = "protocol"  # the worker sent something that is not a message
+
+
+@dataclass
+class Reply:
+    outcome: Outcome
+    name: str = ""
+    payload: Any = None
+    detail: str = ""
+
+
+class _Capture:
+    """One of the worker's output streams: an unlinked temp file, read by offset."""
+
+    def __init__(self, label: str) -> None:
+        fd, path = tempfile.mkstemp(prefix=f"orchestrator-{label}-")
+        try:
+            self.write_fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        finally:
+            os.unlink(path)  # gone from disk once the last fd on it is closed
+        self.read_fd = fd
+        self.mark = 0
+
+    def start(self) -> None:
+        self.mark = os.fstat(self.read_fd).st_size
+
+    def since_mark(self) -> str:
+        size = os.fstat(self.read_fd).st_size
+        if size <= self.mark:
+            return ""
+        length = size - self.mark
+        data = os.pread(self.read_fd, min(length, OUTPUT_CAP), self.mark)
+        self.mark = size
+        text = data.decode("utf-8", errors="replace")
+        if length > OUTPUT_CAP:
+            text += f"\n[... {length - OUTPUT_CAP} bytes truncated]\n"
+        return text
+
+    def close_write(self) -> None:
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
+    def close(self) -> None:
+        self.close_write()
+        if self.read_fd >= 0:
+            os.close(self.read_fd)
+            self.read_fd = -1
+
+
+class Worker:
+    """One worker process. Not thread-safe: the pool lends it to one caller at a time."""
+
+    def __init__(self, config: PoolConfig, index: int) -> None:
+        self.config = config
+        self.index = index
+        self.calls = 0
+        self.pid: int | None = None
+        self.returncode: int | None = None
+        self._stdout = _Capture(f"{config.provider_id}-{index}-out")
+        self._stderr = _Capture(f"{config.provider_id}-{index}-err")
+        self._lines = protocol.LineBuffer()
+        self._to_worker = -1
+        self._from_worker = -1
+        self._pidfd = -1
+        self._poller = select.poll()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._kill_lock = threading.Lock()
+        self._killed = False
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def spawn(self) -> None:
+        """Start the process (raises OSError if the interpreter cannot be started)."""
+        cfg = self.config
+        child_in, self._to_worker = os.pipe()
+        self._from_worker, child_out = os.pipe()
+        env = dict(os.environ)
+        env.update(cfg.env)
+        # backslashreplace: printing a lone surrogate must not make the call fail
+        env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
+        argv = [cfg.interpreter or sys.executable, WORKER_MAIN, str(child_in), str(child_out), cfg.python_file, cfg.function]
+        try:
+            proc = tree.spawn(
+                argv, cwd=cfg.cwd, env=env, pass_fds=(child_in, child_out),
+                stdout=self._stdout.write_fd, stderr=self._stderr.write_fd,
+            )
+        finally:
+            os.close(child_in)
+            os.close(child_out)
+            self._stdout.close_write()
+            self._stderr.close_write()
+        self._proc = proc
+        self.pid = proc.pid
+        os.set_blocking(self._to_worker, False)  # a hung worker must not block our writes
+        self._poller.register(self._from_worker, select.POLLIN)
+        if hasattr(os, "pidfd_open"):
+            try:
+                self._pidfd = os.pidfd_open(proc.pid)
+                self._poller.register(self._pidfd, select.POLLIN)
+            except OSError:
+                self._pidfd = -1
+
+    def wait_ready(self, timeout_s: float) -> Reply:
+        """The handshake: `ready`, `import_error`, or a timeout/death before either."""
+        return self._receive(time.monotonic() + timeout_s)
+
+    def stop(self) -> None:
+        """Ask politely; `kill_tree` afterwards does the rest."""
+        try:
+            os.write(self._to_worker, protocol.encode(protocol.STOP, {}))
+        except OSError:
+            pass
+
+    def wait_exit(self, timeout_s: float) -> bool:
+        """Wait for the process to exit without reaping it (so its tree can still be found)."""
+        if self._pidfd < 0:
+            return False
+        return bool(select.select([self._pidfd], [], [], timeout_s)[0])
+
+    def kill_tree(self, grace_s: float) -> None:
+        """Kill the whole process tree and reap; idempotent, callable from any thread."""
+        kill_workers([self], grace_s)
+
+    def dispose(self, grace_s: float) -> None:
+        """Kill the tree and release every fd; only the thread that holds the worker."""
+        self.kill_tree(grace_s)
+        for fd in (self._to_worker, self._from_worker, self._pidfd):
+            if fd >= 0:
+                os.close(fd)
+        self._to_worker = self._from_worker = self._pidfd = -1
+        self._stdout.close()
+        self._stderr.close()
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def call(self, prompt: Any, options: Mapping[str, Any], context: Mapping[str, Any], timeout_s: float) -> Reply:
+        deadline = time.monotonic() + timeout_s
+        self._stdout.start()
+        self._stderr.start()
+        data = protocol.encode(protocol.CALL, {"prompt": prompt, "options": options, "context": context})
+        self.calls += 1
+        try:
+            written = os.write(self._to_worker, data)
+        except BlockingIOError:
+            written = 0
+        except OSError as exc:
+            return Reply(Outcome.DIED, detail=str(exc))
+        if written < len(data):
+            failed = self._write_rest(memoryview(data)[written:], deadline)
+            if failed is not None:
+                return failed
+        return self._receive(deadline)
+
+    def output(self) -> tuple[str, str]:
+        """What fds 1 and 2 received since the call (or the handshake) started."""
+        return self._stdout.since_mark(), self._stderr.since_mark()
+
+    def _write_rest(self, view: memoryview, deadline: float) -> Reply | None:
+        out = select.poll()
+        out.register(self._to_worker, select.POLLOUT)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Reply(Outcome.TIMEOUT)
+            if not out.poll(remaining * 1000):
+                continue
+            try:
+                view = view[os.write(self._to_worker, view):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                return Reply(Outcome.DIED, detail=str(exc))
+        return None
+
+    def _receive(self, deadline: float) -> Reply:
+        lines = self._lines
+        line = lines.pop_line()
+        while True:
+            if line is not None:
+                try:
+                    name, payload = protocol.decode(line)
+                except protocol.ProtocolError as exc:
+                    return Reply(Outcome.PROTOCOL, detail=str(exc))
+                return Reply(Outcome.OK, name, payload)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Reply(Outcome.TIMEOUT)
+            events = self._poller.poll(remaining * 1000)
+            pipe_ready = any(fd == self._from_worker for fd, _ in events)
+            if pipe_ready:
+                chunk = os.read(self._from_worker, _READ_CHUNK)
+                if not chunk:
+                    return Reply(Outcome.DIED)
+                line = lines.feed(chunk)
+                if line is None:
+                    line = lines.pop_line()
+            elif events:  # only the pidfd: exited, and nothing more is in the pipe
+                return Reply(Outcome.DIED)
+
+
+def describe_death(worker: Worker, during: str) -> CallError:
+    """After `kill`: the crash as a call error naming the exit code or signal."""
+    code = worker.returncode
+    how = tree.exit_description(code) if code is not None else "exited"
+    return CallError("WorkerCrashed", f"worker pid {worker.pid} {how} {during}")
+
+
+def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
+    """Kill several workers' trees under one grace period; skips those already killed."""
+    held = []
+    try:
+        for worker in workers:
+            worker._kill_lock.acquire()
+            held.append(worker)
+        victims = [w for w in held if not w._killed and w._proc is not None]
+        tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s)
+        for worker in held:
+            worker._killed = True
+            if worker._proc is not None:
+                worker.returncode = worker._proc.returncode
+    finally:
+        for worker in held:
+            worker._kill_lock.release()
