@@ -1,0 +1,185 @@
+"""The leak check: whatever a case started that is still alive after it ended is named, then killed.
+
+What belongs to a case (its "leak set"), for the roots it started (exec/spawn pids):
+  (a) each root still alive, its descendants, and every member of its session: a child keeps
+      its session id after the root exits, so this finds plain orphans;
+  (b) with the orchestrator as child subreaper (`become_subreaper`), processes orphaned by a
+      case (double-forked daemons that called setsid, orphans of a root that already died)
+      are re-parented to us instead of init. So our own direct children that are not in
+      tree.py's registry, not in the session of a registered process, and created after the
+      case's first root count too, with their descendants;
+  (c) pids seen as descendants while an exec ran (`note_started(pid, seen=...)`), when still
+      alive and created after the case began: this finds setsid daemons without a subreaper.
+
+Limits with parallel cases (-j N): in (b) an orphan cannot be told apart from one left by a
+case running at the same time, so a case may be blamed for (and kill) its neighbour's orphan
+once that neighbour's root has exited. The registry keeps running roots and pool workers
+safe. Without a subreaper (non-Linux, or prctl refused), an orphan that called setsid and was
+never seen in (c) escapes the check.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+import time
+from typing import Iterable
+
+import psutil
+
+from orchestrator.procs import tree
+from orchestrator.procs.snapshot import cmdline_of, session_members, tree_pids
+
+PR_SET_CHILD_SUBREAPER = 36
+KILL_GRACE_S = 0.5
+_SHOWN_CHARS = 200
+
+_lock = threading.Lock()
+_created: dict[int, float] = {}  # root pid -> its create_time, noted when the case started it
+_subreaper = False
+
+
+def become_subreaper() -> bool:
+    """Make orphans of our descendants re-parent to this process (Linux); True if in effect."""
+    global _subreaper
+    with _lock:
+        if _subreaper:
+            return True
+        if not sys.platform.startswith("linux"):
+            return False
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            _subreaper = False
+        return _subreaper
+
+
+def note_started(pid: int) -> None:
+    """Remember when `pid` started, so a recycled pid is not mistaken for it later."""
+    try:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
+        created = psutil.boot_time()  # gone already: its orphans can only be newer than boot
+    with _lock:
+        _created.setdefault(pid, created)
+
+
+def kill_leaks(pids: Iterable[int]) -> list[str]:
+    """Describe (`pid 123 (sleep 600)`) and kill every live process of the case's leak set."""
+    roots = set(pids)
+    with _lock:
+        noted = {pid: _created.pop(pid) for pid in roots if pid in _created}
+    since = min(noted.values()) if noted else None
+    leaked = _leak_set(roots, noted, since)
+    described = [f"pid {p.pid} ({_short(cmdline_of(p))})" for p in leaked]
+    _kill(leaked)
+    reap_orphans()
+    return described
+
+
+def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> list[psutil.Process]:
+    registered = set(tree.registered_pids())
+    protected = tree_pids(registered - roots)  # pool workers and other cases' running roots
+    # A root is itself only if its create_time still matches; an unnoted pid (a descendant
+    # seen while an exec ran) only if it is newer than the case.
+    live = {pid for pid in roots if pid in noted and _same_process(pid, noted[pid])}
+    live |= {pid for pid in roots - set(noted) if _newer(pid, since)}
+    candidates = tree_pids(live) | session_members(roots)
+    if since is not None:
+        candidates |= tree_pids(_our_orphans(registered, protected, since))
+    leaked = []
+    for pid in sorted(candidates - protected - {os.getpid()}):
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE and _newer(pid, since):
+                leaked.append(proc)
+        except psutil.Error:
+            continue
+    return leaked
+
+
+def _our_orphans(registered: set[int], protected: set[int], since: float) -> set[int]:
+    found = set()
+    for child in psutil.Process().children(recursive=False):
+        if child.pid in registered or child.pid in protected:
+            continue
+        try:
+            if os.getsid(child.pid) in registered or child.create_time() < since:
+                continue
+        except (OSError, psutil.Error):
+            continue
+        found.add(child.pid)
+    return found
+
+
+def _same_process(pid: int, created: float) -> bool:
+    try:
+        return abs(psutil.Process(pid).create_time() - created) < 0.01
+    except psutil.Error:
+        return False
+
+
+def _newer(pid: int, since: float | None) -> bool:
+    try:
+        # create_time has clock-tick resolution: a child may read a hair older than its parent
+        return since is None or psutil.Process(pid).create_time() >= since - 0.05
+    except psutil.Error:
+        return False
+
+
+def _kill(procs: list[psutil.Process]) -> None:
+    for sig in ("terminate", "kill"):
+        for proc in procs:
+            try:
+                getattr(proc, sig)()
+            except psutil.Error:
+                pass
+        procs = _still_running(procs, KILL_GRACE_S if sig == "terminate" else 5.0)
+        if not procs:
+            return
+
+
+def _still_running(procs: list[psutil.Process], within: float) -> list[psutil.Process]:
+    """Wait up to `within` for `procs` to be gone or zombies (reaping our own as they die)."""
+    deadline = time.monotonic() + within
+    while True:
+        reap_orphans()
+        alive = []
+        for proc in procs:
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.Error:
+                continue
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.01)
+
+
+def reap_orphans() -> list[int]:
+    """Reap our zombie children that no Popen owns (only those: a registered Popen must get
+    its own exit status). Returns the pids reaped."""
+    registered = set(tree.registered_pids())
+    reaped = []
+    try:
+        children = psutil.Process().children(recursive=False)
+    except psutil.Error:
+        return reaped
+    for child in children:
+        if child.pid in registered:
+            continue
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                continue
+            done, _ = os.waitpid(child.pid, os.WNOHANG)
+        except (psutil.Error, ChildProcessError, OSError):
+            continue
+        if done:
+            reaped.append(child.pid)
+    return reaped
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"

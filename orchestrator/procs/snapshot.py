@@ -1,0 +1,107 @@
+"""The process table as the `processes` step and `wait: {processes: ...}` see it.
+
+`count` and `pids` are the live processes; zombies (exited, not yet reaped) are counted apart
+in `zombies`, so `count: 0` means "nothing of it is running any more".
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable
+
+import psutil
+
+from orchestrator.procs import tree
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    count: int
+    pids: tuple[int, ...]
+    zombies: int
+    rss_bytes: int
+    cmdlines: tuple[str, ...]
+
+    def fields(self) -> dict[str, object]:
+        return {"count": self.count, "pids": list(self.pids), "zombies": self.zombies,
+                "rss_bytes": self.rss_bytes, "cmdlines": list(self.cmdlines)}
+
+
+def tree_pids(roots: Iterable[int]) -> set[int]:
+    """`roots`, their descendants, and the members of each root's session (which keeps the
+    grandchildren of a root that has already exited, unless they called setsid)."""
+    roots = set(roots)
+    found: set[int] = set(roots)
+    for root in roots:
+        try:
+            found.update(p.pid for p in psutil.Process(root).children(recursive=True))
+        except psutil.Error:
+            pass
+    return found | session_members(roots)
+
+
+def session_members(sids: Iterable[int]) -> set[int]:
+    """Every process whose session id is one of `sids` (Linux never recycles a pid that is
+    still some session's id, so this is safe after the session leader is gone)."""
+    sids = set(sids)
+    found: set[int] = set()
+    if not sids:
+        return found
+    for pid in psutil.pids():
+        try:
+            if os.getsid(pid) in sids:
+                found.add(pid)
+        except OSError:
+            continue
+    return found
+
+
+def run_pids() -> set[int]:
+    """Every process the run started and still holds, with descendants (`of: run`)."""
+    return tree_pids(tree.registered_pids())
+
+
+def cmdline_of(proc: psutil.Process) -> str:
+    try:
+        parts = proc.cmdline()
+        return " ".join(parts) if parts else f"[{proc.name()}]"
+    except psutil.Error:
+        return "?"
+
+
+def take(pids: Iterable[int] | None, *, cmdline: str | None = None, name: str | None = None) -> Snapshot:
+    """The processes among `pids` (None: the whole machine) that match the filters."""
+    me = os.getpid()
+    candidates = psutil.pids() if pids is None else sorted(set(pids))
+    live: list[tuple[int, str, int]] = []
+    zombies = 0
+    for pid in candidates:
+        if pid == me:
+            continue
+        try:
+            proc = psutil.Process(pid)
+            with proc.oneshot():
+                status = proc.status()
+                text = cmdline_of(proc)
+                if name is not None and not _name_matches(proc, name):
+                    continue
+                if cmdline is not None and cmdline not in text:
+                    continue
+                if status == psutil.STATUS_ZOMBIE:
+                    zombies += 1
+                    continue
+                live.append((pid, text, proc.memory_info().rss))
+        except psutil.Error:
+            continue
+    return Snapshot(count=len(live), pids=tuple(p for p, _, _ in live), zombies=zombies,
+                    rss_bytes=sum(r for _, _, r in live), cmdlines=tuple(c for _, c, _ in live))
+
+
+def _name_matches(proc: psutil.Process, wanted: str) -> bool:
+    if proc.name() == wanted:
+        return True
+    try:
+        argv = proc.cmdline()
+    except psutil.Error:
+        return False
+    return bool(argv) and os.path.basename(argv[0]) == wanted
