@@ -67,6 +67,7 @@ class WorkerPool:
             target=self._bring_up, args=(slot,), daemon=True,
             name=f"pool-{self._config.provider_id}-{slot.index}",
         )
+        self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
 

@@ -8,7 +8,7 @@ asserts they agree.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
 # controller -> worker
 CALL = "call"  # {"prompt", "options", "context"}
@@ -26,7 +26,12 @@ class ProtocolError(Exception):
     """A line from the worker that is not a well-formed message."""
 
 
-def _fallback(value: Any) -> str:
+def _fallback(value: Any) -> Any:
+    """Engine data JSON cannot hold as is: mappings stay mappings, sets become lists, else text."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
     try:
         return str(value)
     except Exception:
@@ -43,8 +48,8 @@ def encode(name: str, payload: Any) -> bytes:
 
 def decode(line: bytes) -> tuple[str, Any]:
     try:
-        message = json.loads(line)
-    except ValueError as exc:
+        message = json.loads(line.decode("ascii"))  # a str skips json's encoding sniffing
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ProtocolError(f"not a JSON line: {line[:200]!r}") from exc
     if not (isinstance(message, list) and len(message) == 2 and message[0] in NAMES):
         raise ProtocolError(f"not a (name, payload) message: {line[:200]!r}")

@@ -80,7 +80,7 @@ class Channel:
         line = self._reader.readline()
         if not line:
             return None  # the controller went away
-        name, payload = json.loads(line)
+        name, payload = json.loads(line.decode("ascii"))
         return name, payload
 
 
@@ -125,7 +125,7 @@ class Runner:
     def call(self, payload: Dict[str, Any]) -> tuple[str, Any]:
         try:
             value = self._fn(payload.get("prompt"), payload.get("options") or {}, payload.get("context") or {})
-            if inspect.isawaitable(value):
+            if type(value) is not dict and inspect.isawaitable(value):
                 value = self._await(value)
         except (Exception, SystemExit) as exc:
             self.flush()

@@ -4,6 +4,7 @@ import ast
 import json
 import sys
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -43,9 +44,10 @@ def test_any_string_round_trips_as_one_ascii_line(text: str) -> None:
     assert protocol.decode(line[:-1]) == (protocol.RESULT, {"result": {"output": text, text: 1}})
 
 
-def test_values_json_cannot_hold_are_sent_as_text() -> None:
-    name, payload = protocol.decode(protocol.encode(protocol.CALL, {"prompt": {1, 2}.__class__, "x": b"b"}))
-    assert name == protocol.CALL and payload == {"prompt": "<class 'set'>", "x": "b'b'"}
+def test_values_json_cannot_hold_are_sent_as_data_or_text() -> None:
+    request = {"prompt": set, "x": b"b", "vars": MappingProxyType({"a": frozenset({1})})}
+    name, payload = protocol.decode(protocol.encode(protocol.CALL, request))
+    assert name == protocol.CALL and payload == {"prompt": "<class 'set'>", "x": "b'b'", "vars": {"a": [1]}}
 
 
 @pytest.mark.parametrize("line", [b"garbage", b'{"result": 1}', b'["nope", {}]', b"[1, 2, 3]"])
