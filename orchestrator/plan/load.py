@@ -1,0 +1,211 @@
+"""Public entry points: a plan file in, a validated `Plan` out, or every problem as FILE:LINE:COL.
+
+    plan = load_plan("plans/release.yaml", overrides={"model": "tiny"})
+
+Stages: yaml_load (values + locations) -> schema (as written) -> expand.merge_includes ->
+semantic checks -> expand (defaults, discover, matrix) -> the model (this module).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from orchestrator.errors import PlanErrors, Problem
+from orchestrator.plan import expand as ex
+from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
+                                     StepSpec)
+from orchestrator.plan.semantic import Checker, split_python
+from orchestrator.plan.units import parse_duration, parse_size
+from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
+from orchestrator.templating import TemplateError, has_template, render
+
+PROMPTFOO_TYPES = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches",
+                   "is-json": "is_json"}
+_DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
+                  "http": ("timeout",)}
+
+
+def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[Plan]:
+    """Load every plan; raise one PlanErrors with the problems of all of them."""
+    plans: list[Plan] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            plans.append(load_plan(path, overrides))
+        except PlanErrors as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise PlanErrors(problems)
+    return plans
+
+
+def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
+    """Load, validate and expand one plan file. Raises PlanErrors with ALL its problems."""
+    main, problems = load_yaml(str(path))
+    if main.data is None:
+        raise PlanErrors(problems)
+    ctx = ex.Context(main=main, overrides=dict(overrides or {}))
+    ex.check_schema(ctx, main, problems, included=False)
+    ex.merge_includes(ctx, main, (), problems)
+    checker = Checker(ctx)
+    checker.providers_exist()
+    checker.gate()
+    env = _render_env(ctx, {k: f for k, f in ctx.sections["env"].items()}, problems)
+    cases: list[ex.Expanded] = []
+    raw_cases = main.data.get("cases")
+    for index in range(len(raw_cases) if isinstance(raw_cases, list) else 0):
+        keys = ex.case_keys(ctx, index)
+        if keys is not None:
+            checker.case(keys, ex.Field(raw_cases[index], main, ("cases", index)))
+            cases.extend(ex.expand(ctx, index, keys, problems))
+    problems.extend(checker.problems)
+    problems.extend(ex.duplicate_ids(cases))
+    if problems:
+        raise PlanErrors(list(dict.fromkeys(problems)))
+    providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
+    if problems:
+        raise PlanErrors(list(dict.fromkeys(problems)))
+    data = main.data
+    return Plan(path=main.path, name=str(data["name"]), cases=tuple(_case(c) for c in cases),
+                title=str(data.get("title") or ""), description=str(data.get("description") or ""),
+                vars=ctx.vars, env=env, providers=providers,
+                requirements={str(k): _text(v) for k, v in (data.get("requirements") or {}).items()},
+                risks={str(k): _risk(v) for k, v in (data.get("risks") or {}).items()},
+                gate=_gate(main) if "gate" in data else None)
+
+
+def _render_env(ctx: ex.Context, fields: Mapping[str, ex.Field], problems: list[Problem]) -> dict[str, str]:
+    variables = ctx.template_vars()
+    out: dict[str, str] = {}
+    for key, item in fields.items():
+        try:
+            out[key] = _env_text(render(item.value, variables))
+        except TemplateError as exc:
+            problems.append(Problem(item.location, f"env '{key}': {exc}"))
+    return out
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _provider(ctx: ex.Context, pid: str, spec: ex.Field, plan_env: Mapping[str, str],
+              problems: list[Problem]) -> ProviderSpec:
+    raw: dict[str, Any] = spec.value
+    own = {k: ex.Field(v, spec.source, spec.path + ("env", k)) for k, v in (raw.get("env") or {}).items()}
+    common = dict(location=spec.location, cwd=spec.source.directory,
+                  timeout_s=parse_duration(raw.get("timeout", 120.0)),
+                  env={**plan_env, **_render_env(ctx, own, problems)})
+    if "http" in raw:
+        return ProviderSpec(id=pid, kind="http", url=str(raw["http"]), config=dict(raw.get("config") or {}),
+                            **common)  # type: ignore[arg-type]
+    file_name, function = split_python(str(raw["python"]))
+    return ProviderSpec(
+        id=pid, kind="python", python_file=(spec.source.directory / file_name).resolve(), function=function,
+        interpreter=raw.get("interpreter"), workers=int(raw.get("workers", 1)),
+        mode=str(raw.get("mode", "persistent")),
+        startup_timeout_s=parse_duration(raw.get("startup_timeout", 60.0)),
+        config=dict(raw.get("config") or {}), max_calls=raw.get("max_calls"),
+        max_rss_bytes=parse_size(raw["max_rss"]) if "max_rss" in raw else None,
+        affinity=raw.get("affinity"), **common)  # type: ignore[arg-type]
+
+
+def _case(case: ex.Expanded) -> CaseSpec:
+    keys = case.keys
+    value = {k: f.value for k, f in keys.items()}
+    steps = keys["steps"]
+    return CaseSpec(
+        id=case.id, name=str(case.name if case.name is not None else case.id), location=case.entry.location,
+        steps=tuple(_step(s, steps.source, steps.path + (i,)) for i, s in enumerate(steps.value)),
+        description=str(value.get("description") or ""), level=value.get("level"),
+        priority=str(value.get("priority", "P2")), tags=tuple(value.get("tags") or ()),
+        covers=tuple(value.get("covers") or ()), skip=_reason(value.get("skip"), "skipped by plan"),
+        xfail=_reason(value.get("xfail"), "expected to fail"),
+        timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
+        retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
+        concurrency=int(value.get("concurrency", 1)), vars=case.vars, matrix=case.matrix,
+        extra={k: value[k] for k in ("serial", "lock") if k in value})
+
+
+def _reason(value: Any, default: str) -> str | None:
+    if value is True:
+        return default
+    if value is False or value is None:
+        return None
+    return str(value) or default
+
+
+def _duration(value: Any) -> Any:
+    """Seconds, or the template string as written (rendered at run time)."""
+    return value if isinstance(value, str) and has_template(value) else parse_duration(value)
+
+
+def _step(raw: dict[str, Any], source: Source, path: NodePath) -> StepSpec:
+    action = next(a for a in raw if a in _ACTION_KEYS)
+    value = raw[action]
+    args: dict[str, Any]
+    if action == "call":
+        args = {"provider": value, **{k: raw[k] for k in ("prompt", "vars", "options", "context", "session")
+                                      if k in raw}}
+    elif action == "sleep":
+        args = {"duration": _duration(value)}
+    elif action == "parallel":
+        args = {"steps": tuple(_step(s, source, path + ("parallel", i)) for i, s in enumerate(value))}
+    else:
+        args = dict(value)
+        for key in _DURATION_ARGS.get(action, ()):
+            if key in args:
+                args[key] = _duration(args[key])
+        if isinstance(args.get("ready"), dict) and "delay" in args["ready"]:
+            args["ready"] = {**args["ready"], "delay": _duration(args["ready"]["delay"])}
+    expect = tuple(_assertion(a, source, path + ("expect", i)) for i, a in enumerate(raw.get("expect") or ()))
+    return StepSpec(action=action, args=args, location=source.at(path), name=raw.get("name"),
+                    as_name=raw.get("as"), expect=expect,
+                    timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
+                    always=bool(raw.get("always", False)), condition=raw.get("if"))
+
+
+_ACTION_KEYS = ("call", "exec", "spawn", "signal", "wait", "sleep", "processes", "load", "http", "parallel")
+
+
+def _assertion(raw: dict[str, Any], source: Source, path: NodePath) -> AssertionSpec:
+    if "type" in raw:
+        kind = PROMPTFOO_TYPES.get(raw["type"], raw["type"])
+        value = raw.get("value", True if kind == "is_json" else None)
+    else:
+        kind = next(k for k in raw if k != "on")
+        value = raw[kind]
+    if kind == "equals_file" and isinstance(value, str) and not has_template(value):
+        value = str((source.directory / value).resolve())
+    return AssertionSpec(kind=kind, value=value, location=source.at(path), on=raw.get("on"))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("title") or value.get("text") or value.get("description") or value)
+    return "" if value is None else str(value)
+
+
+def _risk(value: Any) -> RiskSpec:
+    if isinstance(value, dict):
+        return RiskSpec(title=str(value.get("title", "")), likelihood=value.get("likelihood"),
+                        impact=value.get("impact"))
+    return RiskSpec(title=str(value))
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, str):
+        return float(value.strip().rstrip("%").strip()) / 100.0
+    return float(value) if value <= 1 else float(value) / 100.0
+
+
+def _gate(source: Source) -> GateSpec:
+    raw = source.data["gate"] or {}
+    return GateSpec(pass_rate={str(k): _fraction(v) for k, v in (raw.get("pass_rate") or {}).items()},
+                    max_flaky=raw.get("max_flaky"), require_covered=tuple(raw.get("require_covered") or ()),
+                    location=source.at(("gate",)))
+
+
+__all__ = ["load_plan", "load_plans"]

@@ -1,0 +1,218 @@
+"""The JSON Schema of the plan format, and its errors turned into messages a person can act on."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from orchestrator.errors import Problem
+from orchestrator.plan.model import ASSERTION_KINDS, STEP_ACTIONS
+from orchestrator.plan.suggest import did_you_mean
+from orchestrator.plan.units import parse_duration, parse_size
+from orchestrator.plan.yaml_load import NodePath, Source
+
+PathProblem = tuple[NodePath, Problem]
+PROMPTFOO_UNSUPPORTED = ("javascript", "python")
+
+
+@lru_cache(maxsize=1)
+def plan_schema() -> dict[str, Any]:
+    """The plan-v1 JSON Schema shipped in the package (cached; do not mutate)."""
+    text = resources.files("orchestrator").joinpath("schema/plan-v1.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(plan_schema())
+
+
+def validate(source: Source, *, included: bool = False) -> list[PathProblem]:
+    """Every schema violation in `source` as (path of the bad node, Problem)."""
+    found: dict[Problem, NodePath] = {}
+    for error in _validator().iter_errors(source.data):
+        if included and error.validator == "required" and not error.absolute_path:
+            continue  # included files may omit version, name and cases
+        for path, problem in _convert(error, source):
+            found.setdefault(problem, path)
+    return [(path, problem) for problem, path in found.items()]
+
+
+def _convert(error: ValidationError, source: Source) -> list[PathProblem]:
+    path: NodePath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = schema.get("x-kind")
+    rule = error.validator
+    if rule in ("oneOf", "type") and kind in _DIAGNOSE:
+        return _DIAGNOSE[kind](error, source, path)
+    if kind == "promptfoo-type":
+        return _promptfoo_type(error, source, path)
+    if rule == "dependentRequired":
+        if kind == "provider" and not {"python", "http"} & set(error.instance):
+            return []  # "provider needs 'python: FILE' or 'http: URL'" says it
+        return [(path + (k,), Problem(source.key_at(path + (k,)), f"'{k}' only goes with '{needs[0]}'"))
+                for k, needs in error.validator_value.items() if k in error.instance and needs[0] not in error.instance]
+    if rule == "additionalProperties":
+        return _unknown_keys(error, source, path)
+    if rule == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return [(path + (k,), Problem(source.at(path), f"missing required key '{k}'")) for k in missing]
+    if rule == "propertyNames":
+        name = str(error.instance)
+        return [(path + (name,), Problem(source.key_at(path + (name,)),
+                                         f"invalid name '{name}': use letters, digits, '_', '.', '-'"))]
+    message = _message(error, schema, kind, path)
+    return [(path, Problem(source.at(path), message))]
+
+
+def _message(error: ValidationError, schema: dict[str, Any], kind: Any, path: NodePath) -> str:
+    if kind in ("duration", "size"):
+        try:
+            (parse_duration if kind == "duration" else parse_size)(error.instance)
+        except ValueError as exc:
+            return str(exc)
+    if error.validator in ("minItems", "minProperties") and error.validator_value == 1:
+        return f"{_field(path)} must not be empty"
+    if error.validator == "minItems":
+        return f"{_field(path)} must have at least {error.validator_value} items"
+    return f"{_field(path)} must be {describe(schema)}, got {shown(error.instance)}"
+
+
+def _unknown_keys(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
+    allowed = list(error.schema.get("properties", {}))
+    title = error.schema.get("title", "mapping")
+    out: list[PathProblem] = []
+    for key in error.instance:
+        if key in allowed:
+            continue
+        if title == "assertion":
+            message = f"unknown assertion '{key}'{did_you_mean(key, ASSERTION_KINDS)}"
+        else:
+            hint = did_you_mean(key, allowed) or (f" (expected {', '.join(allowed)})" if len(allowed) <= 6 else "")
+            message = f"unknown key '{key}' in {title}{hint}"
+        out.append((path + (key,), Problem(source.key_at(path + (key,)), message)))
+    return out
+
+
+def _one(source: Source, path: NodePath, message: str, at: NodePath | None = None) -> list[PathProblem]:
+    return [(path, Problem(source.key_at(at) if at is not None else source.at(path), message))]
+
+
+def _misspelt(instance: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """True when `instance` has unknown keys: those are reported already, and say it better."""
+    return any(key not in schema.get("properties", {}) for key in instance)
+
+
+def _pick(instance: Any, schema: dict[str, Any], what: str, source: Source, path: NodePath,
+          choices: tuple[str, ...]) -> list[PathProblem]:
+    """The one error for a mapping with none, or more than one, of its exclusive keys."""
+    if not isinstance(instance, dict):
+        return _one(source, path, f"{what} must be a mapping with one of {', '.join(choices)}, got {shown(instance)}")
+    present = [k for k in instance if k in choices]
+    if len(present) > 1:
+        listed = " and ".join(f"'{k}'" for k in present)
+        count = "two" if len(present) == 2 else str(len(present))
+        return _one(source, path, f"{_PLURAL[what].format(count=count, listed=listed)}", at=path + (present[1],))
+    if present or _misspelt(instance, schema):
+        return []
+    return _one(source, path, _NONE[what].format(choices=", ".join(choices)))
+
+
+_PLURAL = {
+    "a step": "step has {count} actions ({listed}); a step does exactly one thing",
+    "an assertion": "assertion has {count} kinds ({listed}); write one assertion each",
+    "a provider": "provider has both {listed}; give exactly one",
+    "a case": "case has both {listed}: a discover entry makes its cases (and ids) from files",
+}
+_NONE = {
+    "a step": "step has no action: give one of {choices}",
+    "an assertion": "assertion has no kind: give one of {choices}",
+    "a provider": "provider needs 'python: FILE[:FUNCTION]' or 'http: URL'",
+    "a case": "missing required key 'id'",
+}
+
+
+def _diagnose_step(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
+    return _pick(error.instance, error.schema, "a step", source, path, STEP_ACTIONS)
+
+
+def _diagnose_assertion(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
+    return _pick(error.instance, error.schema, "an assertion", source, path, ASSERTION_KINDS + ("type",))
+
+
+def _diagnose_case(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
+    return _pick(error.instance, error.schema, "a case", source, path, ("id", "discover"))
+
+
+def _diagnose_provider(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
+    return _pick(error.instance, error.schema, "a provider", source, path, ("python", "http"))
+
+
+def _promptfoo_type(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
+    kind = error.instance
+    if kind in PROMPTFOO_UNSUPPORTED:
+        return _one(source, path, f"promptfoo assertion type '{kind}' is not supported: use expr: with a "
+                                  "sandboxed expression, e.g. {expr: \"'ok' in output\"}")
+    return _one(source, path, f"unknown assertion type {shown(kind)}"
+                              f"{did_you_mean(str(kind), error.schema.get('enum', ()))}")
+
+
+_DIAGNOSE = {"step": _diagnose_step, "assertion": _diagnose_assertion, "case": _diagnose_case,
+             "provider": _diagnose_provider}
+
+
+def _field(path: NodePath) -> str:
+    if not path:
+        return "the plan"
+    last = path[-1]
+    if isinstance(last, int):
+        parent = next((p for p in reversed(path) if isinstance(p, str)), "list")
+        return f"item {last + 1} of '{parent}'"
+    return f"'{last}'"
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: 'text', 3, true, null, a list, a mapping."""
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+def describe(schema: dict[str, Any]) -> str:
+    """What a schema accepts, in words: 'an integer >= 1', 'one of low, medium, high'."""
+    if "x-expect" in schema:
+        return str(schema["x-expect"])
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return "" if name == "template" else describe(plan_schema()["$defs"][name])
+    if "enum" in schema:
+        return "one of " + ", ".join(str(v) for v in schema["enum"])
+    if "const" in schema:
+        return shown(schema["const"])
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if branches:
+        parts = [d for d in (describe(b) for b in branches) if d]
+        return " or ".join(dict.fromkeys(parts))
+    types = schema.get("type", [])
+    return " or ".join(_type_words(t, schema) for t in ([types] if isinstance(types, str) else types)) or "valid"
+
+
+def _type_words(kind: str, schema: dict[str, Any]) -> str:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    bound = f" between {low} and {high}" if low is not None and high is not None else (
+        f" >= {low}" if low is not None else "")
+    if kind == "array":
+        items = schema.get("items", {})
+        return "a list of strings" if items.get("type") == "string" else "a list"
+    return {"integer": "an integer" + bound, "number": "a number" + bound, "string": "a string",
+            "boolean": "true or false", "object": "a mapping", "null": "null"}.get(kind, kind)

@@ -1,0 +1,292 @@
+"""Checks the schema cannot express: names that must exist, templates, regexes, provider files."""
+from __future__ import annotations
+
+import ast
+import re
+import signal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from orchestrator.errors import Problem
+from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
+from orchestrator.plan.suggest import did_you_mean
+from orchestrator.plan.yaml_load import NodePath, Source
+from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
+
+SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
+BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env"}
+
+
+class Checker:
+    """Collects problems for one plan; one instance per load."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.problems: list[Problem] = []
+        self.providers = sorted(k for k, f in ctx.sections["providers"].items())
+
+    def add(self, source: Source, path: NodePath, message: str) -> None:
+        self.problems.append(Problem(source.at(path), message))
+
+    # providers ------------------------------------------------------------------------------
+    def providers_exist(self) -> None:
+        for spec in self.ctx.sections["providers"].values():
+            if isinstance(spec.value, dict) and isinstance(spec.value.get("python"), str) \
+                    and self.ctx.clean(spec.source, spec.path + ("python",)):
+                self._python_provider(spec)
+
+    def _python_provider(self, spec: Field) -> None:
+        file_name, function = split_python(spec.value["python"])
+        path = spec.path + ("python",)
+        target = spec.source.directory / file_name
+        if not target.is_file():
+            self.add(spec.source, path, f"file not found: {file_name}")
+            return
+        names, error = module_names(str(target.resolve()), target.stat().st_mtime_ns)
+        if error:
+            self.add(spec.source, path, f"{target.name} does not parse: {error}")
+        elif function not in names:
+            self.add(spec.source, path, f"function '{function}' not found in {target.name}"
+                                        f"{did_you_mean(function, names)}")
+
+    def provider_named(self, name: Any, source: Source, path: NodePath) -> None:
+        if not isinstance(name, str) or has_template(name) or name in self.providers:
+            return
+        known = f"defined providers: {', '.join(self.providers)}" if self.providers else "no providers are defined"
+        self.add(source, path, f"unknown provider '{name}'{did_you_mean(name, self.providers)}; {known}")
+
+    # cases ----------------------------------------------------------------------------------
+    def case(self, keys: dict[str, Field], entry: Field) -> None:
+        for key in ("steps",) if "discover" in keys else ("name", "steps"):
+            if key not in keys and not self.ctx.broken(entry.source, entry.path + (key,)):
+                self.add(entry.source, entry.path, f"missing required key '{key}'")
+        defined = self._coverable()
+        if "covers" in keys:
+            for i, key in enumerate(keys["covers"].value):
+                if key not in defined:
+                    self.add(keys["covers"].source, keys["covers"].path + (i,),
+                             f"'{key}' is not defined in requirements or risks{did_you_mean(str(key), defined)}")
+        scope = set(self.ctx.vars) | BUILTIN_NAMES
+        if "vars" in keys:
+            self.templates(keys["vars"].value, keys["vars"].source, keys["vars"].path, scope)
+            scope |= set(keys["vars"].value)
+        if "matrix" in keys:
+            scope |= set(keys["matrix"].value)
+        if "discover" in keys:
+            scope |= set(DISCOVER_VARS)
+        if "steps" in keys and isinstance(keys["steps"].value, list):
+            steps = keys["steps"]
+            spawns = spawn_names(steps.value)
+            for i, step in enumerate(steps.value):
+                self.step(step, steps.source, steps.path + (i,), scope, spawns)
+
+    def _coverable(self) -> list[str]:
+        data = self.ctx.main.data
+        return [str(k) for section in ("requirements", "risks") if isinstance(data.get(section), dict)
+                for k in data[section]]
+
+    def gate(self) -> None:
+        gate = self.ctx.main.data.get("gate")
+        if not isinstance(gate, dict) or not isinstance(gate.get("require_covered"), list):
+            return
+        defined = self._coverable()
+        for i, key in enumerate(gate["require_covered"]):
+            if key not in defined:
+                self.add(self.ctx.main, ("gate", "require_covered", i),
+                         f"'{key}' is not defined in requirements or risks{did_you_mean(str(key), defined)}")
+
+    # steps ----------------------------------------------------------------------------------
+    def step(self, step: Any, source: Source, path: NodePath, scope: set[str], spawns: set[str]) -> None:
+        """Check one step; names it binds with `as:` are added to `scope` for later steps."""
+        if not isinstance(step, dict):
+            return
+        if self.ctx.clean(source, path):
+            action = next(a for a in step if a in _ACTIONS)
+            _ACTIONS[action](self, step, source, path, scope, spawns)
+            if isinstance(step.get("if"), str):
+                self.expression(step["if"], source, path + ("if",))
+            for i, spec in enumerate(step.get("expect") or ()):
+                self.assertion(spec, source, path + ("expect", i), scope)
+        if isinstance(step.get("as"), str):
+            scope.add(step["as"])
+
+    def _call(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
+        self.provider_named(step["call"], source, path + ("call",))
+        for key in ("call", "prompt", "vars", "options", "context", "session"):
+            if key in step:
+                self.templates(step[key], source, path + (key,), scope)
+
+    def _load(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
+        self.provider_named(step["load"].get("call"), source, path + ("load", "call"))
+        self.templates(step["load"], source, path + ("load",), scope | {"i"})
+
+    def _process(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str],
+                 spawns: set[str]) -> None:
+        action = "exec" if "exec" in step else "spawn"
+        args, at = step[action], path + (action,)
+        if ("command" in args) == ("code" in args):
+            self.add(source, at, f"{action} needs exactly one of 'command' or 'code'")
+        elif "language" in args and "code" not in args:
+            self.add(source, at + ("language",), "'language' goes with 'code'")
+        ready = args.get("ready")
+        if isinstance(ready, dict) and len(ready) != 1:
+            self.add(source, at + ("ready",), "ready needs exactly one of stdout_contains, port, delay")
+        self.templates(args, source, at, scope)
+
+    def _signal(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str],
+                spawns: set[str]) -> None:
+        args = step["signal"]
+        self.target(args.get("target"), source, path + ("signal", "target"), spawns)
+        name = args.get("signal")
+        if isinstance(name, str) and not has_template(name):
+            full = name.upper() if name.upper().startswith("SIG") else "SIG" + name.upper()
+            if full not in SIGNALS:
+                self.add(source, path + ("signal", "signal"), f"unknown signal '{name}'{did_you_mean(full, SIGNALS)}")
+        self.templates(args, source, path + ("signal",), scope)
+
+    def _wait(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str],
+              spawns: set[str]) -> None:
+        args = step["wait"]
+        if ("exit" in args) == ("processes" in args):
+            self.add(source, path + ("wait",), "wait needs exactly one of 'exit' or 'processes'")
+        if "exit" in args:
+            self.target(args["exit"], source, path + ("wait", "exit"), spawns, providers=False)
+        if isinstance(args.get("processes"), dict):
+            self.target(args["processes"].get("of"), source, path + ("wait", "processes", "of"), spawns, run=True)
+        self.templates(args, source, path + ("wait",), scope)
+
+    def _processes(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str],
+                   spawns: set[str]) -> None:
+        self.target(step["processes"].get("of"), source, path + ("processes", "of"), spawns, run=True)
+        self.templates(step["processes"], source, path + ("processes",), scope)
+
+    def _plain(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
+        action = "http" if "http" in step else "sleep"
+        self.templates(step[action], source, path + (action,), scope)
+
+    def _parallel(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str],
+                  spawns: set[str]) -> None:
+        bound: set[str] = set()
+        for i, sub in enumerate(step["parallel"]):
+            inner = set(scope)
+            self.step(sub, source, path + ("parallel", i), inner, spawns)
+            bound |= inner - scope
+        scope |= bound  # results of parallel steps are there once they all finished
+
+    def target(self, name: Any, source: Source, path: NodePath, spawns: set[str], *,
+               providers: bool = True, run: bool = False) -> None:
+        if not isinstance(name, str) or has_template(name) or (run and name == "run"):
+            return
+        if providers and name.startswith("provider:"):
+            self.provider_named(name[len("provider:"):].split("#", 1)[0], source, path)
+            return
+        if name not in spawns:
+            what = "a spawn name" + (", provider:ID" if providers else "") + (" or run" if run else "")
+            known = f"; spawned in this case: {', '.join(sorted(spawns))}" if spawns else ""
+            self.add(source, path, f"unknown process '{name}': give {what}{did_you_mean(name, spawns)}{known}")
+
+    # assertions and templates -----------------------------------------------------------------
+    def assertion(self, spec: Any, source: Source, path: NodePath, scope: set[str]) -> None:
+        if not isinstance(spec, dict) or not self.ctx.clean(source, path):
+            return
+        kind = _PROMPTFOO.get(str(spec.get("type")), spec.get("type")) if "type" in spec else \
+            next((k for k in spec if k != "on"), None)
+        value_key = "value" if "type" in spec else kind
+        value = spec.get(value_key)
+        at = path + (str(value_key),)
+        if kind == "expr" and isinstance(value, str):
+            self.expression(value, source, at)
+            return
+        if kind == "matches":
+            self.regex(value, source, at)
+        if kind == "json" and isinstance(value, dict) and "matches" in value:
+            self.regex(value["matches"], source, at + ("matches",))
+        if kind == "equals_file" and isinstance(value, str) and not has_template(value) \
+                and not (source.directory / value).is_file():
+            self.add(source, at, f"file not found: {value}")
+        self.templates(value, source, at, scope)
+
+    def regex(self, pattern: Any, source: Source, path: NodePath) -> None:
+        if isinstance(pattern, str) and not has_template(pattern):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.add(source, path, f"invalid regex '{pattern}': {exc}")
+
+    def expression(self, text: str, source: Source, path: NodePath) -> None:
+        try:
+            check_expression(text)
+        except TemplateError as exc:
+            self.add(source, path, str(exc))
+
+    def templates(self, value: Any, source: Source, path: NodePath, scope: set[str]) -> None:
+        """Every template string inside `value` must compile and read only names in `scope`."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.templates(item, source, path + (key,), scope)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.templates(item, source, path + (i,), scope)
+        elif isinstance(value, str) and has_template(value):
+            try:
+                names = check_template(value)
+            except TemplateError as exc:
+                self.add(source, path, str(exc))
+                return
+            for name in sorted(names - scope):
+                self.add(source, path, f"undefined variable '{name}' in template"
+                                       f"{did_you_mean(name, scope - BUILTIN_NAMES)}")
+
+
+_ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._process, "spawn": Checker._process,
+            "signal": Checker._signal, "wait": Checker._wait, "processes": Checker._processes,
+            "http": Checker._plain, "sleep": Checker._plain, "parallel": Checker._parallel}
+_PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "is-json": "is_json"}
+
+
+def spawn_names(steps: Iterable[Any]) -> set[str]:
+    names: set[str] = set()
+    for step in steps:
+        if isinstance(step, dict) and isinstance(step.get("spawn"), dict) and isinstance(step["spawn"].get("name"), str):
+            names.add(step["spawn"]["name"])
+        if isinstance(step, dict) and isinstance(step.get("parallel"), list):
+            names |= spawn_names(step["parallel"])
+    return names
+
+
+def split_python(spec: str) -> tuple[str, str]:
+    """'echo.py:call_async' -> ('echo.py', 'call_async'); default function call_api."""
+    head, sep, tail = spec.rpartition(":")
+    if sep and tail.isidentifier():
+        return head, tail
+    return spec, "call_api"
+
+
+@lru_cache(maxsize=256)
+def module_names(path: str, _mtime: int) -> tuple[list[str], str | None]:
+    """Names a module binds at top level (def, async def, class, assignment, import), without running it."""
+    try:
+        tree = ast.parse(Path(path).read_bytes(), filename=path)
+    except SyntaxError as exc:
+        return [], f"{exc.msg} (line {exc.lineno})"
+    except (OSError, ValueError) as exc:
+        return [], str(exc)
+    names: list[str] = []
+    _bound(tree.body, names)
+    return names, None
+
+
+def _bound(body: list[ast.stmt], names: list[str]) -> None:
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.extend(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.If, ast.Try)):
+            _bound(node.body + node.orelse + getattr(node, "finalbody", []), names)
+            for handler in getattr(node, "handlers", []):
+                _bound(handler.body, names)
