@@ -18,9 +18,12 @@ def _grandchild(outcome: CallOutcome) -> int:
     return int(match.group(1))
 
 
-def _serves(pool: WorkerPool, function_ok: str = "x") -> CallOutcome:
-    outcome = pool.call(CallRequest(prompt=function_ok, timeout_s=5))
+def _served_by_a_fresh_worker(pool: WorkerPool, dead_pid: int | None) -> CallOutcome:
+    outcome = pool.call(CallRequest(prompt="fine", timeout_s=5))
     assert outcome.error is None, outcome.error
+    assert outcome.result is not None and outcome.result["output"] == "fine"
+    assert outcome.worker is not None and outcome.worker.pid not in (None, dead_pid)
+    assert outcome.result["pid"] == outcome.worker.pid
     return outcome
 
 
@@ -29,17 +32,17 @@ def test_a_hung_call_kills_the_whole_tree_and_a_fresh_worker_serves_within_timeo
     assert wait_for(lambda: pool.stats()[0].cold_start_ms is not None, 5.0)
     first_pid = pool.pids()[0]
     began = time.monotonic()
-    outcome = pool.call(CallRequest(prompt=""))
+    outcome = pool.call(CallRequest(prompt="go"))
     assert outcome.error is not None
     assert outcome.error.type == "TimeoutError"
     assert outcome.error.message == f"call timed out after 1s; worker pid {first_pid} and its process tree were killed"
     grandchild = _grandchild(outcome)  # what it printed before hanging is in the outcome
     assert all_gone([first_pid, grandchild], timeout_s=0.1), "the tree must be dead when the call returns"
-    assert wait_for(lambda: bool(pool.pids()) and pool.stats()[0].cold_start_ms is not None and bool(pool._idle), 2.0)
+    fresh = _served_by_a_fresh_worker(pool, first_pid)
     assert time.monotonic() - began <= 1.0 + 1.0
-    assert pool.pids()[0] != first_pid
+    assert fresh.worker is not None and fresh.worker.restarts == 1 and fresh.worker.calls == 1
     stats = pool.stats()[0]
-    assert (stats.restarts, stats.restart_reasons, stats.calls) == (1, ("timeout",), 1)
+    assert (stats.restarts, stats.restart_reasons, stats.calls) == (1, ("timeout",), 2)
 
 
 def test_a_per_request_timeout_overrides_the_provider_timeout(make_pool: MakePool) -> None:
@@ -54,35 +57,35 @@ def test_a_per_request_timeout_overrides_the_provider_timeout(make_pool: MakePoo
 
 def test_os_exit_is_a_crash_naming_the_exit_code_and_the_pool_keeps_serving(make_pool: MakePool) -> None:
     pool = make_pool("misbehave.py", function="exit3_with_grandchild")
-    outcome = pool.call(CallRequest(prompt=""))
+    outcome = pool.call(CallRequest(prompt="go"))
     assert outcome.error is not None and outcome.worker is not None and outcome.worker.pid is not None
     pid = outcome.worker.pid
     assert outcome.error.type == "WorkerCrashed"
     assert outcome.error.message == f"worker pid {pid} exited with code 3 during the call"
     assert all_gone([pid, _grandchild(outcome)], timeout_s=0.1)
-    again = pool.call(CallRequest(prompt=""))  # the replacement serves (and crashes the same way)
-    assert again.error is not None and again.worker is not None and again.worker.pid != pid
-    assert again.worker.restarts == 1
+    again = _served_by_a_fresh_worker(pool, pid)
+    assert again.worker is not None and again.worker.restarts == 1
     stats = pool.stats()[0]
-    assert stats.restarts == 2 and stats.restart_reasons == ("crashed: exit code 3", "crashed: exit code 3")
+    assert stats.restarts == 1 and stats.restart_reasons == ("crashed: exit code 3",)
 
 
 def test_a_segfault_is_a_crash_naming_the_signal(make_pool: MakePool) -> None:
     pool = make_pool("misbehave.py", function="segfault")
-    outcome = pool.call(CallRequest(prompt=""))
+    outcome = pool.call(CallRequest(prompt="go"))
     assert outcome.error is not None and outcome.worker is not None and outcome.worker.pid is not None
     assert outcome.error.type == "WorkerCrashed"
     assert outcome.error.message == f"worker pid {outcome.worker.pid} was killed by signal SIGSEGV (11) during the call"
-    assert "Fatal Python error" in outcome.stderr or outcome.stderr == ""
     assert all_gone([outcome.worker.pid], timeout_s=0.1)
-    assert wait_for(lambda: pool.stats()[0].restart_reasons == ("crashed: signal SIGSEGV",), 1.0)
+    _served_by_a_fresh_worker(pool, outcome.worker.pid)
+    assert pool.stats()[0].restart_reasons == ("crashed: signal SIGSEGV",)
 
 
 def test_a_worker_killed_by_sigkill_is_replaced(make_pool: MakePool) -> None:
     pool = make_pool("misbehave.py", function="kill_self")
-    outcome = pool.call(CallRequest(prompt=""))
-    assert outcome.error is not None and outcome.error.message.endswith("was killed by signal SIGKILL (9) during the call")
-    assert wait_for(lambda: len(pool.pids()) == 1, 3.0)
+    outcome = pool.call(CallRequest(prompt="go"))
+    assert outcome.error is not None and outcome.worker is not None
+    assert outcome.error.message.endswith("was killed by signal SIGKILL (9) during the call")
+    _served_by_a_fresh_worker(pool, outcome.worker.pid)
 
 
 def test_junk_on_fd_1_does_not_disturb_the_protocol(make_pool: MakePool) -> None:
@@ -139,7 +142,7 @@ def test_an_interpreter_that_cannot_start_fails_the_pool(make_pool: MakePool) ->
 
 def test_close_after_failures_leaves_no_process(make_pool: MakePool) -> None:
     pool = make_pool("misbehave.py", function="hang", timeout_s=0.5, workers=2)
-    outcome = pool.call(CallRequest(prompt=""))
+    outcome = pool.call(CallRequest(prompt="go"))
     grandchild = _grandchild(outcome)
     assert wait_for(lambda: len(pool.pids()) == 2, 3.0)
     pids = pool.pids()
