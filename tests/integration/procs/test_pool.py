@@ -193,3 +193,12 @@ def test_close_while_a_call_is_in_flight_ends_it_as_pool_closed(make_pool: MakeP
     assert time.monotonic() - began < 3
     assert outcomes and outcomes[0].error is not None and outcomes[0].error.type == "PoolClosed"
     assert all_gone([pid])
+
+
+def test_large_requests_and_responses_cross_the_pipes_whole(make_pool: MakePool) -> None:
+    pool = make_pool()
+    big = "ß😀" * 300_000  # several pipe buffers each way once escaped
+    for _ in range(2):
+        outcome = pool.call(CallRequest(prompt=big, timeout_s=10))
+        assert outcome.error is None and outcome.result is not None
+        assert outcome.result["output"] == big
