@@ -137,7 +137,11 @@ class Worker:
 
     def wait_ready(self, timeout_s: float) -> Reply:
         """The handshake: `ready`, `import_error`, or a timeout/death before either."""
-        return self._receive(time.monotonic() + timeout_s)
+        reply = self._receive(time.monotonic() + timeout_s)
+        if reply.outcome is Outcome.OK and reply.name == protocol.READY:
+            self._stdout.start()  # what the import printed belongs to no call
+            self._stderr.start()
+        return reply
 
     def stop(self) -> None:
         """Ask politely; `kill_tree` afterwards does the rest."""
@@ -170,8 +174,8 @@ class Worker:
 
     def call(self, prompt: Any, options: Mapping[str, Any], context: Mapping[str, Any], timeout_s: float) -> Reply:
         deadline = time.monotonic() + timeout_s
-        self._stdout.start()
-        self._stderr.start()
+        # No fresh marks here (two fstat calls per call): each call's output starts where the
+        # previous call's ended, so stray writes between calls show up in the next call.
         data = protocol.encode(protocol.CALL, {"prompt": prompt, "options": options, "context": context})
         self.calls += 1
         try:
@@ -187,7 +191,7 @@ class Worker:
         return self._receive(deadline)
 
     def output(self) -> tuple[str, str]:
-        """What fds 1 and 2 received since the call (or the handshake) started."""
+        """What fds 1 and 2 received since the previous call ended (or the handshake)."""
         return self._stdout.since_mark(), self._stderr.since_mark()
 
     def _write_rest(self, view: memoryview, deadline: float) -> Reply | None:
