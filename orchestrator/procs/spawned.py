@@ -1,0 +1,186 @@
+"""Background processes (the `spawn` step): start, wait until ready, signal, wait for exit, stop.
+
+Output goes to temp files (see command.py for why not pipes); readiness on stdout reads the
+file with pread, which leaves the offset the child writes at alone.
+"""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import psutil
+
+from orchestrator.procs import tree
+from orchestrator.procs.command import read_capped, stdin_file
+
+STOP_GRACE_S = 0.5
+_POLL_S = 0.02
+_TAIL_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class Ready:
+    stdout_contains: str | None = None
+    port: int | None = None
+    delay_s: float | None = None
+
+
+class Spawned:
+    def __init__(self, name: str, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
+                 stdin: str | None = None) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self._cwd, self._env, self._stdin = cwd, dict(env), stdin
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._output_taken = False
+        self._stopped = False
+        self.started = 0.0
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
+    def start(self) -> None:
+        """Raises OSError when the program cannot start."""
+        stdin = stdin_file(self._stdin)
+        try:
+            self._proc = tree.spawn(self.argv, cwd=self._cwd, env=self._env,
+                                    stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                    stdout=self._out, stderr=self._err)
+        finally:
+            if stdin is not None:
+                stdin.close()
+        self.started = time.monotonic()
+
+    def poll(self) -> int | None:
+        """The return code once the root has exited (reaping it), else None."""
+        return None if self._proc is None else self._proc.poll()
+
+    def stdout_text(self) -> str:
+        return read_capped(self._out)
+
+    def stderr_tail(self) -> str:
+        text = read_capped(self._err).rstrip()
+        return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
+
+    def wait_ready(self, ready: Ready, timeout_s: float, stop: threading.Event) -> str | None:
+        """None once ready; else why not (it exited, or the deadline passed)."""
+        deadline = time.monotonic() + timeout_s
+        if ready.delay_s is not None:
+            stop.wait(ready.delay_s)
+        while True:
+            died = self._died_message()
+            if died is not None:
+                return died
+            if stop.is_set():
+                return f"spawn '{self.name}' interrupted before it was ready"
+            if self._is_ready(ready):
+                return None
+            if time.monotonic() >= deadline:
+                return f"spawn '{self.name}' not ready after {timeout_s:g}s: {self._why_not(ready)}"
+            time.sleep(_POLL_S)
+
+    def _is_ready(self, ready: Ready) -> bool:
+        if ready.stdout_contains is not None and ready.stdout_contains not in self.stdout_text():
+            return False
+        if ready.port is not None and not _accepts(ready.port):
+            return False
+        return True
+
+    def _why_not(self, ready: Ready) -> str:
+        if ready.stdout_contains is not None and ready.stdout_contains not in self.stdout_text():
+            return f"stdout never contained {ready.stdout_contains!r}"
+        if ready.port is not None:
+            return f"nothing accepted connections on port {ready.port}"
+        return "still waiting"
+
+    def _died_message(self) -> str | None:
+        code = self.poll()
+        if code is None:
+            return None
+        tail = self.stderr_tail()
+        return (f"spawn '{self.name}' {tree.exit_description(code)} before it was ready"
+                + (f"; stderr ends with:\n{tail}" if tail else " (no stderr)"))
+
+    def send(self, sig: signal.Signals) -> list[int]:
+        """Signal the root (not its tree, as `kill PID` would); [] if it has already exited."""
+        if self._proc is None or self._proc.poll() is not None:
+            return []
+        try:
+            self._proc.send_signal(sig)
+        except OSError:
+            return []
+        return [self._proc.pid]
+
+    def wait_exit(self, timeout_s: float, stop: threading.Event) -> int | None:
+        """The return code if the root exits within `timeout_s`, else None."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            code = self.poll()
+            if code is not None or stop.is_set() or time.monotonic() >= deadline:
+                return code
+            time.sleep(_POLL_S)
+
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Kill its whole tree (TERM, grace, KILL) and reap it; idempotent."""
+        if self._proc is None or self._stopped:
+            return
+        self._stopped = True
+        tree.kill_tree(self._proc.pid, grace_s)
+        self._proc.poll()
+
+    def take_output(self) -> tuple[str, str] | None:
+        """Everything it printed, once (None the second time); closes the files."""
+        if self._output_taken:
+            return None
+        self._output_taken = True
+        try:
+            return read_capped(self._out), read_capped(self._err)
+        finally:
+            self._out.close()
+            self._err.close()
+
+
+def _accepts(port: int) -> bool:
+    for host in ("127.0.0.1", "::1"):
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def parse_signal(value: object) -> signal.Signals:
+    """`SIGTERM`, `TERM`, `term` or `15`; raises ValueError naming the choices."""
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return signal.Signals(int(text))
+    name = text.upper()
+    name = name if name.startswith("SIG") else "SIG" + name
+    try:
+        return signal.Signals[name]
+    except KeyError:
+        raise ValueError(f"unknown signal {value!r} (e.g. SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGUSR1, or a number)") from None
+
+
+def send_signal(pids: Sequence[int], sig: signal.Signals) -> list[int]:
+    """Send `sig` to each live pid (psutil refuses a recycled pid); returns those signalled."""
+    sent = []
+    for pid in pids:
+        try:
+            psutil.Process(pid).send_signal(sig)
+            sent.append(pid)
+        except psutil.Error:
+            continue
+    return sent
+

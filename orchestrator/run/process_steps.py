@@ -1,0 +1,284 @@
+"""Process steps: exec, spawn, signal, wait, processes. They turn step args into requests for
+`orchestrator.procs` (which does all the process work) and outcomes into result fields.
+
+Every pid a case starts goes into `ctx.started_pids` for the leak check; spawns register a
+finalizer that kills their tree when the case ends and puts their output in the case log.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from orchestrator.plan.model import StepSpec
+from orchestrator.plan.units import parse_duration
+from orchestrator.procs import leaks
+from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
+                                        start_error)
+from orchestrator.procs.snapshot import run_pids, session_members, take, tree_pids
+from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
+from orchestrator.result.model import ErrorInfo
+from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
+from orchestrator.templating import render
+
+SPAWN_READY_TIMEOUT_S = 30.0
+WAIT_WITHIN_S = 10.0
+_POLL_S = 0.02
+
+
+class StepProblem(Exception):
+    """The step's arguments cannot be acted on; becomes the step's error."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _guarded(action: StepAction) -> StepAction:
+    @functools.wraps(action)
+    def run(step: StepSpec, ctx: CaseContext, own: float | None) -> StepOutput:
+        try:
+            return action(step, ctx, own)
+        except StepProblem as exc:
+            return StepOutput({}, ErrorInfo(exc.kind, str(exc)))
+        except CommandError as exc:
+            return StepOutput({}, ErrorInfo("InvalidStep", str(exc)))
+    return run
+
+
+# -- shared -------------------------------------------------------------------------------------
+
+def _args(step: StepSpec, ctx: CaseContext) -> dict[str, Any]:
+    return dict(render(dict(step.args), ctx.variables))
+
+
+def _seconds(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise StepProblem("InvalidStep", f"{what}: {exc}") from None
+
+
+def _process_setup(args: Mapping[str, Any], ctx: CaseContext) -> tuple[list[str], str, dict[str, str]]:
+    argv = argv_for(args.get("command"), shell=bool(args.get("shell", False)), code=args.get("code"),
+                    language=args.get("language"))
+    cwd = Path(str(args.get("cwd") or "."))
+    cwd = cwd if cwd.is_absolute() else ctx.plan.directory / cwd
+    if not cwd.is_dir():
+        raise StepProblem("OSError", f"cwd does not exist or is not a directory: {cwd}")
+    plan_env = render(dict(ctx.plan.env), ctx.variables)
+    env = {**os.environ, **{k: str(v) for k, v in plan_env.items()},
+           **{str(k): str(v) for k, v in (args.get("env") or {}).items()}}
+    return argv, str(cwd), env
+
+
+def _started(ctx: CaseContext, pid: int, seen: tuple[int, ...] = ()) -> None:
+    leaks.note_started(pid)
+    ctx.started_pids.add(pid)
+    ctx.started_pids.update(seen)
+
+
+def _append_output(ctx: CaseContext, handle: Spawned) -> None:
+    output = handle.take_output()
+    if output is None:
+        return
+    for text, sink in zip(output, (ctx.stdout, ctx.stderr)):
+        if text:
+            sink.append("".join(f"[{handle.name}] {line}" for line in text.splitlines(keepends=True))
+                        + ("" if text.endswith("\n") else "\n"))
+
+
+def _case_ran_out(ctx: CaseContext) -> bool:
+    return ctx.deadline is not None and ctx.remaining() == 0.0
+
+
+def _spawn_named(ctx: CaseContext, name: str) -> Spawned:
+    handle = ctx.spawned.get(name)
+    if not isinstance(handle, Spawned):
+        known = ", ".join(sorted(ctx.spawned)) or "none"
+        raise StepProblem("UnknownTarget", f"no spawn named '{name}' (spawns so far: {known})")
+    return handle
+
+
+# -- exec ---------------------------------------------------------------------------------------
+
+def run_exec(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    args = _args(step, ctx)
+    argv, cwd, env = _process_setup(args, ctx)
+    leaks.become_subreaper()
+    stdin = args.get("stdin")
+    timeout = effective_timeout(step, ctx, _seconds(args.get("timeout"), "exec timeout"))
+    outcome = run_command(CommandRequest(argv=argv, cwd=cwd, env=env, timeout_s=timeout,
+                                         stdin=None if stdin is None else str(stdin)), ctx.stop)
+    if outcome.pid is not None:
+        _started(ctx, outcome.pid, outcome.descendants)
+    fields = {"stdout": outcome.stdout, "stderr": outcome.stderr, "exit_code": outcome.exit_code,
+              "signal": outcome.signal, "timed_out": outcome.timed_out,
+              "duration_ms": outcome.duration_ms, "pid": outcome.pid}
+    if outcome.timed_out and _case_ran_out(ctx):
+        raise StepTimedOut(outcome.error_message)
+    error = None if outcome.error_type is None else ErrorInfo(outcome.error_type, outcome.error_message)
+    return StepOutput(fields, error)
+
+
+# -- spawn --------------------------------------------------------------------------------------
+
+def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    args = _args(step, ctx)
+    name = str(args.get("name") or "").strip()
+    if not name:
+        raise StepProblem("InvalidStep", "spawn needs a 'name' (steps refer to it by name)")
+    if name in ctx.spawned:
+        raise StepProblem("InvalidStep", f"a spawn named '{name}' already exists in this case")
+    argv, cwd, env = _process_setup(args, ctx)
+    ready = _ready(args.get("ready"))
+    limit = effective_timeout(step, ctx, _seconds(args.get("timeout"), "spawn timeout") or SPAWN_READY_TIMEOUT_S)
+    leaks.become_subreaper()
+    handle = Spawned(name, argv, cwd=cwd, env=env, stdin=None if args.get("stdin") is None else str(args["stdin"]))
+    try:
+        handle.start()
+    except OSError as exc:
+        handle.take_output()
+        return StepOutput({"pid": None}, ErrorInfo(*start_error(argv, exc)))
+    _started(ctx, handle.pid)
+    ctx.spawned[name] = handle
+
+    def finish() -> None:
+        handle.stop()
+        _append_output(ctx, handle)
+
+    ctx.finalizers.append(finish)
+    began = time.monotonic()
+    problem = handle.wait_ready(ready, SPAWN_READY_TIMEOUT_S if limit is None else limit, ctx.stop)
+    fields = {"pid": handle.pid, "name": name, "ready_ms": round((time.monotonic() - began) * 1000, 3)}
+    if problem is None:
+        return StepOutput(fields)
+    if "not ready after" in problem and _case_ran_out(ctx):
+        raise StepTimedOut(problem)
+    kind = "TimeoutError" if "not ready after" in problem else "SpawnExited"
+    return StepOutput(fields, ErrorInfo(kind, problem))
+
+
+def _ready(value: Any) -> Ready:
+    if value is None:
+        return Ready()
+    if not isinstance(value, Mapping):
+        raise StepProblem("InvalidStep", "ready must be a mapping: {stdout_contains | port | delay}")
+    port = value.get("port")
+    return Ready(stdout_contains=None if value.get("stdout_contains") is None else str(value["stdout_contains"]),
+                 port=None if port is None else int(port), delay_s=_seconds(value.get("delay"), "ready delay"))
+
+
+# -- signal -------------------------------------------------------------------------------------
+
+def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    args = _args(step, ctx)
+    target = str(args.get("target") or "")
+    try:
+        sig = parse_signal(args.get("signal", "SIGTERM"))
+    except ValueError as exc:
+        raise StepProblem("InvalidStep", str(exc)) from None
+    if target.startswith("provider:"):
+        provider, _sep, pick = target[len("provider:"):].partition("#")
+        pids = _pool(ctx, provider).pids()
+        if not pids:
+            raise StepProblem("NoProcess", f"provider '{provider}' has no live worker to signal")
+        if pick == "random":
+            pids = [random.choice(pids)]
+        elif pick:
+            raise StepProblem("InvalidStep", f"unknown selector '#{pick}' in '{target}' (use #random)")
+        sent = send_signal(pids, sig)
+    else:
+        handle = _spawn_named(ctx, target)
+        sent = handle.send(sig)
+        if not sent:
+            raise StepProblem("NoProcess", f"spawn '{target}' has already exited; {sig.name} not sent")
+    return StepOutput({"pids": sent, "signal": sig.name})
+
+
+def _pool(ctx: CaseContext, provider: str) -> Any:
+    pool = ctx.pools.get(provider)
+    if pool is None:
+        known = ", ".join(sorted(ctx.pools)) or "none"
+        raise StepProblem("UnknownTarget", f"no running provider '{provider}' (providers: {known})")
+    return pool
+
+
+# -- processes and wait -------------------------------------------------------------------------
+
+def _selector(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"of": value}
+    if not isinstance(value, Mapping):
+        raise StepProblem("InvalidStep", "a process selector is a mapping {of, cmdline, name}")
+    return dict(value)
+
+
+def _snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
+    of = selector.get("of")
+    pids: set[int] | None
+    if of is None:
+        pids = None
+    elif of == "run":
+        pids = run_pids()
+    elif str(of).startswith("provider:"):
+        pids = tree_pids(_pool(ctx, str(of)[len("provider:"):]).pids())
+    else:
+        handle = _spawn_named(ctx, str(of))
+        # a reaped root's pid may already be someone else's: then only its session counts
+        pids = tree_pids([handle.pid]) if handle.poll() is None else session_members([handle.pid])
+    cmdline, name = selector.get("cmdline"), selector.get("name")
+    return take(pids, cmdline=None if cmdline is None else str(cmdline),
+                name=None if name is None else str(name)).fields()
+
+
+def run_processes(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    return StepOutput(_snapshot(_selector(_args(step, ctx)), ctx))
+
+
+def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    args = _args(step, ctx)
+    within = _seconds(args.get("within"), "wait within") or WAIT_WITHIN_S
+    limit = effective_timeout(step, ctx, within)
+    limit = within if limit is None else limit
+    began = time.monotonic()
+    if "exit" in args:
+        handle = _spawn_named(ctx, str(args["exit"]))
+        code = handle.wait_exit(limit, ctx.stop)
+        waited = round((time.monotonic() - began) * 1000, 3)
+        if code is None:
+            if _case_ran_out(ctx):
+                raise StepTimedOut(f"spawn '{handle.name}' still running")
+            return StepOutput({"exit_code": None, "waited_ms": waited}, ErrorInfo(
+                "TimeoutError", f"spawn '{handle.name}' still running after {limit:g}s"))
+        _append_output(ctx, handle)
+        return StepOutput({"exit_code": code if code >= 0 else None, "signal": signal_name(code),
+                           "waited_ms": waited})
+    if "processes" not in args:
+        raise StepProblem("InvalidStep", "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
+    selector = _selector(args["processes"])
+    wanted = int(args.get("count", 0))
+    while True:
+        fields = _snapshot(selector, ctx)
+        waited = round((time.monotonic() - began) * 1000, 3)
+        if fields["count"] == wanted or ctx.stop.is_set():
+            return StepOutput({**fields, "waited_ms": waited})
+        if time.monotonic() - began >= limit:
+            if _case_ran_out(ctx):
+                raise StepTimedOut("processes still running")
+            shown = "; ".join(f"pid {p} ({c})" for p, c in zip(fields["pids"], fields["cmdlines"]))
+            return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
+                "TimeoutError", f"{fields['count']} process(es) matching {selector} still running after "
+                f"{limit:g}s (expected {wanted}): {shown}"))
+        time.sleep(_POLL_S)
+
+
+PROCESS_ACTIONS: dict[str, StepAction] = {
+    "exec": _guarded(run_exec), "spawn": _guarded(run_spawn), "signal": _guarded(run_signal),
+    "wait": _guarded(run_wait), "processes": _guarded(run_processes),
+}

@@ -1,0 +1,76 @@
+"""Helpers for the process-step tests: plans and steps in code, real targets, polling."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import psutil
+
+from orchestrator.errors import Location
+from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.procs import leaks
+from orchestrator.run.process_steps import PROCESS_ACTIONS
+from orchestrator.run.steps import CaseContext, StepOutput
+
+REPO = Path(__file__).resolve().parents[3]
+TARGETS = REPO / "scenarios" / "targets"
+PLAN_PATH = REPO / "plans" / "steps-under-test.yaml"  # never read: only its directory matters
+PY = sys.executable
+
+
+def target(name: str) -> str:
+    return str(TARGETS / name)
+
+
+def poll(condition: Callable[[], bool], within: float, every: float = 0.02) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return condition()
+
+
+def alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def all_gone(pids: Any, within: float = 3.0) -> bool:
+    return poll(lambda: not any(alive(p) for p in pids), within)
+
+
+def pids_after(text: str, word: str) -> list[int]:
+    """`child 123` lines -> [123]."""
+    return [int(line.split()[1]) for line in text.splitlines() if line.startswith(word + " ")]
+
+
+def step(action: str, *, title: str | None = None, **args: Any) -> StepSpec:
+    return StepSpec(action=action, args=args, location=Location("steps-under-test.yaml", 1, 1), name=title)
+
+
+def make_plan(env: dict[str, str] | None = None, steps: tuple[StepSpec, ...] = ()) -> tuple[Plan, CaseSpec]:
+    case = CaseSpec(id="T-1", name="under test", location=Location("steps-under-test.yaml", 1, 1), steps=steps)
+    return Plan(path=PLAN_PATH, name="steps-under-test", cases=(case,), env=env or {}), case
+
+
+def act(action: str, ctx: CaseContext, **args: Any) -> StepOutput:
+    return PROCESS_ACTIONS[action](step(action, **args), ctx, None)
+
+
+def stray_descendants() -> list[str]:
+    leaks.reap_orphans()
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                out.append(f"{child.pid} {' '.join(child.cmdline())}")
+        except psutil.Error:
+            continue
+    return out
+
+
