@@ -116,7 +116,7 @@ def _our_orphans(registered: set[int], protected: set[int], since: float) -> set
 
 def _same_process(pid: int, created: float) -> bool:
     try:
-        return abs(psutil.Process(pid).create_time() - created) < 0.01
+        return abs(float(psutil.Process(pid).create_time()) - created) < 0.01
     except psutil.Error:
         return False
 
@@ -162,7 +162,7 @@ def reap_orphans() -> list[int]:
     """Reap our zombie children that no Popen owns (only those: a registered Popen must get
     its own exit status). Returns the pids reaped."""
     registered = set(tree.registered_pids())
-    reaped = []
+    reaped: list[int] = []
     try:
         children = psutil.Process().children(recursive=False)
     except psutil.Error:
