@@ -59,7 +59,7 @@ class Checker:
     # cases ----------------------------------------------------------------------------------
     def case(self, keys: dict[str, Field], entry: Field) -> None:
         for key in ("steps",) if "discover" in keys else ("name", "steps"):
-            if key not in keys and not self.ctx.broken(entry.source, entry.path + (key,)):
+            if key not in keys and key not in entry.value:
                 self.add(entry.source, entry.path, f"missing required key '{key}'")
         defined = self._coverable()
         if "covers" in keys:
@@ -215,10 +215,9 @@ class Checker:
                 self.add(source, path, f"invalid regex '{pattern}': {exc}")
 
     def expression(self, text: str, source: Source, path: NodePath) -> None:
-        try:
-            check_expression(text)
-        except TemplateError as exc:
-            self.add(source, path, str(exc))
+        error = expression_error(text)
+        if error:
+            self.add(source, path, error)
 
     def templates(self, value: Any, source: Source, path: NodePath, scope: set[str]) -> None:
         """Every template string inside `value` must compile and read only names in `scope`."""
@@ -229,20 +228,48 @@ class Checker:
             for i, item in enumerate(value):
                 self.templates(item, source, path + (i,), scope)
         elif isinstance(value, str) and has_template(value):
-            try:
-                names = check_template(value)
-            except TemplateError as exc:
-                self.add(source, path, str(exc))
+            names = template_names(value)
+            if isinstance(names, str):
+                self.add(source, path, names)
                 return
             for name in sorted(names - scope):
-                self.add(source, path, f"undefined variable '{name}' in template"
-                                       f"{did_you_mean(name, scope - BUILTIN_NAMES)}")
+                hint = " ('i' is the request index inside a load step)" if name == "i" else \
+                    did_you_mean(name, scope - BUILTIN_NAMES)
+                self.add(source, path, f"undefined variable '{name}' in template{hint}")
 
 
 _ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._process, "spawn": Checker._process,
             "signal": Checker._signal, "wait": Checker._wait, "processes": Checker._processes,
             "http": Checker._plain, "sleep": Checker._plain, "parallel": Checker._parallel}
 _PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "is-json": "is_json"}
+
+
+_SIMPLE = re.compile(r"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*-?\}\}")
+
+
+_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
+
+
+@lru_cache(maxsize=4096)
+def template_names(text: str) -> frozenset[str] | str:
+    """The names a template reads, or the message saying why it does not compile."""
+    rest = _SIMPLE.sub("", text)
+    names = frozenset(m.group(1) for m in _SIMPLE.finditer(text))
+    if not has_template(rest) and "}}" not in rest and not names & _CONSTANTS:  # only {{ name.attr }}
+        return names
+    try:
+        return frozenset(check_template(text))
+    except TemplateError as exc:
+        return str(exc)
+
+
+@lru_cache(maxsize=4096)
+def expression_error(text: str) -> str | None:
+    try:
+        check_expression(text)
+    except TemplateError as exc:
+        return str(exc)
+    return None
 
 
 def spawn_names(steps: Iterable[Any]) -> set[str]:

@@ -133,6 +133,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.constructor = SafeConstructor()
         self.active: set[int] = set()
+        self.fatal = False
 
     def loc(self, node: Node) -> Location:
         return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -163,8 +164,8 @@ class _Builder:
     def _line_col(node: Node) -> tuple[int, int]:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
-    @staticmethod
-    def _bad_tag(tag: str) -> str:
+    def _bad_tag(self, tag: str) -> str:
+        self.fatal = True
         return f"tag '{_tag_shown(tag)}' is not allowed (plans are data)"
 
     def scalar(self, node: ScalarNode) -> Any:
@@ -186,10 +187,12 @@ class _Builder:
         for key_node, value_node in node.value:
             key_loc = self.loc(key_node)
             if key_node.tag == f"{_STD}merge":
+                self.fatal = True
                 self.problems.append(Problem(key_loc, "merge keys ('<<') are not supported: write the "
                                                       "keys out, or use 'defaults:' for shared case keys"))
                 continue
             if not isinstance(key_node, ScalarNode):
+                self.fatal = True
                 self.problems.append(Problem(key_loc, "mapping keys must be plain strings"))
                 continue
             if key_node.tag not in _SCALAR_TAGS:
@@ -316,6 +319,8 @@ def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Proble
         source.values.clear()
         source.keys.clear()
         return source, [Problem(Location(shown, fail.line, fail.col), fail.message)]
+    if builder.fatal:  # a value we refused (tag, merge key): what follows would only be noise
+        return source, builder.problems
     if data is None and not builder.problems:
         return source, [Problem(Location(shown, 1, 1), "empty plan")]
     if not isinstance(data, dict):
