@@ -37,7 +37,20 @@ def _validator() -> Draft202012Validator:
     schema = copy.deepcopy(plan_schema())
     for name in ("step", "assertion"):
         del schema["$defs"][name]["oneOf"]
-    return Draft202012Validator(schema)
+    return Draft202012Validator(_inline(schema, schema["$defs"]))
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace $refs (except the recursive one to `step`) by their target: lookups cost time."""
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and ref != "#/$defs/step":
+        target = _inline(defs[ref[len("#/$defs/"):]], defs)
+        return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return {k: (v if k == "$defs" else _inline(v, defs)) for k, v in node.items()}
 
 
 def validate(source: Source, *, included: bool = False) -> list[PathProblem]:
@@ -65,7 +78,8 @@ def _exclusive(source: Source) -> list[PathProblem]:
                 continue
             out.extend(_pick(step, step_schema, "a step", source, path + (i,), STEP_ACTIONS))
             steps(step.get("parallel"), path + (i, "parallel"))
-            for j, spec in enumerate(step.get("expect") if isinstance(step.get("expect"), list) else ()):
+            expect = step.get("expect")
+            for j, spec in enumerate(expect if isinstance(expect, list) else []):
                 if isinstance(spec, dict):
                     out.extend(_pick(spec, assertion_schema, "an assertion", source, path + (i, "expect", j),
                                      ASSERTION_KINDS + ("type",)))

@@ -8,6 +8,7 @@ code), recording a Location per path. Hostile input
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -263,10 +264,14 @@ def _check_size(root: Node) -> None:
     size(root, 0)
 
 
+_FLOW_CHARS = re.compile(r"[\[\]{}\"'\n]")
+
+
 def _check_flow_depth(text: str) -> None:
     """Refuse absurd [ / { nesting before PyYAML's scanner spends time on it."""
     depth, quote = 0, ""
-    for index, char in enumerate(text):
+    for match in _FLOW_CHARS.finditer(text):
+        index, char = match.start(), match.group()
         if quote:
             if char == quote or (char == "\n" and depth == 0):  # an apostrophe in plain text
                 quote = ""
