@@ -11,11 +11,15 @@ What belongs to a case (its "leak set"), for the roots it started (exec/spawn pi
   (c) pids seen as descendants while an exec ran (`note_started(pid, seen=...)`), when still
       alive and created after the case began: this finds setsid daemons without a subreaper.
 
-Limits with parallel cases (-j N): in (b) an orphan cannot be told apart from one left by a
-case running at the same time, so a case may be blamed for (and kill) its neighbour's orphan
-once that neighbour's root has exited. The registry keeps running roots and pool workers
-safe. Without a subreaper (non-Linux, or prctl refused), an orphan that called setsid and was
-never seen in (c) escapes the check.
+Exact for -j 1. Limits with parallel cases (-j N): running roots of other cases and pool
+workers are registered, so they and their trees are never blamed; but in (b) an orphan whose
+root has already exited cannot be told apart from one left by a neighbour case started
+earlier than ours, so a case may be blamed for (and kill) its neighbour's orphan. Without a
+subreaper (non-Linux, or prctl refused), an orphan that called setsid and was never seen in
+(c) escapes the check.
+
+Zombies are reaped with waitpid on their own pid, and only for pids no Popen in tree.py's
+registry owns, so a registered Popen still gets its exit status.
 """
 from __future__ import annotations
 
@@ -80,6 +84,9 @@ def kill_leaks(pids: Iterable[int]) -> list[str]:
 
 
 def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> list[psutil.Process]:
+    # Our children are listed BEFORE the registry is read: a child forked meanwhile by another
+    # thread's tree.spawn is registered by the time registered_pids() gets the registry lock.
+    children = _children()
     registered = set(tree.registered_pids())
     protected = tree_pids(registered - roots)  # pool workers and other cases' running roots
     # A root is itself only if its create_time still matches; an unnoted pid (a descendant
@@ -88,7 +95,7 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> 
     live |= {pid for pid in roots - set(noted) if _newer(pid, since)}
     candidates = tree_pids(live) | session_members(roots)
     if since is not None:
-        candidates |= tree_pids(_our_orphans(registered, protected, since))
+        candidates |= tree_pids(_orphans(children, registered, protected, since))
     leaked = []
     for pid in sorted(candidates - protected - {os.getpid()}):
         try:
@@ -100,9 +107,17 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> 
     return leaked
 
 
-def _our_orphans(registered: set[int], protected: set[int], since: float) -> set[int]:
+def _children() -> list[psutil.Process]:
+    try:
+        return psutil.Process().children(recursive=False)
+    except psutil.Error:
+        return []
+
+
+def _orphans(children: list[psutil.Process], registered: set[int], protected: set[int],
+             since: float) -> set[int]:
     found = set()
-    for child in psutil.Process().children(recursive=False):
+    for child in children:
         if child.pid in registered or child.pid in protected:
             continue
         try:
@@ -163,11 +178,7 @@ def reap_orphans() -> list[int]:
     its own exit status). Returns the pids reaped."""
     registered = set(tree.registered_pids())
     reaped: list[int] = []
-    try:
-        children = psutil.Process().children(recursive=False)
-    except psutil.Error:
-        return reaped
-    for child in children:
+    for child in _children():
         if child.pid in registered:
             continue
         try:

@@ -41,11 +41,14 @@ def _guarded(action: StepAction) -> StepAction:
     @functools.wraps(action)
     def run(step: StepSpec, ctx: CaseContext, own: float | None) -> StepOutput:
         try:
-            return action(step, ctx, own)
+            output = action(step, ctx, own)
         except StepProblem as exc:
-            return StepOutput({}, ErrorInfo(exc.kind, str(exc)))
+            output = StepOutput({}, ErrorInfo(exc.kind, str(exc)))
         except CommandError as exc:
-            return StepOutput({}, ErrorInfo("InvalidStep", str(exc)))
+            output = StepOutput({}, ErrorInfo("InvalidStep", str(exc)))
+        # `error:` / `no_error:` assertions read this field, as they do for calls
+        error = None if output.error is None else {"type": output.error.type, "message": output.error.message}
+        return StepOutput({**output.fields, "error": error}, output.error)
     return run
 
 
@@ -137,7 +140,10 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         raise StepProblem("InvalidStep", f"a spawn named '{name}' already exists in this case")
     argv, cwd, env = _process_setup(args, ctx)
     ready = _ready(args.get("ready"))
-    limit = effective_timeout(step, ctx, _seconds(args.get("timeout"), "spawn timeout") or SPAWN_READY_TIMEOUT_S)
+    own = _seconds(args.get("timeout"), "spawn timeout")
+    if own is None and step.timeout_s is None:
+        own = SPAWN_READY_TIMEOUT_S
+    limit = effective_timeout(step, ctx, own)
     leaks.become_subreaper()
     handle = Spawned(name, argv, cwd=cwd, env=env, stdin=None if args.get("stdin") is None else str(args["stdin"]))
     try:

@@ -83,3 +83,25 @@ def test_orphans_that_ended_are_reaped_not_reported() -> None:
 def test_a_case_that_leaves_nothing_passes() -> None:
     attempt = run(step("exec", code="print('hi')"))
     assert attempt.status is Status.PASSED and attempt.steps[-1].action == "exec"
+
+
+def test_a_leak_check_never_blames_a_running_exec_of_another_case() -> None:
+    from orchestrator.procs.command import CommandRequest, run_command
+    from orchestrator.procs.leaks import kill_leaks, note_started
+
+    outcomes = []
+
+    def neighbour() -> None:  # another case, running execs while this one finishes
+        for _ in range(5):
+            outcomes.append(run_command(CommandRequest(argv=["sleep", "0.1"], cwd="/", env={"PATH": "/usr/bin:/bin"})))
+
+    thread = threading.Thread(target=neighbour)
+    attempt_root = run(step("exec", code="pass")).steps[0].fields["pid"]
+    note_started(attempt_root)
+    thread.start()
+    blamed = []
+    while thread.is_alive():
+        blamed += kill_leaks([attempt_root])
+        note_started(attempt_root)
+    thread.join()
+    assert blamed == [] and [o.exit_code for o in outcomes] == [0] * 5
