@@ -53,8 +53,10 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
             expected = spec.value
             scope = {**variables, **fields}
             outcome = evaluate(str(spec.value), scope)
-            ok, why = bool(outcome), f"expression was {_short(outcome)}"
-            actual = {k: fields[k] for k in _names_in(str(spec.value)) if k in fields}
+            actual = {k: scope[k] for k in _names_in(str(spec.value)) if k in scope and k not in variables
+                      or k in fields}
+            values = ", ".join(f"{k}={_short(v)}" for k, v in actual.items())
+            ok, why = bool(outcome), f"was {_short(outcome)}" + (f" where {values}" if values else "")
             on = "expression"
         else:
             expected = render(spec.value, variables)

@@ -149,6 +149,8 @@ def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status
     if broken.status is Status.ERROR and broken.error is not None:
         return Status.ERROR, f"{where}: {broken.error.type}: {_first_line(broken.error.message)}"
     failed = next((a for a in broken.assertions if not a.passed), None)
+    if failed is not None and failed.kind == "expr":
+        return Status.FAILED, f"{where}: expr {failed.expected!r} {_first_line(failed.message)}"
     if failed is not None:
         return Status.FAILED, f"{where}: {failed.kind} on {failed.on}: {_first_line(failed.message)}"
     return broken.status, where

@@ -73,7 +73,7 @@ def test_expr_sees_result_fields_and_earlier_results() -> None:
     ok = run("expr", "output == 'Call #2' and count == first.count + 1", fields, variables={"first": {"count": 1}})
     assert ok.passed and ok.actual == {"output": "Call #2", "count": 2}
     bad = run("expr", "count == 3", fields)
-    assert not bad.passed and bad.message == "expression was False"
+    assert not bad.passed and bad.message == "was False where count=2"
 
 
 def test_expr_undefined_name_is_a_failure_with_a_hint() -> None:
