@@ -9,7 +9,8 @@ from typing import Any, Callable, Mapping
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.result.model import ErrorInfo
-from orchestrator.templating import render
+from orchestrator.plan.units import parse_duration
+from orchestrator.templating import TemplateError, render
 
 
 @dataclass
@@ -46,9 +47,20 @@ class StepTimedOut(Exception):
 StepAction = Callable[[StepSpec, CaseContext, "float | None"], StepOutput]
 
 
+def seconds(value: Any, ctx: CaseContext) -> float | None:
+    """A duration that may still be a template (`timeout: "{{ t }}"`), in seconds."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    rendered = render(value, ctx.variables)
+    try:
+        return parse_duration(rendered)
+    except ValueError as exc:
+        raise TemplateError(f"{value!r} rendered to {rendered!r}: {exc}") from None
+
+
 def effective_timeout(step: StepSpec, ctx: CaseContext, own: float | None = None) -> float | None:
     """The tightest of the step's timeout, the action's own, and what is left of the case's."""
-    limits = [t for t in (step.timeout_s, own, ctx.remaining()) if t is not None]
+    limits = [t for t in (seconds(step.timeout_s, ctx), seconds(own, ctx), ctx.remaining()) if t is not None]
     return min(limits) if limits else None
 
 
@@ -117,7 +129,7 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
-    duration = float(render(step.args.get("duration", 0), ctx.variables))
+    duration = seconds(step.args.get("duration", 0), ctx) or 0.0
     limit = effective_timeout(step, ctx)
     started = time.monotonic()
     ctx.stop.wait(duration if limit is None else min(duration, limit))

@@ -112,3 +112,11 @@ def test_stop_marks_unfinished_cases_interrupted() -> None:
     result = engine.run()
     assert [c.status for c in result.cases] == [Status.PASSED, Status.INTERRUPTED]
     assert result.interrupted and not result.gate.passed
+
+
+def test_templated_timeouts_are_rendered_at_run_time() -> None:
+    result, _, pool = run(case("C", call("hi", timeout_s="{{ t }}"), vars={"t": "2s"}))
+    assert result.cases[0].status is Status.PASSED
+    assert pool.calls[0].timeout_s == 2.0
+    bad, _, _ = run(case("D", call("hi", timeout_s="{{ t }}"), vars={"t": "soon"}))
+    assert bad.cases[0].status is Status.ERROR and "rendered to 'soon'" in bad.cases[0].message
