@@ -109,7 +109,7 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> 
 
 def _children() -> list[psutil.Process]:
     try:
-        return psutil.Process().children(recursive=False)
+        return list(psutil.Process().children(recursive=False))
     except psutil.Error:
         return []
 
