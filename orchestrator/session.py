@@ -18,6 +18,7 @@ from typing import Sequence
 
 from orchestrator.errors import ExitCode
 from orchestrator.plan.model import Plan
+from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
 from orchestrator.report.console import ConsoleReporter
 from orchestrator.report.writers import write_reports
@@ -56,6 +57,7 @@ class RunSession(Listener):
 
     def run_with_signals(self) -> int:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
         try:
             run = self.engine.run()
             kill_all(grace_s=0.5)

@@ -13,7 +13,8 @@ from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
 from orchestrator.run.assertions import check
-from orchestrator.run.steps import CaseContext, StepTimedOut, action_for
+from orchestrator.run.actions import action_for
+from orchestrator.run.steps import CaseContext, StepTimedOut
 from orchestrator.templating import TemplateError, evaluate, render
 
 

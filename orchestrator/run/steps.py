@@ -138,13 +138,9 @@ def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     return StepOutput({"duration_ms": round((time.monotonic() - started) * 1000, 3)})
 
 
-def _not_yet(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def unsupported(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     return StepOutput({}, ErrorInfo("UnsupportedStep",
                                     f"the '{step.action}' step is not available in this version yet"))
 
 
 ACTIONS: dict[str, StepAction] = {"call": run_call, "sleep": run_sleep}
-
-
-def action_for(name: str) -> StepAction:
-    return ACTIONS.get(name, _not_yet)
