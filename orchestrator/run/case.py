@@ -158,13 +158,29 @@ def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status
 
 
 def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResult:
-    final = attempts[-1]
-    status, message = final.status, final.message
+    """The case's verdict over its attempts: all pass → passed, mixed → flaky, none → the last's."""
+    status, message = _over_attempts(attempts)
     if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
         status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"
     elif case.xfail is not None and status is Status.PASSED:
         status, message = Status.XPASSED, f"xpassed: expected to fail ({case.xfail}) but passed"
     return _case_result(plan, case, status, message, sum(a.duration_s for a in attempts), tuple(attempts))
+
+
+def _over_attempts(attempts: list[Attempt]) -> tuple[Status, str]:
+    final = attempts[-1]
+    if len(attempts) == 1 or any(a.status is Status.INTERRUPTED for a in attempts):
+        bad = next((a for a in attempts if a.status is Status.INTERRUPTED), final)
+        return bad.status, bad.message
+    passed = [a for a in attempts if a.status is Status.PASSED]
+    failed = [a for a in attempts if a.status is not Status.PASSED]
+    if not failed:
+        return Status.PASSED, ""
+    if passed:
+        first = failed[0]
+        return Status.FLAKY, (f"flaky: {len(failed)} of {len(attempts)} attempts did not pass; "
+                              f"attempt {attempts.index(first) + 1}: {first.message}")
+    return final.status, f"all {len(attempts)} attempts did not pass; last: {final.message}"
 
 
 def unrun_case(plan: Plan, case: CaseSpec, status: Status, message: str) -> CaseResult:

@@ -10,12 +10,12 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, GateSpec, Plan, ProviderSpec
 from orchestrator.procs.api import Pool, PoolConfig
-from orchestrator.result.model import CaseResult, PlanInfo, RunResult, Status, WorkerStats
+from orchestrator.result.model import Attempt, CaseResult, PlanInfo, RunResult, Status, WorkerStats
 from orchestrator.run.case import finish_case, run_attempt, unrun_case
 from orchestrator.run.gate import evaluate_gate
 
@@ -160,8 +160,28 @@ class Engine:
     def _run_one(self, key: tuple[int, int], plan: Plan, case: CaseSpec, job: int) -> CaseResult:
         if case.skip is not None:
             return unrun_case(plan, case, Status.SKIPPED, case.skip)
-        attempt = run_attempt(plan, case, self._pools[key[0]], self.stop, job)
-        return finish_case(plan, case, [attempt])
+        pools = self._pools[key[0]]
+        if case.repeat > 1:
+            attempts = self._repeat(plan, case, pools, job)
+        else:
+            attempts = [run_attempt(plan, case, pools, self.stop, job)]
+            while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
+                   and not self.stop.is_set()):
+                attempts.append(run_attempt(plan, case, pools, self.stop, job))
+        return finish_case(plan, case, attempts)
+
+    def _repeat(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
+        """`repeat` runs, `concurrency` of them at once (a stress test when more than one)."""
+        if case.concurrency <= 1:
+            attempts = []
+            for _ in range(case.repeat):
+                if self.stop.is_set():
+                    break
+                attempts.append(run_attempt(plan, case, pools, self.stop, job))
+            return attempts
+        with ThreadPoolExecutor(max_workers=case.concurrency, thread_name_prefix="repeat") as executor:
+            return list(executor.map(lambda _: run_attempt(plan, case, pools, self.stop, job),
+                                     range(case.repeat)))
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
         self._results[key] = result

@@ -120,3 +120,43 @@ def test_templated_timeouts_are_rendered_at_run_time() -> None:
     assert pool.calls[0].timeout_s == 2.0
     bad, _, _ = run(case("D", call("hi", timeout_s="{{ t }}"), vars={"t": "soon"}))
     assert bad.cases[0].status is Status.ERROR and "rendered to 'soon'" in bad.cases[0].message
+
+
+def _alternating() -> FakePool:
+    state = {"n": 0}
+
+    def behaviour(request):
+        state["n"] += 1
+        return {"output": "ok" if state["n"] % 2 == 0 else "bad"}
+    return FakePool(behaviour)
+
+
+def _run_with(pool: FakePool, *cases):
+    return Engine([plan(*cases)], RunOptions(), Collect(), pool_factory=factory(pool)).run()
+
+
+def test_repeat_keeps_every_attempt_and_mixed_results_are_flaky() -> None:
+    result = _run_with(_alternating(), case("R", call("x", a("equals", "ok")), repeat=4))
+    (only,) = result.cases
+    assert only.status is Status.FLAKY
+    assert [at.status for at in only.attempts] == [Status.FAILED, Status.PASSED] * 2
+    assert only.message.startswith("flaky: 2 of 4 attempts did not pass; attempt 1: ")
+
+
+def test_repeat_all_passing_is_passed_and_concurrency_runs_them_at_once() -> None:
+    pool = FakePool(echo)
+    result = _run_with(pool, case("R", call("sleep"), repeat=6, concurrency=3))
+    assert result.cases[0].status is Status.PASSED and len(result.cases[0].attempts) == 6
+    assert result.cases[0].duration_s >= 0  # summed over attempts
+    assert len(pool.calls) == 6
+
+
+def test_retries_stop_at_the_first_pass_and_make_the_case_flaky() -> None:
+    result = _run_with(_alternating(), case("T", call("x", a("equals", "ok")), retries=3))
+    assert result.cases[0].status is Status.FLAKY and len(result.cases[0].attempts) == 2
+
+
+def test_all_attempts_failing_is_failed() -> None:
+    result = _run_with(FakePool(echo), case("F", call("x", a("equals", "never")), repeat=3))
+    assert result.cases[0].status is Status.FAILED
+    assert result.cases[0].message.startswith("all 3 attempts did not pass; last: step 1")
