@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Callable, Sequence
@@ -145,19 +146,29 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from orchestrator.interrupts import Interrupts
+
+    interrupts = Interrupts().install()
+    try:
+        return _run(args, interrupts.stop)
+    finally:
+        interrupts.restore()
+
+
+def _run(args: argparse.Namespace, stop: threading.Event) -> int:
     from orchestrator.session import RunSession
 
     jobs = _jobs(args.jobs)
     plans = load(args.plans, args.var)
     out = Path(args.out)
     session = RunSession(
-        plans, jobs=jobs, quiet=args.quiet,
+        plans, jobs=jobs, quiet=args.quiet, stop=stop,
         junit=Path(args.junit) if args.junit else out / "junit.xml",
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",
         command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
     )
-    return session.run_with_signals()
+    return session.run()
 
 
 def _jobs(value: str) -> int:

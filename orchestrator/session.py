@@ -2,18 +2,15 @@
 
 Reports are rewritten as cases finish (at most once a second, and at the end), so an
 interrupted or killed run keeps what it did; the journal has every finished case at once.
-The first SIGINT/SIGTERM stops scheduling and kills every process tree of the run; a second
-SIGINT exits at once, still killing the trees.
+Interrupts (orchestrator.interrupts) set `stop`: scheduling ends, unfinished cases become
+interrupted, and the reports are still written.
 """
 from __future__ import annotations
 
-import os
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Sequence
 
 from orchestrator.errors import ExitCode
@@ -31,9 +28,9 @@ _REWRITE_EVERY_S = 1.0
 
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
-                 json: Path, command: str) -> None:
+                 json: Path, command: str, stop: threading.Event) -> None:
         self.junit, self.html, self.json = junit, html, json
-        self.stop = threading.Event()
+        self.stop = stop
         self.engine = Engine(plans, RunOptions(jobs=jobs, command=command), self, self.stop)
         self.console = ConsoleReporter()
         self.quiet = quiet
@@ -44,7 +41,6 @@ class RunSession(Listener):
         self.journal = Journal(journal)
         self._started = time.monotonic()
         self._last_write = self._started
-        self._signals = 0
 
     def case_finished(self, case: CaseResult) -> None:
         self.journal.append(case)
@@ -55,8 +51,8 @@ class RunSession(Listener):
             self._last_write = now
             self._write(self.engine.result(now - self._started))
 
-    def run_with_signals(self) -> int:
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def run(self) -> int:
+        """Run and report; the caller has installed `Interrupts`, which sets `stop`."""
         become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
         try:
             run = self.engine.run()
@@ -67,20 +63,9 @@ class RunSession(Listener):
                 print(f"orchestrator: {problem}", file=sys.stderr)
         finally:
             self.journal.close()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
         if run.interrupted or self.stop.is_set():
             return ExitCode.INTERRUPTED
         return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
 
     def _write(self, run: RunResult) -> list[str]:
         return write_reports(run, self.junit, self.html, self.json)
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._signals += 1
-        if self._signals > 1 and signum == signal.SIGINT:
-            kill_all(grace_s=0.0)
-            os._exit(ExitCode.INTERRUPTED)
-        self.stop.set()
-        # Killing waits for a grace period; never block (or take locks) inside the handler.
-        threading.Thread(target=kill_all, kwargs={"grace_s": 0.5}, daemon=True).start()

@@ -118,6 +118,8 @@ class Engine:
                 yield (p, c), plan, case
 
     def _start_pools(self) -> None:
+        if self.stop.is_set():  # interrupted while loading: start nothing, report everything
+            return
         for p, plan in enumerate(self.plans):
             pools: dict[str, Pool] = {}
             for provider_id in providers_used(plan, plan.cases):
@@ -158,6 +160,8 @@ class Engine:
             pending[executor.submit(self._run_one, key, plan, case, job)] = (key, job)
 
     def _run_one(self, key: tuple[int, int], plan: Plan, case: CaseSpec, job: int) -> CaseResult:
+        if self.stop.is_set():
+            return unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")
         if case.skip is not None:
             return unrun_case(plan, case, Status.SKIPPED, case.skip)
         pools = self._pools[key[0]]

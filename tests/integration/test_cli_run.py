@@ -20,14 +20,14 @@ def test_shipped_plan_passes_and_writes_three_reports(tmp_path: Path, no_new_wor
     out = tmp_path / "reports"
     done = orchestrator("run", SHIPPED, "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    for case_id in ("E2E-001", "E2E-002", "E2E-003", "E2E-004", "E2E-005", "E2E-006", "E2E-007",
+    for case_id in ("E2E-001", "E2E-002", "E2E-003", "E2E-004", "E2E-005", "E2E-006", "E2E-007", "E2E-008",
                     "E2E-009", "E2E-010"):
         assert any(line.startswith("PASSED") and case_id in line for line in done.stdout.splitlines()), case_id
     assert "gate passed" in done.stdout.lower()
 
     xml = JUnitXml.fromfile(str(out / "junit.xml"))
     cases = [c for suite in xml for c in suite]
-    assert len(cases) == 10
+    assert len(cases) == 11
     assert all(c.name.split(":")[0].startswith("E2E-") for c in cases)
     assert not [c.name for c in cases if any(isinstance(r, (Failure, Error, Skipped)) for r in c.result)]
 
