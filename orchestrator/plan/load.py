@@ -100,6 +100,8 @@ def _provider(ctx: ex.Context, pid: str, spec: ex.Field, plan_env: Mapping[str, 
                   env={**plan_env, **_render_env(ctx, own, problems)})
     if "http" in raw:
         return ProviderSpec(id=pid, kind="http", url=str(raw["http"]), config=dict(raw.get("config") or {}),
+                            method=str(raw.get("method", "POST")).upper(),
+                            headers={str(k): str(v) for k, v in (raw.get("headers") or {}).items()},
                             **common)  # type: ignore[arg-type]
     file_name, function = split_python(str(raw["python"]))
     return ProviderSpec(
@@ -109,7 +111,9 @@ def _provider(ctx: ex.Context, pid: str, spec: ex.Field, plan_env: Mapping[str, 
         startup_timeout_s=parse_duration(raw.get("startup_timeout", 60.0)),
         config=dict(raw.get("config") or {}), max_calls=raw.get("max_calls"),
         max_rss_bytes=parse_size(raw["max_rss"]) if "max_rss" in raw else None,
-        affinity=raw.get("affinity"), **common)  # type: ignore[arg-type]
+        affinity=raw.get("affinity"),
+        queue_timeout_s=parse_duration(raw["queue_timeout"]) if "queue_timeout" in raw else None,
+        max_restarts=raw.get("max_restarts"), **common)  # type: ignore[arg-type]
 
 
 def _case(case: ex.Expanded) -> CaseSpec:

@@ -42,8 +42,12 @@ class ProviderSpec:
     max_calls: int | None = None
     max_rss_bytes: int | None = None
     affinity: str | None = None  # | "session"
+    queue_timeout_s: float | None = None  # a call waiting longer for a free worker errors "pool busy"
+    max_restarts: int | None = None  # a slot that fails to start this often in a row is given up
     # http providers
     url: str | None = None
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,12 @@ class PoolConfig:
     env: Mapping[str, str] = field(default_factory=dict)  # layered over os.environ
     cwd: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+    mode: str = "persistent"  # | "ephemeral": a fresh worker process for every call
+    max_calls: int | None = None  # recycle a worker (between calls) after this many calls
+    max_rss_bytes: int | None = None  # recycle a worker whose tree's RSS exceeds this (between calls)
+    affinity: str | None = None  # "session": same CallRequest.session -> same worker while it lives
+    queue_timeout_s: float | None = None  # waiting longer than this for a free worker -> "PoolBusy"
+    max_restarts: int | None = None  # consecutive failed starts of a slot before the provider is failed
 
 
 @dataclass(frozen=True)

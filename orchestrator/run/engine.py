@@ -46,7 +46,10 @@ def pool_config(provider: ProviderSpec) -> PoolConfig:
                       function=provider.function, interpreter=provider.interpreter,
                       workers=provider.workers, timeout_s=provider.timeout_s,
                       startup_timeout_s=provider.startup_timeout_s, env=dict(provider.env),
-                      cwd=str(provider.cwd), config=dict(provider.config))
+                      cwd=str(provider.cwd), config=dict(provider.config), mode=provider.mode,
+                      max_calls=provider.max_calls, max_rss_bytes=provider.max_rss_bytes,
+                      affinity=provider.affinity, queue_timeout_s=provider.queue_timeout_s,
+                      max_restarts=provider.max_restarts)
 
 
 def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
