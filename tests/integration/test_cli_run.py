@@ -136,3 +136,36 @@ cases:
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [c["status"] for c in results["cases"]] == ["interrupted", "interrupted"]
     assert results["interrupted"] is True
+
+
+def test_a_target_that_orphans_children_errors_with_a_leak_and_nothing_survives(tmp_path: Path) -> None:
+    targets = REPO / "scenarios" / "targets"
+    plan = tmp_path / "leaky.yaml"
+    plan.write_text(f"""version: 1
+name: leaky
+cases:
+  - id: LEAK-1
+    name: orphans and a daemon
+    steps:
+      - exec: {{command: [{sys.executable}, {targets / 'leave_orphans.py'}, "2", "600"]}}
+        as: orphans
+      - exec: {{command: [{sys.executable}, {targets / 'double_fork_daemon.py'}, "603"]}}
+        expect: [{{exit_code: 0}}]
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    done = orchestrator("run", str(plan), "--out", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ERROR" in done.stdout and "ProcessLeak: 3 process(es) started for the case" in done.stdout
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    steps = results["cases"][0]["attempts"][0]["steps"]
+    orphans = [int(line.split()[1]) for line in steps[0]["fields"]["stdout"].split("\n") if line.startswith("orphan")]
+    daemon = [int(line.split()[1]) for line in steps[1]["fields"]["stdout"].split("\n") if line.startswith("daemon")]
+    leak = steps[-1]["error"]["message"]
+    for pid in orphans:
+        assert f"pid {pid} (sleep 600)" in leak
+    assert f"pid {daemon[0]} (sleep 603)" in leak
+    alive = [pid for pid in orphans + daemon if psutil.pid_exists(pid)
+             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"still alive after the run: {alive}"
+    junit = (out / "junit.xml").read_text(encoding="utf-8")
+    assert 'type="ProcessLeak"' in junit
