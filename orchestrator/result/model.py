@@ -156,11 +156,13 @@ class RunResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        data: dict[str, Any] = _jsonable(asdict(self))
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
-        return _build(cls, data)
+        run: RunResult = _build(cls, data)
+        return run
 
 
 def _jsonable(value: Any) -> Any:
