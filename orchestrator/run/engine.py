@@ -129,6 +129,10 @@ class Engine:
                 spec = plan.providers[provider_id]
                 if spec.kind == "python":
                     pools[provider_id] = self._pool_factory(pool_config(spec))
+                elif spec.kind == "http":
+                    from orchestrator.run.http_provider import HttpPool
+
+                    pools[provider_id] = HttpPool(spec, plan.vars)
             self._pools[p] = pools
         for pools in self._pools.values():
             for pool in pools.values():

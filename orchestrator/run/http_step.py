@@ -1,0 +1,120 @@
+"""The `http` step — one HTTP request — and the request helper the HTTP provider shares.
+
+stdlib `urllib` is enough: one request at a time per step, JSON in and out, no sessions or
+retries to manage; a third-party client would add a dependency for nothing a plan can use.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from orchestrator.plan.model import StepSpec
+from orchestrator.result.model import ErrorInfo
+from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
+from orchestrator.templating import render
+
+DEFAULT_TIMEOUT_S = 30.0
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int | None  # None: no response at all (refused, timed out, bad URL)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+    duration_ms: float = 0.0
+    error: ErrorInfo | None = None  # transport problems only; a 4xx/5xx is a response
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.text) if self.text.strip() else None
+        except ValueError:
+            return None
+
+
+def send(method: str, url: str, *, json_body: Any = None, body: str | None = None,
+         headers: Mapping[str, str] | None = None, timeout_s: float | None = None) -> HttpResponse:
+    """One request; never raises for what the network or the server did."""
+    started = time.monotonic()
+    sent_headers = {str(k): str(v) for k, v in (headers or {}).items()}
+    data: bytes | None = None
+    if json_body is not None:
+        data = json.dumps(json_body).encode("utf-8")
+        if not any(k.lower() == "content-type" for k in sent_headers):
+            sent_headers["Content-Type"] = "application/json"
+    elif body is not None:
+        data = str(body).encode("utf-8")
+
+    def elapsed() -> float:
+        return round((time.monotonic() - started) * 1000, 3)
+
+    if not url.startswith(("http://", "https://")):
+        return HttpResponse(None, error=ErrorInfo("InvalidURL", f"URL must start with http:// or https://, got {url!r}"))
+    try:
+        request = urllib.request.Request(url, data=data, headers=sent_headers, method=method.upper())
+        with urllib.request.urlopen(request, timeout=timeout_s or DEFAULT_TIMEOUT_S) as reply:
+            raw = reply.read()
+            return HttpResponse(reply.status, dict(reply.headers.items()), _decode(raw, reply.headers), elapsed())
+    except urllib.error.HTTPError as exc:  # a response with a 4xx/5xx status: still a response
+        raw = exc.read() if exc.fp is not None else b""
+        return HttpResponse(exc.code, dict(exc.headers.items()) if exc.headers else {},
+                            _decode(raw, exc.headers), elapsed())
+    except (socket.timeout, TimeoutError):
+        return HttpResponse(None, duration_ms=elapsed(), error=ErrorInfo(
+            "TimeoutError", f"{method.upper()} {url}: no response within {timeout_s or DEFAULT_TIMEOUT_S:g}s"))
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return HttpResponse(None, duration_ms=elapsed(), error=ErrorInfo(
+                "TimeoutError", f"{method.upper()} {url}: no response within {timeout_s or DEFAULT_TIMEOUT_S:g}s"))
+        return HttpResponse(None, duration_ms=elapsed(),
+                            error=ErrorInfo("ConnectionError", f"{method.upper()} {url}: {reason}"))
+    except (ValueError, OSError) as exc:  # malformed URL, connection reset mid-read...
+        return HttpResponse(None, duration_ms=elapsed(),
+                            error=ErrorInfo("ConnectionError", f"{method.upper()} {url}: {exc}"))
+
+
+def _decode(raw: bytes, headers: Any) -> str:
+    charset = headers.get_content_charset() if headers is not None and hasattr(headers, "get_content_charset") else None
+    return raw.decode(charset or "utf-8", errors="replace")
+
+
+def run_http(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    args = dict(render(dict(step.args), ctx.variables))
+    method = str(args.get("method") or ("POST" if "json" in args or "body" in args else "GET")).upper()
+    if method not in _METHODS:
+        return StepOutput({}, ErrorInfo("InvalidStep", f"unknown HTTP method {method!r}: use one of "
+                                        + ", ".join(_METHODS)))
+    own = seconds(args.get("timeout"), ctx) if args.get("timeout") is not None else DEFAULT_TIMEOUT_S
+    timeout = effective_timeout(step, ctx, own)
+    response = send(method, str(args.get("url", "")), json_body=args.get("json"), body=args.get("body"),
+                    headers=args.get("headers"), timeout_s=timeout)
+    error = response.error
+    if error is not None and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
+        raise StepTimedOut(error.message)
+    if error is None and response.status is not None and response.status >= 400 and not _reads_status(step):
+        error = ErrorInfo("HTTPError", f"{method} {args.get('url')} answered {response.status}: "
+                          f"{_first_line(response.text)} (assert on 'status' to expect an error status)")
+    fields = {"status": response.status, "headers": dict(response.headers), "json": response.json(),
+              "text": response.text, "duration_ms": response.duration_ms,
+              "error": None if error is None else {"type": error.type, "message": error.message}}
+    return StepOutput(fields, error)
+
+
+def _reads_status(step: StepSpec) -> bool:
+    """A step whose assertions look at `status` expects to judge a 4xx/5xx itself."""
+    return any(a.on == "status" or (a.kind == "expr" and "status" in str(a.value)) for a in step.expect)
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "(empty body)"
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+HTTP_ACTIONS: dict[str, StepAction] = {"http": run_http}
