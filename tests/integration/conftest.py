@@ -3,12 +3,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import psutil
 import pytest
+
+from tests.support import poll
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,15 +18,6 @@ def orchestrator(*args: str, cwd: Path = REPO, timeout: float = 120) -> subproce
     """Run the CLI the way a user does, in its own process."""
     return subprocess.run([sys.executable, "-m", "orchestrator", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, "NO_COLOR": "1"})
-
-
-def poll(condition: Callable[[], bool], within: float, every: float = 0.02) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
 
 
 def worker_pids() -> set[int]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,6 +12,7 @@ from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs import leaks
 from orchestrator.run.process_steps import PROCESS_ACTIONS
 from orchestrator.run.steps import CaseContext, StepOutput
+from tests.support import alive, poll
 
 REPO = Path(__file__).resolve().parents[3]
 TARGETS = REPO / "scenarios" / "targets"
@@ -24,20 +24,6 @@ def target(name: str) -> str:
     return str(TARGETS / name)
 
 
-def poll(condition: Callable[[], bool], within: float, every: float = 0.02) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
-
-
-def alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.Error:
-        return False
 
 
 def all_gone(pids: Any, within: float = 3.0) -> bool:
