@@ -10,6 +10,12 @@ Status mapping (pytest's conventions where it has one):
   skipped             -> <skipped message=reason>
   xfailed             -> <skipped message="xfail: reason">
   passed, xpassed, flaky -> no child; xpassed/flaky say so at the top of system-out
+
+Repeats and retries follow Maven Surefire (read by Jenkins, mikepenz and junitparser.xunit2):
+a flaky case carries one `<flakyFailure>`/`<flakyError>` per attempt that did not pass; a case
+that failed with several failing attempts carries `<failure>` (the first) plus one
+`<rerunFailure>`/`<rerunError>` per later failing attempt. Each holds that attempt's
+`<stackTrace>`, `<system-out>` and `<system-err>`.
 """
 from __future__ import annotations
 
@@ -50,7 +56,7 @@ def junit_string(run: RunResult, *, schema_strict: bool = False) -> str:
     groups = [(name, cases) for name, cases in by_plan.items() if cases]
     suites = [_suite(run, name, cases, limit, first=i == 0) for i, (name, cases) in enumerate(groups)]
     root = ET.fromstring(to_xml_report_string(suites, prettyprint=False))
-    _post_process(root, [cases for _, cases in groups], schema_strict)
+    _post_process(root, [cases for _, cases in groups], schema_strict, limit)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -201,7 +207,7 @@ def _attempt_details(attempt: Attempt) -> list[str]:
     return lines
 
 
-def _post_process(root: ET.Element, groups: list[list[CaseResult]], schema_strict: bool) -> None:
+def _post_process(root: ET.Element, groups: list[list[CaseResult]], schema_strict: bool, limit: int) -> None:
     # `disabled` is always 0 here and most JUnit schemas reject the attribute.
     root.attrib.pop("disabled", None)
     for suite, cases in zip(root.findall("testsuite"), groups):
@@ -212,6 +218,7 @@ def _post_process(root: ET.Element, groups: list[list[CaseResult]], schema_stric
             skipped = element.find("skipped")
             if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
                 skipped.attrib.pop("type", None)
+            _add_interim(element, case, limit)
             if schema_strict:
                 element.attrib.pop("file", None)
                 element.attrib.pop("line", None)
@@ -228,3 +235,51 @@ def _properties(case: CaseResult) -> ET.Element:
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
     return props
+
+
+_NOT_PASSED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED)
+
+
+def interim_results(case: CaseResult) -> list[tuple[str, int, Attempt]]:
+    """(Surefire tag, attempt number, attempt) for each attempt a Jenkins-style reader should see."""
+    numbered = [(n, a) for n, a in enumerate(case.attempts, 1) if a.status in _NOT_PASSED]
+    if case.status is Status.FLAKY:
+        return [("flakyFailure" if a.status is Status.FAILED else "flakyError", n, a) for n, a in numbered]
+    if case.status in _NOT_PASSED and len(case.attempts) > 1:
+        # The first failing attempt is the <failure>/<error> itself; the later ones are reruns.
+        return [("rerunFailure" if a.status is Status.FAILED else "rerunError", n, a) for n, a in numbered[1:]]
+    return []
+
+
+def _add_interim(element: ET.Element, case: CaseResult, limit: int) -> None:
+    interim = interim_results(case)
+    if not interim:
+        return
+    share = max(MIN_STREAM_LIMIT // 2, limit // (2 * len(interim)))
+    at = next((i for i, child in enumerate(element) if child.tag in ("system-out", "system-err")), len(element))
+    total = len(case.attempts)
+    for offset, (tag, n, attempt) in enumerate(interim):
+        reason = attempt.message or _attempt_reason(attempt) or attempt.status.value
+        node = ET.Element(tag, {"message": first_line(f"attempt {n}/{total}: {reason}"),
+                                "type": xml_safe(_attempt_type(attempt))})
+        trace = "\n".join([f"attempt {n}/{total}: {attempt.status.value} in {_seconds(attempt.duration_s):.3f}s",
+                           *([attempt.message] if attempt.message else []), *_attempt_details(attempt)])
+        ET.SubElement(node, "stackTrace").text = clean(trace, share)
+        if attempt.stdout:
+            ET.SubElement(node, "system-out").text = clean(attempt.stdout, share // 2)
+        if attempt.stderr:
+            ET.SubElement(node, "system-err").text = clean(attempt.stderr, share // 2)
+        element.insert(at + offset, node)
+
+
+def _attempt_reason(attempt: Attempt) -> str:
+    return _first_failure(CaseResult(id="", name="", plan="", file="", line=0, status=attempt.status, message="",
+                                     duration_s=0.0, attempts=(attempt,)))
+
+
+def _attempt_type(attempt: Attempt) -> str:
+    if attempt.status is Status.FAILED:
+        return "AssertionFailed"
+    if attempt.status is Status.INTERRUPTED:
+        return "Interrupted"
+    return next((s.error.type for s in attempt.steps if s.error is not None and s.error.type), "Error")

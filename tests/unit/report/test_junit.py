@@ -180,3 +180,31 @@ def test_schema_strict_mode_validates_against_the_jenkins_xunit_xsd(tmp_path: Pa
         pytest.skip(f"{xsd} not found")
     schema = etree.XMLSchema(etree.parse(str(xsd)))
     assert schema.validate(root), schema.error_log
+
+
+def test_flaky_and_rerun_attempts_follow_surefire_for_jenkins_style_readers(hostile_xml: Path) -> None:
+    from junitparser import xunit2
+
+    xml = xunit2.JUnitXml.fromfile(str(hostile_xml))
+    by_id = {case.name.split(":")[0]: case for suite in xml for case in suite}
+    flaky = by_id["C-7"]
+    assert flaky.is_flaky and not flaky.is_rerun and flaky.is_passed
+    [interim] = flaky.flaky_failures()
+    assert interim.type == "AssertionFailed" and interim.message.startswith("attempt 1/2: ")
+    assert "expected: \"want\"" in interim.stack_trace and "first try" in interim.system_out
+    rerun = by_id["C-9"]  # failed, passed, failed: <failure> is attempt 1, attempt 3 is the rerun
+    assert rerun.is_rerun and not rerun.is_flaky and rerun.is_failure
+    assert [r.message.split(":")[0] for r in rerun.rerun_failures()] == ["attempt 3/3"]
+    single = by_id["C-2"]
+    assert not single.is_rerun and not single.is_flaky
+    # xunitparser and the plain reader still count the final outcome only
+    suite, result = xunitparser.parse(open(hostile_xml, "rb"))
+    assert result.testsRun == 9 and len(result.failures) == 2
+
+
+def test_interim_children_sit_before_system_out(hostile_xml: Path) -> None:
+    root = etree.parse(str(hostile_xml)).getroot()
+    case = root.find(".//testcase[@name='C-7: flaky']")
+    assert [c.tag for c in case] == ["properties", "flakyFailure", "system-out"]
+    case = root.find(".//testcase[@name='C-9: repeat mixed fail']")
+    assert [c.tag for c in case][:3] == ["properties", "failure", "rerunFailure"]
