@@ -122,6 +122,11 @@ class PlanInfo:
     file: str
     requirements: Mapping[str, str] = field(default_factory=dict)
     risks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # What `orchestrator merge` needs to rebuild one run from shards: the plan's gate as written
+    # ({pass_rate: {P0: 1.0}, max_flaky: 0, require_covered: [...]}, None without a gate) and
+    # the ids of every selected case in plan order (all shards together).
+    gate: Mapping[str, Any] | None = None
+    case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,10 @@ class RunResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        from orchestrator.result.flake import flake_summary  # derived, never read back
+
         data: dict[str, Any] = _jsonable(asdict(self))
+        data["flake"] = flake_summary(self)
         return data
 
     @classmethod

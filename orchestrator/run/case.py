@@ -11,9 +11,11 @@ from typing import Any, Mapping, Sequence
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
+from orchestrator.procs.memory import PeakSampler
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
+from orchestrator.run.schedule import case_providers
 from orchestrator.run.steps import CaseContext, StepTimedOut
 from orchestrator.templating import TemplateError, evaluate, render
 
@@ -24,10 +26,14 @@ def case_variables(plan: Plan, case: CaseSpec) -> dict[str, Any]:
 
 
 def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: threading.Event,
-                job: int = 0) -> Attempt:
+                job: int = 0, sampler: PeakSampler | None = None) -> Attempt:
     started_wall, started = time.time(), time.monotonic()
     ctx = CaseContext(plan=plan, case=case, pools=pools, variables={}, stop=stop,
                       deadline=None if case.timeout_s is None else started + case.timeout_s)
+    # Peak RSS of what serves the attempt: its providers' workers and the processes it starts.
+    served_by = [pools[p] for p in case_providers(case) if p in pools]
+    watch = None if sampler is None else sampler.watch(
+        lambda: [*ctx.started_pids, *(pid for pool in served_by for pid in pool.pids())])
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
     try:
@@ -51,9 +57,10 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     status, message = _verdict(steps, broken)
     if stop.is_set() and status is not Status.PASSED:
         status, message = Status.INTERRUPTED, "the run was interrupted"
+    peak = None if sampler is None or watch is None else sampler.unwatch(watch)
     return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
                    steps=tuple(steps), stdout="".join(ctx.stdout), stderr="".join(ctx.stderr),
-                   started_at=started_wall, job=job)
+                   started_at=started_wall, job=job, peak_rss_bytes=peak)
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:

@@ -1,0 +1,121 @@
+"""Memory of the run's processes: how much they use now, how many jobs fit, peaks per attempt.
+
+The run's processes are the orchestrator itself plus every registered process tree (provider
+workers, exec'ed and spawned targets with their descendants). Reading them costs one psutil
+call per process, so the sampler reads at most every `interval_s`.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import psutil
+
+from orchestrator.procs import tree
+
+DEFAULT_JOB_BYTES = 2 * 1024**3  # the estimate for one job before anything is measured (seed 004)
+
+
+def rss_of(pids: Iterable[int], *, with_children: bool = True) -> int:
+    """Resident bytes of these processes (and their descendants), each counted once."""
+    seen: set[int] = set()
+    total = 0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            family = [proc, *proc.children(recursive=True)] if with_children else [proc]
+        except psutil.Error:
+            continue
+        for member in family:
+            if member.pid in seen:
+                continue
+            seen.add(member.pid)
+            try:
+                total += member.memory_info().rss
+            except psutil.Error:
+                continue
+    return total
+
+
+def run_rss() -> int:
+    """The orchestrator and every process tree it registered, together."""
+    own = rss_of([os.getpid()], with_children=False)
+    return own + rss_of([p for p in tree.registered_pids() if p != os.getpid()])
+
+
+def available_bytes() -> int:
+    return int(psutil.virtual_memory().available)
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def auto_jobs(per_job_bytes: int, *, cores: int | None = None, available: int | None = None) -> int:
+    """As many jobs as there are cores AND free memory for, at `per_job_bytes` each; at least 1."""
+    cores = cpu_count() if cores is None else cores
+    available = available_bytes() if available is None else available
+    by_memory = available // max(1, per_job_bytes)
+    return int(max(1, min(cores, by_memory)))
+
+
+@dataclass
+class _Watch:
+    pids: Callable[[], Iterable[int]]
+    peak: int = 0
+
+
+@dataclass
+class PeakSampler:
+    """Samples the RSS of watched process sets in one background thread; keeps each one's peak."""
+
+    interval_s: float = 0.1
+    _watches: dict[int, _Watch] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _next: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> PeakSampler:
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+
+    def watch(self, pids: Callable[[], Iterable[int]]) -> int:
+        with self._lock:
+            self._next += 1
+            self._watches[self._next] = _Watch(pids, self._measure(pids))
+            return self._next
+
+    def unwatch(self, handle: int) -> int | None:
+        """Stop watching; the peak seen (one last sample included), or None when nothing was seen."""
+        with self._lock:
+            watch = self._watches.pop(handle, None)
+        if watch is None:
+            return None
+        peak = max(watch.peak, self._measure(watch.pids))
+        return peak or None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            with self._lock:
+                watches = list(self._watches.values())
+            for watch in watches:
+                watch.peak = max(watch.peak, self._measure(watch.pids))
+
+    @staticmethod
+    def _measure(pids: Callable[[], Iterable[int]]) -> int:
+        try:
+            return rss_of(list(pids()))
+        except Exception:  # a pid source racing with its process ending must not stop sampling
+            return 0
