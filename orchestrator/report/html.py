@@ -11,11 +11,12 @@ import json
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from orchestrator.report import html_sections as sections
 from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats
 from orchestrator.result.store import PathLike, atomic_write
@@ -95,23 +96,38 @@ def _context(run: RunResult) -> dict[str, Any]:
                            for r in run.gate.rules]},
         "counts": [(s.value, counts[s.value]) for s in Status if counts[s.value]],
         "total": len(run.cases),
-        "rows": [_row(c) for c in run.cases],
+        "options": _options(run),
+        "matrix": sections.regression_matrix(run.cases),
+        "trace": sections.traceability(run),
+        "ranking": sections.duration_ranking(run.cases),
+        "load": sections.load_steps(run.cases),
         "workers": [_worker(w) for w in run.workers],
+        "rows": script_json([_row(c) for c in run.cases]),
+        "timeline": script_json(sections.timeline(run)),
         "data": script_json([_details(c, limit) for c in run.cases]),
+        "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        "js": Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
 
 
-def _row(case: CaseResult) -> dict[str, Any]:
+def _options(run: RunResult) -> dict[str, list[str]]:
+    """The values offered by the priority, level, tag and plan filters."""
+    def uniq(values: Iterable[str]) -> list[str]:
+        return sorted({xml_safe(v) for v in values if v})
     return {
-        "status": case.status.value,
-        "id": xml_safe(case.id),
-        "name": clean(case.name, 500),
-        "message": first_line(case.message, 300),
-        "priority": xml_safe(case.priority),
-        "level": xml_safe(case.level or ""),
-        "tags": [xml_safe(t) for t in case.tags],
-        "duration": case.duration_s,
+        "priority": uniq(c.priority for c in run.cases),
+        "level": uniq(c.level or "" for c in run.cases),
+        "tag": uniq(t for c in run.cases for t in c.tags),
+        "plan": uniq(c.plan for c in run.cases),
     }
+
+
+def _row(case: CaseResult) -> list[Any]:
+    """One table row, compact: [status, id, name, why, priority, level, tags, seconds, plan]."""
+    seconds = case.duration_s if case.duration_s == case.duration_s else -1.0  # NaN is not JSON
+    return [case.status.value, xml_safe(case.id), clean(case.name, 500), first_line(case.message, 300),
+            xml_safe(case.priority), xml_safe(case.level or ""), [xml_safe(t) for t in case.tags],
+            round(seconds, 4), xml_safe(case.plan)]
 
 
 def _worker(w: WorkerStats) -> dict[str, Any]:
@@ -126,6 +142,9 @@ def _worker(w: WorkerStats) -> dict[str, Any]:
 
 def _details(case: CaseResult, limit: int) -> dict[str, Any]:
     return {
+        "id": xml_safe(case.id),
+        "name": clean(case.name, 500),
+        "status": case.status.value,
         "message": clean(case.message, limit),
         "description": clean(case.description, 4000),
         "where": xml_safe(f"{case.file}:{case.line}"),
@@ -142,6 +161,7 @@ def _attempt(a: Attempt, limit: int) -> dict[str, Any]:
         "job": a.job,
         "started": _when(a.started_at) if a.started_at else "",
         "rss": _mib(a.peak_rss_bytes),
+        "workers": sorted({w for w in (_step_worker(s.fields) for s in a.steps) if w}),
         "stdout": clean(a.stdout, limit),
         "stderr": clean(a.stderr, limit),
         "steps": [_step(s) for s in a.steps],

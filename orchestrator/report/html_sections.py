@@ -1,0 +1,150 @@
+"""The HTML report's summary sections, computed from the result model as plain data.
+
+Regression matrix (level × priority × status), traceability (requirement or risk → covering
+cases), timeline bars per job, the duration ranking and `load` step latency. Every string that
+comes from the run is made XML-safe here; the template autoescapes it.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+from orchestrator.report.sanitize import clean, xml_safe
+from orchestrator.result.model import CaseResult, RunResult, Status
+
+LEVEL_ORDER = ("unit", "integration", "component", "contract", "system", "e2e", "performance", "load")
+PERCENTILES = ("min", "mean", "p50", "p95", "p99", "max")
+RANKED = 20
+_BAD = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.XPASSED)
+
+
+def _level_key(level: str) -> tuple[int, str]:
+    return (LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER), level)
+
+
+def regression_matrix(cases: Sequence[CaseResult]) -> dict[str, Any]:
+    """Rows of (level, priority) with counts per status and an overall verdict, as in seed 000."""
+    groups: dict[tuple[str, str], Counter[str]] = {}
+    for case in cases:
+        key = (case.level or "", case.priority)
+        groups.setdefault(key, Counter())[case.status.value] += 1
+    statuses = [s.value for s in Status if any(c[s.value] for c in groups.values())]
+    rows = []
+    for (level, priority) in sorted(groups, key=lambda k: (_level_key(k[0]) if k[0] else (99, ""), k[1])):
+        counts = groups[(level, priority)]
+        ran = sum(n for s, n in counts.items() if Status(s).ran)
+        ok = sum(n for s, n in counts.items() if bool(Status(s)))
+        bad = sum(counts[s.value] for s in _BAD)
+        verdict = "fail" if bad else ("pending" if ran == 0 else "pass")
+        rows.append({"level": xml_safe(level), "priority": xml_safe(priority), "total": sum(counts.values()),
+                     "counts": [counts[s] for s in statuses], "ok": ok, "ran": ran, "verdict": verdict})
+    return {"statuses": statuses, "rows": rows}
+
+
+def traceability(run: RunResult, index: Mapping[int, int] | None = None) -> list[dict[str, Any]]:
+    """One row per requirement and risk of every plan, with the cases that cover it."""
+    rows: list[dict[str, Any]] = []
+    for plan in run.plans:
+        items: list[tuple[str, str, str]] = [("requirement", key, str(text)) for key, text in plan.requirements.items()]
+        for key, risk in plan.risks.items():
+            risk = risk if isinstance(risk, Mapping) else {}
+            rating = ", ".join(f"{k} {risk[k]}" for k in ("likelihood", "impact", "level") if risk.get(k))
+            title = str(risk.get("title", ""))
+            items.append(("risk", key, f"{title} ({rating})" if rating and title else title or rating))
+        for kind, key, text in items:
+            covering = [(i, c) for i, c in enumerate(run.cases) if c.plan == plan.name and key in c.covers]
+            statuses = [c.status for _, c in covering]
+            if not covering:
+                verdict = "uncovered"
+            elif any(s in _BAD for s in statuses):
+                verdict = "failing"
+            elif not any(s.ran for s in statuses):
+                verdict = "not run"
+            else:
+                verdict = "covered"
+            rows.append({"plan": xml_safe(plan.name), "kind": kind, "id": xml_safe(key), "text": clean(text, 500),
+                         "verdict": verdict,
+                         "cases": [{"i": i, "id": xml_safe(c.id), "status": c.status.value} for i, c in covering]})
+    return rows
+
+
+def timeline(run: RunResult) -> dict[str, Any]:
+    """Bars [case index, job, start offset s, duration s, status] for every attempt with a start time."""
+    starts = [a.started_at for c in run.cases for a in c.attempts if a.started_at > 0]
+    if not starts:
+        return {"bars": [], "jobs": [], "span": 0.0}
+    t0 = min(starts)
+    bars: list[list[Any]] = []
+    end = 0.0
+    for i, case in enumerate(run.cases):
+        for attempt in case.attempts:
+            if attempt.started_at <= 0:
+                continue
+            offset = attempt.started_at - t0
+            duration = attempt.duration_s if math.isfinite(attempt.duration_s) and attempt.duration_s > 0 else 0.0
+            bars.append([i, attempt.job, round(offset, 4), round(duration, 4), attempt.status.value])
+            end = max(end, offset + duration)
+    return {"bars": bars, "jobs": sorted({b[1] for b in bars}), "span": round(end, 4)}
+
+
+def duration_ranking(cases: Sequence[CaseResult], n: int = RANKED) -> list[dict[str, Any]]:
+    ranked = sorted(((i, c) for i, c in enumerate(cases) if math.isfinite(c.duration_s)),
+                    key=lambda ic: -ic[1].duration_s)[:n]
+    longest = ranked[0][1].duration_s if ranked and ranked[0][1].duration_s > 0 else 1.0
+    return [{"i": i, "id": xml_safe(c.id), "name": clean(c.name, 200), "status": c.status.value,
+             "duration": c.duration_s, "pct": round(100 * max(0.0, c.duration_s) / longest, 1)} for i, c in ranked]
+
+
+def load_steps(cases: Sequence[CaseResult]) -> list[dict[str, Any]]:
+    """Latency percentiles (and histogram buckets when present) of every `load` step."""
+    out = []
+    for i, case in enumerate(cases):
+        for step in case.steps:
+            fields = step.fields if isinstance(step.fields, Mapping) else {}
+            latency = fields.get("latency_ms")
+            if step.action != "load" or not isinstance(latency, Mapping):
+                continue
+            values = {k: _number(latency.get(k)) for k in PERCENTILES}
+            top = max((v for v in values.values() if v is not None), default=0.0) or 1.0
+            out.append({
+                "i": i, "id": xml_safe(case.id), "step": clean(step.title, 200), "status": step.status.value,
+                "requests": _number(fields.get("requests")), "errors": _number(fields.get("errors")),
+                "rps": _number(fields.get("rps")), "success": _number(fields.get("success_rate")),
+                "latency": [{"name": k, "ms": v, "pct": 0.0 if v is None else round(100 * v / top, 1)}
+                            for k, v in values.items()],
+                "histogram": _histogram(fields.get("histogram")),
+            })
+    return out
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _histogram(raw: Any) -> list[dict[str, Any]]:
+    """Buckets as [{label, count, pct}] from the shapes a load step may use.
+
+    Accepted: {"bucket label": count}, [[upper_ms, count], ...], [{"le"|"upper_ms"|"ms"|"bucket": x,
+    "count": n}, ...] and {"bounds_ms": [...], "counts": [...]}.
+    """
+    pairs: list[tuple[str, float]] = []
+    if isinstance(raw, Mapping) and isinstance(raw.get("counts"), list):
+        bounds = raw.get("bounds_ms") or raw.get("bounds") or raw.get("buckets") or []
+        labels = [f"≤ {b}" for b in bounds] if isinstance(bounds, list) else []
+        for n, count in enumerate(raw["counts"]):
+            pairs.append((labels[n] if n < len(labels) else f"> {bounds[-1]}" if labels else str(n), count))
+    elif isinstance(raw, Mapping):
+        pairs = [(str(k), v) for k, v in raw.items()]
+    elif isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, (list, tuple)) and len(item) == 2:
+                pairs.append((f"≤ {item[0]}", item[1]))
+            elif isinstance(item, Mapping):
+                bound = next((item[k] for k in ("le", "upper_ms", "ms", "bucket", "label") if k in item), "?")
+                pairs.append((f"≤ {bound}" if not isinstance(bound, str) else bound, item.get("count", 0)))
+    counted = [(label, _number(count) or 0.0) for label, count in pairs]
+    top = max((c for _, c in counted), default=0.0) or 1.0
+    return [{"label": xml_safe(label[:40]), "count": int(c), "pct": round(100 * c / top, 1)} for label, c in counted]
