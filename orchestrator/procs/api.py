@@ -74,6 +74,9 @@ class WorkerStatus:
     restarts: int
     restart_reasons: tuple[str, ...] = ()  # "timeout", "crashed: signal SIGSEGV", ...
     cold_start_ms: float | None = None  # spawn -> ready of the first process in this slot
+    peak_rss_bytes: int | None = None  # highest RSS of a worker's process tree seen in this slot
+    first_call_ms: float | None = None  # round trip of the slot's first call
+    warm_p50_ms: float | None = None  # median round trip of its later calls
 
 
 class Pool(Protocol):

@@ -1,44 +1,58 @@
 """`WorkerPool`: N persistent workers for one Python provider (implements `api.Pool`).
 
-Callers queue FIFO for a free worker and then run the round trip on their own thread. A
-worker that times out, dies or garbles the protocol is an event: its tree is killed, the call
-becomes an error, and a replacement starts at once. A provider that fails to import fails the
-pool: every call then returns that error at once, and nothing is restarted.
+Callers queue FIFO for a free worker (`dispatch.pick`, which also honours session affinity)
+and then run the round trip on their own thread. A worker that times out, dies or garbles the
+protocol is an event: its tree is killed, the call becomes an error, and a replacement starts
+at once. Before a call is handed over, the worker is checked without blocking (dead already?)
+and, after a long idle spell, pinged: a worker that died while idle is replaced, and the call
+waits for the next free one instead of failing. Workers are recycled between calls after
+`max_calls` calls or when their tree's RSS passes `max_rss_bytes`. A provider that fails to
+import fails the pool: every call then returns that error at once. A worker that dies before
+it is ready is retried, at most `max_restarts` times in a row per slot.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from orchestrator.procs import protocol, tree
-from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
+from orchestrator.procs import protocol
+from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
+from orchestrator.procs.dispatch import Ticket, pick
+from orchestrator.procs.slots import Slot, format_bytes, short_exit, startup_error
 from orchestrator.procs.worker import Outcome, Reply, Worker, describe_death, kill_workers
 
+DEFAULT_MAX_RESTARTS = 5
+PING_IDLE_S = 5.0  # a worker idle this long is pinged before it gets a call
+PING_TIMEOUT_S = 5.0
+RSS_SAMPLE_S = 0.5  # without max_rss, peak RSS is sampled at most this often per worker
 
-@dataclass
-class _Slot:
-    index: int
-    worker: Worker | None = None
-    calls: int = 0
-    restarts: int = 0
-    reasons: list[str] = field(default_factory=list)
-    cold_start_ms: float | None = None
+
+def create_pool(config: PoolConfig) -> Pool:
+    """The pool for a provider's `mode`."""
+    if config.mode == "ephemeral":
+        from orchestrator.procs.ephemeral import EphemeralPool
+
+        return EphemeralPool(config)
+    return WorkerPool(config)
 
 
 class WorkerPool:
-    def __init__(self, config: PoolConfig, *, grace_s: float = 0.5) -> None:
+    def __init__(self, config: PoolConfig, *, grace_s: float = 0.5, ping_idle_s: float = PING_IDLE_S) -> None:
         if config.workers < 1:
             raise ValueError(f"provider {config.provider_id}: workers must be >= 1")
         self._config = config
         self._grace_s = grace_s
+        self._ping_idle_s = ping_idle_s
+        self._max_restarts = DEFAULT_MAX_RESTARTS if config.max_restarts is None else config.max_restarts
         self._cond = threading.Condition()
-        self._slots = [_Slot(i) for i in range(config.workers)]
+        self._slots = [Slot(i) for i in range(config.workers)]
         self._idle: deque[Worker] = deque()
-        self._queue: deque[object] = deque()  # tickets of waiting callers, FIFO
+        self._queue: deque[Ticket] = deque()  # waiting callers, FIFO
+        self._bound: dict[str, Worker] = {}  # session -> worker (affinity: session)
         self._live: set[Worker] = set()  # spawned and not yet disposed
+        self._starting = 0
         self._threads: list[threading.Thread] = []
         self._failed: CallError | None = None
         self._started = False
@@ -61,20 +75,35 @@ class WorkerPool:
             for slot in self._slots:
                 self._launch(slot)
 
-    def _launch(self, slot: _Slot) -> None:
+    def _launch(self, slot: Slot, delay_s: float = 0.0) -> None:
         """Start a worker for `slot` on a background thread (caller holds the lock)."""
+        self._starting += 1
         thread = threading.Thread(
-            target=self._bring_up, args=(slot,), daemon=True,
+            target=self._bring_up, args=(slot, delay_s), daemon=True,
             name=f"pool-{self._config.provider_id}-{slot.index}",
         )
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
 
-    def _bring_up(self, slot: _Slot) -> None:
+    def _bring_up(self, slot: Slot, delay_s: float) -> None:
+        try:
+            if delay_s:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._closed, timeout=delay_s)
+            self._start_worker(slot)
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()
+
+    def _start_worker(self, slot: Slot) -> None:
         cfg = self._config
         worker = Worker(cfg, slot.index)
         began = time.perf_counter()
+        with self._cond:
+            if self._closed:
+                return
         try:
             worker.spawn()
         except OSError as exc:
@@ -96,6 +125,7 @@ class WorkerPool:
                 if slot.cold_start_ms is None:
                     slot.cold_start_ms = (time.perf_counter() - began) * 1000
                 if not self._closed:
+                    worker.idle_since = time.monotonic()
                     self._idle.append(worker)
                     self._cond.notify_all()
                     return
@@ -104,32 +134,27 @@ class WorkerPool:
         worker.kill_tree(self._grace_s)
         _, stderr = worker.output()
         self._dispose(worker)
-        self._fail(self._startup_error(worker, reply, stderr))
+        error = startup_error(cfg, worker, reply, stderr)
+        died = reply.outcome is not Outcome.TIMEOUT and not (reply.outcome is Outcome.OK and reply.name == protocol.IMPORT_ERROR)
+        if died:  # possibly transient (OOM killer, a signal): retry within the restart budget
+            self._start_failed(slot, f"died before ready: {short_exit(worker.returncode)}", error)
+        else:
+            self._fail(error)
 
-    def _startup_error(self, worker: Worker, reply: Reply, stderr: str) -> CallError:
-        pid, provider = worker.pid, self._config.provider_id
-        if reply.outcome is Outcome.TIMEOUT:
-            return CallError(
-                "StartupTimeout",
-                f"provider {provider} was not ready within {self._config.startup_timeout_s:g}s; "
-                f"worker pid {pid} and its process tree were killed",
-                traceback=stderr,
-            )
-        if reply.outcome is Outcome.OK and reply.name == protocol.IMPORT_ERROR:
-            payload = reply.payload if isinstance(reply.payload, dict) else {}
-            return CallError(
-                "ImportError",
-                f"provider {provider} failed to import: {payload.get('message', '')}",
-                traceback=str(payload.get("traceback", "")),
-            )
-        code = worker.returncode
-        how = tree.exit_description(code) if code is not None else "stopped answering"
-        detail = f" ({reply.detail})" if reply.detail else ""
-        return CallError(
-            "ImportError",
-            f"provider {provider} failed to import: worker pid {pid} {how} before it was ready{detail}",
-            traceback=stderr,
-        )
+    def _start_failed(self, slot: Slot, reason: str, error: CallError) -> None:
+        with self._cond:
+            if self._closed or self._failed is not None:
+                return
+            slot.failed_starts += 1
+            if slot.failed_starts > self._max_restarts:
+                tries = slot.failed_starts
+                self._failed = CallError(error.type, f"{error.message}; gave up after {tries} failed starts in a row "
+                                         f"(max_restarts {self._max_restarts})", error.traceback)
+                self._cond.notify_all()
+                return
+            slot.restarts += 1
+            slot.reasons.append(reason)
+            self._launch(slot, delay_s=min(1.0, 0.05 * slot.failed_starts))
 
     def _fail(self, error: CallError) -> None:
         with self._cond:
@@ -146,11 +171,16 @@ class WorkerPool:
                     slot.worker = None
             self._cond.notify_all()
 
+    def _unbind(self, worker: Worker) -> None:
+        """Sessions stay with a worker only while it lives (caller holds the lock)."""
+        for session in [s for s, w in self._bound.items() if w is worker]:
+            del self._bound[session]
+
     # -- calls ------------------------------------------------------------------------------
 
-    def _acquire(self) -> Worker | CallError:
+    def _acquire(self, session: str | None, deadline: float | None) -> Worker | CallError:
         with self._cond:
-            ticket = object()
+            ticket = Ticket(session if self._config.affinity == "session" else None)
             self._queue.append(ticket)
             try:
                 while True:
@@ -158,18 +188,70 @@ class WorkerPool:
                         return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
                     if self._failed is not None:
                         return self._failed
-                    if self._idle and self._queue[0] is ticket:
-                        return self._idle.popleft()
-                    self._cond.wait()
+                    worker = pick(ticket, self._queue, self._idle, self._bound)
+                    if worker is not None:
+                        self._idle.remove(worker)
+                        if ticket.session is not None:
+                            self._bound[ticket.session] = worker
+                        return worker
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0 and self._starting == 0:
+                        return self._busy_error(ticket)
+                    # while workers are still starting, their startup timeout bounds the wait
+                    self._cond.wait(remaining if remaining is not None and remaining > 0 else None)
             finally:
                 self._queue.remove(ticket)
                 if self._idle and self._queue:
                     self._cond.notify_all()
 
+    def _busy_error(self, ticket: Ticket) -> CallError:
+        cfg = self._config
+        waited = f"{cfg.queue_timeout_s:g}s"
+        bound = self._bound.get(ticket.session) if ticket.session is not None else None
+        if bound is not None:
+            return CallError("PoolBusy", f"pool busy: session {ticket.session!r}'s worker (pid {bound.pid}) "
+                                         f"was not free within {waited}")
+        return CallError("PoolBusy", f"pool busy: no worker free within {waited} "
+                                     f"({cfg.workers} worker{'s' if cfg.workers != 1 else ''}, all busy)")
+
+    def _checked_out(self, request: CallRequest) -> Worker | CallError:
+        """A free worker that is alive and answering; dead idle ones are replaced on the way."""
+        qt = self._config.queue_timeout_s
+        deadline = None if qt is None else time.monotonic() + qt
+        while True:
+            got = self._acquire(request.session, deadline)
+            if isinstance(got, CallError):
+                return got
+            problem = got.idle_problem()
+            if problem is None and time.monotonic() - got.idle_since >= self._ping_idle_s:
+                if not got.ping(min(PING_TIMEOUT_S, self._config.startup_timeout_s)):
+                    problem = "no answer to a liveness ping"
+            if problem is None:
+                return got
+            self._retire_idle(got, problem)
+
+    def _retire_idle(self, worker: Worker, problem: str) -> None:
+        worker.kill_tree(self._grace_s)
+        reason = f"{problem}: {short_exit(worker.returncode)}" if problem.startswith("died") else problem
+        slot = self._slots[worker.index]
+        with self._cond:
+            self._unbind(worker)
+            slot.worker = None
+        self._dispose(worker)
+        if worker.calls == 0:  # never served a call: it counts against the restart budget
+            error = CallError("WorkerCrashed", f"provider {self._config.provider_id}: worker pid {worker.pid} {reason}")
+            self._start_failed(slot, reason, error)
+            return
+        with self._cond:
+            if not self._closed and self._failed is None:
+                slot.restarts += 1
+                slot.reasons.append(reason)
+                self._launch(slot)
+
     def call(self, request: CallRequest) -> CallOutcome:
         if not self._started:
             self.start()
-        got = self._acquire()
+        got = self._checked_out(request)
         if isinstance(got, CallError):
             return CallOutcome(result=None, error=got, duration_ms=0.0, worker=None)
         worker = got
@@ -181,26 +263,56 @@ class WorkerPool:
             options = {**options, "config": dict(cfg.config)}
         began = time.perf_counter()
         reply = worker.call(request.prompt, options, request.context, timeout_s)
+        duration_ms = (time.perf_counter() - began) * 1000
         info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
         if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
             stdout, stderr = worker.output()
             with self._cond:
-                slot.calls += 1
-                closed = self._closed
-                if not closed:
-                    self._idle.append(worker)
-                    self._cond.notify_all()
-            if closed:
-                self._dispose(worker)
+                slot.served(duration_ms)
+            self._after_call(worker, slot)
             result, error = _unpack(reply)
-            return CallOutcome(result, error, (time.perf_counter() - began) * 1000, info, stdout, stderr)
+            return CallOutcome(result, error, duration_ms, info, stdout, stderr)
         error, stdout, stderr = self._replace(worker, slot, reply, timeout_s)
         return CallOutcome(None, error, (time.perf_counter() - began) * 1000, info, stdout, stderr)
 
-    def _replace(self, worker: Worker, slot: _Slot, reply: Reply, timeout_s: float) -> tuple[CallError, str, str]:
+    def _after_call(self, worker: Worker, slot: Slot) -> None:
+        """Back to the idle queue, or recycled (gracefully, between calls) when it has done its share."""
+        cfg = self._config
+        reason = None
+        if cfg.max_calls is not None and worker.calls >= cfg.max_calls:
+            reason = f"recycled: max_calls {cfg.max_calls}"
+        now = time.monotonic()
+        if cfg.max_rss_bytes is not None or now - worker.rss_sampled_at >= RSS_SAMPLE_S:
+            worker.rss_sampled_at = now
+            rss = worker.rss_bytes()
+            if rss is not None:
+                with self._cond:
+                    slot.peak_rss_bytes = max(slot.peak_rss_bytes or 0, rss)
+                if reason is None and cfg.max_rss_bytes is not None and rss > cfg.max_rss_bytes:
+                    reason = f"recycled: rss {format_bytes(rss)} > max_rss {format_bytes(cfg.max_rss_bytes)}"
+        with self._cond:
+            closed = self._closed
+            if not closed and reason is None:
+                worker.idle_since = now
+                self._idle.append(worker)
+                self._cond.notify_all()
+                return
+            self._unbind(worker)
+            if not closed:
+                slot.worker = None
+                slot.restarts += 1
+                slot.reasons.append(reason or "")
+                self._launch(slot)
+        if not closed:
+            worker.stop()
+            worker.wait_exit(self._grace_s)
+        self._dispose(worker)
+
+    def _replace(self, worker: Worker, slot: Slot, reply: Reply, timeout_s: float) -> tuple[CallError, str, str]:
         with self._cond:
             slot.calls += 1
             slot.worker = None
+            self._unbind(worker)
             replace = not self._closed and self._failed is None
             if replace:  # before the old tree is killed: the grace period overlaps the start
                 slot.restarts += 1
@@ -216,8 +328,7 @@ class WorkerPool:
                 f"call timed out after {timeout_s:g}s; worker pid {pid} and its process tree were killed",
             )
         elif reply.outcome is Outcome.DIED:
-            code = worker.returncode
-            reason = f"crashed: {_short_exit(code)}"
+            reason = f"crashed: {short_exit(worker.returncode)}"
             error = describe_death(worker, "during the call")
         else:
             reason = "protocol error"
@@ -238,18 +349,14 @@ class WorkerPool:
 
     def stats(self) -> list[WorkerStatus]:
         with self._cond:
-            return [
-                WorkerStatus(
-                    provider_id=self._config.provider_id,
-                    index=s.index,
-                    pid=s.worker.pid if s.worker is not None else None,
-                    calls=s.calls,
-                    restarts=s.restarts,
-                    restart_reasons=tuple(s.reasons),
-                    cold_start_ms=s.cold_start_ms,
-                )
-                for s in self._slots
-            ]
+            current = [(s, s.worker) for s in self._slots]
+        for slot, worker in current:  # a last sample, so short runs still show a peak
+            rss = worker.rss_bytes() if worker is not None else None
+            if rss is not None:
+                with self._cond:
+                    slot.peak_rss_bytes = max(slot.peak_rss_bytes or 0, rss)
+        with self._cond:
+            return [s.status(self._config.provider_id) for s in self._slots]
 
     def close(self) -> None:
         with self._cond:
@@ -286,12 +393,3 @@ def _unpack(reply: Reply) -> tuple[Mapping[str, Any] | None, CallError | None]:
     return None, CallError(
         str(payload.get("type", "Exception")), str(payload.get("message", "")), str(payload.get("traceback", ""))
     )
-
-
-def _short_exit(code: int | None) -> str:
-    if code is None:
-        return "unknown exit"
-    if code >= 0:
-        return f"exit code {code}"
-    description = tree.exit_description(code)  # "was killed by signal SIGSEGV (11)"
-    return description.replace("was killed by ", "").split(" (")[0]

@@ -11,15 +11,17 @@ import json
 from typing import Any, Mapping
 
 # controller -> worker
-CALL = "call"  # {"prompt", "options", "context"}
+CALL = "call"  # {"prompt", "options", "context", "id"}
 STOP = "stop"  # {}
+PING = "ping"  # {"n"}: liveness check of a worker that has been idle a while
 # worker -> controller
 READY = "ready"  # {"pid"}
 IMPORT_ERROR = "import_error"  # {"message", "traceback"}
-RESULT = "result"  # {"result": dict}
-ERROR = "error"  # {"type", "message", "traceback"}
+RESULT = "result"  # {"result": dict, "id"}: `id` echoes the call's, so an answer is matched to its call
+ERROR = "error"  # {"type", "message", "traceback", "id"}
+PONG = "pong"  # the ping's payload, echoed
 
-NAMES = frozenset({CALL, STOP, READY, IMPORT_ERROR, RESULT, ERROR})
+NAMES = frozenset({CALL, STOP, PING, READY, IMPORT_ERROR, RESULT, ERROR, PONG})
 
 
 class ProtocolError(Exception):

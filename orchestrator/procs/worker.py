@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+import psutil
+
 from orchestrator.procs import protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
 
@@ -101,6 +103,8 @@ class Worker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._kill_lock = threading.Lock()
         self._killed = False
+        self.idle_since = 0.0  # time.monotonic() when it last became free (set by the pool)
+        self.rss_sampled_at = 0.0
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -176,8 +180,10 @@ class Worker:
         deadline = time.monotonic() + timeout_s
         # No fresh marks here (two fstat calls per call): each call's output starts where the
         # previous call's ended, so stray writes between calls show up in the next call.
-        data = protocol.encode(protocol.CALL, {"prompt": prompt, "options": options, "context": context})
         self.calls += 1
+        call_id = self.calls
+        data = protocol.encode(protocol.CALL, {"prompt": prompt, "options": options, "context": context,
+                                               "id": call_id})
         try:
             written = os.write(self._to_worker, data)
         except BlockingIOError:
@@ -188,7 +194,46 @@ class Worker:
             failed = self._write_rest(memoryview(data)[written:], deadline)
             if failed is not None:
                 return failed
-        return self._receive(deadline)
+        reply = self._receive(deadline)
+        if reply.outcome is Outcome.OK and isinstance(reply.payload, dict) and reply.payload.get("id") != call_id:
+            return Reply(Outcome.PROTOCOL, detail=f"answer for call #{reply.payload.get('id')} "
+                                                  f"arrived for call #{call_id}")
+        return reply
+
+    def idle_problem(self) -> str | None:
+        """Without blocking: why this idle worker cannot take a call (dead, or talking out of turn)."""
+        events = self._poller.poll(0)
+        if not events:
+            return None
+        if any(fd == self._pidfd for fd, _ in events):
+            return "died while idle"
+        return "died while idle" if any(ev & (select.POLLHUP | select.POLLERR) for _, ev in events) \
+            else "wrote to the protocol pipe while idle"
+
+    def ping(self, timeout_s: float) -> bool:
+        """A liveness round trip: does the worker still answer at all?"""
+        try:
+            os.write(self._to_worker, protocol.encode(protocol.PING, {"n": self.calls}))
+        except OSError:
+            return False
+        reply = self._receive(time.monotonic() + timeout_s)
+        return reply.outcome is Outcome.OK and reply.name == protocol.PONG
+
+    def rss_bytes(self) -> int | None:
+        """Resident memory of the worker's whole process tree now (None if it is gone)."""
+        if self.pid is None or self._killed:
+            return None
+        try:
+            root = psutil.Process(self.pid)
+            total = root.memory_info().rss
+            for child in root.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            return int(total)
+        except psutil.Error:
+            return None
 
     def output(self) -> tuple[str, str]:
         """What fds 1 and 2 received since the previous call ended (or the handshake)."""

@@ -29,6 +29,8 @@ READY = "ready"
 IMPORT_ERROR = "import_error"
 RESULT = "result"
 ERROR = "error"
+PING = "ping"
+PONG = "pong"
 
 
 def _fallback(value: Any) -> str:
@@ -182,7 +184,10 @@ def main(argv: List[str]) -> int:
             return 0
         if message[0] == CALL:
             name, payload = runner.call(message[1])
+            payload["id"] = message[1].get("id")  # the controller checks each answer is for its call
             channel.send(name, payload)
+        elif message[0] == PING:
+            channel.send(PONG, message[1])
 
 
 if __name__ == "__main__":

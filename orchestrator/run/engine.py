@@ -54,9 +54,9 @@ class Listener:
 
 
 def _default_pool_factory(config: PoolConfig) -> Pool:
-    from orchestrator.procs.pool import WorkerPool
+    from orchestrator.procs.pool import create_pool
 
-    return WorkerPool(config)
+    return create_pool(config)  # persistent or ephemeral, by the provider's mode
 
 
 def pool_config(provider: ProviderSpec) -> PoolConfig:
@@ -314,7 +314,7 @@ class Engine:
                 for s in pool.stats():
                     stats.append(WorkerStats(provider=s.provider_id, index=s.index, pid=s.pid, calls=s.calls,
                                              restarts=s.restarts, restart_reasons=tuple(s.restart_reasons),
-                                             cold_start_ms=s.cold_start_ms))
+                                             cold_start_ms=s.cold_start_ms, peak_rss_bytes=s.peak_rss_bytes))
         return tuple(stats)
 
 

@@ -27,7 +27,7 @@ def _worker_constants() -> dict[str, str]:
 
 def test_worker_and_controller_use_the_same_message_names() -> None:
     worker = _worker_constants()
-    controller = {name: getattr(protocol, name) for name in ("CALL", "STOP", "READY", "IMPORT_ERROR", "RESULT", "ERROR")}
+    controller = {name: getattr(protocol, name) for name in ("CALL", "STOP", "PING", "READY", "IMPORT_ERROR", "RESULT", "ERROR", "PONG")}
     assert worker == controller
     assert set(worker.values()) == protocol.NAMES
 

@@ -1,0 +1,164 @@
+"""`EphemeralPool`: a fresh worker process for every call (`mode: ephemeral`, implements `api.Pool`).
+
+The pre-persistence baseline: each call pays interpreter start, the provider's import and the
+handshake, and no module state survives from one call to the next. `workers` bounds how many
+calls run at once (others queue FIFO, bounded by `queue_timeout`). A call's `duration_ms` is
+the whole cost: spawn -> import -> call -> exit.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any, Mapping
+
+from orchestrator.procs import protocol
+from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
+from orchestrator.procs.slots import Slot, short_exit, startup_error
+from orchestrator.procs.worker import Outcome, Worker, describe_death
+
+
+class EphemeralPool:
+    def __init__(self, config: PoolConfig, *, grace_s: float = 0.5) -> None:
+        if config.workers < 1:
+            raise ValueError(f"provider {config.provider_id}: workers must be >= 1")
+        self._config = config
+        self._grace_s = grace_s
+        self._cond = threading.Condition()
+        self._slots = [Slot(i) for i in range(config.workers)]
+        self._free: deque[Slot] = deque(self._slots)
+        self._queue: deque[object] = deque()
+        self._live: set[Worker] = set()
+        self._closed = False
+
+    def start(self) -> None:
+        """Nothing to start ahead of time: that is the point of this mode."""
+
+    def _acquire(self) -> Slot | CallError:
+        qt = self._config.queue_timeout_s
+        deadline = None if qt is None else time.monotonic() + qt
+        with self._cond:
+            ticket = object()
+            self._queue.append(ticket)
+            try:
+                while True:
+                    if self._closed:
+                        return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
+                    if self._free and self._queue[0] is ticket:
+                        return self._free.popleft()
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        n = self._config.workers
+                        return CallError("PoolBusy", f"pool busy: no worker free within {qt:g}s "
+                                                     f"({n} worker{'s' if n != 1 else ''}, all busy)")
+                    self._cond.wait(remaining)
+            finally:
+                self._queue.remove(ticket)
+                if self._free and self._queue:
+                    self._cond.notify_all()
+
+    def call(self, request: CallRequest) -> CallOutcome:
+        got = self._acquire()
+        if isinstance(got, CallError):
+            return CallOutcome(result=None, error=got, duration_ms=0.0, worker=None)
+        slot = got
+        try:
+            return self._one_call(slot, request)
+        finally:
+            with self._cond:
+                slot.worker = None
+                self._free.append(slot)
+                self._cond.notify_all()
+
+    def _one_call(self, slot: Slot, request: CallRequest) -> CallOutcome:
+        cfg = self._config
+        began = time.perf_counter()
+        worker = Worker(cfg, slot.index)
+        try:
+            worker.spawn()
+        except OSError as exc:
+            worker.dispose(0)
+            return CallOutcome(None, CallError("ImportError", f"provider {cfg.provider_id} failed to import: "
+                                               f"cannot start {cfg.interpreter or 'python'!r}: {exc}"), 0.0, None)
+        with self._cond:
+            if self._closed:
+                closed = True
+            else:
+                closed = False
+                self._live.add(worker)
+                slot.worker = worker
+        if closed:
+            worker.dispose(0)
+            return CallOutcome(None, CallError("PoolClosed", f"provider {cfg.provider_id}: the pool is closed"), 0.0, None)
+        try:
+            return self._run(slot, worker, request, began)
+        finally:
+            worker.dispose(self._grace_s)
+            with self._cond:
+                self._live.discard(worker)
+
+    def _run(self, slot: Slot, worker: Worker, request: CallRequest, began: float) -> CallOutcome:
+        cfg = self._config
+        ready = worker.wait_ready(cfg.startup_timeout_s)
+        info = WorkerInfo(pid=worker.pid, index=slot.index, calls=1, restarts=0)
+        if not (ready.outcome is Outcome.OK and ready.name == protocol.READY):
+            worker.kill_tree(self._grace_s)
+            _, stderr = worker.output()
+            return CallOutcome(None, startup_error(cfg, worker, ready, stderr), _ms(began), info)
+        with self._cond:
+            if slot.cold_start_ms is None:
+                slot.cold_start_ms = _ms(began)
+        timeout_s = request.timeout_s if request.timeout_s is not None else cfg.timeout_s
+        options: Mapping[str, Any] = request.options
+        if cfg.config and "config" not in options:
+            options = {**options, "config": dict(cfg.config)}
+        reply = worker.call(request.prompt, options, request.context, timeout_s)
+        if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
+            worker.stop()
+            worker.wait_exit(self._grace_s)
+            stdout, stderr = worker.output()
+            duration = _ms(began)
+            with self._cond:
+                slot.served(duration)
+            payload = reply.payload if isinstance(reply.payload, dict) else {}
+            if reply.name == protocol.RESULT:
+                result = payload.get("result")
+                return CallOutcome(result if isinstance(result, dict) else {"output": result}, None,
+                                   duration, info, stdout, stderr)
+            error = CallError(str(payload.get("type", "Exception")), str(payload.get("message", "")),
+                              str(payload.get("traceback", "")))
+            return CallOutcome(None, error, duration, info, stdout, stderr)
+        worker.kill_tree(self._grace_s)
+        stdout, stderr = worker.output()
+        with self._cond:
+            slot.calls += 1
+        if reply.outcome is Outcome.TIMEOUT:
+            error = CallError("TimeoutError", f"call timed out after {timeout_s:g}s; worker pid {worker.pid} "
+                                              "and its process tree were killed")
+        elif reply.outcome is Outcome.DIED:
+            error = describe_death(worker, "during the call")
+        else:
+            error = CallError("ProtocolError", f"worker pid {worker.pid}: {reply.detail or short_exit(worker.returncode)}")
+        return CallOutcome(None, error, _ms(began), info, stdout, stderr)
+
+    def pids(self) -> list[int]:
+        with self._cond:
+            return sorted(w.pid for w in self._live if w.pid is not None and w.returncode is None)
+
+    def stats(self) -> list[WorkerStatus]:
+        with self._cond:
+            return [s.status(self._config.provider_id) for s in self._slots]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            live = list(self._live)
+            self._cond.notify_all()
+        for worker in live:  # the calling threads dispose of their own workers
+            worker.kill_tree(self._grace_s)
+        with self._cond:
+            self._cond.wait_for(lambda: not self._live, timeout=10.0)
+
+
+def _ms(began: float) -> float:
+    return (time.perf_counter() - began) * 1000
