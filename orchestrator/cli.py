@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    validate.add_argument("--format", choices=("text", "github"), default="text",
+                          help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
 
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
@@ -43,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
     schema.add_argument("--output", "-o", help="write it to this file instead")
+    schema.add_argument("--markdown", action="store_true", help="the plan reference (docs/reference.md) instead")
+
+    init = sub.add_parser("init", help="write a starter plan.yaml and providers/echo.py that pass at once")
+    init.add_argument("folder", nargs="?", default=".", help="where (default: the current folder)")
+    init.add_argument("--name", help="the plan's name (default: the folder's name)")
 
     report = sub.add_parser("report", help="re-render reports from a results file without re-running")
     report.add_argument("results", metavar="RESULTS.json")
@@ -96,6 +103,10 @@ def load(paths: Sequence[str], var_pairs: Sequence[str]) -> list[Plan]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.format == "github":
+        from orchestrator.annotations import validate_github
+
+        return validate_github(args.plans, parse_vars(args.var))
     plans = load(args.plans, args.var)
     for plan in plans:
         print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
@@ -120,6 +131,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from orchestrator.plan.schema import plan_schema
 
     text = json.dumps(plan_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.markdown:
+        from orchestrator.docs_gen import generate
+
+        text = generate()
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -143,6 +158,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         if path is not None:
             print(f"wrote {path}")
     return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+
+
+def _init(args: argparse.Namespace) -> int:
+    from orchestrator.scaffold import cmd_init
+
+    return cmd_init(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -190,3 +211,4 @@ def _shown(plan: Plan) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "list": cmd_list, "schema": cmd_schema, "report": cmd_report,
 }
+COMMANDS["init"] = _init
