@@ -17,6 +17,7 @@ from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
 from orchestrator.run.steps import CaseContext, StepTimedOut
+from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
 
 
@@ -38,6 +39,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     broken: StepResult | None = None  # the first step that failed or errored
     try:
         ctx.variables = case_variables(plan, case)
+        ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
     except TemplateError as exc:
         broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)
         steps.append(broken)

@@ -1,0 +1,199 @@
+"""The `load` step: many calls to one provider from `concurrency` callers, then statistics.
+
+    load: {call: PROVIDER, prompt, requests, duration, concurrency, warmup, vars, options, session}
+
+`prompt`, `vars` and `session` are rendered per request with `i` (the request's index, counting
+warm-up requests first) in scope. `warmup` requests run first and are not counted. The step runs
+`requests` calls, or calls for `duration`, whichever ends first. Latency is measured by the
+caller around the whole call, so time spent queueing for a busy pool counts.
+
+Correlation: every request carries a unique token in `context["request_id"]`. A provider that
+echoes it back (a `request_id` key in its answer) proves each answer belongs to its request; an
+answer with somebody else's token is an error of type "CorrelationError". Independently of
+that, the pool matches every answer to its call by the protocol's call id (a mismatch there is
+a ProtocolError and the worker is replaced), so a worker can never hand over a stale answer.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any, Mapping
+
+from orchestrator.plan.model import StepSpec
+from orchestrator.procs.api import CallOutcome, CallRequest
+from orchestrator.result.model import ErrorInfo
+from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
+from orchestrator.templating import render
+
+_PER_REQUEST = ("prompt", "vars", "session")
+_SAMPLES = 5
+
+
+class _Tally:
+    """What the callers found, under one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.errors: Counter[str] = Counter()
+        self.samples: list[str] = []
+        self.checked = 0
+        self.pids: set[int] = set()
+
+    def add(self, latency_ms: float, error: tuple[str, str] | None, checked: bool, pid: int | None) -> None:
+        with self.lock:
+            self.latencies.append(latency_ms)
+            if checked:
+                self.checked += 1
+            if pid is not None:
+                self.pids.add(pid)
+            if error is not None:
+                self.errors[error[0]] += 1
+                if len(self.samples) < _SAMPLES:
+                    self.samples.append(f"{error[0]}: {error[1]}")
+
+
+def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+    args = dict(step.args)
+    provider_id = str(render(args.get("call", ""), ctx.variables))
+    pool = ctx.pools.get(provider_id)
+    if pool is None:
+        return StepOutput({"requests": 0}, ErrorInfo("UnsupportedProvider",
+                          f"provider '{provider_id}' cannot be loaded in this version (no worker pool)"))
+    spec = ctx.plan.providers[provider_id]
+    fixed = render({k: v for k, v in args.items() if k not in _PER_REQUEST and k != "duration"}, ctx.variables)
+    requests = None if fixed.get("requests") is None else int(fixed["requests"])
+    duration = seconds(args.get("duration"), ctx)
+    if requests is None and duration is None:
+        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
+    concurrency = max(1, int(fixed.get("concurrency", 1)))
+    warmup = max(0, int(fixed.get("warmup", 0)))
+    step_options = dict(fixed.get("options") or {})
+    options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
+    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
+    templates = {k: args[k] for k in _PER_REQUEST if k in args}
+    limit = effective_timeout(step, ctx)
+    began = time.monotonic()
+    hard_stop = None if limit is None else began + limit
+    prefix = uuid.uuid4().hex[:12]
+
+    def one(i: int, tally: _Tally | None) -> None:
+        scope = {**ctx.variables, "i": i}
+        per = render(templates, scope) if templates else {}
+        token = f"{prefix}-{i}"
+        context = {"vars": {**case_vars, **(per.get("vars") or {})}, "request_id": token}
+        call_timeout = spec.timeout_s if hard_stop is None else max(0.001, min(spec.timeout_s, hard_stop - time.monotonic()))
+        session = per.get("session")
+        request = CallRequest(prompt=per.get("prompt", ""), options=options, context=context,
+                              timeout_s=call_timeout, session=None if session is None else str(session))
+        started = time.perf_counter()
+        outcome = pool.call(request)
+        latency = (time.perf_counter() - started) * 1000
+        if tally is not None:
+            error, checked = _judge(outcome, token)
+            tally.add(latency, error, checked, outcome.worker.pid if outcome.worker else None)
+
+    counter = _Counter()
+    if warmup:
+        _drive(one, counter, warmup, None, concurrency, None, ctx, hard_stop)
+    tally = _Tally()
+    measured_from = time.perf_counter()
+    end = None if duration is None else time.monotonic() + duration
+    _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
+    wall_s = time.perf_counter() - measured_from
+    return StepOutput(_fields(tally, wall_s, concurrency, warmup))
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0
+
+    def take(self) -> int:
+        with self._lock:
+            value = self._next
+            self._next += 1
+            return value
+
+
+def _drive(one: Any, counter: _Counter, count: int | None, end: float | None, concurrency: int,
+           tally: _Tally | None, ctx: CaseContext, hard_stop: float | None) -> None:
+    """`concurrency` callers issue requests until `count` were issued, `end` passed, or the case stops."""
+    issued = 0
+    lock = threading.Lock()
+    failure: list[BaseException] = []
+
+    def caller() -> None:
+        nonlocal issued
+        while not ctx.stop.is_set() and not failure:
+            now = time.monotonic()
+            if (end is not None and now >= end) or (hard_stop is not None and now >= hard_stop):
+                return
+            with lock:
+                if count is not None and issued >= count:
+                    return
+                issued += 1
+            try:
+                one(counter.take(), tally)
+            except BaseException as exc:  # a template error etc.: stop everyone, report it once
+                failure.append(exc)
+
+    threads = [threading.Thread(target=caller, name=f"load-{n}", daemon=True) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _judge(outcome: CallOutcome, token: str) -> tuple[tuple[str, str] | None, bool]:
+    """(error type and message or None, whether the answer's request_id was checked)."""
+    if outcome.error is not None:
+        return (outcome.error.type, outcome.error.message), False
+    result: Mapping[str, Any] = outcome.result or {}
+    if result.get("error"):
+        return ("ProviderError", str(result["error"])), False
+    if "request_id" in result:
+        if result["request_id"] != token:
+            return ("CorrelationError", f"request {token} got the answer for {result['request_id']}"), True
+        return None, True
+    return None, False
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _fields(tally: _Tally, wall_s: float, concurrency: int, warmup: int) -> dict[str, Any]:
+    ordered = sorted(tally.latencies)
+    n = len(ordered)
+    failed = sum(tally.errors.values())
+    latency: dict[str, float | None] = dict.fromkeys(("min", "mean", "p50", "p95", "p99", "max"))
+    if ordered:
+        values = {"min": ordered[0], "mean": sum(ordered) / n, "p50": percentile(ordered, 50),
+                  "p95": percentile(ordered, 95), "p99": percentile(ordered, 99), "max": ordered[-1]}
+        latency = {k: round(v, 3) for k, v in values.items()}
+    return {
+        "requests": n,
+        "errors": dict(sorted(tally.errors.items())),
+        "failed": failed,
+        "success_rate": round((n - failed) / n, 6) if n else 0.0,
+        "rps": round(n / wall_s, 3) if wall_s > 0 else 0.0,
+        "latency_ms": latency,
+        "duration_ms": round(wall_s * 1000, 3),
+        "concurrency": concurrency,
+        "warmup": warmup,
+        "correlation": {"checked": tally.checked, "mismatched": tally.errors.get("CorrelationError", 0)},
+        "workers": sorted(tally.pids),
+        "error_samples": list(tally.samples),
+    }
+
+
+LOAD_ACTIONS: dict[str, StepAction] = {"load": run_load}
+
+__all__ = ["LOAD_ACTIONS", "percentile", "run_load"]
