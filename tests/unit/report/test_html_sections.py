@@ -18,7 +18,7 @@ def test_regression_matrix_counts_level_priority_and_status() -> None:
     assert by_key[("e2e", "P0")]["counts"][matrix["statuses"].index("failed")] == 1
     assert by_key[("", "P1")]["total"] == 1  # C-3 has no level: its own row, shown as "—"
     html = render_html(run_result())
-    assert '<table id="matrix">' in html and "❌" in html
+    assert '<table id="matrix">' in html and "✘ 0/1" in html
 
 
 def test_traceability_flags_uncovered_requirements_and_risks() -> None:

@@ -1,0 +1,133 @@
+"""The HTML report as a person uses it, in real headless Chromium, opened from disk."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from orchestrator.report.html import write_html
+from orchestrator.result.model import GateResult, GateRule, PlanInfo, RunResult, Status, StepResult
+
+from tests.unit.report.factory import many_cases, run_result
+
+PWN = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+Open = Callable[[Path], Any]
+
+
+def shown_ids(page: Any) -> list[str]:
+    return page.eval_on_selector_all("#cases tbody tr.case td.mono", "els => els.map(e => e.textContent)")
+
+
+def hostile_run() -> RunResult:
+    run = run_result(hostile=True)
+    load = StepResult(index=0, title=f"burst {PWN}", action="load", status=Status.PASSED, duration_s=1.0,
+                      fields={"requests": 10, "latency_ms": {"min": 1, "mean": 2, "p50": 2, "p95": 3, "p99": 4, "max": 5},
+                              "histogram": {PWN: 3}})
+    cases = tuple(replace(c, id=f"{c.id}{PWN}" if i == 0 else c.id, name=f"{c.name} {PWN}", message=f"{c.message} {PWN}",
+                          tags=c.tags + (PWN,), covers=c.covers + (PWN,),
+                          attempts=tuple(replace(a, stdout=a.stdout + PWN, stderr=PWN, message=PWN,
+                                                 steps=a.steps + (load,)) for a in c.attempts))
+                  for i, c in enumerate(run.cases))
+    plans = (replace(run.plans[0], title=PWN, requirements={"AC-1": PWN, PWN: PWN}, risks={"RISK-1": {"title": PWN}}),
+             *run.plans[1:])
+    gate = GateResult(False, (GateRule(PWN, False, PWN),))
+    return replace(run, cases=cases, plans=plans, gate=gate, command=PWN, version=PWN)
+
+
+def test_hostile_output_stays_text_and_runs_no_script(tmp_path: Path, open_report: Open) -> None:
+    path = tmp_path / "hostile.html"
+    write_html(hostile_run(), path)
+    report = open_report(path)
+    page = report.page
+    for i in range(page.locator("#cases tbody tr.case").count()):  # open every case's details
+        page.locator("#cases tbody tr.case").nth(i).click()
+    page.locator("#timeline summary").click()
+    page.wait_for_selector("#timeline svg rect")
+    assert page.locator("#cases tbody tr.detail-row").count() == 9
+    body = page.inner_text("body")
+    assert "window.__pwned=1</script><img src=x" in body  # visible as text, where a person can read it
+    assert page.locator("img").count() == 0 and page.locator("script").count() == 4
+    report.assert_clean()
+
+
+def test_filters_search_and_paging_on_ten_thousand_cases(tmp_path: Path, open_report: Open) -> None:
+    path = tmp_path / "many.html"
+    write_html(many_cases(10_000), path)
+    report = open_report(path)
+    page = report.page
+    assert page.locator("#cases tbody tr.case").count() == 100
+    assert page.inner_text("#page") == "page 1 of 100"
+    page.click("#next")
+    assert shown_ids(page)[0] == "M-100"
+    page.uncheck("input.status-filter[value='passed']")
+    assert page.inner_text("#shown") == "1000 of 10000 shown"
+    assert set(page.eval_on_selector_all("#cases tbody tr.case", "els => els.map(e => e.dataset.status)")) == {"failed"}
+    page.check("input.status-filter[value='passed']")
+    page.fill("#search", "case number 9999")
+    page.wait_for_function("document.getElementById('shown').textContent === '1 of 10000 shown'")
+    assert shown_ids(page) == ["M-9999"]
+    report.assert_clean()
+
+
+def test_priority_level_tag_filters_details_and_matrix_links(tmp_path: Path, open_report: Open) -> None:
+    path = tmp_path / "r.html"
+    write_html(run_result(), path)
+    report = open_report(path)
+    page = report.page
+    page.select_option("#filter-priority", "P0")
+    assert shown_ids(page) == ["C-2"]
+    page.select_option("#filter-priority", "")
+    page.select_option("#filter-level", "e2e")
+    assert "C-3" not in shown_ids(page) and len(shown_ids(page)) == 8
+    page.select_option("#filter-level", "")
+    page.select_option("#filter-tag", "smoke")
+    assert "C-4" not in shown_ids(page)  # C-4 has no tags
+    page.select_option("#filter-tag", "")
+    page.select_option("#filter-plan", "other")
+    assert shown_ids(page) == ["C-7", "C-8", "C-9"]
+    page.select_option("#filter-plan", "")
+
+    page.locator("#cases tbody tr.case", has_text="C-7").click()  # flaky: both attempts, assertions, outputs
+    detail = page.locator("#cases tbody tr.detail-row").inner_text()
+    assert "attempt 1 of 2" in detail and "attempt 2 of 2" in detail and "first try" in detail
+    assert '"want"' in detail and "stdout does not contain" in detail and "peak RSS 47.7 MiB" in detail
+    assert "job 1" in detail and "job 2" in detail and "worker pid 4242" in detail
+
+    page.locator("#matrix button.show[data-priority='P0']").click()  # the matrix cell filters the table
+    assert shown_ids(page) == ["C-2"]
+    page.locator("#ranking button.open-case").first.click()  # the ranking opens a case, clearing filters
+    assert page.locator("#cases tbody tr.detail-row").count() >= 1
+    page.locator("#trace button.open-case", has_text="C-3").click()
+    assert page.locator("#cases tbody tr.case.open", has_text="C-3").count() == 1
+    report.assert_clean()
+
+
+@pytest.mark.parametrize("plan", ["provider-persistence", "code-execution"])
+def test_every_shipped_plan_report_opens_and_filters(plan: str, shipped_reports: dict[str, Path],
+                                                     open_report: Open) -> None:
+    if plan not in shipped_reports:
+        pytest.fail(f"plans/{plan}.yaml is not shipped any more; update this test")
+    report = open_report(shipped_reports[plan] / "report.html")
+    page = report.page
+    total = page.locator("#cases tbody tr.case").count()
+    assert total > 0 and page.inner_text("#shown") == f"{total} cases"
+    for box in page.locator("input.status-filter").all():  # each status alone shows only that status
+        status = box.get_attribute("value")
+        for other in page.locator("input.status-filter").all():
+            other.set_checked(other.get_attribute("value") == status)
+        statuses = set(page.eval_on_selector_all("#cases tbody tr.case", "els => els.map(e => e.dataset.status)"))
+        assert statuses == {status}
+    for other in page.locator("input.status-filter").all():
+        other.check()
+    first = shown_ids(page)[0]
+    page.fill("#search", first)
+    page.wait_for_function(f"document.querySelectorAll('#cases tbody tr.case').length < {total} || {total} == 1")
+    assert first in shown_ids(page)
+    page.locator("#cases tbody tr.case").first.click()
+    assert page.locator("#cases tbody tr.detail-row .step").count() >= 1
+    assert page.locator("#trace tbody tr").count() >= 1  # shipped plans declare requirements
+    page.locator("#timeline summary").click()
+    page.wait_for_selector("#timeline svg rect")
+    report.assert_clean()
