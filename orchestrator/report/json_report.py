@@ -1,5 +1,13 @@
-"""The JSON report is the results store itself: `results.json`, readable by `orchestrator report`."""
+"""The JSON report is the results store itself: `results.json`, readable by `orchestrator report`.
+
+Its published JSON Schema is `orchestrator/schema/results-v1.json` (shipped as package data).
+"""
 from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 from orchestrator.result.model import RunResult
 from orchestrator.result.store import PathLike, write_json
@@ -7,3 +15,11 @@ from orchestrator.result.store import PathLike, write_json
 
 def write_results(run: RunResult, path: PathLike) -> None:
     write_json(run, path)
+
+
+@lru_cache(maxsize=1)
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema every `results.json` of format 1 validates against."""
+    text = resources.files("orchestrator").joinpath("schema/results-v1.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

@@ -1,0 +1,36 @@
+"""Results of real runs: they validate against the published schema, and re-rendering them with
+`orchestrator report` gives the very same JUnit, HTML and JSON. No browser needed here."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from orchestrator.report.json_report import results_schema
+from orchestrator.result.store import read_json, write_json
+
+from .conftest import REPO
+
+
+def test_shipped_plan_results_validate_against_the_schema(shipped_reports: dict[str, Path]) -> None:
+    for name, folder in shipped_reports.items():
+        data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        assert data["cases"], name
+        jsonschema.Draft202012Validator(results_schema()).validate(data)
+
+
+def test_report_rerenders_the_same_junit_html_and_json(shipped_reports: dict[str, Path], tmp_path: Path) -> None:
+    for name, folder in shipped_reports.items():
+        again = tmp_path / name
+        proc = subprocess.run([sys.executable, "-m", "orchestrator", "report", str(folder / "results.json"),
+                               "--junit", str(again / "junit.xml"), "--html", str(again / "report.html")],
+                              cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+        assert proc.returncode in (0, 1), proc.stderr
+        assert (again / "junit.xml").read_bytes() == (folder / "junit.xml").read_bytes(), name
+        assert (again / "report.html").read_bytes() == (folder / "report.html").read_bytes(), name
+        write_json(read_json(folder / "results.json"), again / "results.json")
+        assert (again / "results.json").read_bytes() == (folder / "results.json").read_bytes(), name
