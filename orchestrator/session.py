@@ -18,6 +18,7 @@ from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
 from orchestrator.report.console import ConsoleReporter
+from orchestrator.report.github import report_to_github
 from orchestrator.report.writers import write_reports
 from orchestrator.result.model import CaseResult, RunResult
 from orchestrator.result.store import Journal
@@ -59,7 +60,8 @@ class RunSession(Listener):
             kill_all(grace_s=0.5)
             problems = self._write(run)
             self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
-            for problem in problems:  # one failing writer does not stop the others
+            problems.append(report_to_github(run))  # under GitHub Actions: annotations, step summary
+            for problem in filter(None, problems):  # one failing writer does not stop the others
                 print(f"orchestrator: {problem}", file=sys.stderr)
         finally:
             self.journal.close()

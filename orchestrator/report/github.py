@@ -1,0 +1,104 @@
+"""GitHub Actions niceties: `::error` annotations for failed cases and a step summary.
+
+Only active with `GITHUB_ACTIONS=true`. Annotations go to stdout (the runner parses them from
+there); the markdown summary is appended to the file named by `$GITHUB_STEP_SUMMARY`.
+Escaping follows the runner's workflow-command rules: in the message `%`, CR and LF become
+`%25`, `%0D`, `%0A`; in properties (file, title) `:` and `,` are escaped as well.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Mapping, TextIO
+
+from orchestrator.report.sanitize import first_line, xml_safe
+from orchestrator.result.model import CaseResult, RunResult, Status
+
+ANNOTATED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.XPASSED)
+MAX_ANNOTATIONS = 50  # the UI shows ten per step; more only floods the log
+MAX_SUMMARY_ROWS = 100
+MESSAGE_LIMIT = 4000
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(case: CaseResult) -> str:
+    """`::error file=…,line=…,title=…::message` for one case that did not pass."""
+    title = f"{case.id}: {case.name} [{case.status.value}]"
+    message = xml_safe(case.message or case.status.value)[:MESSAGE_LIMIT]
+    props = [f"file={escape_property(case.file)}"] if case.file else []
+    if case.file and case.line:
+        props.append(f"line={case.line}")
+    props.append(f"title={escape_property(xml_safe(title))}")
+    return f"::error {','.join(props)}::{escape_data(message)}"
+
+
+def annotations(run: RunResult) -> list[str]:
+    bad = [c for c in run.cases if c.status in ANNOTATED]
+    lines = [annotation(c) for c in bad[:MAX_ANNOTATIONS]]
+    if len(bad) > MAX_ANNOTATIONS:
+        lines.append(f"::warning title=orchestrator::{len(bad) - MAX_ANNOTATIONS} more cases did not pass; "
+                     "see the job summary and the reports")
+    return lines
+
+
+def _md(text: str) -> str:
+    """Text safe inside a markdown table cell (the summary renders HTML too)."""
+    text = first_line(text, 300)
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
+        text = text.replace(raw, safe)
+    return text
+
+
+def summary(run: RunResult) -> str:
+    """The run as markdown: counts, the gate rule by rule, then every case that did not pass."""
+    verdict = "✅ passed" if run.gate.passed else "❌ failed"
+    titles = ", ".join(_md(p.title or p.name) for p in run.plans) or "Test run"
+    out = [f"## {titles}: gate {verdict}", ""]
+    if run.interrupted:
+        out += ["**The run was interrupted.**", ""]
+    counts = [(s, n) for s, n in run.counts().items() if n]
+    out += ["| " + " | ".join(s for s, _ in counts) + " | total |",
+            "|" + "---:|" * (len(counts) + 1),
+            "| " + " | ".join(str(n) for _, n in counts) + f" | {len(run.cases)} |", ""]
+    if run.gate.rules:
+        out += ["| Gate rule | Verdict | Detail |", "|---|---|---|"]
+        out += [f"| {_md(r.rule)} | {'✅' if r.passed else '❌'} | {_md(r.detail)} |" for r in run.gate.rules]
+        out.append("")
+    bad = [c for c in run.cases if c.status in ANNOTATED]
+    if bad:
+        out += [f"### {len(bad)} case{'s' if len(bad) != 1 else ''} did not pass", "",
+                "| Case | Status | Where | Reason |", "|---|---|---|---|"]
+        out += [f"| {_md(c.id)}: {_md(c.name)} | {c.status.value} | {_md(f'{c.file}:{c.line}')} | "
+                f"{_md(c.message)} |" for c in bad[:MAX_SUMMARY_ROWS]]
+        if len(bad) > MAX_SUMMARY_ROWS:
+            out.append(f"\n… and {len(bad) - MAX_SUMMARY_ROWS} more (see the HTML report).")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def report_to_github(run: RunResult, env: Mapping[str, str] | None = None, out: TextIO | None = None) -> str:
+    """Annotate and summarise when running under GitHub Actions; return a problem line or ""."""
+    env = os.environ if env is None else env
+    if env.get("GITHUB_ACTIONS") != "true":
+        return ""
+    stream = sys.stdout if out is None else out
+    for line in annotations(run):
+        stream.write(line + "\n")
+    stream.flush()
+    target = env.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return ""
+    try:
+        with Path(target).open("a", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(summary(run))
+    except OSError as e:
+        return f"cannot append the GitHub step summary to {target}: {e.strerror or e}"
+    return ""
