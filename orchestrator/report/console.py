@@ -1,12 +1,18 @@
-"""Live progress on the terminal: one line per finished case, then the summary and the gate."""
+"""Live progress on the terminal: one line per finished case, then the summary and the gate.
+
+On a TTY a progress bar (done/total, passed, failed, running, ETA) stays below the case lines;
+elsewhere (CI logs, pipes) each case is one plain line. `NO_COLOR` is honoured (by rich).
+"""
 from __future__ import annotations
 
 from typing import TextIO
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from orchestrator.report.sanitize import first_line
+from orchestrator.result.flake import flake_line
 from orchestrator.result.model import CaseResult, RunResult, Status
 
 STYLES: dict[Status, str] = {
@@ -39,26 +45,93 @@ def _safe(text: str) -> str:
 class ConsoleReporter:
     """Prints progress; cheap per case, and plain text (no escape codes) when not on a TTY."""
 
-    def __init__(self, console: Console | None = None, *, file: TextIO | None = None) -> None:
+    def __init__(self, console: Console | None = None, *, file: TextIO | None = None,
+                 verbose: bool = False) -> None:
         self.console = console or Console(
             file=file, highlight=False, soft_wrap=True
         )
+        self.verbose = verbose
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._tally = {"passed": 0, "failed": 0, "running": 0}
         # rich's render pipeline costs ~50 µs a line; without colour a plain write is identical.
         self._plain = self.console.no_color or self.console.color_system is None
         encoding = (self.console.encoding or "").lower().replace("-", "")
         self._ok, self._ko = ("✔", "✘") if encoding.startswith("utf") else ("+", "x")
 
+    def start(self, total: int) -> None:
+        """A live progress bar, only on a terminal; plain lines are all a log needs."""
+        if not self.console.is_terminal or total == 0:
+            return
+        self._progress = Progress(
+            TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[tally]}"), TimeRemainingColumn(),
+            console=self.console, transient=True, refresh_per_second=8)
+        self._task = self._progress.add_task("cases", total=total, tally=self._tally_text())
+        self._progress.start()
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def case_started(self, case_id: str) -> None:
+        self._tally["running"] += 1
+        self._advance(0)
+
     def case_finished(self, case: CaseResult) -> None:
+        if case.attempts:
+            self._tally["running"] = max(0, self._tally["running"] - 1)
+        if case.status is Status.PASSED:
+            self._tally["passed"] += 1
+        elif case.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED):
+            self._tally["failed"] += 1
         word, rest = case_line(case)
-        if self._plain:
+        if self._plain and self._progress is None:
             self.console.file.write(word + rest + "\n")
+            for line in self._details(case):
+                self.console.file.write(line + "\n")
             self.console.file.flush()
         else:
             self.console.print(Text.assemble((word, STYLES[case.status]), rest), soft_wrap=True)
+            for line in self._details(case):
+                self.console.print(Text(line), soft_wrap=True)
+        self._advance(1)
+
+    def _tally_text(self) -> str:
+        t = self._tally
+        return f"{t['passed']} passed, {t['failed']} failed, {t['running']} running"
+
+    def _advance(self, done: int) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=done, tally=self._tally_text())
+
+    def _details(self, case: CaseResult) -> list[str]:
+        """`-v`: every attempt of a repeated case, each step, and every failed assertion."""
+        lines: list[str] = []
+        if len(case.attempts) > 1 and (self.verbose or case.status is not Status.PASSED):
+            for number, attempt in enumerate(case.attempts, 1):
+                why = f": {first_line(attempt.message, 200)}" if attempt.message else ""
+                lines.append(f"    attempt {number}: {attempt.status.value} {attempt.duration_s:.2f}s{why}")
+        if not self.verbose:
+            return lines
+        for step in case.steps:
+            lines.append(f"    step {step.index + 1} {_safe(step.title)}: {step.status.value} {step.duration_s:.2f}s")
+            if step.error is not None:
+                lines.append(f"      {step.error.type}: {first_line(step.error.message, 300)}")
+            for check in step.assertions:
+                if not check.passed:
+                    lines.append(f"      {self._ko} {check.kind} on {check.on}: expected {first_line(repr(check.expected), 120)}, "
+                                 f"got {first_line(repr(check.actual), 120)}"
+                                 + (f" — {first_line(check.message, 200)}" if check.message else ""))
+        return lines
 
     def summary(self, run: RunResult, outputs: list[str]) -> None:
         self._print(Text(""))
         self._print(Text.assemble(*_counts(run)))
+        flakes = flake_line(run)
+        if flakes:
+            self._print(Text(flakes, style="magenta"))
         verdict = ("Gate PASSED", "bold green") if run.gate.passed else ("Gate FAILED", "bold red")
         self._print(Text.assemble(verdict))
         for rule in run.gate.rules:

@@ -209,8 +209,12 @@ class Engine:
                     self._finish(key, result)
                     if self.options.fail_fast and result.status in (Status.FAILED, Status.ERROR):
                         self._failed_fast = True
-                if self.stop.is_set() and not pending:
-                    break
+                if self.stop.is_set():
+                    # Closed pools start no replacement for the workers the interrupt killed,
+                    # so a call still waiting for one ends now instead of at its timeout.
+                    self.close()
+                    if not pending:
+                        break
         if self._failed_fast and not self.stop.is_set():
             for key, plan, case in sorted(ready, key=lambda item: item[0]):
                 self._finish(key, unrun_case(plan, case, Status.SKIPPED, "not run: fail-fast"))

@@ -1,0 +1,151 @@
+"""The CLI's selection, sharding and scheduling options, `list` and `merge` (kept out of cli.py).
+
+`run` and `list` share one path — load → select → shard — so `list` shows exactly what `run`
+would run, and for every other case why it was left out.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from orchestrator.errors import ExitCode, UserError
+from orchestrator.plan.model import Plan
+from orchestrator.plan.select import Selection, select, split_list
+from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
+from orchestrator.plan.units import parse_size
+
+
+def add_selection_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", dest="k", metavar="EXPR",
+                        help="cases whose id, name or tags match: words with and/or/not/() (as pytest -k)")
+    parser.add_argument("--tag", action="append", default=[], help="cases with this tag (repeatable, or a,b)")
+    parser.add_argument("--priority", action="append", default=[], help="cases of these priorities: P0,P1")
+    parser.add_argument("--level", action="append", default=[], help="cases of these levels: unit,e2e")
+    parser.add_argument("--id", action="append", default=[], dest="ids", metavar="ID",
+                        help="this case id or glob (repeatable)")
+    parser.add_argument("--shard", metavar="I/N", help="run only part I of N (deterministic, balanced)")
+    parser.add_argument("--durations", metavar="RESULTS.json",
+                        help="balance --shard by the case durations of an earlier run")
+
+
+def add_run_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeat", type=_positive, metavar="N", help="run every case N times (flake hunting)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop after the first failed or errored case")
+    parser.add_argument("--max-memory", metavar="SIZE",
+                        help="hold new cases back while the run's processes use more than this (e.g. 8GiB)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print each step and failed assertion")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def max_memory(args: argparse.Namespace) -> int | None:
+    if not getattr(args, "max_memory", None):
+        return None
+    try:
+        return parse_size(args.max_memory)
+    except ValueError as exc:
+        raise UserError(f"--max-memory: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    plans: tuple[Plan, ...]  # what runs
+    unsharded: tuple[Plan, ...] = ()  # the selection before --shard (empty without --shard)
+    left_out: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # plan -> id -> why
+    shard: Shard | None = None
+
+
+def prepare(plans: Sequence[Plan], args: argparse.Namespace) -> Prepared:
+    selection = Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
+                          levels=split_list(args.level), ids=tuple(args.ids))
+    selected = select(plans, selection)
+    left_out: dict[str, dict[str, str]] = {name: dict(v) for name, v in selected.left_out.items()}
+    if not args.shard:
+        if args.durations:
+            raise UserError("--durations only balances --shard; give --shard I/N too")
+        return Prepared(selected.plans, (), left_out)
+    shard = parse_shard(args.shard)
+    durations = read_durations(Path(args.durations)) if args.durations else None
+    mine = take_shard(selected.plans, shard, durations)
+    for whole, part in zip(selected.plans, mine):
+        kept = {c.id for c in part.cases}
+        for case in whole.cases:
+            if case.id not in kept:
+                left_out.setdefault(whole.name, {})[case.id] = f"in another shard than {shard}"
+    return Prepared(mine, selected.plans, left_out, shard)
+
+
+def read_durations(path: Path) -> dict[str, float]:
+    from orchestrator.result.store import read_json
+
+    run = read_json(path)
+    return {case_key(c.plan, c.id): c.duration_s for c in run.cases if c.status.ran}
+
+
+def print_list(plans: Sequence[Plan], prepared: Prepared, shown: Mapping[str, str]) -> None:
+    total = 0
+    for plan, kept in zip(plans, prepared.plans):
+        print(f"{shown[plan.name]} — {plan.name}")
+        running = {c.id for c in kept.cases}
+        why = prepared.left_out.get(plan.name, {})
+        for case in plan.cases:
+            marks = " ".join(x for x in (case.priority, case.level or "", *case.tags) if x)
+            if case.id in running:
+                total += 1
+                skip = f"  (skip: {case.skip})" if case.skip is not None else ""
+                print(f"  {case.id}  {case.name}  [{marks}]{skip}")
+        for case in plan.cases:
+            if case.id not in running:
+                print(f"  - {case.id}  {case.name}  [{why.get(case.id, 'left out')}]")
+    left = sum(len(v) for v in prepared.left_out.values())
+    print(f"{total} cases" + (f" ({left} left out)" if left else ""))
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from orchestrator.plan.model import GateSpec
+    from orchestrator.report.writers import write_reports
+    from orchestrator.result.merge import merge_runs
+    from orchestrator.result.model import CaseResult, GateResult, PlanInfo
+    from orchestrator.result.store import read_json
+    from orchestrator.run.engine import gate_from_dict, merge_gates
+    from orchestrator.run.gate import evaluate_gate
+
+    def judge(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool) -> GateResult:
+        specs: list[GateSpec | None] = [gate_from_dict(p.gate) for p in plans]
+        return evaluate_gate(merge_gates(specs) if specs else None, cases, interrupted)
+
+    runs = [(name, read_json(Path(name))) for name in args.results]
+    merged = merge_runs(runs, judge, command="orchestrator merge " + " ".join(args.results))
+    outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
+    for problem in write_reports(merged, *outputs):
+        print(f"orchestrator: {problem}", file=sys.stderr)
+    counts = ", ".join(f"{n} {s}" for s, n in merged.counts().items() if n)
+    print(f"merged {len(runs)} results file(s): {len(merged.cases)} cases ({counts}); "
+          f"gate {'PASSED' if merged.gate.passed else 'FAILED'}")
+    for rule in merged.gate.rules:
+        print(f"  {'ok ' if rule.passed else 'FAIL'} {rule.rule} — {rule.detail}")
+    for path in outputs:
+        if path is not None:
+            print(f"wrote {path}")
+    if merged.interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.GATE_PASSED if merged.gate.passed else ExitCode.GATE_FAILED
+
+
+def add_merge_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    merge = sub.add_parser("merge", help="combine the results of --shard runs into one run's reports")
+    merge.add_argument("results", nargs="+", metavar="RESULTS.json")
+    merge.add_argument("--json", required=True, help="the merged JSON results file")
+    merge.add_argument("--junit", help="JUnit XML file")
+    merge.add_argument("--html", help="HTML report")
