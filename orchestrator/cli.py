@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from orchestrator import __version__
+from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
+                                     prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
 from orchestrator.plan.model import Plan
 
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    add_selection_args(run)
+    add_run_args(run)
 
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
@@ -42,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
     listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_selection_args(listing)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
     schema.add_argument("--output", "-o", help="write it to this file instead")
@@ -55,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", metavar="RESULTS.json")
     report.add_argument("--junit", help="JUnit XML file (default: beside the results file)")
     report.add_argument("--html", help="HTML report (default: beside the results file)")
+    add_merge_parser(sub)
     return parser
 
 
@@ -115,15 +121,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     plans = load(args.plans, args.var)
-    total = 0
-    for plan in plans:
-        print(f"{_shown(plan)} — {plan.name}")
-        for case in plan.cases:
-            total += 1
-            marks = " ".join(x for x in (case.priority, case.level or "", *case.tags) if x)
-            skip = f"  (skip: {case.skip})" if case.skip is not None else ""
-            print(f"  {case.id}  {case.name}  [{marks}]{skip}")
-    print(f"{total} cases")
+    print_list(plans, prepare(plans, args), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
 
@@ -180,10 +178,15 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
     from orchestrator.session import RunSession
 
     jobs = _jobs(args.jobs)
+    limit = max_memory(args)
     plans = load(args.plans, args.var)
+    prepared = prepare(plans, args)
     out = Path(args.out)
     session = RunSession(
-        plans, jobs=jobs, quiet=args.quiet, stop=stop,
+        list(prepared.plans), jobs=jobs, quiet=args.quiet, stop=stop, verbose=args.verbose,
+        options=dict(auto_jobs=args.jobs == "auto", repeat=args.repeat, fail_fast=args.fail_fast,
+                     max_memory_bytes=limit, unsharded=prepared.unsharded,
+                     shard=str(prepared.shard or "")),
         junit=Path(args.junit) if args.junit else out / "junit.xml",
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",
@@ -194,7 +197,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def _jobs(value: str) -> int:
     if value == "auto":
-        return max(1, os.cpu_count() or 1)
+        return 1  # the floor: the engine sizes the jobs from cores and measured memory
     try:
         jobs = int(value)
     except ValueError:
@@ -210,5 +213,6 @@ def _shown(plan: Plan) -> str:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "validate": cmd_validate, "list": cmd_list, "schema": cmd_schema, "report": cmd_report,
+    "merge": cmd_merge,
 }
 COMMANDS["init"] = _init
