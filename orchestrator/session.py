@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ExitCode
 from orchestrator.plan.model import Plan
@@ -29,11 +29,12 @@ _REWRITE_EVERY_S = 1.0
 
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
-                 json: Path, command: str, stop: threading.Event) -> None:
+                 json: Path, command: str, stop: threading.Event, verbose: bool = False,
+                 options: Mapping[str, Any] | None = None) -> None:
         self.junit, self.html, self.json = junit, html, json
         self.stop = stop
-        self.engine = Engine(plans, RunOptions(jobs=jobs, command=command), self, self.stop)
-        self.console = ConsoleReporter()
+        self.engine = Engine(plans, RunOptions(jobs=jobs, command=command, **dict(options or {})), self, self.stop)
+        self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
         for path in (junit, html, json):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +43,10 @@ class RunSession(Listener):
         self.journal = Journal(journal)
         self._started = time.monotonic()
         self._last_write = self._started
+
+    def case_started(self, case_id: str) -> None:
+        if not self.quiet:
+            self.console.case_started(case_id)
 
     def case_finished(self, case: CaseResult) -> None:
         self.journal.append(case)
@@ -56,7 +61,12 @@ class RunSession(Listener):
         """Run and report; the caller has installed `Interrupts`, which sets `stop`."""
         become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
         try:
-            run = self.engine.run()
+            if not self.quiet:
+                self.console.start(self.engine.total)
+            try:
+                run = self.engine.run()
+            finally:
+                self.console.stop()
             kill_all(grace_s=0.5)
             problems = self._write(run)
             self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
