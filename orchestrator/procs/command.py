@@ -140,10 +140,18 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
             duration_ms=round((time.monotonic() - started) * 1000, 3), pid=proc.pid,
             descendants=tuple(sorted(seen)))
     if timed_out:
-        return _with_error(outcome, "TimeoutError", f"command timed out after {request.timeout_s:g}s")
+        return _with_error(outcome, "TimeoutError", f"timeout after {shown_duration(request.timeout_s or 0.0)}")
     if interrupted:
         return _with_error(outcome, "Interrupted", "the run was interrupted")
     return outcome
+
+
+def shown_duration(seconds: float) -> str:
+    """300 -> "5m", 90 -> "90s", 7200 -> "2h", 0.25 -> "0.25s": as a plan would write it."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def _descendants(pid: int) -> list[int]:

@@ -76,7 +76,7 @@ def test_timeout_kills_a_term_ignoring_target_and_its_grandchild(ctx: CaseContex
     out = act("exec", ctx, command=[PY, target("ignore_term.py")], timeout=1.0)
     assert time.monotonic() - began < 1.0 + 1.0
     assert out.error is not None and out.error.type == "TimeoutError"
-    assert out.error.message == "command timed out after 1s"
+    assert out.error.message == "timeout after 1s"
     assert out.fields["timed_out"] is True and out.fields["signal"] == "SIGKILL" and out.fields["exit_code"] is None
     child = pids_after(out.fields["stdout"], "child")
     assert len(child) == 1
