@@ -27,8 +27,8 @@ def test_shipped_plan_passes_and_writes_three_reports(tmp_path: Path, no_new_wor
 
     xml = JUnitXml.fromfile(str(out / "junit.xml"))
     cases = [c for suite in xml for c in suite]
-    assert len(cases) == 11
-    assert all(c.name.split(":")[0].startswith("E2E-") for c in cases)
+    assert len(cases) == 13  # + PERF-001, PERF-002 (performance cases of seed 000)
+    assert all(c.name.split(":")[0].startswith(("E2E-", "PERF-")) for c in cases)
     assert not [c.name for c in cases if any(isinstance(r, (Failure, Error, Skipped)) for r in c.result)]
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
