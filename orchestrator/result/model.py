@@ -5,7 +5,7 @@ rebuilt from `results.json` without re-running (`orchestrator report`).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any, Mapping
 
@@ -163,7 +163,7 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         from orchestrator.result.flake import flake_summary  # derived, never read back
 
-        data: dict[str, Any] = _jsonable(asdict(self))
+        data: dict[str, Any] = _jsonable(self)  # not asdict: its deep copies cost seconds at 10,000 cases
         data["flake"] = flake_summary(self)
         return data
 
@@ -174,9 +174,11 @@ class RunResult:
 
 
 def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
