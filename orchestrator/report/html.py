@@ -199,7 +199,8 @@ def _fields(fields: Mapping[str, Any]) -> str:
     if not fields:
         return ""
     try:
-        text = json.dumps(fields, indent=2, ensure_ascii=False, default=repr)
+        # Compact (the C encoder): the page pretty-prints it when opened, which is where time is cheap.
+        text = json.dumps(fields, ensure_ascii=False, default=repr)
     except (TypeError, ValueError):
         text = repr(fields)
     return clean(text, FIELDS_LIMIT)

@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 
 from orchestrator.report.json_report import results_schema
-from orchestrator.result.store import read_json, write_json
+from orchestrator.report.json_report import write_results
+from orchestrator.result.store import read_json
 
 from .conftest import REPO
 
@@ -32,5 +33,5 @@ def test_report_rerenders_the_same_junit_html_and_json(shipped_reports: dict[str
         assert proc.returncode in (0, 1), proc.stderr
         assert (again / "junit.xml").read_bytes() == (folder / "junit.xml").read_bytes(), name
         assert (again / "report.html").read_bytes() == (folder / "report.html").read_bytes(), name
-        write_json(read_json(folder / "results.json"), again / "results.json")
+        write_results(read_json(folder / "results.json"), again / "results.json")
         assert (again / "results.json").read_bytes() == (folder / "results.json").read_bytes(), name

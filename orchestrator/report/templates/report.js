@@ -40,6 +40,9 @@
     var d = el("details"); d.open = !!isOpen;
     return add(d, el("summary", null, title), el("pre", null, text));
   }
+  function pretty(text) {  // a truncated value is not JSON any more: show it as it is
+    try { return JSON.stringify(JSON.parse(text), null, 2); } catch (e) { return text; }
+  }
   function table(head, body) {
     var t = el("table", "inner"), tr = el("tr");
     head.forEach(function (h) { add(tr, el("th", null, h)); });
@@ -67,7 +70,7 @@
       add(box, table(["Result", "Assertion", "On", "Expected", "Actual", "Message"], body));
     }
     if (s.error) add(box, el("div", "ko", s.error.type + ": " + s.error.message), pre("traceback", s.error.traceback, true));
-    add(box, pre("result fields", s.fields, false));
+    add(box, pre("result fields", pretty(s.fields), false));
     return box;
   }
 
