@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from orchestrator.errors import Location, Problem
 from orchestrator.plan import schema
+from orchestrator.plan.suggest import missing_file
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.templating import TemplateError, has_template, render
 
@@ -107,7 +108,7 @@ def _include(ctx: Context, source: Source, chain: tuple[Source, ...], index: int
         problems.append(Problem(where, "include cycle: " + " -> ".join(names[start:])))
         return
     if not target.is_file():
-        problems.append(Problem(where, f"file not found: {name}"))
+        problems.append(Problem(where, missing_file(source.directory, name)))
         return
     included, found = load_yaml(shown_path(ctx.main, target), target)
     problems.extend(found)

@@ -130,7 +130,19 @@ def _message(error: ValidationError, schema: dict[str, Any], kind: Any, path: No
         return f"{_field(path)} must not be empty"
     if error.validator == "minItems":
         return f"{_field(path)} must have at least {error.validator_value} items"
-    return f"{_field(path)} must be {describe(schema)}, got {shown(error.instance)}"
+    hint = ""
+    if "enum" in schema:
+        hint = did_you_mean(str(error.instance), [str(v) for v in schema["enum"]])
+    elif error.validator == "type" and "array" in _types(schema) and isinstance(error.instance, dict):
+        hint = " (write each item on its own line starting with '- ')"
+    elif error.validator == "pattern" and "x-expect" not in schema:
+        return f"{_field(path)} must match the pattern {schema.get('pattern')}, got {shown(error.instance)}"
+    return f"{_field(path)} must be {describe(schema)}, got {shown(error.instance)}{hint}"
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    kind = schema.get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
 
 
 def _unknown_keys(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:

@@ -6,11 +6,11 @@ import re
 import signal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import AbstractSet, Any, Iterable
 
 from orchestrator.errors import Problem
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
-from orchestrator.plan.suggest import did_you_mean
+from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
 
@@ -41,7 +41,7 @@ class Checker:
         path = spec.path + ("python",)
         target = spec.source.directory / file_name
         if not target.is_file():
-            self.add(spec.source, path, f"file not found: {file_name}")
+            self.add(spec.source, path, missing_file(spec.source.directory, file_name))
             return
         names, error = module_names(str(target.resolve()), target.stat().st_mtime_ns)
         if error:
@@ -113,9 +113,10 @@ class Checker:
 
     def _call(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["call"], source, path + ("call",))
+        call_vars = set(step["vars"]) if isinstance(step.get("vars"), dict) else set()
         for key in ("call", "prompt", "vars", "options", "context", "session"):
             if key in step:
-                self.templates(step[key], source, path + (key,), scope)
+                self.templates(step[key], source, path + (key,), scope, call_vars)
 
     def _load(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["load"].get("call"), source, path + ("load", "call"))
@@ -204,7 +205,7 @@ class Checker:
             self.regex(value["matches"], source, at + ("matches",))
         if kind == "equals_file" and isinstance(value, str) and not has_template(value) \
                 and not (source.directory / value).is_file():
-            self.add(source, at, f"file not found: {value}")
+            self.add(source, at, missing_file(source.directory, value))
         self.templates(value, source, at, scope)
 
     def regex(self, pattern: Any, source: Source, path: NodePath) -> None:
@@ -219,23 +220,32 @@ class Checker:
         if error:
             self.add(source, path, error)
 
-    def templates(self, value: Any, source: Source, path: NodePath, scope: set[str]) -> None:
+    def templates(self, value: Any, source: Source, path: NodePath, scope: set[str],
+                  call_vars: AbstractSet[str] = frozenset()) -> None:
         """Every template string inside `value` must compile and read only names in `scope`."""
         if isinstance(value, dict):
             for key, item in value.items():
-                self.templates(item, source, path + (key,), scope)
+                self.templates(item, source, path + (key,), scope, call_vars)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                self.templates(item, source, path + (i,), scope)
+                self.templates(item, source, path + (i,), scope, call_vars)
         elif isinstance(value, str) and has_template(value):
             names = template_names(value)
             if isinstance(names, str):
                 self.add(source, path, names)
                 return
             for name in sorted(names - scope):
-                hint = " ('i' is the request index inside a load step)" if name == "i" else \
-                    did_you_mean(name, scope - BUILTIN_NAMES)
-                self.add(source, path, f"undefined variable '{name}' in template{hint}")
+                self.add(source, path, f"undefined variable '{name}' in template{_undefined_hint(name, scope, call_vars)}")
+
+
+def _undefined_hint(name: str, scope: set[str], call_vars: AbstractSet[str]) -> str:
+    if name == "i":
+        return " ('i' is the request index inside a load step)"
+    if name in call_vars:
+        return (" (a call's vars: are handed to the provider, not to templates: "
+                f"put '{name}' in the case's vars: to use it here)")
+    return did_you_mean(name, scope - BUILTIN_NAMES) or (
+        f" (not defined here: add it to vars:, name an earlier step's result with as:, or pass --var {name}=VALUE)")
 
 
 _ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._process, "spawn": Checker._process,

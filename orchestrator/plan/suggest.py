@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import Iterable
 
 
@@ -19,3 +20,14 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """' (did you mean 'x'?)' or ''."""
     match = closest(word, candidates)
     return f" (did you mean '{match}'?)" if match is not None and match != word else ""
+
+
+def missing_file(directory: Path, name: str) -> str:
+    """'file not found: NAME' with the likeliest sibling, or where relative paths start."""
+    target = directory / name
+    siblings = [p.name for p in target.parent.iterdir()] if target.parent.is_dir() else []
+    match = closest(target.name, siblings)
+    if match is not None and match != target.name:
+        suggested = str(Path(name).parent / match) if Path(name).parent != Path(".") else match
+        return f"file not found: {name} (did you mean '{suggested}'?)"
+    return f"file not found: {name} (paths are relative to the folder of the file that names them)"

@@ -156,4 +156,5 @@ def test_include_cycle_does_not_hang_and_included_file_may_omit_top_keys(tmp_pat
     Path("sub/common.yaml").write_text("vars: {a: 1}\nproviders: {bad: {python: nope.py}}\n")
     with pytest.raises(PlanErrors) as caught:
         load_plan("plan.yaml")
-    assert str(caught.value) == "sub/common.yaml:2:27: file not found: nope.py"
+    assert str(caught.value) == ("sub/common.yaml:2:27: file not found: nope.py "
+                                 "(paths are relative to the folder of the file that names them)")
