@@ -64,6 +64,33 @@ def auto_jobs(per_job_bytes: int, *, cores: int | None = None, available: int | 
     return int(max(1, min(cores, by_memory)))
 
 
+_started_by: dict[int, set[int]] = {}  # thread ident -> pids started there while it is attributing
+_started_lock = threading.Lock()
+
+
+def attribute_starts(on: bool) -> None:
+    """From now on (until off), processes this thread starts count towards its attempt's RSS."""
+    ident = threading.get_ident()
+    with _started_lock:
+        if on:
+            _started_by[ident] = set()
+        else:
+            _started_by.pop(ident, None)
+
+
+def note_started(pid: int) -> None:
+    """Called where a process is started (procs/command.py), in the starting thread."""
+    with _started_lock:
+        found = _started_by.get(threading.get_ident())
+        if found is not None:
+            found.add(pid)
+
+
+def started_here(ident: int) -> list[int]:
+    with _started_lock:
+        return list(_started_by.get(ident, ()))
+
+
 @dataclass
 class _Watch:
     pids: Callable[[], Iterable[int]]

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
-from orchestrator.procs.memory import PeakSampler
+from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
@@ -33,8 +33,11 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
                       deadline=None if case.timeout_s is None else started + case.timeout_s)
     # Peak RSS of what serves the attempt: its providers' workers and the processes it starts.
     served_by = [pools[p] for p in case_providers(case) if p in pools]
+    ident = threading.get_ident()
+    if sampler is not None:
+        attribute_starts(True)
     watch = None if sampler is None else sampler.watch(
-        lambda: [*ctx.started_pids, *(pid for pool in served_by for pid in pool.pids())])
+        lambda: [*ctx.started_pids, *started_here(ident), *(pid for pool in served_by for pid in pool.pids())])
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
     try:
@@ -60,6 +63,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     if stop.is_set() and status is not Status.PASSED:
         status, message = Status.INTERRUPTED, "the run was interrupted"
     peak = None if sampler is None or watch is None else sampler.unwatch(watch)
+    if sampler is not None:
+        attribute_starts(False)
     return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
                    steps=tuple(steps), stdout="".join(ctx.stdout), stderr="".join(ctx.stderr),
                    started_at=started_wall, job=job, peak_rss_bytes=peak)
