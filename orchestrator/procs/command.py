@@ -19,7 +19,7 @@ from typing import IO, Any, Mapping, Sequence
 
 import psutil
 
-from orchestrator.procs import tree
+from orchestrator.procs import memory, tree
 
 MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 KILL_GRACE_S = 0.5
@@ -118,6 +118,7 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
         finally:
             if stdin is not None:
                 stdin.close()  # the child has its own copy
+        memory.note_started(proc.pid)  # so the case's peak RSS includes what it runs
         deadline = None if request.timeout_s is None else started + request.timeout_s
         timed_out = interrupted = False
         seen: set[int] = set()
