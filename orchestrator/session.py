@@ -43,6 +43,7 @@ class RunSession(Listener):
         self.journal = Journal(journal)
         self._started = time.monotonic()
         self._last_write = self._started
+        self._rewrite_every = _REWRITE_EVERY_S
 
     def case_started(self, case_id: str) -> None:
         if not self.quiet:
@@ -53,9 +54,11 @@ class RunSession(Listener):
         if not self.quiet:
             self.console.case_finished(case)
         now = time.monotonic()
-        if now - self._last_write >= _REWRITE_EVERY_S and not self.stop.is_set():
-            self._last_write = now
+        if now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             self._write(self.engine.result(now - self._started))
+            self._last_write = time.monotonic()
+            # live reports grow with the run: never spend more than ~1/5 of the time rewriting them
+            self._rewrite_every = max(_REWRITE_EVERY_S, 4 * (self._last_write - now))
 
     def run(self) -> int:
         """Run and report; the caller has installed `Interrupts`, which sets `stop`."""
