@@ -180,7 +180,10 @@ class WorkerPool:
 
     def _acquire(self, session: str | None, deadline: float | None) -> Worker | CallError:
         with self._cond:
-            ticket = Ticket(session if self._config.affinity == "session" else None)
+            session = session if self._config.affinity == "session" else None
+            if session is None and self._idle and not self._queue and not self._closed and self._failed is None:
+                return self._idle.popleft()  # the common case: nobody waiting, a worker free
+            ticket = Ticket(session)
             self._queue.append(ticket)
             try:
                 while True:
@@ -267,15 +270,13 @@ class WorkerPool:
         info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
         if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
             stdout, stderr = worker.output()
-            with self._cond:
-                slot.served(duration_ms)
-            self._after_call(worker, slot)
+            self._after_call(worker, slot, duration_ms)
             result, error = _unpack(reply)
             return CallOutcome(result, error, duration_ms, info, stdout, stderr)
         error, stdout, stderr = self._replace(worker, slot, reply, timeout_s)
         return CallOutcome(None, error, (time.perf_counter() - began) * 1000, info, stdout, stderr)
 
-    def _after_call(self, worker: Worker, slot: Slot) -> None:
+    def _after_call(self, worker: Worker, slot: Slot, duration_ms: float) -> None:
         """Back to the idle queue, or recycled (gracefully, between calls) when it has done its share."""
         cfg = self._config
         reason = None
@@ -291,6 +292,7 @@ class WorkerPool:
                 if reason is None and cfg.max_rss_bytes is not None and rss > cfg.max_rss_bytes:
                     reason = f"recycled: rss {format_bytes(rss)} > max_rss {format_bytes(cfg.max_rss_bytes)}"
         with self._cond:
+            slot.served(duration_ms)
             closed = self._closed
             if not closed and reason is None:
                 worker.idle_since = now

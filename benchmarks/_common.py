@@ -1,0 +1,66 @@
+"""Shared by the benchmarks: temp plans, a trivial provider, timing a command, a table."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+TRIVIAL = "def call_api(prompt, options, context):\n    return {'output': 'Echo: ' + str(prompt)}\n"
+
+
+def trivial_plan(directory: Path, cases: int) -> Path:
+    (directory / "echo.py").write_text(TRIVIAL, encoding="utf-8")
+    lines = ["version: 1", "name: bench", "providers:", "  echo: {python: echo.py}", "cases:"]
+    for n in range(cases):
+        lines += [f"  - id: C-{n}", f"    name: case {n}", "    steps:",
+                  f"      - {{call: echo, prompt: 'hello {n}', expect: [{{contains: 'hello {n}'}}]}}"]
+    plan = directory / "plan.yaml"
+    plan.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return plan
+
+
+def timed_run(argv: list[str], cwd: Path) -> tuple[float, int, int]:
+    """(wall seconds, exit code, peak RSS in bytes of the process itself, polled every 10 ms)."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "NO_COLOR": "1"})
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        try:
+            me = psutil.Process(proc.pid)
+            while not done.is_set():
+                peak = max(peak, me.memory_info().rss)
+                time.sleep(0.01)
+        except psutil.Error:
+            pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - began
+    done.set()
+    watcher.join()
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(err.decode(errors="replace"))
+    return wall, proc.returncode, peak
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+    print(f"\n## {title}")
+    widths = [max(len(str(h)), *(len(_cell(r[i])) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(_cell(c).rjust(w) for c, w in zip(row, widths)))
+
+
+def _cell(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
