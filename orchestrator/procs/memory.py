@@ -99,7 +99,11 @@ class _Watch:
 
 @dataclass
 class PeakSampler:
-    """Samples the RSS of watched process sets in one background thread; keeps each one's peak."""
+    """Samples the RSS of watched process sets in one background thread; keeps each one's peak.
+
+    Watching and unwatching cost nothing on the caller's thread (cases stay cheap); each tick
+    reads the process table once for everyone's descendants.
+    """
 
     interval_s: float = 0.1
     _watches: dict[int, _Watch] = field(default_factory=dict)
@@ -121,28 +125,46 @@ class PeakSampler:
     def watch(self, pids: Callable[[], Iterable[int]]) -> int:
         with self._lock:
             self._next += 1
-            self._watches[self._next] = _Watch(pids, self._measure(pids))
+            self._watches[self._next] = _Watch(pids)
             return self._next
 
     def unwatch(self, handle: int) -> int | None:
-        """Stop watching; the peak seen (one last sample included), or None when nothing was seen."""
+        """Stop watching; the peak seen, or None when no sample saw a process (a short attempt)."""
         with self._lock:
             watch = self._watches.pop(handle, None)
-        if watch is None:
-            return None
-        peak = max(watch.peak, self._measure(watch.pids))
-        return peak or None
+        return watch.peak or None if watch is not None else None
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
             with self._lock:
                 watches = list(self._watches.values())
-            for watch in watches:
-                watch.peak = max(watch.peak, self._measure(watch.pids))
+            if watches:
+                self.sample(watches)
 
     @staticmethod
-    def _measure(pids: Callable[[], Iterable[int]]) -> int:
-        try:
-            return rss_of(list(pids()))
-        except Exception:  # a pid source racing with its process ending must not stop sampling
-            return 0
+    def sample(watches: list[_Watch]) -> None:
+        children: dict[int, list[int]] = {}
+        for proc in psutil.process_iter(["ppid"]):
+            children.setdefault(proc.info["ppid"] or 0, []).append(proc.pid)
+        rss: dict[int, int] = {}
+        for watch in watches:
+            try:
+                roots = list(watch.pids())
+            except Exception:  # a pid source racing with its process ending must not stop sampling
+                continue
+            family: set[int] = set()
+            todo = list(roots)
+            while todo:
+                pid = todo.pop()
+                if pid not in family:
+                    family.add(pid)
+                    todo.extend(children.get(pid, ()))
+            total = 0
+            for pid in family:
+                if pid not in rss:
+                    try:
+                        rss[pid] = psutil.Process(pid).memory_info().rss
+                    except psutil.Error:
+                        rss[pid] = 0
+                total += rss[pid]
+            watch.peak = max(watch.peak, total)
