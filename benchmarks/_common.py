@@ -14,9 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 TRIVIAL = "def call_api(prompt, options, context):\n    return {'output': 'Echo: ' + str(prompt)}\n"
 
 
-def trivial_plan(directory: Path, cases: int) -> Path:
+def trivial_plan(directory: Path, cases: int, name: str = "bench") -> Path:
     (directory / "echo.py").write_text(TRIVIAL, encoding="utf-8")
-    lines = ["version: 1", "name: bench", "providers:", "  echo: {python: echo.py}", "cases:"]
+    lines = ["version: 1", f"name: {name}", "providers:", "  echo: {python: echo.py}", "cases:"]
     for n in range(cases):
         lines += [f"  - id: C-{n}", f"    name: case {n}", "    steps:",
                   f"      - {{call: echo, prompt: 'hello {n}', expect: [{{contains: 'hello {n}'}}]}}"]

@@ -22,8 +22,13 @@ class Ticket:
     session: str | None = None
 
 
-def pick(ticket: Ticket, queue: Iterable[Ticket], idle: Sequence[W], bound: Mapping[str, W]) -> W | None:
-    """The worker `ticket` may take now, given everyone queued before it, or None."""
+def pick(ticket: Ticket, queue: Iterable[Ticket], idle: Sequence[W], bound: Mapping[str, W],
+         starting: int = 0) -> W | None:
+    """The worker `ticket` may take now, given everyone queued before it, or None.
+
+    `starting`: workers on their way up; a new session waits for one of them rather than
+    sharing a worker that already serves another session.
+    """
     if not idle:
         return None
     available = list(idle)
@@ -36,6 +41,8 @@ def pick(ticket: Ticket, queue: Iterable[Ticket], idle: Sequence[W], bound: Mapp
             if load is None:
                 load = Counter(id(w) for w in bound.values())
             worker = min(available, key=lambda w: load[id(w)])
+            if load[id(worker)] and starting:
+                worker = None
         else:
             worker = available[0]
         if worker is None:

@@ -191,7 +191,7 @@ class WorkerPool:
                         return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
                     if self._failed is not None:
                         return self._failed
-                    worker = pick(ticket, self._queue, self._idle, self._bound)
+                    worker = pick(ticket, self._queue, self._idle, self._bound, self._starting)
                     if worker is not None:
                         self._idle.remove(worker)
                         if ticket.session is not None:
