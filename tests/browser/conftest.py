@@ -42,7 +42,9 @@ def _need_browser() -> None:
     pytest.skip(why)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the browser and its Playwright driver end with the browser tests, so later
+# tests that check "no process left behind" do not see them.
+@pytest.fixture(scope="package")
 def browser_context() -> Iterator[Any]:
     _need_browser()
     from playwright.sync_api import sync_playwright

@@ -9,7 +9,8 @@ import pytest
 from orchestrator.procs import tree
 from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.pool import WorkerPool, create_pool
-from tests.integration.procs.conftest import all_gone, our_descendants
+from tests.integration.procs.conftest import all_gone
+from tests.support import describe, live_descendants, started_since
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios" / "pool"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
@@ -27,6 +28,7 @@ def make_pool() -> Iterator[MakePool]:
     """`make_pool(file, ping_idle_s=..., **PoolConfig fields)`: a started pool, closed and checked after."""
     pools: list[Pool] = []
     seen: set[int] = set()
+    before = {p.pid for p in live_descendants()}
 
     def make(file: str, *, ping_idle_s: float | None = None, **fields: Any) -> Pool:
         cfg = config(file, **fields)
@@ -40,6 +42,6 @@ def make_pool() -> Iterator[MakePool]:
         seen.update(pool.pids())
         pool.close()
     assert all_gone(sorted(seen)), "a worker outlived close()"
-    leftovers = our_descendants()
+    leftovers = describe(started_since(before))
     tree.kill_all(0.2)
-    assert not leftovers, f"processes left behind: {[p.pid for p in leftovers]}"
+    assert not leftovers, f"processes left behind: {leftovers}"

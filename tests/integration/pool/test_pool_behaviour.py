@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.procs import pool as pool_module
 from orchestrator.procs.api import CallOutcome, CallRequest
-from tests.integration.procs.conftest import gone, wait_for
+from tests.support import gone, poll
 
 from .conftest import MakePool
 
@@ -38,7 +38,7 @@ def test_a_session_waits_for_its_own_worker_while_others_overtake(make_pool: Mak
     home = _ok(pool.call(CallRequest(prompt="x", session="s")))["pid"]
     with ThreadPoolExecutor(4) as ex:
         slow = ex.submit(pool.call, CallRequest(prompt="slow", session="s", options={"config": {"delay": 0.5}}))
-        assert wait_for(lambda: len([s for s in pool.stats() if s.calls]) >= 1 and _busy(pool, home), 2.0)
+        assert poll(lambda: len([s for s in pool.stats() if s.calls]) >= 1 and _busy(pool, home), 2.0)
         same = ex.submit(pool.call, CallRequest(prompt="again", session="s"))
         other = _ok(pool.call(CallRequest(prompt="other", session="t")))
         assert not same.done(), "the session's call must wait for its busy worker"
@@ -52,10 +52,10 @@ def _busy(pool: object, pid: int) -> bool:
 
 def test_queue_timeout_fails_fast_with_pool_busy(make_pool: MakePool) -> None:
     pool = make_pool("correlated.py", workers=2, queue_timeout_s=0.3, config={"delay": 1.5})
-    assert wait_for(lambda: len(pool.pids()) == 2 and all(s.cold_start_ms for s in pool.stats()), 10.0)
+    assert poll(lambda: len(pool.pids()) == 2 and all(s.cold_start_ms for s in pool.stats()), 10.0)
     with ThreadPoolExecutor(2) as ex:
         holders = [ex.submit(pool.call, CallRequest(prompt=str(n))) for n in range(2)]
-        assert wait_for(lambda: not getattr(pool, "_idle"), 2.0)
+        assert poll(lambda: not getattr(pool, "_idle"), 2.0)
         began = time.monotonic()
         refused = pool.call(CallRequest(prompt="late"))
         waited = time.monotonic() - began
@@ -79,7 +79,7 @@ def test_a_worker_killed_while_idle_is_replaced_before_the_call(make_pool: MakeP
     pool = make_pool("correlated.py")
     first = _ok(pool.call(CallRequest(prompt="one")))["pid"]
     os.kill(first, signal.SIGKILL)
-    assert wait_for(lambda: gone(first), 2.0)
+    assert poll(lambda: gone(first), 2.0)
     second = pool.call(CallRequest(prompt="two"))
     assert _ok(second)["pid"] != first
     stats = pool.stats()[0]
@@ -94,14 +94,14 @@ def test_a_frozen_idle_worker_fails_its_ping_and_is_replaced(make_pool: MakePool
     second = pool.call(CallRequest(prompt="two"))
     assert _ok(second)["pid"] != first
     assert pool.stats()[0].restart_reasons == ("no answer to a liveness ping",)
-    assert wait_for(lambda: gone(first), 2.0)
+    assert poll(lambda: gone(first), 2.0)
 
 
 def test_recycled_after_max_calls_between_calls(make_pool: MakePool) -> None:
     pool = make_pool("correlated.py", max_calls=2)
     pids = [_ok(pool.call(CallRequest(prompt=str(n))))["pid"] for n in range(3)]
     assert pids[0] == pids[1] != pids[2]
-    assert wait_for(lambda: gone(pids[0]), 2.0)
+    assert poll(lambda: gone(pids[0]), 2.0)
     assert pool.stats()[0].restart_reasons == ("recycled: max_calls 2",)
 
 
@@ -153,11 +153,11 @@ def test_sigkill_under_load_costs_the_call_in_flight_and_the_worker_is_replaced(
     for t in threads:
         t.start()
     try:
-        assert wait_for(lambda: len(results) >= 40, 10.0)
+        assert poll(lambda: len(results) >= 40, 10.0)
         victim = pool.pids()[0]
         os.kill(victim, signal.SIGKILL)
         count = len(results)
-        assert wait_for(lambda: len(results) >= count + 100, 10.0)
+        assert poll(lambda: len(results) >= count + 100, 10.0)
     finally:
         stop.set()
         for t in threads:

@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 import time
 
-import psutil
 
 from orchestrator.procs.api import CallRequest, CallOutcome
 from orchestrator.procs.pool import WorkerPool
 
-from .conftest import MakePool, all_gone, wait_for
+from tests.support import describe, live_descendants, poll, started_since
+
+from .conftest import MakePool, all_gone
 
 
 def _grandchild(outcome: CallOutcome) -> int:
@@ -29,7 +30,7 @@ def _served_by_a_fresh_worker(pool: WorkerPool, dead_pid: int | None) -> CallOut
 
 def test_a_hung_call_kills_the_whole_tree_and_a_fresh_worker_serves_within_timeout_plus_1s(make_pool: MakePool) -> None:
     pool = make_pool("misbehave.py", function="hang", timeout_s=1.0)
-    assert wait_for(lambda: pool.stats()[0].cold_start_ms is not None, 5.0)
+    assert poll(lambda: pool.stats()[0].cold_start_ms is not None, 5.0)
     first_pid = pool.pids()[0]
     began = time.monotonic()
     outcome = pool.call(CallRequest(prompt="go"))
@@ -109,7 +110,7 @@ def test_an_import_error_fails_every_call_at_once_without_restarts(make_pool: Ma
             "provider import_error failed to import: RuntimeError: cannot reach the model server at http://model:1"
         )
         assert 'import_error.py", line 3, in <module>' in outcome.error.traceback
-    assert wait_for(lambda: pool.pids() == [], 2.0)
+    assert poll(lambda: pool.pids() == [], 2.0)
     time.sleep(0.2)  # would a restart loop spawn anything?
     assert pool.pids() == [] and all(s.restarts == 0 for s in pool.stats())
 
@@ -122,7 +123,7 @@ def test_a_missing_function_is_an_import_failure(make_pool: MakePool) -> None:
 
 def test_a_hanging_import_is_a_startup_timeout(make_pool: MakePool) -> None:
     pool = make_pool("hang_import.py", startup_timeout_s=0.5)
-    assert wait_for(lambda: len(pool.pids()) == 1, 2.0)
+    assert poll(lambda: len(pool.pids()) == 1, 2.0)
     pid = pool.pids()[0]
     began = time.monotonic()
     outcome = pool.call(CallRequest(prompt=""))
@@ -141,11 +142,12 @@ def test_an_interpreter_that_cannot_start_fails_the_pool(make_pool: MakePool) ->
 
 
 def test_close_after_failures_leaves_no_process(make_pool: MakePool) -> None:
+    before = {p.pid for p in live_descendants()}
     pool = make_pool("misbehave.py", function="hang", timeout_s=0.5, workers=2)
     outcome = pool.call(CallRequest(prompt="go"))
     grandchild = _grandchild(outcome)
-    assert wait_for(lambda: len(pool.pids()) == 2, 3.0)
+    assert poll(lambda: len(pool.pids()) == 2, 3.0)
     pids = pool.pids()
     pool.close()
     assert all_gone(pids + [grandchild], timeout_s=0.1)
-    assert [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE] == []
+    assert describe(started_since(before)) == []

@@ -7,7 +7,9 @@ import time
 
 from orchestrator.procs.api import CallRequest
 
-from .conftest import PROVIDERS, MakePool, all_gone, provider, wait_for
+from tests.support import poll
+
+from .conftest import PROVIDERS, MakePool, all_gone, provider
 
 
 def test_a_call_returns_the_function_result_with_worker_info(make_pool: MakePool) -> None:
@@ -140,7 +142,7 @@ def test_callers_are_served_in_submission_order(make_pool: MakePool) -> None:
         t = threading.Thread(target=caller, args=(i,))
         t.start()
         threads.append(t)
-        assert wait_for(lambda: len(pool._queue) == i + 1, 2.0)
+        assert poll(lambda: len(pool._queue) == i + 1, 2.0)
     with pool._cond:
         pool._idle.append(worker)
         pool._cond.notify_all()
@@ -151,7 +153,7 @@ def test_callers_are_served_in_submission_order(make_pool: MakePool) -> None:
 
 def test_four_workers_run_four_calls_in_parallel(make_pool: MakePool) -> None:
     pool = make_pool(function="sleeper", workers=4)
-    assert wait_for(lambda: all(s.cold_start_ms is not None for s in pool.stats()), 10.0)
+    assert poll(lambda: all(s.cold_start_ms is not None for s in pool.stats()), 10.0)
     outcomes = []
     began = time.monotonic()
     threads = [threading.Thread(target=lambda: outcomes.append(pool.call(CallRequest(prompt="0.5")))) for _ in range(4)]
@@ -170,7 +172,7 @@ def test_start_returns_at_once_and_close_is_idempotent(make_pool: MakePool) -> N
     began = time.monotonic()
     pool = make_pool("slow_import.py", workers=2)
     assert time.monotonic() - began < 0.5
-    assert wait_for(lambda: len(pool.pids()) == 2, 2.0)
+    assert poll(lambda: len(pool.pids()) == 2, 2.0)
     pids = pool.pids()
     pool.close()
     pool.close()
@@ -185,7 +187,7 @@ def test_close_while_a_call_is_in_flight_ends_it_as_pool_closed(make_pool: MakeP
     outcomes = []
     caller = threading.Thread(target=lambda: outcomes.append(pool.call(CallRequest(prompt="30"))))
     caller.start()
-    assert wait_for(lambda: pool.stats()[0].pid is not None and not pool._idle, 5.0)
+    assert poll(lambda: pool.stats()[0].pid is not None and not pool._idle, 5.0)
     pid = pool.pids()[0]
     began = time.monotonic()
     pool.close()

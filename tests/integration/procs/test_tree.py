@@ -10,7 +10,9 @@ import psutil
 
 from orchestrator.procs import tree
 
-from .conftest import all_gone, wait_for
+from tests.support import poll
+
+from .conftest import all_gone
 
 STUBBORN = (
     "import signal, subprocess, sys, time\n"
@@ -51,7 +53,7 @@ def test_kill_tree_kills_a_term_ignoring_process_and_its_grandchild_then_reaps()
 def test_kill_tree_finds_grandchildren_orphaned_by_a_dead_root() -> None:
     proc, grandchild = _start_stubborn()
     psutil.Process(proc.pid).kill()  # the root dies first; the grandchild is reparented
-    assert wait_for(lambda: psutil.Process(grandchild).ppid() != proc.pid, 3.0)  # reparented
+    assert poll(lambda: psutil.Process(grandchild).ppid() != proc.pid, 3.0)  # reparented
     tree.kill_tree(proc.pid, 0.3)
     assert all_gone([proc.pid, grandchild])
 

@@ -10,6 +10,7 @@ import pytest
 from orchestrator.procs import leaks, tree
 from orchestrator.run.steps import CaseContext
 from tests.integration.steps.helpers import make_plan, poll, stray_descendants
+from tests.support import live_descendants
 
 
 @pytest.fixture
@@ -31,9 +32,10 @@ def subreaper() -> None:
 
 @pytest.fixture(autouse=True)
 def leaves_nothing_behind() -> Iterator[None]:
+    before = {p.pid for p in live_descendants()}
     yield
     tree.kill_all(grace_s=0.2)
-    assert poll(lambda: not stray_descendants(), within=5), f"processes left behind: {stray_descendants()}"
+    assert poll(lambda: not stray_descendants(before), within=5), f"processes left behind: {stray_descendants(before)}"
     assert poll(lambda: not leaks.reap_orphans() and not _zombie_children(), within=3), "zombies left"
 
 

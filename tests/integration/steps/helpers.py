@@ -5,14 +5,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import psutil
 
 from orchestrator.errors import Location
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs import leaks
 from orchestrator.run.process_steps import PROCESS_ACTIONS
 from orchestrator.run.steps import CaseContext, StepOutput
-from tests.support import alive, poll
+from tests.support import alive, describe, poll, started_since
 
 REPO = Path(__file__).resolve().parents[3]
 TARGETS = REPO / "scenarios" / "targets"
@@ -48,15 +47,10 @@ def act(action: str, ctx: CaseContext, **args: Any) -> StepOutput:
     return PROCESS_ACTIONS[action](step(action, **args), ctx, None)
 
 
-def stray_descendants() -> list[str]:
+def stray_descendants(before: set[int]) -> list[str]:
+    """Processes started since the `before` snapshot that still run (orphans reaped first)."""
     leaks.reap_orphans()
-    out = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                out.append(f"{child.pid} {' '.join(child.cmdline())}")
-        except psutil.Error:
-            continue
-    return out
+    return describe(started_since(before))
+
 
 
