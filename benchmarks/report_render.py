@@ -20,8 +20,7 @@ from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from orchestrator.report.html import write_html  # noqa: E402
-from orchestrator.report.junit import write_junit  # noqa: E402
+from orchestrator.report.writers import write_reports  # noqa: E402
 from orchestrator.result.model import (  # noqa: E402
     AssertionResult, Attempt, CaseResult, GateResult, GateRule, PlanInfo, RunResult, Status, StepResult,
 )
@@ -109,9 +108,10 @@ def main() -> int:
         loaded = read_json(out / "results.json")
         rows = [
             ("read results.json", timed(lambda: read_json(out / "results.json"), args.rounds)),
-            ("write JSON", timed(lambda: write_json(loaded, out / "results.json"), args.rounds)),
-            ("write JUnit", timed(lambda: write_junit(loaded, out / "junit.xml"), args.rounds)),
-            ("write HTML", timed(lambda: write_html(loaded, out / "report.html"), args.rounds)),
+            # Through write_reports, as `orchestrator run` and `orchestrator report` write them.
+            ("write JSON", timed(lambda: write_reports(loaded, None, None, out / "results.json"), args.rounds)),
+            ("write JUnit", timed(lambda: write_reports(loaded, out / "junit.xml", None, None), args.rounds)),
+            ("write HTML", timed(lambda: write_reports(loaded, None, out / "report.html", None), args.rounds)),
         ]
         total = sum(t for _, t in rows)
         sizes = {name: (out / name).stat().st_size / 2**20 for name in ("results.json", "junit.xml", "report.html")}

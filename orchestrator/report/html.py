@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
-from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
+from orchestrator.report.sanitize import clean, display_json, first_line, show_value, xml_safe
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats
 from orchestrator.result.store import PathLike, atomic_write
 
@@ -154,6 +154,7 @@ def _details(case: CaseResult, limit: int) -> dict[str, Any]:
 
 
 def _attempt(a: Attempt, limit: int) -> dict[str, Any]:
+    steps = [_step(s) for s in a.steps]
     return {
         "status": a.status.value,
         "duration": _fmt_seconds(a.duration_s),
@@ -161,10 +162,10 @@ def _attempt(a: Attempt, limit: int) -> dict[str, Any]:
         "job": a.job,
         "started": _when(a.started_at) if a.started_at else "",
         "rss": _mib(a.peak_rss_bytes),
-        "workers": sorted({w for w in (_step_worker(s.fields) for s in a.steps) if w}),
+        "workers": sorted({s["worker"] for s in steps if s["worker"]}),
         "stdout": clean(a.stdout, limit),
         "stderr": clean(a.stderr, limit),
-        "steps": [_step(s) for s in a.steps],
+        "steps": steps,
     }
 
 
@@ -188,10 +189,10 @@ def _step(s: StepResult) -> dict[str, Any]:
 
 
 def _step_worker(fields: Mapping[str, Any]) -> str:
-    worker = fields.get("worker") if isinstance(fields, Mapping) else None
-    if not isinstance(worker, Mapping):
+    worker = fields.get("worker") if isinstance(fields, (dict, Mapping)) else None
+    if not worker or not isinstance(worker, (dict, Mapping)):
         return ""
-    parts = [f"{k} {worker[k]}" for k in ("pid", "index", "calls", "restarts") if worker.get(k) is not None]
+    parts = [f"{k} {value}" for k in ("pid", "index", "calls", "restarts") if (value := worker.get(k)) is not None]
     return xml_safe(" · ".join(parts))
 
 
@@ -200,7 +201,7 @@ def _fields(fields: Mapping[str, Any]) -> str:
         return ""
     try:
         # Compact (the C encoder): the page pretty-prints it when opened, which is where time is cheap.
-        text = json.dumps(fields, ensure_ascii=False, default=repr)
+        text = display_json(fields)
     except (TypeError, ValueError):
         text = repr(fields)
     return clean(text, FIELDS_LIMIT)

@@ -45,6 +45,10 @@ def regression_matrix(cases: Sequence[CaseResult]) -> dict[str, Any]:
 def traceability(run: RunResult, index: Mapping[int, int] | None = None) -> list[dict[str, Any]]:
     """One row per requirement and risk of every plan, with the cases that cover it."""
     rows: list[dict[str, Any]] = []
+    covering_cases: dict[tuple[str, str], list[tuple[int, CaseResult]]] = {}
+    for i, case in enumerate(run.cases):
+        for key in dict.fromkeys(case.covers):
+            covering_cases.setdefault((case.plan, key), []).append((i, case))
     for plan in run.plans:
         items: list[tuple[str, str, str]] = [("requirement", key, str(text)) for key, text in plan.requirements.items()]
         for key, risk in plan.risks.items():
@@ -53,7 +57,7 @@ def traceability(run: RunResult, index: Mapping[int, int] | None = None) -> list
             title = str(risk.get("title", ""))
             items.append(("risk", key, f"{title} ({rating})" if rating and title else title or rating))
         for kind, key, text in items:
-            covering = [(i, c) for i, c in enumerate(run.cases) if c.plan == plan.name and key in c.covers]
+            covering = covering_cases.get((plan.name, key), [])
             statuses = [c.status for _, c in covering]
             if not covering:
                 verdict = "uncovered"

@@ -25,7 +25,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Iterable
 
-from junit_xml import TestCase, TestSuite, to_xml_report_string
+from junit_xml import TestCase, TestSuite
 
 from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult
@@ -55,10 +55,31 @@ def junit_string(run: RunResult, *, schema_strict: bool = False) -> str:
     # A suite without testcases is dropped by Jenkins and warned about by validators.
     groups = [(name, cases) for name, cases in by_plan.items() if cases]
     suites = [_suite(run, name, cases, limit, first=i == 0) for i, (name, cases) in enumerate(groups)]
-    root = ET.fromstring(to_xml_report_string(suites, prettyprint=False))
+    root = _testsuites(suites)
     _post_process(root, [cases for _, cases in groups], schema_strict, limit)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    # Every string was sanitised on the way in; the pass over the whole text is a last line of
+    # defence (a few ms) so that no path can ever write a character XML 1.0 forbids.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_safe(ET.tostring(root, encoding="unicode")) + "\n"
+
+
+def _testsuites(suites: list[TestSuite]) -> ET.Element:
+    """The <testsuites> root over junit-xml's own suite elements.
+
+    What `junit_xml.to_xml_report_string` builds, without its serialise-and-reparse round trip
+    (a third of the writing time at 10,000 cases) and without its deletion of illegal
+    characters, which `sanitize` has already turned into visible escapes.
+    """
+    root = ET.Element("testsuites")
+    totals = dict.fromkeys(("disabled", "errors", "failures", "tests"), 0)
+    for suite in suites:
+        element = suite.build_xml_doc()
+        for key in totals:
+            totals[key] += int(element.get(key, 0))
+        root.append(element)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    return root
 
 
 def _stream_limit(n_cases: int) -> int:
@@ -119,6 +140,8 @@ def _case(case: CaseResult, limit: int) -> TestCase:
         line=str(case.line) if case.line else None,
     )
     status = case.status
+    if status is Status.PASSED:
+        return tc
     reason = case.message or _first_failure(case) or status.value
     if status is Status.FAILED:
         tc.add_failure_info(first_line(reason) or "failed", clean(_details(case), limit), "AssertionFailed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from orchestrator.gc_pause import paused_gc
 from orchestrator.report.html import write_html
 from orchestrator.report.json_report import write_results
 from orchestrator.report.junit import write_junit
@@ -24,7 +25,8 @@ def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: P
         if path is None:
             continue
         try:
-            writer(run, path)
+            with paused_gc():
+                writer(run, path)
         except Exception as e:  # noqa: BLE001 - any writer bug must not cost the other reports
             detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
             problems.append(f"cannot write {kind} report {path}: {type(e).__name__}" + (f": {detail}" if detail else ""))

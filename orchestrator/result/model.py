@@ -214,21 +214,32 @@ _NESTED: dict[str, Any] = {}
 def _build(cls: Any, data: Mapping[str, Any]) -> Any:
     """Rebuild a dataclass tree from `to_dict` output (unknown keys are ignored)."""
     kwargs: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in data:
+    for name, nested in _decoders(cls):
+        if name not in data:
             continue
-        value = data[f.name]
-        nested = _NESTED.get(f"{cls.__name__}.{f.name}")
+        value = data[name]
         if nested is Status:
             value = Status(value)
-        elif isinstance(nested, tuple):  # a tuple of dataclasses
-            value = tuple(_build(nested[0], v) for v in value)
+        elif type(nested) is tuple:  # a tuple of dataclasses
+            inner = nested[0]
+            value = tuple([_build(inner, v) for v in value])
         elif nested is not None and value is not None:
             value = _build(nested, value)
-        elif isinstance(value, list):
+        elif type(value) is list:
             value = tuple(value)
-        kwargs[f.name] = value
+        kwargs[name] = value
     return cls(**kwargs)
+
+
+_DECODERS: dict[Any, tuple[tuple[str, Any], ...]] = {}
+
+
+def _decoders(cls: Any) -> tuple[tuple[str, Any], ...]:
+    """(field name, how to decode it) for each field of `cls`, worked out once per class."""
+    plan = _DECODERS.get(cls)
+    if plan is None:
+        plan = _DECODERS[cls] = tuple((f.name, _NESTED.get(f"{cls.__name__}.{f.name}")) for f in fields(cls))
+    return plan
 
 
 _NESTED.update({

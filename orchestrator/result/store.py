@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO, Any, Mapping, Union
 
 from orchestrator.errors import UserError
+from orchestrator.gc_pause import paused_gc
 from orchestrator.result.model import RESULTS_FORMAT, CaseResult, RunResult, to_jsonable, field_names
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -117,7 +118,8 @@ def read_json(path: PathLike) -> RunResult:
     except OSError as e:
         raise UserError(f"{p}: cannot read results file: {e.strerror or e}") from None
     try:
-        data = json.loads(text)
+        with paused_gc():
+            data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UserError(f"{p}:{e.lineno}:{e.colno}: not a results file (invalid JSON: {e.msg})") from None
     if not isinstance(data, dict) or "cases" not in data or "format" not in data:
@@ -127,7 +129,8 @@ def read_json(path: PathLike) -> RunResult:
             f"{p}: results format {data['format']!r}; this orchestrator reads format {RESULTS_FORMAT}"
         )
     try:
-        return RunResult.from_dict(data)
+        with paused_gc():
+            return RunResult.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
 
