@@ -40,7 +40,7 @@ def annotation(case: CaseResult) -> str:
     return f"::error {','.join(props)}::{escape_data(message)}"
 
 
-def annotations(run: RunResult) -> list[str]:
+def annotation_lines(run: RunResult) -> list[str]:
     bad = [c for c in run.cases if c.status in ANNOTATED]
     lines = [annotation(c) for c in bad[:MAX_ANNOTATIONS]]
     if len(bad) > MAX_ANNOTATIONS:
@@ -90,7 +90,7 @@ def report_to_github(run: RunResult, env: Mapping[str, str] | None = None, out: 
     if env.get("GITHUB_ACTIONS") != "true":
         return ""
     stream = sys.stdout if out is None else out
-    for line in annotations(run):
+    for line in annotation_lines(run):
         stream.write(line + "\n")
     stream.flush()
     target = env.get("GITHUB_STEP_SUMMARY")
