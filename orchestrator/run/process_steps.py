@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
 from orchestrator.plan.units import parse_duration
-from orchestrator.procs import leaks
+from orchestrator.procs import leaks, tree
 from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
                                         start_error)
 from orchestrator.procs.snapshot import run_pids, session_members, take, tree_pids
@@ -274,6 +274,13 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         waited = round((time.monotonic() - began) * 1000, 3)
         if fields["count"] == wanted or ctx.stop.is_set():
             return StepOutput({**fields, "waited_ms": waited})
+        ended = _ended_spawn(selector, ctx) if fields["count"] < wanted else None
+        if ended is not None:  # nothing is left that could start the missing processes
+            tail = ended.stderr_tail()
+            return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
+                "ProcessExited", f"spawn '{ended.name}' {tree.exit_description(ended.poll() or 0)} with "
+                f"{fields['count']} of the {wanted} process(es) matching {selector}"
+                + (f"; stderr ends with:\n{tail}" if tail else " (no stderr)")))
         if time.monotonic() - began >= limit:
             if _case_ran_out(ctx):
                 raise StepTimedOut("processes still running")
@@ -282,6 +289,17 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                 "TimeoutError", f"{fields['count']} process(es) matching {selector} still running after "
                 f"{limit:g}s (expected {wanted}): {shown}"))
         time.sleep(_POLL_S)
+
+
+def _ended_spawn(selector: Mapping[str, Any], ctx: CaseContext) -> Spawned | None:
+    """The spawn `selector` is `of`, if it and every process of its session have ended."""
+    of = selector.get("of")
+    if of is None or of == "run" or str(of).startswith("provider:"):
+        return None
+    handle = _spawn_named(ctx, str(of))
+    if handle.poll() is None or session_members([handle.pid]):
+        return None
+    return handle
 
 
 PROCESS_ACTIONS: dict[str, StepAction] = {

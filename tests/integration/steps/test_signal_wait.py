@@ -73,6 +73,15 @@ def test_wait_until_processes_are_gone(ctx: CaseContext) -> None:
     assert out.error is None and out.fields["count"] == 0 and out.fields["waited_ms"] >= 200
 
 
+def test_waiting_for_processes_of_a_spawn_that_ended_fails_at_once(ctx: CaseContext) -> None:
+    act("spawn", ctx, name="quick", command=[PY, "-c", "import sys; print('no workers today', file=sys.stderr); sys.exit(3)"])
+    waited = act("wait", ctx, processes={"of": "quick"}, count=2, within=20)
+    assert waited.error is not None and waited.error.type == "ProcessExited"
+    assert waited.error.message.startswith("spawn 'quick' exited with code 3 with 0 of the 2 process(es)")
+    assert waited.error.message.endswith("stderr ends with:\nno workers today")
+    assert waited.fields["waited_ms"] < 5000, "it waited for the deadline instead of failing at once"
+
+
 def test_machine_wide_query_by_name_and_cmdline(ctx: CaseContext) -> None:
     act("spawn", ctx, name="a", command=["sleep", "31.5"])
     act("spawn", ctx, name="b", command=["sleep", "31.5"])
