@@ -113,10 +113,14 @@ class Checker:
 
     def _call(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["call"], source, path + ("call",))
-        call_vars = set(step["vars"]) if isinstance(step.get("vars"), dict) else set()
+        # As in promptfoo, a call's vars are template variables of its prompt (and of its other
+        # fields) as well as context["vars"] for the provider; they are rendered first, in the
+        # outer scope, so they cannot refer to each other.
+        call_vars = {str(k) for k in step["vars"]} if isinstance(step.get("vars"), dict) else set()
         for key in ("call", "prompt", "vars", "options", "context", "session"):
             if key in step:
-                self.templates(step[key], source, path + (key,), scope, call_vars)
+                self.templates(step[key], source, path + (key,), scope if key == "vars" else scope | call_vars,
+                               call_vars)
 
     def _load(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["load"].get("call"), source, path + ("load", "call"))
@@ -242,7 +246,7 @@ def _undefined_hint(name: str, scope: set[str], call_vars: AbstractSet[str]) -> 
     if name == "i":
         return " ('i' is the request index inside a load step)"
     if name in call_vars:
-        return (" (a call's vars: are handed to the provider, not to templates: "
+        return (f" (a call's vars are rendered before the rest of the step, so they cannot use each other: "
                 f"put '{name}' in the case's vars: to use it here)")
     return did_you_mean(name, scope - BUILTIN_NAMES) or (
         f" (not defined here: add it to vars:, name an earlier step's result with as:, or pass --var {name}=VALUE)")

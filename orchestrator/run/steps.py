@@ -71,11 +71,14 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     if pool is None:
         return StepOutput({"output": None}, ErrorInfo("UnsupportedProvider",
                           f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
-    args = render({k: v for k, v in step.args.items() if k != "provider"}, ctx.variables)
+    # The call's own vars first (in the case's scope); the rest of the step sees them too.
+    call_vars = dict(render(step.args.get("vars") or {}, ctx.variables))
+    scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
+    args = render({k: v for k, v in step.args.items() if k not in ("provider", "vars")}, scope)
     step_options = dict(args.get("options") or {})
     options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
     case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
-    context = {**(args.get("context") or {}), "vars": {**case_vars, **(args.get("vars") or {})}}
+    context = {**(args.get("context") or {}), "vars": {**case_vars, **call_vars}}
     timeout = effective_timeout(step, ctx, spec.timeout_s)
     request = CallRequest(prompt=args.get("prompt", ""), options=options, context=context,
                           timeout_s=timeout, session=_str_or_none(args.get("session")))

@@ -60,6 +60,15 @@ def test_output_printed_by_providers_is_kept_in_the_case_log() -> None:
     assert attempt.stderr == "[echo] boom\n"
 
 
+def test_a_calls_vars_fill_its_prompt_and_reach_the_provider_as_in_promptfoo() -> None:
+    step = call("{{ who }}!")
+    step.args["vars"] = {"who": "{{ greeting }} world"}
+    result, _, pool = run(case("C", step, vars={"greeting": "hi"}))
+    assert result.cases[0].status is Status.PASSED, result.cases[0].message
+    assert pool.calls[0].prompt == "hi world!"
+    assert pool.calls[0].context["vars"] == {"greeting": "hi", "who": "hi world"}
+
+
 def test_as_results_and_vars_reach_later_templates_and_the_provider() -> None:
     result, _, pool = run(case("C", call("{{ greeting }}", as_name="first"),
                                call("{{ first.output }}!", a("equals", "Echo: Echo: hi!")),
