@@ -189,6 +189,14 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         sig = parse_signal(args.get("signal", "SIGTERM"))
     except ValueError as exc:
         raise StepProblem("InvalidStep", str(exc)) from None
+    delay = _seconds(args.get("delay"), "signal delay")
+    if delay:  # e.g. inside `parallel`, to hit a load that is already under way
+        limit = effective_timeout(step, ctx)
+        ctx.stop.wait(delay if limit is None else min(delay, limit))
+        if ctx.stop.is_set():
+            return StepOutput({"pids": [], "signal": sig.name}, ErrorInfo("Interrupted", "run stopped before the signal"))
+        if limit is not None and delay > limit:
+            raise StepTimedOut(f"signal delay of {delay:g}s exceeds the time left")
     if target.startswith("provider:"):
         provider, _sep, pick = target[len("provider:"):].partition("#")
         pids = _pool(ctx, provider).pids()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -28,6 +29,15 @@ def test_sigkill_by_number_gives_no_exit_code(ctx: CaseContext) -> None:
     assert waited.fields["exit_code"] is None and waited.fields["signal"] == "SIGKILL"
     again = act("signal", ctx, target="s", signal="SIGTERM")
     assert again.error is not None and "already exited" in again.error.message
+
+
+def test_signal_delay_waits_before_sending(ctx: CaseContext) -> None:
+    act("spawn", ctx, name="s", command=["sleep", "30"])
+    began = time.monotonic()
+    sent = act("signal", ctx, target="s", signal="SIGTERM", delay="300ms")
+    assert sent.error is None and sent.fields["pids"] == [ctx.spawned["s"].pid]
+    assert time.monotonic() - began >= 0.3
+    assert act("wait", ctx, exit="s", within=5).fields["signal"] == "SIGTERM"
 
 
 def test_unknown_target_and_signal_name_the_choices(ctx: CaseContext) -> None:
