@@ -58,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="re-render reports from a results file without re-running")
     report.add_argument("results", metavar="RESULTS.json")
-    report.add_argument("--junit", help="JUnit XML file (default: beside the results file)")
-    report.add_argument("--html", help="HTML report (default: beside the results file)")
+    report.add_argument("--out", help="folder for junit.xml and report.html (default: the results file's folder)")
+    report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
+    report.add_argument("--html", help="HTML report (default: OUT/report.html)")
     add_merge_parser(sub)
     return parser
 
@@ -149,7 +150,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     junit = Path(args.junit) if args.junit else None
     html = Path(args.html) if args.html else None
     if junit is None and html is None:
-        junit, html = results.with_name("junit.xml"), results.with_name("report.html")
+        folder = Path(args.out) if args.out else results.parent
+        junit, html = folder / "junit.xml", folder / "report.html"
     for problem in write_reports(run, junit, html, None):
         print(f"orchestrator: {problem}", file=sys.stderr)
     for path in (junit, html):

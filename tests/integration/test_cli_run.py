@@ -95,6 +95,11 @@ def test_report_rerenders_the_same_junit(tmp_path: Path, no_new_workers: None) -
     done = orchestrator("report", str(out / "results.json"), "--junit", str(again))
     assert done.returncode == 0, done.stderr
     assert again.read_text(encoding="utf-8") == (out / "junit.xml").read_text(encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    done = orchestrator("report", str(out / "results.json"), "--out", str(elsewhere))
+    assert done.returncode == 0, done.stderr
+    assert (elsewhere / "junit.xml").read_text(encoding="utf-8") == (out / "junit.xml").read_text(encoding="utf-8")
+    assert (elsewhere / "report.html").read_text(encoding="utf-8") == (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_sigint_stops_the_run_kills_workers_and_keeps_reports(tmp_path: Path) -> None:
