@@ -21,13 +21,17 @@ from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
 
 
-def case_variables(plan: Plan, case: CaseSpec) -> dict[str, Any]:
-    base: dict[str, Any] = {**plan.vars, "plan_dir": str(plan.directory), "env": dict(os.environ)}
+def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The names a case's templates see. `environ`: a snapshot of os.environ taken once per run
+    (copying os.environ costs ~0.2 ms, a third of a trivial case)."""
+    base: dict[str, Any] = {**plan.vars, "plan_dir": str(plan.directory),
+                            "env": dict(os.environ) if environ is None else environ}
     return {**base, **render(dict(case.vars), base)}
 
 
 def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: threading.Event,
-                job: int = 0, sampler: PeakSampler | None = None) -> Attempt:
+                job: int = 0, sampler: PeakSampler | None = None,
+                environ: Mapping[str, str] | None = None) -> Attempt:
     started_wall, started = time.time(), time.monotonic()
     ctx = CaseContext(plan=plan, case=case, pools=pools, variables={}, stop=stop,
                       deadline=None if case.timeout_s is None else started + case.timeout_s)
@@ -41,7 +45,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
     try:
-        ctx.variables = case_variables(plan, case)
+        ctx.variables = case_variables(plan, case, environ)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
     except TemplateError as exc:
         broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)

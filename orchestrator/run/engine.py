@@ -9,6 +9,7 @@ unfinished cases become interrupted.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -103,6 +104,7 @@ class Engine:
         self._peaks: list[int] = []  # peak RSS of finished attempts, for `-j auto`
         self._limit, self._limit_at = 1, -1.0
         self._sampler: PeakSampler | None = None
+        self._environ = dict(os.environ)  # what `env` shows every case's templates
 
     @property
     def total(self) -> int:
@@ -279,7 +281,7 @@ class Engine:
         return finish_case(plan, case, attempts)
 
     def _attempt(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> Attempt:
-        attempt = run_attempt(plan, case, pools, self.stop, job, self._sampler)
+        attempt = run_attempt(plan, case, pools, self.stop, job, self._sampler, self._environ)
         if attempt.peak_rss_bytes:
             self._peaks.append(attempt.peak_rss_bytes)
         return attempt
