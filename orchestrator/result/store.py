@@ -11,10 +11,11 @@ import json
 import os
 import tempfile
 import threading
-from pathlib import Path
+from contextlib import contextmanager
 from enum import Enum
+from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Mapping, Union
+from typing import IO, Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
 from orchestrator.gc_pause import paused_gc
@@ -26,12 +27,22 @@ PathLike = Union[str, "os.PathLike[str]"]
 def atomic_write(path: PathLike, data: str | bytes) -> None:
     """Write `data` to `path` so readers see either the old file or the whole new one.
 
+    Text is written as UTF-8.
+    """
+    with atomic_writer(path) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+@contextmanager
+def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
+    """A binary file that replaces `path` only when the block ends without an exception, so a
+    big report can be written in pieces and readers still see the old file or the whole new one.
+
     The temporary file lives in the target's directory: `os.replace` is atomic only within
-    one filesystem. Text is written as UTF-8.
+    one filesystem.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         # mkstemp creates 0600; reports are artifacts others read, so use 0644 or keep the old mode.
@@ -41,7 +52,7 @@ def atomic_write(path: PathLike, data: str | bytes) -> None:
             mode = 0o644
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
