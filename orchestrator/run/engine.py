@@ -202,15 +202,22 @@ class Engine:
                 if not pending:
                     break
                 done, _ = wait(list(pending), timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                finished: list[tuple[tuple[int, int], CaseResult]] = []
                 for future in done:
                     key, job = pending.pop(future)
                     free_jobs.append(job)
                     free_jobs.sort()
                     exclusion.finished(key)
                     result = future.result()
-                    self._finish(key, result)
+                    finished.append((key, result))
                     if self.options.fail_fast and result.status in (Status.FAILED, Status.ERROR):
                         self._failed_fast = True
+                if finished and not self.stop.is_set() and not self._failed_fast:
+                    # The freed jobs take their next cases before the listener reports the finished
+                    # ones (journal, console, a live rewrite of the reports): jobs never wait on that.
+                    self._admit(executor, ready, pending, free_jobs, exclusion)
+                for key, result in finished:
+                    self._finish(key, result)
                 if self.stop.is_set():
                     # Closed pools start no replacement for the workers the interrupt killed,
                     # so a call still waiting for one ends now instead of at its timeout.
