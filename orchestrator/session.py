@@ -1,7 +1,8 @@
 """One `orchestrator run`: the engine wired to the console, the journal and the reports.
 
 Reports are rewritten as cases finish (at most once a second, and at the end), so an
-interrupted or killed run keeps what it did; the journal has every finished case at once.
+interrupted or killed run keeps what it did; the journal (`results.journal.jsonl` beside
+results.json) has every finished case at once, and is removed once results.json is complete.
 Interrupts (orchestrator.interrupts) set `stop`: scheduling ends, unfinished cases become
 interrupted, and the reports are still written.
 """
@@ -72,12 +73,16 @@ class RunSession(Listener):
                 self.console.stop()
             kill_all(grace_s=0.5)
             problems = self._write(run)
+            written = not problems
             self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
             problems.append(report_to_github(run))  # under GitHub Actions: annotations, step summary
             for problem in filter(None, problems):  # one failing writer does not stop the others
                 print(f"orchestrator: {problem}", file=sys.stderr)
         finally:
             self.journal.close()
+        if written:
+            # results.json holds every case now; the journal only matters when a run dies first
+            self.journal.path.unlink(missing_ok=True)
         if run.interrupted or self.stop.is_set():
             return ExitCode.INTERRUPTED
         return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
