@@ -15,6 +15,7 @@ from orchestrator import __version__
 from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
                                      prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
+from orchestrator.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
 
 
@@ -73,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) and int(ExitCode.USAGE)
     command: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
     try:
-        return command(args)
+        with stdout_safe_from_closed_pipe():  # `orchestrator run plan | head` still runs every case
+            return command(args)
     except PlanErrors as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -91,6 +91,8 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path) -> None:
 def test_report_rerenders_the_same_junit(tmp_path: Path, no_new_workers: None) -> None:
     out = tmp_path / "out"
     assert orchestrator("run", SHIPPED, "--out", str(out), "-q").returncode == 0
+    # the journal (crash insurance) is gone once results.json is complete
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "results.json"]
     again = tmp_path / "again.xml"
     done = orchestrator("report", str(out / "results.json"), "--junit", str(again))
     assert done.returncode == 0, done.stderr
@@ -174,3 +176,23 @@ cases:
     assert not alive, f"still alive after the run: {alive}"
     junit = (out / "junit.xml").read_text(encoding="utf-8")
     assert 'type="ProcessLeak"' in junit
+
+
+def test_a_reader_that_goes_away_costs_no_case_and_no_report(tmp_path: Path) -> None:
+    """`orchestrator run plan | head -1`: the run goes on, writes its reports, exits with the gate."""
+    plan = tmp_path / "many.yaml"
+    cases = "".join(f"  - id: C-{n}\n    name: case {n} {'x' * 200}\n    steps: [{{sleep: 1ms}}]\n"
+                    for n in range(300))
+    plan.write_text(f"version: 1\nname: many\ncases:\n{cases}", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", str(plan), "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader is gone: every later write meets a broken pipe
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "BrokenPipe" not in err and "internal error" not in err
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [c["status"] for c in results["cases"]] == ["passed"] * 300
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "results.json"]
