@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from orchestrator.errors import ExitCode
+from orchestrator.errors import ExitCode, UserError
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
@@ -37,11 +37,16 @@ class RunSession(Listener):
         self.engine = Engine(plans, RunOptions(jobs=jobs, command=command, **dict(options or {})), self, self.stop)
         self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
-        for path in (junit, html, json):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        journal = json.with_name(json.stem + ".journal.jsonl")
-        journal.unlink(missing_ok=True)  # a journal is this run's, never the previous one's
-        self.journal = Journal(journal)
+        # Before any case runs: a report folder we cannot write would otherwise lose the whole run.
+        try:
+            for path in (junit, html, json):
+                path.parent.mkdir(parents=True, exist_ok=True)
+            journal = json.with_name(json.stem + ".journal.jsonl")
+            journal.unlink(missing_ok=True)  # a journal is this run's, never the previous one's
+            self.journal = Journal(journal)
+        except OSError as exc:
+            where = exc.filename or json.parent
+            raise UserError(f"cannot write reports to {where}: {exc.strerror or exc}") from None
         self._started = time.monotonic()
         self._last_write = self._started
         self._rewrite_every = _REWRITE_EVERY_S

@@ -196,3 +196,13 @@ def test_a_reader_that_goes_away_costs_no_case_and_no_report(tmp_path: Path) -> 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [c["status"] for c in results["cases"]] == ["passed"] * 300
     assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "results.json"]
+
+
+def test_an_unwritable_report_folder_is_a_usage_error_before_any_case_runs(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    done = orchestrator("run", SHIPPED, "--out", str(blocker / "reports"), "-q")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"orchestrator: error: cannot write reports to {blocker / 'reports'}: "
+                                                "Not a directory"], done.stderr
+    assert done.stdout == ""  # no case ran
