@@ -53,8 +53,7 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
             expected = spec.value
             scope = {**variables, **fields}
             outcome = evaluate(str(spec.value), scope)
-            actual = {k: scope[k] for k in _names_in(str(spec.value)) if k in scope and k not in variables
-                      or k in fields}
+            actual = _expression_values(str(spec.value), scope, fields, variables)
             values = ", ".join(f"{k}={_short(v)}" for k, v in actual.items())
             ok, why = bool(outcome), f"was {_short(outcome)}" + (f" where {values}" if values else "")
             on = "expression"
@@ -75,6 +74,38 @@ def _result(spec: AssertionSpec, on: str, ok: bool, expected: Any, actual: Any, 
 
 def _names_in(source: str) -> list[str]:
     return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source)
+
+
+# `providers.chaos.restarts`, `r1.worker.pid`: dotted reads of earlier results and live stats.
+_CHAINS = re.compile(r"(?<![\w.'\"])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
+def _expression_values(source: str, scope: Mapping[str, Any], fields: Mapping[str, Any],
+                       variables: Mapping[str, Any]) -> dict[str, Any]:
+    """What an `expr` read, for the report: the step's fields it names, and the value of each
+    dotted path into anything else (an earlier step's `as`, `providers`), when that is plain data."""
+    shown = {k: scope[k] for k in _names_in(source) if k in fields or (k in scope and k not in variables)}
+    for chain in dict.fromkeys(_CHAINS.findall(source)):
+        head = chain.split(".", 1)[0]
+        if head in shown or head not in scope:
+            continue
+        try:
+            value = evaluate(chain, scope)
+        except TemplateError:
+            continue
+        if _plain(value):
+            shown[chain] = value
+    return shown
+
+
+def _plain(value: Any) -> bool:
+    if callable(value):
+        return False
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _text(value: Any) -> str:

@@ -71,9 +71,22 @@ def test_missing_field_fails_with_its_name() -> None:
 def test_expr_sees_result_fields_and_earlier_results() -> None:
     fields = {"output": "Call #2", "count": 2}
     ok = run("expr", "output == 'Call #2' and count == first.count + 1", fields, variables={"first": {"count": 1}})
-    assert ok.passed and ok.actual == {"output": "Call #2", "count": 2}
+    assert ok.passed and ok.actual == {"output": "Call #2", "count": 2, "first.count": 1}
     bad = run("expr", "count == 3", fields)
     assert not bad.passed and bad.message == "was False where count=2"
+
+
+def test_expr_shows_the_dotted_values_it_read_from_earlier_results_and_live_stats() -> None:
+    class Stats:  # like `providers.<id>`: an object, not data
+        restarts = 2
+        restart_reasons = ["killed by SIGKILL"]
+
+    result = run("expr", "providers.chaos.restarts == 1 and 'SIGKILL' in providers.chaos.restart_reasons[0]",
+                 {"output": "x"}, variables={"providers": {"chaos": Stats()}})
+    assert not result.passed
+    assert result.actual == {"providers.chaos.restarts": 2, "providers.chaos.restart_reasons": ["killed by SIGKILL"]}
+    assert result.message == ("was False where providers.chaos.restarts=2, "
+                              "providers.chaos.restart_reasons=['killed by SIGKILL']")
 
 
 def test_expr_undefined_name_is_a_failure_with_a_hint() -> None:
