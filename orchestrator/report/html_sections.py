@@ -113,7 +113,7 @@ def load_steps(cases: Sequence[CaseResult]) -> list[dict[str, Any]]:
             top = max((v for v in values.values() if v is not None), default=0.0) or 1.0
             out.append({
                 "i": i, "id": xml_safe(case.id), "step": clean(step.title, 200), "status": step.status.value,
-                "requests": _number(fields.get("requests")), "errors": _number(fields.get("errors")),
+                "requests": _number(fields.get("requests")), "errors": _number(fields.get("failed", fields.get("errors"))),
                 "rps": _number(fields.get("rps")), "success": _number(fields.get("success_rate")),
                 "latency": [{"name": k, "ms": v, "pct": 0.0 if v is None else round(100 * v / top, 1)}
                             for k, v in values.items()],

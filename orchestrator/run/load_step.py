@@ -15,6 +15,7 @@ a ProtocolError and the worker is replaced), so a worker can never hand over a s
 """
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
@@ -169,6 +170,24 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+# Upper bounds of the latency histogram's buckets (ms), 1-2.5-5 steps over five decades.
+HISTOGRAM_BOUNDS_MS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
+def histogram(ordered: list[float]) -> dict[str, list[float] | list[int]]:
+    """{"bounds_ms": [...], "counts": [...]}: counts[k] latencies <= bounds_ms[k] (and above the
+    previous bound); one more count than bounds when some exceed the last. Empty buckets
+    before the first and after the last latency are left out."""
+    counts = [0] * (len(HISTOGRAM_BOUNDS_MS) + 1)
+    for value in ordered:
+        counts[bisect.bisect_left(HISTOGRAM_BOUNDS_MS, value)] += 1
+    used = [k for k, c in enumerate(counts) if c]
+    if not used:
+        return {"bounds_ms": [], "counts": []}
+    first, last = used[0], used[-1]
+    return {"bounds_ms": list(HISTOGRAM_BOUNDS_MS[first:last + 1]), "counts": counts[first:last + 1]}
+
+
 def _fields(tally: _Tally, wall_s: float, concurrency: int, warmup: int) -> dict[str, Any]:
     ordered = sorted(tally.latencies)
     n = len(ordered)
@@ -185,6 +204,7 @@ def _fields(tally: _Tally, wall_s: float, concurrency: int, warmup: int) -> dict
         "success_rate": round((n - failed) / n, 6) if n else 0.0,
         "rps": round(n / wall_s, 3) if wall_s > 0 else 0.0,
         "latency_ms": latency,
+        "histogram": histogram(ordered),
         "duration_ms": round(wall_s * 1000, 3),
         "concurrency": concurrency,
         "warmup": warmup,
@@ -196,4 +216,4 @@ def _fields(tally: _Tally, wall_s: float, concurrency: int, warmup: int) -> dict
 
 LOAD_ACTIONS: dict[str, StepAction] = {"load": run_load}
 
-__all__ = ["LOAD_ACTIONS", "percentile", "run_load"]
+__all__ = ["LOAD_ACTIONS", "histogram", "percentile", "run_load"]

@@ -131,4 +131,12 @@ def test_every_shipped_plan_report_opens_and_filters(plan: str, shipped_reports:
     assert page.locator("#trace tbody tr").count() >= 1  # shipped plans declare requirements
     page.locator("#timeline summary").click()
     page.wait_for_selector("#timeline svg rect")
+    if plan == "pool-resilience":  # its load steps: percentiles and a histogram that adds up
+        section = page.locator("#load-section")
+        assert section.locator("table.lat:not(.hist)").count() >= 4
+        first = section.locator("table.hist").first
+        counts = [int(t) for t in first.locator("td.num").all_inner_texts()]
+        meta = section.locator(".meta").first.inner_text()
+        assert sum(counts) == int(meta.split(" requests")[0]), meta
+        assert first.locator(".bar").first.is_visible()
     report.assert_clean()

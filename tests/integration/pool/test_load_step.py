@@ -36,6 +36,9 @@ def test_statistics_warmup_and_correlation(tmp_path: Path, no_new_workers: None)
     lat = fields["latency_ms"]
     assert 0 < lat["min"] <= lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert lat["min"] <= lat["mean"] <= lat["max"]
+    hist = fields["histogram"]
+    assert sum(hist["counts"]) == 50 and hist["counts"][0] > 0 and hist["counts"][-1] > 0
+    assert hist["bounds_ms"] == sorted(hist["bounds_ms"]) and hist["bounds_ms"][-1] >= lat["max"] > 0
     assert fields["rps"] > 0 and fields["correlation"] == {"checked": 50, "mismatched": 0}
     assert sum(w["calls"] for w in results["workers"] if w["provider"] == "echo") == 55  # warm-up ran, uncounted
     assert {a["on"] for a in results["cases"][0]["attempts"][-1]["steps"][0]["assertions"]} >= {"latency_ms.p95"}
