@@ -116,8 +116,25 @@ def _convert(error: ValidationError, source: Source) -> list[PathProblem]:
         name = str(error.instance)
         return [(path + (name,), Problem(source.key_at(path + (name,)),
                                          f"invalid name '{name}': use letters, digits, '_', '.', '-'"))]
+    if rule in ("anyOf", "oneOf") and kind is None and "x-expect" not in schema:
+        inner = _branch_errors(error)
+        if inner:  # e.g. a list where a list is allowed, but an item of it is wrong: say which
+            return [pp for sub in inner for pp in _convert(sub, source)]
     message = _message(error, schema, kind, path)
     return [(path, Problem(source.at(path), message))]
+
+
+_JSON_TYPES = {"string": str, "array": list, "object": dict, "boolean": bool}
+
+
+def _branch_errors(error: ValidationError) -> list[ValidationError]:
+    """The errors of the one anyOf/oneOf branch whose type the value has, if exactly one has it."""
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    matching = [i for i, branch in enumerate(branches) if isinstance(branch, dict)
+                and any(isinstance(error.instance, _JSON_TYPES[t]) for t in _types(branch) if t in _JSON_TYPES)]
+    if len(matching) != 1:
+        return []
+    return [sub for sub in error.context or () if sub.relative_schema_path and sub.relative_schema_path[0] == matching[0]]
 
 
 def _message(error: ValidationError, schema: dict[str, Any], kind: Any, path: NodePath) -> str:
@@ -137,6 +154,8 @@ def _message(error: ValidationError, schema: dict[str, Any], kind: Any, path: No
         hint = " (write each item on its own line starting with '- ')"
     elif error.validator == "pattern" and "x-expect" not in schema:
         return f"{_field(path)} must match the pattern {schema.get('pattern')}, got {shown(error.instance)}"
+    if error.validator == "type" and "string" in _types(schema) and isinstance(error.instance, (bool, int, float)):
+        hint = f" (YAML read it as a {'boolean' if isinstance(error.instance, bool) else 'number'}: quote it)"
     return f"{_field(path)} must be {describe(schema)}, got {shown(error.instance)}{hint}"
 
 

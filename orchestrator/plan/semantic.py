@@ -101,13 +101,20 @@ class Checker:
         """Check one step; names it binds with `as:` are added to `scope` for later steps."""
         if not isinstance(step, dict):
             return
-        if self.ctx.clean(source, path):
-            action = next(a for a in step if a in _ACTIONS)
+        # A misspelt assertion must not hide a misspelt provider in the same step: the action and
+        # each assertion are checked when they themselves are clean, so one pass shows them all.
+        action_clean = not self.ctx.broken(source, path) and all(
+            self.ctx.clean(source, path + (key,)) for key in step if key != "expect")
+        action = next((a for a in step if a in _ACTIONS), None)
+        if action_clean and action is not None:
             _ACTIONS[action](self, step, source, path, scope, spawns)
             if isinstance(step.get("if"), str):
                 self.expression(step["if"], source, path + ("if",))
-            for i, spec in enumerate(step.get("expect") or ()):
-                self.assertion(spec, source, path + ("expect", i), scope)
+        expect = step.get("expect")
+        if action_clean and isinstance(expect, list):
+            for i, spec in enumerate(expect):
+                if self.ctx.clean(source, path + ("expect", i)):
+                    self.assertion(spec, source, path + ("expect", i), scope)
         if isinstance(step.get("as"), str):
             scope.add(step["as"])
 
