@@ -100,7 +100,7 @@ def open_report(browser_context: Any) -> Iterator[Any]:
         # Anything but the page itself is refused, so a leak cannot even reach the network.
         page.route("**/*", lambda route: route.continue_() if route.request.url == opened.url else route.abort())
         page.goto(opened.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        page.wait_for_selector("body[data-ready='1'][data-details='1']", timeout=10_000)
         return opened
 
     yield opener

@@ -71,6 +71,24 @@ def test_filters_search_and_paging_on_ten_thousand_cases(tmp_path: Path, open_re
     report.assert_clean()
 
 
+def test_a_requirement_with_many_cases_lists_twenty_and_draws_the_rest_on_demand(tmp_path: Path,
+                                                                               open_report: Open) -> None:
+    run = many_cases(30)
+    run = replace(run, cases=tuple(replace(c, covers=("AC-1",)) for c in run.cases),
+                  plans=(replace(run.plans[0], requirements={"AC-1": "covered thirty times"}),))
+    path = tmp_path / "trace.html"
+    write_html(run, path)
+    report = open_report(path)
+    page = report.page
+    chips = page.locator("#trace button.open-case")
+    assert chips.count() == 20
+    page.click("#trace button.more-cases")
+    assert chips.count() == 30 and page.locator("#trace button.more-cases").count() == 0
+    page.locator("#trace button.open-case", has_text="M-25").click()
+    assert page.locator("#cases tbody tr.case.open", has_text="M-25").count() == 1
+    report.assert_clean()
+
+
 def test_priority_level_tag_filters_details_and_matrix_links(tmp_path: Path, open_report: Open) -> None:
     path = tmp_path / "r.html"
     write_html(run_result(), path)

@@ -1,11 +1,12 @@
 "use strict";
-/* The case table is drawn a page at a time from the embedded rows; details are parsed from
-   their own JSON block only when a case is first opened. Every string from the run goes into
+/* The case table is drawn a page at a time from the embedded rows. The per-case details (the
+   bulk of a big report) are embedded deflated and base64-encoded after this script, and are
+   unpacked in the background once the page has loaded. Every string from the run goes into
    the page through textContent (or an SVG <title>'s textContent): nothing is parsed as HTML. */
 (function () {
   var PAGE = 100;
   var ROWS = JSON.parse(document.getElementById("case-rows").textContent);
-  var DETAILS = null;  // parsed on first use: the biggest block in the file
+  var DETAILS = null, UNPACK_ERROR = "";  // see unpackDetails
   var S = 0, ID = 1, NAME = 2, WHY = 3, PRIO = 4, LEVEL = 5, TAGS = 6, SECS = 7, PLAN = 8;
   var tbody = document.querySelector("#cases tbody");
   var boxes = Array.prototype.slice.call(document.querySelectorAll("input.status-filter"));
@@ -49,9 +50,28 @@
     add(t, add(el("thead"), tr), body);
     return t;
   }
+  function unpackDetails() {
+    if (typeof DecompressionStream === "undefined") {
+      UNPACK_ERROR = "This browser cannot unpack the case details (no DecompressionStream): " +
+        "open the report in a current Chrome, Edge, Firefox or Safari.";
+      draw();
+      return;
+    }
+    var binary = atob(document.getElementById("case-data").textContent.trim());
+    var bytes = new Uint8Array(binary.length);
+    for (var k = 0; k < binary.length; k++) bytes[k] = binary.charCodeAt(k);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    new Response(stream).text().then(function (text) {
+      DETAILS = JSON.parse(text);
+      document.body.dataset.details = "1";
+      draw();
+    }, function (err) {
+      UNPACK_ERROR = "The case details could not be unpacked: " + err;
+      draw();
+    });
+  }
   function details(i) {
-    if (!DETAILS) DETAILS = JSON.parse(document.getElementById("case-data").textContent);
-    return DETAILS[i];
+    return DETAILS ? DETAILS[i] : null;
   }
 
   function renderStep(s) {
@@ -110,7 +130,9 @@
   function detailRow(i) {
     var row = el("tr", "detail-row"), td = el("td", "detail");
     td.colSpan = 7;
-    return add(row, add(td, renderCase(details(i))));
+    var d = details(i);
+    if (!d) return add(row, add(td, el("div", "meta", UNPACK_ERROR || "loading…")));
+    return add(row, add(td, renderCase(d)));
   }
 
   function draw() {
@@ -185,6 +207,18 @@
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("button.open-case");
     if (b) { reveal(Number(b.dataset.i)); return; }
+    // A requirement covered by many cases lists 20 of them; the rest are drawn when asked for
+    // (10,000 chips in the page would cost more to parse than the whole case table).
+    var more = e.target.closest && e.target.closest("button.more-cases");
+    if (more) {
+      JSON.parse(more.dataset.more).forEach(function (c) {
+        var chip = el("button", "chip s-" + c.status + " open-case", c.id);
+        chip.type = "button"; chip.dataset.i = c.i; chip.title = c.status;
+        more.parentNode.insertBefore(chip, more);
+      });
+      more.remove();
+      return;
+    }
     var m = e.target.closest && e.target.closest("button.show");
     if (m) {
       boxes.forEach(function (x) { x.checked = true; });
@@ -243,4 +277,6 @@
 
   filter();
   document.body.dataset.ready = "1";
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", unpackDetails);
+  else unpackDetails();
 })();

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.report.html import render_html, script_json, write_html
+from orchestrator.report.html import render_html, script_json, unpack_json, write_html
 from orchestrator.result.model import GateResult, RunResult
 
 from .factory import MARKUP, SCRIPT, many_cases, run_result
 
-DATA = re.compile(r'<script type="application/json" id="case-data">(.*?)</script>', re.S)
+DATA = re.compile(r'<script type="application/octet-stream" id="case-data" data-encoding="deflate\+base64">(.*?)</script>',
+                  re.S)
 ROWS = re.compile(r'<script type="application/json" id="case-rows">(.*?)</script>', re.S)
 SVG_NS = "http://www.w3.org/2000/svg"  # a namespace name for createElementNS, never fetched
 
@@ -28,7 +29,8 @@ def hostile_html(tmp_path_factory: pytest.TempPathFactory) -> str:
 def embedded(html: str) -> list[dict[str, object]]:
     match = DATA.search(html)
     assert match
-    data: list[dict[str, object]] = json.loads(match.group(1))
+    assert re.fullmatch(r"[A-Za-z0-9+/=]*", match.group(1)), "only base64 between the script tags"
+    data: list[dict[str, object]] = unpack_json(match.group(1))
     return data
 
 
