@@ -189,6 +189,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
     session = RunSession(
         list(prepared.plans), jobs=jobs, quiet=args.quiet, stop=stop, verbose=args.verbose,
         options=dict(auto_jobs=args.jobs == "auto", repeat=args.repeat, fail_fast=args.fail_fast,
+                     by_priority=args.order == "priority",
                      max_memory_bytes=limit, unsharded=prepared.unsharded,
                      shard=str(prepared.shard or "")),
         junit=Path(args.junit) if args.junit else out / "junit.xml",

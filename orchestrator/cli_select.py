@@ -34,6 +34,9 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
 def add_run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=_positive, metavar="N", help="run every case N times (flake hunting)")
     parser.add_argument("--fail-fast", action="store_true", help="stop after the first failed or errored case")
+    parser.add_argument("--order", choices=("plan", "priority"), default="plan",
+                        help="plan: cases start in plan order (the default); priority: P0 first, then P1 ..., "
+                             "plan order within each")
     parser.add_argument("--max-memory", metavar="SIZE",
                         help="hold new cases back while the run's processes use more than this (e.g. 8GiB)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print each step and failed assertion")

@@ -37,6 +37,7 @@ class RunOptions:
     auto_jobs: bool = False  # `-j auto`: `jobs` is then only the floor
     repeat: int | None = None  # `--repeat N`: every case runs N times
     fail_fast: bool = False
+    by_priority: bool = False  # `--order priority`: P0 cases start first (results stay in plan order)
     max_memory_bytes: int | None = None
     # The plans as selected before `--shard` took its part (same order as the run's plans):
     # their case ids go into the results so that `merge` restores plan order and sees gaps.
@@ -190,7 +191,8 @@ class Engine:
 
     def _run_cases(self) -> None:
         """Admit cases in priority order as slots, exclusion (`serial`/`lock`) and memory allow."""
-        ready = run_order(list(self._all_cases()))
+        cases = list(self._all_cases())
+        ready = run_order(cases) if self.options.by_priority else cases
         threads = self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())
         free_jobs = list(range(threads))
         exclusion = Exclusion()

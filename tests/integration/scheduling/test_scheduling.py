@@ -45,9 +45,13 @@ def case(cid: str, prompt: str = "ok", priority: str = "P2", extra: str = "") ->
             f"    - call: p\n      prompt: '{prompt}'\n      expect: [{{equals: ok}}]\n")
 
 
-def test_priority_order_with_results_in_plan_order(tmp_path: Path) -> None:
+def test_plan_order_by_default_priority_order_on_request_results_in_plan_order(tmp_path: Path) -> None:
     plan = write_plan(tmp_path, case("C-P2", priority="P2") + case("C-P0", priority="P0") + case("C-P1", priority="P1"))
     done = orchestrator("run", str(plan), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    printed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("PASSED")]
+    assert printed == ["C-P2", "C-P0", "C-P1"]  # the contract: -j 1 runs cases in plan order
+    done = orchestrator("run", str(plan), "--out", str(tmp_path / "out"), "--order", "priority")
     assert done.returncode == 0, done.stderr
     printed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("PASSED")]
     assert printed == ["C-P0", "C-P1", "C-P2"]  # run (and printed) by priority
