@@ -27,6 +27,7 @@ STYLES: dict[Status, str] = {
 }
 WIDTH = max(len(s.value) for s in Status)
 _REASONED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED)
+STDERR_LINES = 20
 
 
 def case_line(case: CaseResult) -> tuple[str, str]:
@@ -113,6 +114,7 @@ class ConsoleReporter:
             for number, attempt in enumerate(case.attempts, 1):
                 why = f": {first_line(attempt.message, 200)}" if attempt.message else ""
                 lines.append(f"    attempt {number}: {attempt.status.value} {attempt.duration_s:.2f}s{why}")
+        lines.extend(self._stderr_tail(case))
         if not self.verbose:
             return lines
         for step in case.steps:
@@ -121,10 +123,26 @@ class ConsoleReporter:
                 lines.append(f"      {step.error.type}: {first_line(step.error.message, 300)}")
             for check in step.assertions:
                 if not check.passed:
-                    lines.append(f"      {self._ko} {check.kind} on {check.on}: expected {first_line(repr(check.expected), 120)}, "
+                    lines.append(f"      {self._ko} {check.label}: expected {first_line(repr(check.expected), 120)}, "
                                  f"got {first_line(repr(check.actual), 120)}"
                                  + (f" — {first_line(check.message, 200)}" if check.message else ""))
         return lines
+
+    def _stderr_tail(self, case: CaseResult) -> list[str]:
+        """What a failed case's providers and processes last wrote to stderr, as pytest shows
+        captured output of a failure: the last line, or the last STDERR_LINES with -v."""
+        final = case.final
+        if case.status not in _REASONED or final is None:
+            return []
+        failed = next((st for st in final.steps if st.status in _REASONED), None)
+        own = failed.fields.get("stderr") if failed is not None else None  # an exec's own stderr
+        text = own if isinstance(own, str) and own.strip() else final.stderr
+        tail = [line for line in text.splitlines() if line.strip()][-(STDERR_LINES if self.verbose else 1):]
+        if not tail:
+            return []
+        if not self.verbose:
+            return [f"    stderr: {first_line(tail[0], 300)}"]
+        return ["    stderr (last lines):", *(f"      {first_line(line, 300)}" for line in tail)]
 
     def summary(self, run: RunResult, outputs: list[str]) -> None:
         self._print(Text(""))

@@ -186,7 +186,7 @@ def _first_failure(case: CaseResult) -> str:
             return f"{step.error.type}: {step.error.message}"
         for a in step.assertions:
             if not a.passed:
-                return a.message or f"{a.kind} on {a.on}: expected {show_value(a.expected)}"
+                return a.message or f"{a.label}: expected {show_value(a.expected)}"
     return ""
 
 
@@ -220,7 +220,7 @@ def _attempt_details(attempt: Attempt) -> list[str]:
             if a.passed:
                 continue
             at = f" (line {a.line})" if a.line else ""
-            lines.append(f"  {a.kind} on {a.on}{at}: {a.message}" if a.message else f"  {a.kind} on {a.on}{at}")
+            lines.append(f"  {a.label}{at}: {a.message}" if a.message else f"  {a.label}{at}")
             lines.append(f"    expected: {show_value(a.expected)}")
             lines.append(f"    actual:   {show_value(a.actual)}")
         if step.error is not None:

@@ -47,6 +47,11 @@ class AssertionResult:
     message: str = ""  # why it failed (or "" when it passed)
     line: int | None = None
 
+    @property
+    def label(self) -> str:
+        """'equals on output'; just 'exit_code' when the kind reads the field of its own name."""
+        return self.kind if self.kind == self.on else f"{self.kind} on {self.on}"
+
 
 @dataclass(frozen=True)
 class StepResult:

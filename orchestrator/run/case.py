@@ -171,7 +171,7 @@ def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status
     if failed is not None and failed.kind == "expr":
         return Status.FAILED, f"{where}: expr {failed.expected!r} {_first_line(failed.message)}"
     if failed is not None:
-        return Status.FAILED, f"{where}: {failed.kind} on {failed.on}: {_first_line(failed.message)}"
+        return Status.FAILED, f"{where}: {failed.label}: {_first_line(failed.message)}"
     return broken.status, where
 
 

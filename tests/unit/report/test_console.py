@@ -28,9 +28,10 @@ def test_one_line_per_case_with_reason_under_failures() -> None:
     assert lines[0] == "PASSED      C-1  passes  0.12s"
     assert lines[1] == "FAILED      C-2  fails  0.12s"
     assert lines[2] == "    assertion failed"
-    assert lines[3] == "ERROR       C-3  errors  0.12s"
-    assert lines[4] == "    ValueError: bad value"
-    assert lines[5] == "SKIPPED     C-4  skipped  0.00s"
+    assert lines[3] == "    stderr: warning on stderr"  # the last thing it wrote there, as pytest shows captured output
+    assert lines[4] == "ERROR       C-3  errors  0.12s"
+    assert lines[5] == "    ValueError: bad value"
+    assert lines[6] == "SKIPPED     C-4  skipped  0.00s"
     progress = lines[: lines.index("")]
     words = [line.split()[0] for line in progress if not line.startswith(" ")]
     assert words == ["PASSED", "FAILED", "ERROR", "SKIPPED", "XFAILED", "XPASSED", "FLAKY", "INTERRUPTED", "FAILED"]
@@ -76,3 +77,22 @@ def test_thousand_cases_are_cheap_when_not_a_tty() -> None:
     for case in run.cases:
         reporter.case_finished(case)
     assert time.perf_counter() - start < 0.1
+
+
+def test_a_failed_exec_shows_its_own_stderr_tail_and_all_of_it_with_verbose() -> None:
+    from orchestrator.result.model import Attempt, AssertionResult, CaseResult, Status, StepResult
+
+    check = AssertionResult("exit_code", False, 0, 4, "exit_code", "exit code was 4")
+    step = StepResult(0, "exec", "exec", Status.FAILED, 0.1, (check,),
+                      fields={"stderr": "".join(f"line {n}\n" for n in range(30)) + "Traceback: boom\n\x1b[2J\n"})
+    case = CaseResult("X-1", "crash", "p", "p.yaml", 3, Status.FAILED, "step 1 (exec): exit_code: exit code was 4", 0.1,
+                      (Attempt(Status.FAILED, 0.1, steps=(step,), stderr="[provider] unrelated\n"),))
+    assert check.label == "exit_code"
+    buf = io.StringIO()
+    ConsoleReporter(file=buf).case_finished(case)
+    assert buf.getvalue().splitlines()[2] == "    stderr: \\x1b[2J"  # shown, never obeyed
+    buf = io.StringIO()
+    ConsoleReporter(file=buf, verbose=True).case_finished(case)
+    lines = buf.getvalue().splitlines()
+    start = lines.index("    stderr (last lines):")
+    assert lines[start + 1:start + 21] == [f"      line {n}" for n in range(12, 30)] + ["      Traceback: boom", "      \\x1b[2J"]
