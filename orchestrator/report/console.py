@@ -28,6 +28,7 @@ STYLES: dict[Status, str] = {
 WIDTH = max(len(s.value) for s in Status)
 _REASONED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED)
 STDERR_LINES = 20
+TRACEBACK_LINES = 8  # -v: the end of a provider's traceback, where the raise is
 
 
 def case_line(case: CaseResult) -> tuple[str, str]:
@@ -41,6 +42,12 @@ def case_line(case: CaseResult) -> tuple[str, str]:
 def _safe(text: str) -> str:
     # A case name or message could carry terminal escapes (\x1b[2J); show them, never obey them.
     return first_line(text, 200) if text else ""
+
+
+def _indented(line: str) -> str:
+    """One line of captured output, its indentation kept, escape sequences shown as text."""
+    shown = first_line(line, 300)
+    return " " * min(len(line) - len(line.lstrip(" ")), 40) + shown if shown else ""
 
 
 class ConsoleReporter:
@@ -121,6 +128,8 @@ class ConsoleReporter:
             lines.append(f"    step {step.index + 1} {_safe(step.title)}: {step.status.value} {step.duration_s:.2f}s")
             if step.error is not None:
                 lines.append(f"      {step.error.type}: {first_line(step.error.message, 300)}")
+                trace = [line for line in step.error.traceback.splitlines() if line.strip()][-TRACEBACK_LINES:]
+                lines.extend(f"        {_indented(line)}" for line in trace)
             for check in step.assertions:
                 if not check.passed:
                     lines.append(f"      {self._ko} {check.label}: expected {first_line(repr(check.expected), 120)}, "
@@ -142,7 +151,7 @@ class ConsoleReporter:
             return []
         if not self.verbose:
             return [f"    stderr: {first_line(tail[0], 300)}"]
-        return ["    stderr (last lines):", *(f"      {first_line(line, 300)}" for line in tail)]
+        return ["    stderr (last lines):", *(f"      {_indented(line)}" for line in tail)]
 
     def summary(self, run: RunResult, outputs: list[str]) -> None:
         self._print(Text(""))

@@ -96,3 +96,17 @@ def test_a_failed_exec_shows_its_own_stderr_tail_and_all_of_it_with_verbose() ->
     lines = buf.getvalue().splitlines()
     start = lines.index("    stderr (last lines):")
     assert lines[start + 1:start + 21] == [f"      line {n}" for n in range(12, 30)] + ["      Traceback: boom", "      \\x1b[2J"]
+
+
+def test_verbose_shows_the_end_of_a_provider_traceback_with_its_indentation() -> None:
+    from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
+
+    trace = 'Traceback (most recent call last):\n  File "p.py", line 2, in call_api\n    return {}[x]\nKeyError: \'x\'\n'
+    step = StepResult(0, "call p", "call", Status.ERROR, 0.1, error=ErrorInfo("KeyError", "'x'", trace))
+    case = CaseResult("E-1", "raises", "p", "p.yaml", 3, Status.ERROR, "step 1 (call p): KeyError: 'x'", 0.1,
+                      (Attempt(Status.ERROR, 0.1, steps=(step,)),))
+    buf = io.StringIO()
+    ConsoleReporter(file=buf, verbose=True).case_finished(case)
+    assert buf.getvalue().splitlines()[3:8] == [
+        "      KeyError: 'x'", "        Traceback (most recent call last):", '          File "p.py", line 2, in call_api',
+        "            return {}[x]", "        KeyError: 'x'"]
