@@ -23,7 +23,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from junit_xml import TestCase, TestSuite
 
@@ -34,6 +34,7 @@ from orchestrator.result.store import PathLike, atomic_write
 STREAM_LIMIT = 64 * 1024  # characters per system-out / system-err / failure body
 MIN_STREAM_LIMIT = 4 * 1024
 OUTPUT_BUDGET = 20 * 2**20  # GitLab rejects JUnit files over 30 MiB: stay well below
+STDERR_TAIL_LINES = 20  # of a failed exec step, in its <failure> text
 
 
 def write_junit(run: RunResult, path: PathLike, *, schema_strict: bool = False) -> None:
@@ -214,7 +215,7 @@ def _attempt_details(attempt: Attempt) -> list[str]:
     lines: list[str] = []
     for step in _failed_steps(attempt.steps):
         where = f", line {step.line}" if step.line else ""
-        lines.append(f"step {step.index} {step.title!r} ({step.action}{where}): {step.status.value}"
+        lines.append(f"step {step.index + 1} {step.title!r} ({step.action}{where}): {step.status.value}"
                      f" in {_seconds(step.duration_s):.3f}s")
         for a in step.assertions:
             if a.passed:
@@ -227,6 +228,11 @@ def _attempt_details(attempt: Attempt) -> list[str]:
             lines.append(f"  {step.error.type}: {step.error.message}")
             if step.error.traceback:
                 lines.append(step.error.traceback.rstrip("\n"))
+        stderr = step.fields.get("stderr") if isinstance(step.fields, Mapping) else None
+        if isinstance(stderr, str) and stderr.strip():  # an exec's own stderr: often the why
+            tail = stderr.rstrip("\n").split("\n")[-STDERR_TAIL_LINES:]
+            lines.append(f"  stderr (last {len(tail)} lines):" if len(tail) > 1 else "  stderr:")
+            lines.extend(f"    {line}" for line in tail)
     return lines
 
 

@@ -76,7 +76,7 @@
 
   function renderStep(s) {
     var box = el("div", "step"), h = el("h3");
-    add(h, badge(s.status), document.createTextNode(" step " + s.index + ": " + s.title + " (" + s.action +
+    add(h, badge(s.status), document.createTextNode(" step " + (s.index + 1) + ": " + s.title + " (" + s.action +
       (s.line ? ", line " + s.line : "") + ") · " + s.duration + (s.worker ? " · worker " + s.worker : "")));
     add(box, h);
     if (s.assertions.length) {

@@ -208,3 +208,21 @@ def test_interim_children_sit_before_system_out(hostile_xml: Path) -> None:
     assert [c.tag for c in case] == ["properties", "flakyFailure", "system-out"]
     case = root.find(".//testcase[@name='C-9: repeat mixed fail']")
     assert [c.tag for c in case][:3] == ["properties", "failure", "rerunFailure"]
+
+
+def test_a_failed_exec_puts_its_stderr_tail_in_the_failure_and_numbers_steps_from_one(tmp_path: Path) -> None:
+    from orchestrator.result.model import AssertionResult, Attempt, CaseResult, Status, StepResult
+
+    check = AssertionResult("exit_code", False, 0, 4, "exit_code", "exit code was 4", 18)
+    step = StepResult(0, "exec", "exec", Status.FAILED, 0.1, (check,), line=17,
+                      fields={"stderr": "".join(f"noise {n}\n" for n in range(25)) + "oops\x1b[0m\n"})
+    case = CaseResult("F-2", "crash", "p", "p.yaml", 14, Status.FAILED, "step 1 (exec): exit_code: exit code was 4", 0.1,
+                      (Attempt(Status.FAILED, 0.1, steps=(step,)),))
+    run = RunResult(plans=(PlanInfo("p", "P", "p.yaml"),), cases=(case,), gate=GateResult(False), started_at=1e9,
+                    duration_s=0.1)
+    write_junit(run, tmp_path / "j.xml")
+    [failure] = [r for suite in JUnitXml.fromfile(str(tmp_path / "j.xml")) for c in suite for r in c.result]
+    text = failure.text.splitlines()
+    assert text[1] == "step 1 'exec' (exec, line 17): failed in 0.100s"
+    assert text[2] == "  exit_code (line 18): exit code was 4"
+    assert text[5] == "  stderr (last 20 lines):" and text[6] == "    noise 6" and text[-1] == "    oops\\x1b[0m"
