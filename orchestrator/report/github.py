@@ -34,10 +34,20 @@ def annotation(case: CaseResult) -> str:
     title = f"{case.id}: {case.name} [{case.status.value}]"
     message = xml_safe(case.message or case.status.value)[:MESSAGE_LIMIT]
     props = [f"file={escape_property(case.file)}"] if case.file else []
-    if case.file and case.line:
-        props.append(f"line={case.line}")
+    line = _failure_line(case)
+    if case.file and line:
+        props.append(f"line={line}")
     props.append(f"title={escape_property(xml_safe(title))}")
     return f"::error {','.join(props)}::{escape_data(message)}"
+
+
+def _failure_line(case: CaseResult) -> int:
+    """Where the annotation points: the failed assertion, else the failed step, else the case."""
+    for step in case.steps:
+        if step.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED):
+            failed = next((a for a in step.assertions if not a.passed and a.line), None)
+            return (failed.line if failed is not None else None) or step.line or case.line
+    return case.line
 
 
 def annotation_lines(run: RunResult) -> list[str]:

@@ -14,10 +14,14 @@ def test_escaping_follows_the_runner_rules() -> None:
     assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
 
 
-def test_annotation_for_a_failed_case() -> None:
-    case = run_result().cases[1]
-    assert annotation(case) == ("::error file=plans/smoke.yaml,line=5,title=C-2%3A fails [failed]::"
+def test_annotation_for_a_failed_case_points_at_the_failed_assertion() -> None:
+    case = run_result().cases[1]  # the case is at line 5, its failed assertion at line 12
+    assert annotation(case) == ("::error file=plans/smoke.yaml,line=12,title=C-2%3A fails [failed]::"
                                 "assertion failed %0Asecond line")
+    errored = run_result().cases[2]  # no assertion failed: the erroring step's line (10 + its index)
+    assert f",line={errored.steps[-1].line}," in annotation(errored)
+    not_run = replace(case, attempts=())  # nothing ran: the case's own line
+    assert ",line=5," in annotation(not_run)
 
 
 def test_nothing_outside_github_actions(tmp_path: Path) -> None:
