@@ -145,11 +145,11 @@ def _options(run: RunResult) -> dict[str, list[str]]:
 
 
 def _row(case: CaseResult) -> list[Any]:
-    """One table row, compact: [status, id, name, why, priority, level, tags, seconds, plan]."""
+    """One table row, compact: [status, id, name, why, priority, level, tags, seconds, plan, covers]."""
     seconds = case.duration_s if case.duration_s == case.duration_s else -1.0  # NaN is not JSON
     return [case.status.value, xml_safe(case.id), clean(case.name, 500), first_line(case.message, 300),
             xml_safe(case.priority), xml_safe(case.level or ""), [xml_safe(t) for t in case.tags],
-            round(seconds, 4), xml_safe(case.plan)]
+            round(seconds, 4), xml_safe(case.plan), [xml_safe(c) for c in case.covers]]
 
 
 def _worker(w: WorkerStats) -> dict[str, Any]:

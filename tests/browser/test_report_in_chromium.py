@@ -74,16 +74,19 @@ def test_filters_search_and_paging_on_ten_thousand_cases(tmp_path: Path, open_re
 def test_a_requirement_with_many_cases_lists_twenty_and_draws_the_rest_on_demand(tmp_path: Path,
                                                                                open_report: Open) -> None:
     run = many_cases(30)
-    run = replace(run, cases=tuple(replace(c, covers=("AC-1",)) for c in run.cases),
-                  plans=(replace(run.plans[0], requirements={"AC-1": "covered thirty times"}),))
+    run = replace(run, cases=tuple(replace(c, covers=("AC-1",) + (("AC-2",) if i % 3 == 0 else ()))
+                                   for i, c in enumerate(run.cases)),
+                  plans=(replace(run.plans[0], requirements={"AC-1": "covered thirty times", "AC-2": "ten"}),))
     path = tmp_path / "trace.html"
     write_html(run, path)
     report = open_report(path)
     page = report.page
-    chips = page.locator("#trace button.open-case")
+    chips = page.locator("#trace tbody tr", has_text="AC-1").locator("button.open-case")
     assert chips.count() == 20
     page.click("#trace button.more-cases")
     assert chips.count() == 30 and page.locator("#trace button.more-cases").count() == 0
+    page.fill("#search", "ac-2")  # search finds cases by the requirement they cover
+    page.wait_for_function("document.getElementById('shown').textContent === '10 of 30 shown'")
     page.locator("#trace button.open-case", has_text="M-25").click()
     assert page.locator("#cases tbody tr.case.open", has_text="M-25").count() == 1
     report.assert_clean()

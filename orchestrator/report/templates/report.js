@@ -7,7 +7,7 @@
   var PAGE = 100;
   var ROWS = JSON.parse(document.getElementById("case-rows").textContent);
   var DETAILS = null, UNPACK_ERROR = "";  // see unpackDetails
-  var S = 0, ID = 1, NAME = 2, WHY = 3, PRIO = 4, LEVEL = 5, TAGS = 6, SECS = 7, PLAN = 8;
+  var S = 0, ID = 1, NAME = 2, WHY = 3, PRIO = 4, LEVEL = 5, TAGS = 6, SECS = 7, PLAN = 8, COVERS = 9;
   var tbody = document.querySelector("#cases tbody");
   var boxes = Array.prototype.slice.call(document.querySelectorAll("input.status-filter"));
   var selects = Array.prototype.slice.call(document.querySelectorAll("select.field-filter"));
@@ -156,7 +156,8 @@
     selects.forEach(function (s) { if (s.value) want[s.dataset.field] = s.value; });
     var q = search.value.trim().toLowerCase();
     if (q && !haystack) haystack = ROWS.map(function (r) {
-      return [r[ID], r[NAME], r[WHY], r[TAGS].join(" "), r[PLAN], r[PRIO], r[LEVEL]].join("\n").toLowerCase();
+      return [r[ID], r[NAME], r[WHY], r[TAGS].join(" "), r[PLAN], r[PRIO], r[LEVEL], r[COVERS].join(" ")]
+        .join("\n").toLowerCase();
     });
     visible = [];
     for (var i = 0; i < ROWS.length; i++) {

@@ -80,8 +80,9 @@ def test_table_has_one_row_per_case_with_its_columns(hostile_html: str) -> None:
     table = rows(hostile_html)
     assert [r[0] for r in table] == ["passed", "failed", "error", "skipped", "xfailed", "xpassed", "flaky",
                                      "interrupted", "failed"]
-    status, cid, name, why, priority, level, tags, seconds, plan = table[1]
+    status, cid, name, why, priority, level, tags, seconds, plan, covers = table[1]
     assert (cid, priority, level, tags, seconds, plan) == ("C-2", "P0", "e2e", ["smoke"], 0.12, "smoke")
+    assert covers == list(run_result(hostile=True).cases[1].covers)
     assert str(why).startswith("assertion failed") and "second line" not in str(why)
     for select in ("priority", "level", "tag", "plan"):
         assert f'id="filter-{select}"' in hostile_html
