@@ -10,12 +10,12 @@ from importlib import resources
 from typing import Any
 
 from orchestrator.result.model import RunResult
-from orchestrator.result.store import PathLike, atomic_write, encode_run
+from orchestrator.result.store import PathLike, write_json
 
 
 def write_results(run: RunResult, path: PathLike) -> None:
     """Save the run as `results.json`: compact JSON (the indented form takes 5x longer to write)."""
-    atomic_write(path, encode_run(run) + "\n")
+    write_json(run, path)
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import threading
+import uuid
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -102,17 +103,33 @@ def encode(value: Any) -> str:
         return dumps(to_jsonable(value))
 
 
-def encode_run(run: RunResult) -> str:
-    """The whole run as `results.json` text (its `to_dict()` form, flake summary included)."""
+def run_json_chunks(run: RunResult) -> Iterator[str]:
+    """`results.json` text (the run's `to_dict()` form, flake summary included) in pieces: the
+    run's own fields around the cases, then one case at a time, so a 10,000-case run is never
+    one 15 MB string (and its bytes) at once."""
     from orchestrator.result.flake import flake_summary
 
     names = field_names(run) or ()
-    return encode({**{name: getattr(run, name) for name in names}, "flake": flake_summary(run)})
+    marker = f"cases-go-here-{uuid.uuid4().hex}"
+    shell: dict[str, Any] = {**{name: getattr(run, name) for name in names}, "flake": flake_summary(run)}
+    shell["cases"] = marker  # keeps its place among the keys
+    head, _, tail = encode(shell).partition(json.dumps(marker))
+    yield head + "["
+    for n, case in enumerate(run.cases):
+        yield (", " if n else "") + encode(case)  # json's default item separator
+    yield "]" + tail
+
+
+def encode_run(run: RunResult) -> str:
+    return "".join(run_json_chunks(run))
 
 
 def write_json(run: RunResult, path: PathLike) -> None:
-    """Save the whole run as `results.json` (atomically)."""
-    atomic_write(path, encode_run(run) + "\n")
+    """Save the whole run as `results.json` (atomically, streamed)."""
+    with atomic_writer(path) as fh:
+        for chunk in run_json_chunks(run):
+            fh.write(chunk.encode("utf-8"))
+        fh.write(b"\n")
 
 
 def read_json(path: PathLike) -> RunResult:
