@@ -161,3 +161,22 @@ def test_every_shipped_plan_report_opens_and_filters(plan: str, shipped_reports:
         assert sum(counts) == int(meta.split(" requests")[0]), meta
         assert first.locator(".bar").first.is_visible()
     report.assert_clean()
+
+
+def test_a_browser_without_decompression_streams_says_why_details_are_missing(tmp_path: Path,
+                                                                              browser_context: Any) -> None:
+    path = tmp_path / "old-browser.html"
+    write_html(many_cases(3), path)
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.add_init_script("delete window.DecompressionStream;")
+        page.goto(path.resolve().as_uri())
+        page.wait_for_selector("body[data-ready='1']")
+        page.locator("#cases tbody tr.case").first.click()
+        assert "cannot unpack the case details" in page.inner_text("#cases tbody tr.detail-row")
+        assert page.locator("#cases tbody tr.case").count() == 3  # the table itself still works
+        assert errors == []
+    finally:
+        page.close()
