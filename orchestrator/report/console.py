@@ -143,7 +143,7 @@ class ConsoleReporter:
         final = case.final
         if case.status not in _REASONED or final is None:
             return []
-        failed = next((st for st in final.steps if st.status in _REASONED), None)
+        failed = case.failed_step
         own = failed.fields.get("stderr") if failed is not None else None  # an exec's own stderr
         text = own if isinstance(own, str) and own.strip() else final.stderr
         tail = [line for line in text.splitlines() if line.strip()][-(STDERR_LINES if self.verbose else 1):]

@@ -43,11 +43,11 @@ def annotation(case: CaseResult) -> str:
 
 def _failure_line(case: CaseResult) -> int:
     """Where the annotation points: the failed assertion, else the failed step, else the case."""
-    for step in case.steps:
-        if step.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED):
-            failed = next((a for a in step.assertions if not a.passed and a.line), None)
-            return (failed.line if failed is not None else None) or step.line or case.line
-    return case.line
+    step = case.failed_step
+    if step is None:
+        return case.line
+    failed = next((a for a in step.assertions if not a.passed and a.line), None)
+    return (failed.line if failed is not None else None) or step.line or case.line
 
 
 def annotation_lines(run: RunResult) -> list[str]:

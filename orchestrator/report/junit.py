@@ -23,11 +23,11 @@ import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from junit_xml import TestCase, TestSuite
 
-from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
+from orchestrator.report.sanitize import clean, first_line, show_value, write_xml, xml_safe
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult
 from orchestrator.result.store import PathLike, atomic_writer
 
@@ -44,13 +44,7 @@ def write_junit(run: RunResult, path: PathLike, *, schema_strict: bool = False) 
     but no published JUnit XSD allows, for tools that validate their input against an XSD.
     """
     with atomic_writer(path) as fh:
-        _write_document(junit_tree(run, schema_strict=schema_strict), _SafeSink(lambda text: fh.write(text.encode("utf-8"))))
-
-
-def junit_string(run: RunResult, *, schema_strict: bool = False) -> str:
-    parts: list[str] = []
-    _write_document(junit_tree(run, schema_strict=schema_strict), _SafeSink(parts.append))
-    return "".join(parts)
+        write_xml(junit_tree(run, schema_strict=schema_strict), lambda text: fh.write(text.encode("utf-8")))
 
 
 def junit_tree(run: RunResult, *, schema_strict: bool = False) -> ET.Element:
@@ -68,38 +62,6 @@ def junit_tree(run: RunResult, *, schema_strict: bool = False) -> ET.Element:
     _post_process(root, [cases for _, cases in groups], schema_strict, limit)
     ET.indent(root)
     return root
-
-
-def _write_document(root: ET.Element, sink: _SafeSink) -> None:
-    sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    ET.ElementTree(root).write(sink, encoding="unicode")  # piece by piece: never one big string
-    sink.write("\n")
-    sink.flush()
-
-
-class _SafeSink:
-    """Collects the serialiser's small pieces and passes them on in ~1 MB blocks, each made
-    XML-safe: every string was sanitised on the way in, and this pass is the last line of
-    defence (a few ms) so that no path can ever write a character XML 1.0 forbids."""
-
-    BLOCK = 1 << 20
-
-    def __init__(self, out: Callable[[str], object]) -> None:
-        self._out = out
-        self._pieces: list[str] = []
-        self._size = 0
-
-    def write(self, text: str) -> int:
-        self._pieces.append(text)
-        self._size += len(text)
-        if self._size >= self.BLOCK:
-            self.flush()
-        return len(text)
-
-    def flush(self) -> None:
-        if self._pieces:
-            self._out(xml_safe("".join(self._pieces)))
-            self._pieces, self._size = [], 0
 
 
 def _testsuites(suites: list[TestSuite]) -> ET.Element:

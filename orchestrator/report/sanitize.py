@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
+from typing import Callable
 
 # Outside the XML 1.0 Char production: C0 controls except TAB/LF/CR, surrogates, U+FFFE/U+FFFF.
 _ILLEGAL = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
@@ -92,3 +94,39 @@ def show_value(value: object, limit: int = 2000) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return xml_safe(text)
+
+
+def write_xml(root: ET.Element, out: Callable[[str], object]) -> None:
+    """Serialise `root` as a UTF-8 XML document to `out`, in ~1 MB blocks, never as one string.
+
+    Each block goes through `xml_safe`: every string was sanitised on the way in, and this pass
+    is the last line of defence (a few ms) so that no path can write a character XML 1.0 forbids.
+    """
+    sink = _XmlSafeSink(out)
+    sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    ET.ElementTree(root).write(sink, encoding="unicode")
+    sink.write("\n")
+    sink.flush()
+
+
+class _XmlSafeSink:
+    """Collects the serialiser's small pieces and passes them on, made XML-safe, in blocks."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, out: Callable[[str], object]) -> None:
+        self._out = out
+        self._pieces: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> int:
+        self._pieces.append(text)
+        self._size += len(text)
+        if self._size >= self.BLOCK:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pieces:
+            self._out(xml_safe("".join(self._pieces)))
+            self._pieces, self._size = [], 0

@@ -106,6 +106,11 @@ class CaseResult:
     def steps(self) -> tuple[StepResult, ...]:
         return self.final.steps if self.final else ()
 
+    @property
+    def failed_step(self) -> StepResult | None:
+        """The first step of the final attempt that failed, errored or was interrupted."""
+        return next((s for s in self.steps if s.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED)), None)
+
 
 @dataclass(frozen=True)
 class GateRule:

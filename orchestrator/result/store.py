@@ -120,10 +120,6 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     yield "]" + tail
 
 
-def encode_run(run: RunResult) -> str:
-    return "".join(run_json_chunks(run))
-
-
 def write_json(run: RunResult, path: PathLike) -> None:
     """Save the whole run as `results.json` (atomically, streamed)."""
     with atomic_writer(path) as fh:
