@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from orchestrator import __version__
 from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
                                      prepare, print_list)
-from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
+from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError, most_severe
 from orchestrator.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
 
@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--name", help="the plan's name (default: the folder's name)")
 
     report = sub.add_parser("report", help="re-render reports from a results file without re-running")
-    report.add_argument("results", metavar="RESULTS.json")
+    report.add_argument("results", metavar="RESULTS.json", help="a results file, or the journal "
+                        "(results.journal.jsonl) of a run that was killed")
     report.add_argument("--out", help="folder for junit.xml and report.html (default: the results file's folder)")
     report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
@@ -144,22 +145,26 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestrator.report.writers import write_reports
-    from orchestrator.result.store import read_json
+    from orchestrator.cli_select import read_results
+    from orchestrator.report.writers import write_all
 
     results = Path(args.results)
-    run = read_json(results)
+    run = read_results(results)
     junit = Path(args.junit) if args.junit else None
     html = Path(args.html) if args.html else None
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    for problem in write_reports(run, junit, html, None):
+    written = write_all(run, junit, html, None)
+    for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
-    for path in (junit, html):
-        if path is not None:
-            print(f"wrote {path}")
-    return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+    if not run.complete:
+        print(f"orchestrator: {results}: the run did not end; reports marked interrupted, gate failed "
+              "(run incomplete)", file=sys.stderr)
+    for path in written.paths:
+        print(f"wrote {path}")
+    return most_severe(ExitCode.INTERNAL if written.problems else 0,
+                       ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -196,6 +201,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",
         command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
+        out=out,
     )
     return session.run()
 
