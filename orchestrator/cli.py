@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", help="JSON results (default: OUT/results.json)")
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
+    add_secret_arg(run)
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     add_selection_args(run)
     add_run_args(run)
@@ -41,12 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_secret_arg(validate)
     validate.add_argument("--format", choices=("text", "github"), default="text",
                           help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
 
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
     listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_secret_arg(listing)
     add_selection_args(listing)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
@@ -96,35 +99,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERNAL
 
 
-def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+def add_secret_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
+                        help="a plan variable like --var, its value masked as *** in every report and output")
+
+
+def parse_vars(pairs: Sequence[str], option: str = "--var") -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"--var takes KEY=VALUE, got {pair!r}")
+            shown = "NAME=…" if option == "--secret" else repr(pair)  # never echo a secret
+            raise UserError(f"{option} takes {'NAME' if option == '--secret' else 'KEY'}=VALUE, got {shown}")
         out[key.strip()] = value
     return out
 
 
-def load(paths: Sequence[str], var_pairs: Sequence[str]) -> list[Plan]:
+def all_vars(args: argparse.Namespace) -> dict[str, str]:
+    """`--var` and `--secret` overrides together (a `--secret` wins a name given to both)."""
+    return {**parse_vars(args.var), **parse_vars(getattr(args, "secret", []), "--secret")}
+
+
+def secret_values(args: argparse.Namespace) -> tuple[str, ...]:
+    """Values to mask: every `--secret`, and each `--var` whose name looks secret (result/secrets)."""
+    from orchestrator.result.secrets import looks_secret
+
+    found = [v for k, v in parse_vars(args.var).items() if looks_secret(k)]
+    return tuple(found + list(parse_vars(getattr(args, "secret", []), "--secret").values()))
+
+
+def load(paths: Sequence[str], overrides: dict[str, str]) -> list[Plan]:
     from orchestrator.plan.load import load_plans
 
-    return load_plans(list(paths), parse_vars(var_pairs))
+    return load_plans(list(paths), overrides)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "github":
         from orchestrator.annotations import validate_github
 
-        return validate_github(args.plans, parse_vars(args.var))
-    plans = load(args.plans, args.var)
+        return validate_github(args.plans, all_vars(args))
+    plans = load(args.plans, all_vars(args))
     for plan in plans:
         print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
     return ExitCode.GATE_PASSED
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    plans = load(args.plans, args.var)
+    plans = load(args.plans, all_vars(args))
     print_list(plans, prepare(plans, args), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
@@ -188,7 +210,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     jobs = _jobs(args.jobs)
     limit = max_memory(args)
-    plans = load(args.plans, args.var)
+    plans = load(args.plans, all_vars(args))
     prepared = prepare(plans, args)
     out = Path(args.out)
     session = RunSession(
@@ -196,14 +218,24 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         options=dict(auto_jobs=args.jobs == "auto", repeat=args.repeat, fail_fast=args.fail_fast,
                      by_priority=args.order == "priority",
                      max_memory_bytes=limit, unsharded=prepared.unsharded,
-                     shard=str(prepared.shard or "")),
+                     shard=str(prepared.shard or ""), secrets=secret_values(args)),
         junit=Path(args.junit) if args.junit else out / "junit.xml",
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",
-        command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
+        command=masked_command(secret_values(args), plans),
         out=out,
     )
     return session.run()
+
+
+def masked_command(secrets: Sequence[str], plans: Sequence[Plan]) -> str:
+    """The command line as results keep it: each argument masked before quoting, since quoting
+    can split a secret ('it'"'"'s')."""
+    from orchestrator.result.secrets import Masker
+    from orchestrator.run.engine import plan_secrets
+
+    masker = Masker([*secrets, *plan_secrets(plans, os.environ)])
+    return " ".join(shlex.quote(masker.text(a)) for a in ["orchestrator", *sys.argv[1:]])
 
 
 def _jobs(value: str) -> int:

@@ -137,6 +137,7 @@ class Plan:
     requirements: Mapping[str, str] = field(default_factory=dict)
     risks: Mapping[str, RiskSpec] = field(default_factory=dict)
     gate: GateSpec | None = None
+    secrets: tuple[str, ...] = ()  # environment variables whose values are masked in every report
 
     @property
     def directory(self) -> Path:
