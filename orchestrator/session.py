@@ -55,6 +55,7 @@ class RunSession(Listener):
             self.claim.release()
             raise
         self.journal: Journal | None = None
+        self._journal_broken = False
         try:
             self.journal = Journal(journal_path(json), start=self.engine.result(0.0))
         except OSError as exc:
@@ -94,6 +95,8 @@ class RunSession(Listener):
             finally:
                 self.console.stop()
             kill_all(grace_s=0.5)
+            if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
+                journal_path(self.json).unlink(missing_ok=True)
             written = self._write(run)
             on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
             self.console.summary(run, on_disk)  # never announce a report that is not there
@@ -116,6 +119,7 @@ class RunSession(Listener):
 
     def _journal_failed(self, exc: OSError) -> None:
         """Said once; the run goes on with its results in memory, and the reports still get written."""
+        self._journal_broken = True
         if self.journal is not None:
             self.journal.close()
             self.journal = None
