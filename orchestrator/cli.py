@@ -82,21 +82,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command(args)
     except PlanErrors as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(_masked(args, str(problem)), file=sys.stderr)
         return ExitCode.USAGE
     except UserError as exc:
-        print(f"orchestrator: error: {exc}", file=sys.stderr)
+        print(_masked(args, f"orchestrator: error: {exc}"), file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("orchestrator: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except (InternalError, Exception) as exc:
-        print(f"orchestrator: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_masked(args, f"orchestrator: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         if os.environ.get("ORCHESTRATOR_DEBUG"):
             traceback.print_exc()
         else:
             print("(set ORCHESTRATOR_DEBUG=1 for the traceback)", file=sys.stderr)
         return ExitCode.INTERNAL
+
+
+def _masked(args: argparse.Namespace, text: str) -> str:
+    """An error line with the command line's secrets masked (a message can quote a value)."""
+    from orchestrator.result.secrets import Masker
+
+    try:
+        secrets = secret_values(args) if hasattr(args, "var") else ()
+    except UserError:
+        secrets = ()
+    return Masker(secrets).text(text)
 
 
 def add_secret_arg(parser: argparse.ArgumentParser) -> None:
@@ -169,6 +180,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from orchestrator.cli_select import read_results
     from orchestrator.report.writers import write_all
+    from orchestrator.result.outdir import claimed
 
     results = Path(args.results)
     run = read_results(results)
@@ -177,7 +189,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    written = write_all(run, junit, html, None)
+    with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
+        written = write_all(run, junit, html, None)  # a run still writing there refuses us (exit 2)
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
     if not run.complete:

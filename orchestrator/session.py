@@ -44,8 +44,9 @@ class RunSession(Listener):
         self.quiet = quiet
         # Before any case runs: a report folder we cannot write would otherwise lose the whole run.
         folders = [p.parent for p in (junit, html, json)] + ([out] if out is not None else [])
+        start = self.engine.result(0.0)  # every case not yet run; its command line masked
         try:
-            self.claim: FolderClaim = claim_folders(folders, self.engine.result(0.0).command)
+            self.claim: FolderClaim = claim_folders(folders, start.command)
         except OSError as exc:
             where = exc.filename or json.parent
             raise UserError(f"cannot write reports to {where}: {exc.strerror or exc}") from None
@@ -57,7 +58,7 @@ class RunSession(Listener):
         self.journal: Journal | None = None
         self._journal_broken = False
         try:
-            self.journal = Journal(journal_path(json), start=self.engine.result(0.0))
+            self.journal = Journal(journal_path(json), start=start)
         except OSError as exc:
             self._journal_failed(exc)
         self._started = time.monotonic()
@@ -98,6 +99,8 @@ class RunSession(Listener):
             if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
                 journal_path(self.json).unlink(missing_ok=True)
             written = self._write(run)
+            for path in {self.junit, self.html, self.json} - set(written.paths):
+                _remove_live_copy(path)
             on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
             self.console.summary(run, on_disk)  # never announce a report that is not there
             problems = [*written.problems, report_to_github(run)]  # annotations, step summary
@@ -125,6 +128,15 @@ class RunSession(Listener):
             self.journal = None
         print(f"orchestrator: cannot write the journal {journal_path(self.json)}: {exc.strerror or exc}; "
               "the run goes on with its results in memory", file=sys.stderr)
+
+
+def _remove_live_copy(path: Path) -> None:
+    """A report whose final write failed: the live rewrite left in its place is not this run's report."""
+    try:
+        if path.is_file():
+            path.unlink()
+    except OSError:
+        pass
 
 
 def run_exit_code(run: RunResult, *, stopped: bool, unwritten: int) -> int:

@@ -10,8 +10,9 @@ import fcntl
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from orchestrator.errors import UserError
 
@@ -46,7 +47,7 @@ def claim_folders(folders: Iterable[Path], command: str) -> FolderClaim:
     """Lock every folder (created if missing) for this run, or raise UserError naming the holder."""
     held: list[tuple[Path, int]] = []
     try:
-        for folder in sorted({Path(os.path.abspath(f)) for f in folders}):
+        for folder in sorted({Path(os.path.realpath(f)) for f in folders}):  # a folder once, however named
             held.append(_lock(folder, command))
     except BaseException:
         FolderClaim(held).release()
@@ -98,6 +99,16 @@ def _holder(fd: int) -> str:
         return f"pid {int(data['pid'])}, started {data['started']}: {str(data['command'])[:500]}"
     except (OSError, ValueError, KeyError, TypeError):
         return "a run that is just starting"
+
+
+@contextmanager
+def claimed(folders: Iterable[Path], command: str) -> Iterator[FolderClaim]:
+    """`claim_folders` for the length of a block."""
+    claim = claim_folders(folders, command)
+    try:
+        yield claim
+    finally:
+        claim.release()
 
 
 def remove_previous_reports(targets: Sequence[Path], out: Path | None) -> None:

@@ -159,6 +159,8 @@ def test_a_second_run_on_a_held_folder_exits_2_naming_the_holder_and_touches_not
         assert "orchestrator run" in line and "slow.yaml" in line and "api_token=***" in line
         assert "abc123xyz" not in line  # the holder's command line is stored masked
         assert second.stdout == ""
+    early = orchestrator("report", str(journal))  # the run is not dead: its folder is not ours to write
+    assert early.returncode == 2 and f"in use by another run (pid {first.proc.pid}," in early.stderr, early.stderr
     assert journal.read_bytes()[:len(before)] == before  # the first run's live journal is intact
     assert not (out / "mine.xml").exists() and not (tmp_path / "other" / "junit.xml").exists()
     first.proc.send_signal(signal.SIGINT)
