@@ -45,7 +45,11 @@ class Journal:
         self._lock = threading.Lock()
         self._fh: IO[str] | None = open(self.path, "a", encoding="utf-8", newline="\n")
         if start is not None:
-            self._write(json.dumps({"journal": JOURNAL_FORMAT, "run": "RUN"}).replace('"RUN"', encode(start)))
+            try:
+                self._write(json.dumps({"journal": JOURNAL_FORMAT, "run": "RUN"}).replace('"RUN"', encode(start)))
+            except OSError:
+                self.close()
+                raise
 
     def append(self, case: CaseResult) -> None:
         self._write(encode(case))
