@@ -120,8 +120,9 @@ def parse_vars(pairs: Sequence[str], option: str = "--var") -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            shown = "NAME=…" if option == "--secret" else repr(pair)  # never echo a secret
-            raise UserError(f"{option} takes {'NAME' if option == '--secret' else 'KEY'}=VALUE, got {shown}")
+            if option == "--secret":  # never echo it: the argument may be the secret itself
+                raise UserError("--secret takes NAME=VALUE; one argument has no NAME= (not shown: it may be the secret)")
+            raise UserError(f"{option} takes KEY=VALUE, got {pair!r}")
         out[key.strip()] = value
     return out
 

@@ -107,6 +107,8 @@ class RunSession(Listener):
             for problem in filter(None, problems):  # one failing writer does not stop the others
                 print(f"orchestrator: {problem}", file=sys.stderr)
             if self.journal is not None:
+                if self.json not in written.paths:
+                    self._end_journal(run)  # then `orchestrator report` on it gives the complete run
                 self.journal.close()
             if self.json in written.paths:
                 # results.json holds every case now; the journal only matters when a run dies first
@@ -119,6 +121,15 @@ class RunSession(Listener):
 
     def _write(self, run: RunResult) -> Written:
         return write_all(run, self.junit, self.html, self.json)
+
+    def _end_journal(self, run: RunResult) -> None:
+        assert self.journal is not None
+        try:
+            self.journal.end(run)
+            print(f"orchestrator: every result is in the journal {self.journal.path}: "
+                  f"`orchestrator report {self.journal.path}` writes the reports from it", file=sys.stderr)
+        except OSError:
+            pass
 
     def _journal_failed(self, exc: OSError) -> None:
         """Said once; the run goes on with its results in memory, and the reports still get written."""

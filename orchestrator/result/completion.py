@@ -40,6 +40,8 @@ def load_results(path: PathLike, judge: Judge) -> RunResult:
     p = Path(path)
     if is_journal(p):
         run, why = Journal.read_run(p), "rebuilt from the journal of a run that did not end"
+        if run.complete:  # the run ended; only its results file could not be written
+            return replace(run, gate=judge(run))
     else:
         run, why = read_json(p), "the results file has no completion mark (the run was killed or is still running)"
         if run.complete:

@@ -54,6 +54,11 @@ class Journal:
     def append(self, case: CaseResult) -> None:
         self._write(encode(case))
 
+    def end(self, run: RunResult) -> None:
+        """The run ended (its results file could not be written): the journal is then the
+        complete record, and `read_run` gives a complete run."""
+        self._write(json.dumps({"end": {"interrupted": run.interrupted, "duration_s": run.duration_s}}))
+
     def _write(self, line: str) -> None:
         with self._lock:
             if self._fh is None:
@@ -81,17 +86,18 @@ class Journal:
     @staticmethod
     def read(path: PathLike) -> list[CaseResult]:
         """The cases recorded in a journal. A torn last line (the run died mid-write) is ignored."""
-        return list(_read(Path(path))[1])
+        return _read(Path(path))[1]
 
     @staticmethod
     def read_run(path: PathLike) -> RunResult:
         """The run a journal records: its start line with every finished case put in place.
 
-        The result has no completion mark (see result/completion.py for what readers make of
-        that). A journal without a start line (older versions) gives a run of its cases alone.
+        The result has the completion mark only when the journal has its end line (see
+        result/completion.py for what readers make of a run without it). A journal without a
+        start line (older versions) gives a run of its cases alone.
         """
         p = Path(path)
-        start, cases = _read(p)
+        start, cases, end = _read(p)
         if start is None:
             plans = tuple(PlanInfo(name=n, title=n, file=next(c.file for c in cases if c.plan == n))
                           for n in dict.fromkeys(c.plan for c in cases))
@@ -101,10 +107,13 @@ class Journal:
         merged += finished.values()  # not in the start line: keep them rather than lose them
         ends = [a.started_at + a.duration_s for c in merged for a in c.attempts if a.started_at]
         duration = max(ends, default=start.started_at) - start.started_at if start.started_at else 0.0
+        if end is not None:
+            return replace(start, cases=tuple(merged), duration_s=float(end.get("duration_s") or 0.0),
+                           interrupted=bool(end.get("interrupted")), complete=True)
         return replace(start, cases=tuple(merged), duration_s=max(duration, 0.0), complete=False)
 
 
-def _read(p: Path) -> tuple[RunResult | None, list[CaseResult]]:
+def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] | None]:
     try:
         lines = p.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError:
@@ -112,6 +121,7 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult]]:
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"{p}: cannot read journal ({e})") from None
     start: Any = None
+    end: dict[str, Any] | None = None
     items: list[Any] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -124,11 +134,13 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult]]:
             raise UserError(f"{p}:{number}: corrupt journal line ({e.msg})") from None
         if number == 1 and isinstance(item, dict) and "journal" in item:
             start = item.get("run")
+        elif isinstance(item, dict) and isinstance(item.get("end"), dict):
+            end = item["end"]
         else:
             items.append(item)
     try:
         shell = {"plans": [], "cases": items, "gate": {"passed": False}, "started_at": 0.0, "duration_s": 0.0}
         cases = list(RunResult.from_dict(shell).cases)
-        return (None if start is None else RunResult.from_dict(start)), cases
+        return (None if start is None else RunResult.from_dict(start)), cases, end
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None

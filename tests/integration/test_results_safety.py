@@ -214,6 +214,20 @@ def test_a_full_disk_is_exit_3_naming_each_unwritten_report_and_announcing_only_
     assert not [p.name for p in tiny_disk.iterdir() if p.name.endswith(".tmp")]  # no half-written report
 
 
+def test_when_results_json_cannot_be_written_the_journal_gives_the_complete_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "results.json").mkdir(parents=True)  # in the way: that one report cannot be written
+    done = orchestrator("run", str(_quick_plan(tmp_path, "J-1")), "--out", str(out))
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert f"cannot write JSON report {out / 'results.json'}: " in done.stderr
+    assert f"Report written: {out / 'results.json'}" not in done.stdout
+    assert f"Report written: {out / 'junit.xml'}" in done.stdout
+    again = orchestrator("report", str(out / "results.journal.jsonl"), "--out", str(tmp_path / "again"))
+    assert again.returncode == 0, again.stderr  # the run ended: complete, gate passed
+    junit = (tmp_path / "again" / "junit.xml").read_text(encoding="utf-8")
+    assert "J-1" in junit and '<property name="gate" value="passed"' in junit and "interrupted" not in junit
+
+
 def test_an_engine_exception_errors_its_case_and_every_report_is_written(tmp_path: Path) -> None:
     plan = _plan(tmp_path / "p.yaml", "crash", "".join(
         f"  - id: E-{n}\n    name: case {n}\n    steps: [{{sleep: 1ms}}]\n" for n in range(1, 4)))

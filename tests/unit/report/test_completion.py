@@ -120,3 +120,16 @@ def test_a_missing_input_is_a_user_error(tmp_path: Path, name: str) -> None:
 
     with pytest.raises(UserError, match="no such"):
         load_results(tmp_path / name, _judge)
+
+
+def test_a_journal_with_its_end_line_is_a_complete_run(tmp_path: Path) -> None:
+    full = replace(run_result(), interrupted=False, duration_s=4.5)
+    start = replace(full, cases=tuple(replace(c, status=Status.INTERRUPTED, attempts=()) for c in full.cases))
+    path = tmp_path / "results.journal.jsonl"
+    with Journal(path, start=start) as journal:
+        for case in full.cases:
+            journal.append(case)
+        journal.end(full)
+    run = load_results(path, _judge)
+    assert run.complete and not run.interrupted and run.cases == full.cases and run.duration_s == 4.5
+    assert [r.rule for r in run.gate.rules] == ["judged again"] and run.gate.passed
