@@ -23,7 +23,9 @@ from orchestrator.result.model import field_names
 MASK = "***"
 SECRET_NAME_PARTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "PRIVATE", "KEY",
                      "AUTH", "COOKIE")
-_FREE_FIELDS = frozenset({"expected", "actual"})  # model fields holding any value, numbers included
+# Model fields holding whatever a step measured or an assertion compared, numbers included. Numbers
+# anywhere else (durations, lines, pids, the gate spec that `merge` reads back) are never masked.
+_FREE_FIELDS = frozenset({"expected", "actual", "fields"})
 
 
 def looks_secret(name: str) -> bool:
@@ -71,12 +73,12 @@ class Masker:
             text = str(value)
             return MASK if self._pattern.search(text) else value
         if cls is dict or (isinstance(value, Mapping) and field_names(value) is None):
-            items = [(self.value(k) if type(k) is str else k, self.value(v, True)) for k, v in value.items()]
+            items = [(self.value(k) if type(k) is str else k, self.value(v, free)) for k, v in value.items()]
             if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items())):
                 return value
             return dict(items)
         if cls is list or cls is tuple:
-            masked = [self.value(v, True) for v in value]
+            masked = [self.value(v, free) for v in value]
             if all(m is v for m, v in zip(masked, value)):
                 return value
             return cls(masked)

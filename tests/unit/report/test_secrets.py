@@ -49,5 +49,13 @@ def test_model_values_are_masked_deeply_but_numbers_only_where_any_value_may_sta
     assert masked.cases[1:] == run.cases[1:]
 
 
+def test_numbers_of_the_plan_s_gate_and_risks_are_never_masked() -> None:
+    run = run_result()
+    plan = replace(run.plans[0], gate={"pass_rate": {"P0": 1.0}, "max_flaky": 1}, risks={"R": {"score": 1}})
+    masked = Masker(["1"]).value(replace(run, plans=(plan,)))
+    assert masked.plans[0].gate == {"pass_rate": {"P0": 1.0}, "max_flaky": 1}  # `merge` reads it back as numbers
+    assert masked.plans[0].risks == {"R": {"score": 1}}
+
+
 def test_a_longer_secret_containing_a_shorter_one_is_masked_whole() -> None:
     assert Masker(["abc", "abcdef"]).text("xabcdefx abc") == f"x{MASK}x {MASK}"
