@@ -246,9 +246,8 @@ def masked_command(secrets: Sequence[str], plans: Sequence[Plan]) -> str:
     """The command line as results keep it: each argument masked before quoting, since quoting
     can split a secret ('it'"'"'s')."""
     from orchestrator.result.secrets import Masker
-    from orchestrator.run.engine import plan_secrets
 
-    masker = Masker([*secrets, *plan_secrets(plans, os.environ)])
+    masker = Masker([*secrets, *(v for plan in plans for v in plan.secret_values(os.environ))])
     return " ".join(shlex.quote(masker.text(a)) for a in ["orchestrator", *sys.argv[1:]])
 
 

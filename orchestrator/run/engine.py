@@ -109,7 +109,7 @@ class Engine:
         self._sampler: PeakSampler | None = None
         self._environ = dict(os.environ)  # what `env` shows every case's templates
         self._crash: ErrorInfo | None = None  # an exception of ours that ended the scheduling
-        self._masker = Masker(options.secrets + plan_secrets(self.plans, self._environ))
+        self._masker = Masker(options.secrets + tuple(v for p in self.plans for v in p.secret_values(self._environ)))
 
     @property
     def total(self) -> int:
@@ -349,16 +349,6 @@ class Engine:
                                              restarts=s.restarts, restart_reasons=tuple(s.restart_reasons),
                                              cold_start_ms=s.cold_start_ms, peak_rss_bytes=s.peak_rss_bytes))
         return tuple(stats)
-
-
-def plan_secrets(plans: Sequence[Plan], environ: Mapping[str, str]) -> tuple[str, ...]:
-    """The values of the environment variables the plans list under `secrets`, wherever they
-    are set: the orchestrator's environment, the plan's `env`, a provider's `env`."""
-    values: list[str] = []
-    for plan in plans:
-        scopes = [environ, plan.env, *(p.env for p in plan.providers.values())]
-        values += [str(scope[name]) for name in plan.secrets for scope in scopes if scope.get(name)]
-    return tuple(values)
 
 
 def gate_dict(gate: GateSpec | None) -> dict[str, Any] | None:
