@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from orchestrator import __version__
 from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
                                      prepare, print_list)
-from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
+from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError, most_severe
 from orchestrator.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", help="JSON results (default: OUT/results.json)")
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
+    add_secret_arg(run)
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     add_selection_args(run)
     add_run_args(run)
@@ -41,12 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_secret_arg(validate)
     validate.add_argument("--format", choices=("text", "github"), default="text",
                           help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
 
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
     listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_secret_arg(listing)
     add_selection_args(listing)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--name", help="the plan's name (default: the folder's name)")
 
     report = sub.add_parser("report", help="re-render reports from a results file without re-running")
-    report.add_argument("results", metavar="RESULTS.json")
+    report.add_argument("results", metavar="RESULTS.json", help="a results file, or the journal "
+                        "(results.journal.jsonl) of a run that was killed")
     report.add_argument("--out", help="folder for junit.xml and report.html (default: the results file's folder)")
     report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
@@ -78,16 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command(args)
     except PlanErrors as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(_masked(args, str(problem)), file=sys.stderr)
         return ExitCode.USAGE
     except UserError as exc:
-        print(f"orchestrator: error: {exc}", file=sys.stderr)
+        print(_masked(args, f"orchestrator: error: {exc}"), file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("orchestrator: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except (InternalError, Exception) as exc:
-        print(f"orchestrator: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_masked(args, f"orchestrator: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         if os.environ.get("ORCHESTRATOR_DEBUG"):
             traceback.print_exc()
         else:
@@ -95,35 +99,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERNAL
 
 
-def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+def _masked(args: argparse.Namespace, text: str) -> str:
+    """An error line with the command line's secrets masked (a message can quote a value)."""
+    from orchestrator.result.secrets import Masker
+
+    try:
+        secrets = secret_values(args) if hasattr(args, "var") else ()
+    except UserError:
+        secrets = ()
+    return Masker(secrets).text(text)
+
+
+def add_secret_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
+                        help="a plan variable like --var, its value masked as *** in every report and output")
+
+
+def parse_vars(pairs: Sequence[str], option: str = "--var") -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"--var takes KEY=VALUE, got {pair!r}")
+            if option == "--secret":  # never echo it: the argument may be the secret itself
+                raise UserError("--secret takes NAME=VALUE; one argument has no NAME= (not shown: it may be the secret)")
+            raise UserError(f"{option} takes KEY=VALUE, got {pair!r}")
         out[key.strip()] = value
     return out
 
 
-def load(paths: Sequence[str], var_pairs: Sequence[str]) -> list[Plan]:
+def all_vars(args: argparse.Namespace) -> dict[str, str]:
+    """`--var` and `--secret` overrides together (a `--secret` wins a name given to both)."""
+    return {**parse_vars(args.var), **parse_vars(getattr(args, "secret", []), "--secret")}
+
+
+def secret_values(args: argparse.Namespace) -> tuple[str, ...]:
+    """Values to mask: every `--secret`, and each `--var` whose name looks secret (result/secrets)."""
+    from orchestrator.result.secrets import looks_secret
+
+    found = [v for k, v in parse_vars(args.var).items() if looks_secret(k)]
+    return tuple(found + list(parse_vars(getattr(args, "secret", []), "--secret").values()))
+
+
+def load(paths: Sequence[str], overrides: dict[str, str]) -> list[Plan]:
     from orchestrator.plan.load import load_plans
 
-    return load_plans(list(paths), parse_vars(var_pairs))
+    return load_plans(list(paths), overrides)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "github":
         from orchestrator.annotations import validate_github
 
-        return validate_github(args.plans, parse_vars(args.var))
-    plans = load(args.plans, args.var)
+        return validate_github(args.plans, all_vars(args))
+    plans = load(args.plans, all_vars(args))
     for plan in plans:
         print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
     return ExitCode.GATE_PASSED
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    plans = load(args.plans, args.var)
+    plans = load(args.plans, all_vars(args))
     print_list(plans, prepare(plans, args), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
@@ -144,22 +179,28 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestrator.report.writers import write_reports
-    from orchestrator.result.store import read_json
+    from orchestrator.cli_select import read_results
+    from orchestrator.report.writers import write_all
+    from orchestrator.result.outdir import claimed
 
     results = Path(args.results)
-    run = read_json(results)
+    run = read_results(results)
     junit = Path(args.junit) if args.junit else None
     html = Path(args.html) if args.html else None
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    for problem in write_reports(run, junit, html, None):
+    with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
+        written = write_all(run, junit, html, None)  # a run still writing there refuses us (exit 2)
+    for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
-    for path in (junit, html):
-        if path is not None:
-            print(f"wrote {path}")
-    return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+    if not run.complete:
+        print(f"orchestrator: {results}: the run did not end; reports marked interrupted, gate failed "
+              "(run incomplete)", file=sys.stderr)
+    for path in written.paths:
+        print(f"wrote {path}")
+    return most_severe(ExitCode.INTERNAL if written.problems else 0,
+                       ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -183,7 +224,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     jobs = _jobs(args.jobs)
     limit = max_memory(args)
-    plans = load(args.plans, args.var)
+    plans = load(args.plans, all_vars(args))
     prepared = prepare(plans, args)
     out = Path(args.out)
     session = RunSession(
@@ -191,13 +232,23 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         options=dict(auto_jobs=args.jobs == "auto", repeat=args.repeat, fail_fast=args.fail_fast,
                      by_priority=args.order == "priority",
                      max_memory_bytes=limit, unsharded=prepared.unsharded,
-                     shard=str(prepared.shard or "")),
+                     shard=str(prepared.shard or ""), secrets=secret_values(args)),
         junit=Path(args.junit) if args.junit else out / "junit.xml",
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",
-        command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
+        command=masked_command(secret_values(args), plans),
+        out=out,
     )
     return session.run()
+
+
+def masked_command(secrets: Sequence[str], plans: Sequence[Plan]) -> str:
+    """The command line as results keep it: each argument masked before quoting, since quoting
+    can split a secret ('it'"'"'s')."""
+    from orchestrator.result.secrets import Masker
+
+    masker = Masker([*secrets, *(v for plan in plans for v in plan.secret_values(os.environ))])
+    return " ".join(shlex.quote(masker.text(a)) for a in ["orchestrator", *sys.argv[1:]])
 
 
 def _jobs(value: str) -> int:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from orchestrator.errors import ExitCode, UserError
+from orchestrator.errors import ExitCode, UserError, most_severe
 from orchestrator.plan.model import Plan
 from orchestrator.plan.select import Selection, select, split_list
 from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
 from orchestrator.plan.units import parse_size
+from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -115,35 +116,44 @@ def print_list(plans: Sequence[Plan], prepared: Prepared, shown: Mapping[str, st
     print(f"{total} cases" + (f" ({left} left out)" if left else ""))
 
 
-def cmd_merge(args: argparse.Namespace) -> int:
+def judge(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool) -> GateResult:
+    """The plans' gate (as the results file keeps it) judged over `cases`."""
     from orchestrator.plan.model import GateSpec
-    from orchestrator.report.writers import write_reports
-    from orchestrator.result.merge import merge_runs
-    from orchestrator.result.model import CaseResult, GateResult, PlanInfo
-    from orchestrator.result.store import read_json
     from orchestrator.run.engine import gate_from_dict, merge_gates
     from orchestrator.run.gate import evaluate_gate
 
-    def judge(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool) -> GateResult:
-        specs: list[GateSpec | None] = [gate_from_dict(p.gate) for p in plans]
-        return evaluate_gate(merge_gates(specs) if specs else None, cases, interrupted)
+    specs: list[GateSpec | None] = [gate_from_dict(p.gate) for p in plans]
+    return evaluate_gate(merge_gates(specs) if specs else None, cases, interrupted)
 
-    runs = [(name, read_json(Path(name))) for name in args.results]
+
+def read_results(path: Path) -> RunResult:
+    """A results file or a journal for `report` and `merge`: a run that did not end (no
+    completion mark, or a journal) comes back interrupted, its gate judged again and failed."""
+    from orchestrator.result.completion import load_results
+
+    return load_results(path, lambda run: judge(run.plans, run.cases, run.interrupted))
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from orchestrator.report.writers import write_all
+    from orchestrator.result.merge import merge_runs
+
+    runs = [(name, read_results(Path(name))) for name in args.results]
     merged = merge_runs(runs, judge, command="orchestrator merge " + " ".join(args.results))
     outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
-    for problem in write_reports(merged, *outputs):
+    written = write_all(merged, *outputs)
+    for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
     counts = ", ".join(f"{n} {s}" for s, n in merged.counts().items() if n)
     print(f"merged {len(runs)} results file(s): {len(merged.cases)} cases ({counts}); "
           f"gate {'PASSED' if merged.gate.passed else 'FAILED'}")
     for rule in merged.gate.rules:
         print(f"  {'ok ' if rule.passed else 'FAIL'} {rule.rule} — {rule.detail}")
-    for path in outputs:
-        if path is not None:
-            print(f"wrote {path}")
-    if merged.interrupted:
-        return ExitCode.INTERRUPTED
-    return ExitCode.GATE_PASSED if merged.gate.passed else ExitCode.GATE_FAILED
+    for path in written.paths:
+        print(f"wrote {path}")
+    return most_severe(ExitCode.INTERRUPTED if merged.interrupted else 0,
+                       ExitCode.INTERNAL if written.problems else 0,
+                       ExitCode.GATE_PASSED if merged.gate.passed else ExitCode.GATE_FAILED)
 
 
 def add_merge_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,6 +13,13 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def most_severe(*codes: int) -> int:
+    """The exit code when several apply. The documented precedence — a signal's 128 + N, then
+    124 (`run --timeout`), then 3 (internal error or an unwritten report), 2, 1, 0 — is the
+    numeric order of the codes, so the most severe is the largest."""
+    return max((int(c) for c in codes), default=int(ExitCode.GATE_PASSED))
+
+
 @dataclass(frozen=True)
 class Location:
     """A place in a plan file; line and col are 1-based as editors show them."""

@@ -1,7 +1,9 @@
 """One `orchestrator run`: the engine wired to the console, the journal and the reports.
 
-Reports are rewritten as cases finish (at most once a second, and at the end), so an
-interrupted or killed run keeps what it did; the journal (`results.journal.jsonl` beside
+The run first claims its report folders (result/outdir: a second run on them exits 2 naming
+this one) and removes the previous run's reports. Reports are rewritten as cases finish (at
+most once a second), marked incomplete until the final write adds the completion mark, so a
+killed run leaves reports that say so; the journal (`results.journal.jsonl` beside
 results.json) has every finished case at once, and is removed once results.json is complete.
 Interrupts (orchestrator.interrupts) set `stop`: scheduling ends, unfinished cases become
 interrupted, and the reports are still written.
@@ -11,18 +13,21 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from orchestrator.errors import ExitCode, UserError
+from orchestrator.errors import ExitCode, UserError, most_severe
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
 from orchestrator.report.console import ConsoleReporter
 from orchestrator.report.github import report_to_github
-from orchestrator.report.writers import write_reports
+from orchestrator.report.writers import Written, write_all
+from orchestrator.result.completion import mark_incomplete
+from orchestrator.result.journal import Journal, journal_path
 from orchestrator.result.model import CaseResult, RunResult
-from orchestrator.result.store import Journal
+from orchestrator.result.outdir import FolderClaim, claim_folders, remove_previous_reports
 from orchestrator.run.engine import Engine, Listener, RunOptions
 
 _REWRITE_EVERY_S = 1.0
@@ -31,22 +36,31 @@ _REWRITE_EVERY_S = 1.0
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
                  json: Path, command: str, stop: threading.Event, verbose: bool = False,
-                 options: Mapping[str, Any] | None = None) -> None:
+                 options: Mapping[str, Any] | None = None, out: Path | None = None) -> None:
         self.junit, self.html, self.json = junit, html, json
         self.stop = stop
         self.engine = Engine(plans, RunOptions(jobs=jobs, command=command, **dict(options or {})), self, self.stop)
         self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
         # Before any case runs: a report folder we cannot write would otherwise lose the whole run.
+        folders = [p.parent for p in (junit, html, json)] + ([out] if out is not None else [])
+        start = self.engine.result(0.0)  # every case not yet run; its command line masked
         try:
-            for path in (junit, html, json):
-                path.parent.mkdir(parents=True, exist_ok=True)
-            journal = json.with_name(json.stem + ".journal.jsonl")
-            journal.unlink(missing_ok=True)  # a journal is this run's, never the previous one's
-            self.journal = Journal(journal)
+            self.claim: FolderClaim = claim_folders(folders, start.command)
         except OSError as exc:
             where = exc.filename or json.parent
             raise UserError(f"cannot write reports to {where}: {exc.strerror or exc}") from None
+        try:
+            remove_previous_reports([junit, html, json, journal_path(json)], out)
+        except BaseException:
+            self.claim.release()
+            raise
+        self.journal: Journal | None = None
+        self._journal_broken = False
+        try:
+            self.journal = Journal(journal_path(json), start=start)
+        except OSError as exc:
+            self._journal_failed(exc)
         self._started = time.monotonic()
         self._last_write = self._started
         self._rewrite_every = _REWRITE_EVERY_S
@@ -56,12 +70,17 @@ class RunSession(Listener):
             self.console.case_started(case_id)
 
     def case_finished(self, case: CaseResult) -> None:
-        self.journal.append(case)
+        if self.journal is not None:
+            try:
+                self.journal.append(case)
+            except OSError as exc:
+                self._journal_failed(exc)
         if not self.quiet:
             self.console.case_finished(case)
         now = time.monotonic()
         if now - self._last_write >= self._rewrite_every and not self.stop.is_set():
-            self._write(self.engine.result(now - self._started))
+            live = self.engine.result(now - self._started)
+            self._write(mark_incomplete(live, "the run had not ended when this report was written"))
             self._last_write = time.monotonic()
             # live reports grow with the run: never spend more than ~1/5 of the time rewriting them
             self._rewrite_every = max(_REWRITE_EVERY_S, 4 * (self._last_write - now))
@@ -73,24 +92,69 @@ class RunSession(Listener):
             if not self.quiet:
                 self.console.start(self.engine.total)
             try:
-                run = self.engine.run()
+                run = replace(self.engine.run(), complete=True)
             finally:
                 self.console.stop()
             kill_all(grace_s=0.5)
-            problems = self._write(run)
-            written = not problems
-            self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
-            problems.append(report_to_github(run))  # under GitHub Actions: annotations, step summary
+            if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
+                journal_path(self.json).unlink(missing_ok=True)
+            written = self._write(run)
+            for path in {self.junit, self.html, self.json} - set(written.paths):
+                _remove_live_copy(path)
+            on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
+            self.console.summary(run, on_disk)  # never announce a report that is not there
+            problems = [*written.problems, report_to_github(run)]  # annotations, step summary
             for problem in filter(None, problems):  # one failing writer does not stop the others
                 print(f"orchestrator: {problem}", file=sys.stderr)
+            if self.journal is not None:
+                if self.json not in written.paths:
+                    self._end_journal(run)  # then `orchestrator report` on it gives the complete run
+                self.journal.close()
+            if self.json in written.paths:
+                # results.json holds every case now; the journal only matters when a run dies first
+                journal_path(self.json).unlink(missing_ok=True)
         finally:
-            self.journal.close()
-        if written:
-            # results.json holds every case now; the journal only matters when a run dies first
-            self.journal.path.unlink(missing_ok=True)
-        if run.interrupted or self.stop.is_set():
-            return ExitCode.INTERRUPTED
-        return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+            if self.journal is not None:
+                self.journal.close()
+            self.claim.release()
+        return run_exit_code(run, stopped=self.stop.is_set(), unwritten=len(written.problems))
 
-    def _write(self, run: RunResult) -> list[str]:
-        return write_reports(run, self.junit, self.html, self.json)
+    def _write(self, run: RunResult) -> Written:
+        return write_all(run, self.junit, self.html, self.json)
+
+    def _end_journal(self, run: RunResult) -> None:
+        assert self.journal is not None
+        try:
+            self.journal.end(run)
+            print(f"orchestrator: every result is in the journal {self.journal.path}: "
+                  f"`orchestrator report {self.journal.path}` writes the reports from it", file=sys.stderr)
+        except OSError:
+            pass
+
+    def _journal_failed(self, exc: OSError) -> None:
+        """Said once; the run goes on with its results in memory, and the reports still get written."""
+        self._journal_broken = True
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        print(f"orchestrator: cannot write the journal {journal_path(self.json)}: {exc.strerror or exc}; "
+              "the run goes on with its results in memory", file=sys.stderr)
+
+
+def _remove_live_copy(path: Path) -> None:
+    """A report whose final write failed: the live rewrite left in its place is not this run's report."""
+    try:
+        if path.is_file():
+            path.unlink()
+    except OSError:
+        pass
+
+
+def run_exit_code(run: RunResult, *, stopped: bool, unwritten: int) -> int:
+    """The run's exit code, decided here only; when several apply the most severe wins
+    (errors.most_severe: signal, timeout, 3, 2, 1, 0)."""
+    return most_severe(
+        ExitCode.INTERRUPTED if run.interrupted or stopped else 0,
+        ExitCode.INTERNAL if unwritten else 0,  # a report named in the output as not written
+        ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED,
+    )

@@ -40,6 +40,7 @@ class Context:
     overrides: Mapping[str, str]
     sections: dict[str, dict[str, Field]] = field(default_factory=lambda: {k: {} for k in MERGED})
     bad: dict[Path, list[NodePath]] = field(default_factory=dict)  # schema problems, per file
+    secrets: list[str] = field(default_factory=list)  # `secrets` of the plan and its includes
 
     @property
     def vars(self) -> dict[str, Any]:
@@ -91,6 +92,9 @@ def merge_includes(ctx: Context, source: Source, chain: tuple[Source, ...], prob
     if isinstance(includes, list) and ctx.clean(source, ("include",)):
         for index, name in enumerate(includes):
             _include(ctx, source, chain, index, str(name), problems)
+    secrets = source.data.get("secrets")
+    if isinstance(secrets, list):
+        ctx.secrets.extend(str(name) for name in secrets if str(name) not in ctx.secrets)
     for section in MERGED:
         values = source.data.get(section)
         if isinstance(values, dict):

@@ -137,7 +137,14 @@ class Plan:
     requirements: Mapping[str, str] = field(default_factory=dict)
     risks: Mapping[str, RiskSpec] = field(default_factory=dict)
     gate: GateSpec | None = None
+    secrets: tuple[str, ...] = ()  # environment variables whose values are masked in every report
 
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    def secret_values(self, environ: Mapping[str, str]) -> list[str]:
+        """The values of the variables listed in `secrets`, wherever set: `environ` (the
+        orchestrator's environment), the plan's `env`, a provider's `env`."""
+        scopes = [environ, self.env, *(p.env for p in self.providers.values())]
+        return [str(scope[name]) for name in self.secrets for scope in scopes if scope.get(name)]

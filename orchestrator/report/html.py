@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
 from orchestrator.report.sanitize import clean, display_json, first_line, show_value, xml_safe
-from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats
+from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats, to_jsonable
+from orchestrator.result.nonfinite import finite
 from orchestrator.result.store import PathLike, atomic_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -58,11 +59,19 @@ def render_html(run: RunResult) -> str:
 
 def script_json(data: Any) -> Markup:
     """`data` as JSON that is safe to place verbatim between <script> and </script>."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return Markup(text.translate(_SCRIPT_ESCAPES))
+    return Markup(_browser_json(_SCRIPT_JSON, data).translate(_SCRIPT_ESCAPES))
 
 
-_DETAILS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr)
+_SCRIPT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr, allow_nan=False)
+_DETAILS_JSON = _SCRIPT_JSON
+
+
+def _browser_json(encoder: json.JSONEncoder, data: Any) -> str:
+    """JSON.parse rejects NaN and Infinity: those are written as strings (result/nonfinite)."""
+    try:
+        return encoder.encode(data)
+    except ValueError:
+        return encoder.encode(finite(to_jsonable(data)))
 
 
 def packed_json(items: Iterable[Any]) -> Markup:
@@ -77,7 +86,7 @@ def packed_json(items: Iterable[Any]) -> Markup:
     packer = zlib.compressobj(3)
     chunks = [packer.compress(b"[")]
     for n, item in enumerate(items):
-        text = ("," if n else "") + _DETAILS_JSON.encode(item)
+        text = ("," if n else "") + _browser_json(_DETAILS_JSON, item)
         chunks.append(packer.compress(text.encode("utf-8", "backslashreplace")))
     chunks.append(packer.compress(b"]"))
     chunks.append(packer.flush())

@@ -1,6 +1,7 @@
 """The JSON report is the results store itself: `results.json`, readable by `orchestrator report`.
 
-Its published JSON Schema is `orchestrator/schema/results-v1.json` (shipped as package data).
+Its published JSON Schema is `orchestrator/schema/results-v1.json` (shipped as package data; it
+describes format 2, the file name kept for the links that point at it).
 """
 from __future__ import annotations
 

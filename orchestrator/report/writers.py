@@ -1,6 +1,7 @@
 """Run every requested report writer; one failing writer does not stop the others."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -13,21 +14,42 @@ from orchestrator.result.model import RunResult
 Writer = Callable[[RunResult, Path], None]
 
 
+@dataclass(frozen=True)
+class Written:
+    """What `write_all` did: the reports now on disk, and one line per report that is not."""
+
+    paths: tuple[Path, ...]
+    problems: tuple[str, ...]
+
+
 def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: Path | None) -> list[str]:
     """Write the reports whose path is given; return one line per writer that failed."""
+    return list(write_all(run, junit, html, json).problems)
+
+
+def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path | None) -> Written:
+    """Write the reports whose path is given (each to a temporary name, renamed into place)."""
     jobs: list[tuple[str, Writer, Path | None]] = [
         ("JSON", write_results, json),  # first: the other reports can be rebuilt from it
         ("JUnit", write_junit, junit),
         ("HTML", write_html, html),
     ]
     problems: list[str] = []
+    written: list[Path] = []
     for kind, writer, path in jobs:
         if path is None:
             continue
         try:
             with paused_gc():
                 writer(run, path)
+            written.append(path)
         except Exception as e:  # noqa: BLE001 - any writer bug must not cost the other reports
-            detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            problems.append(f"cannot write {kind} report {path}: {type(e).__name__}" + (f": {detail}" if detail else ""))
-    return problems
+            problems.append(f"cannot write {kind} report {path}: {_why(e)}")
+    return Written(tuple(written), tuple(problems))
+
+
+def _why(e: Exception) -> str:
+    if isinstance(e, OSError) and e.strerror:  # "No space left on device", not "[Errno 28] ..."
+        return e.strerror
+    detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return type(e).__name__ + (f": {detail}" if detail else "")

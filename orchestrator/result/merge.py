@@ -47,7 +47,7 @@ def merge_runs(runs: Sequence[tuple[str, RunResult]], judge: Judge, command: str
     first = runs[0][1]
     return replace(first, plans=tuple(plans), cases=tuple(cases), gate=judge(plans, cases, interrupted),
                    started_at=start, duration_s=end - start, interrupted=interrupted,
-                   command=command or first.command,
+                   command=command or first.command, complete=all(run.complete for _, run in runs),
                    workers=tuple(w for _, run in runs for w in run.workers))
 
 

@@ -9,7 +9,12 @@ from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
 from typing import Any, Mapping
 
-RESULTS_FORMAT = 1
+from orchestrator.result.nonfinite import number_back
+
+# 2: `complete` (the completion mark), non-finite numbers as strings. Format 1 files are still
+# read; they have no completion mark, so they are never taken for a complete run.
+RESULTS_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 
 
 class Status(str, Enum):
@@ -163,6 +168,9 @@ class RunResult:
     command: str = ""
     workers: tuple[WorkerStats, ...] = ()
     format: int = RESULTS_FORMAT
+    # True only in the results the run wrote as it ended (interrupted or not): live rewrites and
+    # a killed run's leftovers lack it, and readers then treat the run as incomplete.
+    complete: bool = False
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
@@ -236,6 +244,8 @@ def _build(cls: Any, data: Mapping[str, Any]) -> Any:
         value = data[name]
         if nested is Status:
             value = Status(value)
+        elif nested is float:
+            value = number_back(value)
         elif type(nested) is tuple:  # a tuple of dataclasses
             inner = nested[0]
             value = tuple([_build(inner, v) for v in value])
@@ -252,6 +262,7 @@ def _build(cls: Any, data: Mapping[str, Any]) -> Any:
 
 
 _REQUIRED = object()
+_FLOATS = ("float", "float | None")  # annotations (strings, from __future__) of number fields
 _Decoder = tuple[str, Any, Any, Any]
 _DECODERS: dict[Any, tuple[_Decoder, ...]] = {}
 
@@ -262,7 +273,7 @@ def _decoders(cls: Any) -> tuple[_Decoder, ...]:
     plan = _DECODERS.get(cls)
     if plan is None:
         plan = _DECODERS[cls] = tuple(
-            (f.name, _NESTED.get(f"{cls.__name__}.{f.name}"), _REQUIRED if f.default is MISSING else f.default,
+            (f.name, _NESTED.get(f"{cls.__name__}.{f.name}", float if f.type in _FLOATS else None), _REQUIRED if f.default is MISSING else f.default,
              None if f.default_factory is MISSING else f.default_factory)
             for f in fields(cls))
     return plan

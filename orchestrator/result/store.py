@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 import uuid
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, BinaryIO, Iterator, Mapping, Union
+from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
 from orchestrator.gc_pause import paused_gc
-from orchestrator.result.model import RESULTS_FORMAT, CaseResult, RunResult, to_jsonable, field_names
+from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, field_names, to_jsonable
+from orchestrator.result.nonfinite import finite
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -74,7 +73,11 @@ def _fallback(value: Any) -> Any:
 
 
 def dumps(data: Any, indent: int | None = None) -> str:
-    return json.dumps(data, ensure_ascii=True, indent=indent, default=_fallback)
+    """JSON that `jq` and browsers accept: NaN and ±Infinity become strings (result/nonfinite)."""
+    try:
+        return json.dumps(data, ensure_ascii=True, indent=indent, default=_fallback, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite(to_jsonable(data)), ensure_ascii=True, indent=indent, default=_fallback)
 
 
 def _model_default(value: Any) -> Any:
@@ -88,7 +91,7 @@ def _model_default(value: Any) -> Any:
     return _fallback(value)
 
 
-_model_encoder = json.JSONEncoder(ensure_ascii=True, default=_model_default)
+_model_encoder = json.JSONEncoder(ensure_ascii=True, default=_model_default, allow_nan=False)
 
 
 def encode(value: Any) -> str:
@@ -99,7 +102,7 @@ def encode(value: Any) -> str:
     """
     try:
         return _model_encoder.encode(value)
-    except (TypeError, ValueError):  # a key json cannot take (a tuple, say): the slow, lenient path
+    except (TypeError, ValueError):  # a key json cannot take (a tuple, say), or a NaN: the slow, lenient path
         return dumps(to_jsonable(value))
 
 
@@ -112,7 +115,9 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     names = field_names(run) or ()
     marker = f"cases-go-here-{uuid.uuid4().hex}"
     shell: dict[str, Any] = {**{name: getattr(run, name) for name in names}, "flake": flake_summary(run)}
+    shell["format"] = RESULTS_FORMAT  # what this writer writes, whatever format the run was read from
     shell["cases"] = marker  # keeps its place among the keys
+    shell["complete"] = shell.pop("complete")  # the completion mark comes last in the file
     head, _, tail = encode(shell).partition(json.dumps(marker))
     yield head + "["
     for n, case in enumerate(run.cases):
@@ -148,79 +153,11 @@ def read_json(path: PathLike) -> RunResult:
         raise UserError(f"{p}:{e.lineno}:{e.colno}: not a results file (invalid JSON: {e.msg})") from None
     if not isinstance(data, dict) or "cases" not in data or "format" not in data:
         raise UserError(f"{p}: not an orchestrator results file (no 'format' and 'cases' keys)")
-    if data["format"] != RESULTS_FORMAT:
-        raise UserError(
-            f"{p}: results format {data['format']!r}; this orchestrator reads format {RESULTS_FORMAT}"
-        )
+    if data["format"] not in READABLE_FORMATS:
+        raise UserError(f"{p}: results format {data['format']!r}; this orchestrator reads formats "
+                        f"{', '.join(map(str, READABLE_FORMATS))} (it writes {RESULTS_FORMAT})")
     try:
         with paused_gc():
             return RunResult.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
-
-
-def _cases_from_dicts(items: list[Any]) -> list[CaseResult]:
-    # RunResult.from_dict is the model's only public decoder; wrap the cases in an empty run.
-    shell = {"plans": [], "cases": items, "gate": {"passed": True}, "started_at": 0.0, "duration_s": 0.0}
-    return list(RunResult.from_dict(shell).cases)
-
-
-class Journal:
-    """Append-only log of finished cases, one JSON object per line, flushed as each arrives.
-
-    If the run dies, every case that finished is still on disk; `Journal.read` gets them back.
-    Safe to call `append` from several threads.
-    """
-
-    def __init__(self, path: PathLike) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._fh: IO[str] | None = open(self.path, "a", encoding="utf-8", newline="\n")
-
-    def append(self, case: CaseResult) -> None:
-        line = encode(case)
-        with self._lock:
-            if self._fh is None:
-                raise ValueError(f"journal {self.path} is closed")
-            self._fh.write(line + "\n")
-            self._fh.flush()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._fh is not None:
-                self._fh.close()
-                self._fh = None
-
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    @staticmethod
-    def read(path: PathLike) -> list[CaseResult]:
-        """The cases recorded in a journal. A torn last line (the run died mid-write) is ignored."""
-        p = Path(path)
-        try:
-            lines = p.read_text(encoding="utf-8").split("\n")
-        except FileNotFoundError:
-            raise UserError(f"{p}: no such journal") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise UserError(f"{p}: cannot read journal ({e})") from None
-        items: list[Any] = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                if number == len(lines):  # no trailing newline: the writer was killed mid-line
-                    break
-                raise UserError(f"{p}:{number}: corrupt journal line ({e.msg})") from None
-        try:
-            return _cases_from_dicts(items)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None

@@ -201,6 +201,21 @@ def _over_attempts(attempts: list[Attempt]) -> tuple[Status, str]:
     return final.status, f"all {len(attempts)} attempts did not pass; last: {final.message}"
 
 
+def crashed_case(plan: Plan, case: CaseSpec, error: ErrorInfo) -> CaseResult:
+    """A case that an exception of the orchestrator's own (outside any step) cost: an ERROR whose
+    one step carries the traceback, so that the reports show where it came from."""
+    step = _error_step(0, "orchestrator", "internal", error, case.location.line)
+    message = f"{error.type}: {_first_line(error.message)}"
+    attempt = Attempt(status=Status.ERROR, duration_s=0.0, message=message, steps=(step,), started_at=time.time())
+    return _case_result(plan, case, Status.ERROR, message, 0.0, (attempt,))
+
+
+def internal_error(exc: BaseException) -> ErrorInfo:
+    """An exception of ours as a case's error: the type and message of the bug, with its traceback."""
+    return ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}",
+                     "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
 def unrun_case(plan: Plan, case: CaseSpec, status: Status, message: str) -> CaseResult:
     return _case_result(plan, case, status, message, 0.0, ())
 

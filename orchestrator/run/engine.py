@@ -20,9 +20,10 @@ from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, GateSpec, Plan, ProviderSpec
 from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, rss_of, run_rss
-from orchestrator.result.model import (Attempt, CaseResult, GateRule, PlanInfo, RunResult, Status,
+from orchestrator.result.secrets import Masker
+from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, RunResult, Status,
                                        WorkerStats)
-from orchestrator.run.case import finish_case, run_attempt, unrun_case
+from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import evaluate_gate
 from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
 
@@ -43,6 +44,7 @@ class RunOptions:
     # their case ids go into the results so that `merge` restores plan order and sees gaps.
     unsharded: tuple[Plan, ...] = ()
     shard: str = ""  # "2/3"
+    secrets: tuple[str, ...] = ()  # values masked in every result (`--secret`, secret-named `--var`)
 
 
 class Listener:
@@ -106,6 +108,8 @@ class Engine:
         self._limit, self._limit_at = 1, -1.0
         self._sampler: PeakSampler | None = None
         self._environ = dict(os.environ)  # what `env` shows every case's templates
+        self._crash: ErrorInfo | None = None  # an exception of ours that ended the scheduling
+        self._masker = Masker(options.secrets + tuple(v for p in self.plans for v in p.secret_values(self._environ)))
 
     @property
     def total(self) -> int:
@@ -117,6 +121,8 @@ class Engine:
         try:
             self._start_pools()
             self._run_cases()
+        except Exception as exc:  # a bug of ours: the cases it cost are errors, the reports still get written
+            self._crash = internal_error(exc)
         finally:
             workers = self._worker_stats()
             self._sampler.close()
@@ -132,8 +138,11 @@ class Engine:
         """The run so far: cases that have not finished are interrupted."""
         cases: list[CaseResult] = []
         for key, plan, case in self._all_cases():
-            done = self._results.get(key)
-            cases.append(done or unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted"))
+            done = self._results.get(key)  # masked as it finished
+            if done is None and self._crash is not None:
+                done = self._masker.value(crashed_case(plan, case, self._crash))
+            cases.append(done or self._masker.value(
+                unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")))
         interrupted = self.stop.is_set()
         gate_spec = self.plans[0].gate if len(self.plans) == 1 else _merged_gate(self.plans)
         gate_spec, elsewhere = self._shard_gate(gate_spec)
@@ -141,7 +150,7 @@ class Engine:
         if elsewhere:
             gate = replace(gate, rules=gate.rules + elsewhere)
         whole = self.options.unsharded or tuple(self.plans)
-        return RunResult(
+        run = RunResult(
             plans=tuple(PlanInfo(name=p.name, title=p.title, file=p.cases[0].location.file if p.cases else str(p.path),
                                  requirements=dict(p.requirements),
                                  risks={k: {"title": r.title, "likelihood": r.likelihood, "impact": r.impact}
@@ -151,6 +160,8 @@ class Engine:
             cases=tuple(cases), gate=gate,
             started_at=self._started_at, duration_s=duration_s, interrupted=interrupted,
             version=__version__, command=self.options.command, workers=workers)
+        masked: RunResult = self._masker.value(replace(run, cases=()))  # the cases already are
+        return replace(masked, cases=run.cases)
 
     def _shard_gate(self, gate: GateSpec | None) -> tuple[GateSpec | None, tuple[GateRule, ...]]:
         """A shard cannot judge coverage that only another shard's cases give: those rules pass
@@ -247,7 +258,7 @@ class Engine:
                 continue
             job = free_jobs.pop(0)
             exclusion.started(key, case)
-            self.listener.case_started(case.id)
+            self.listener.case_started(self._masker.text(case.id))
             pending[executor.submit(self._run_one, key, plan, case, job)] = (key, job)
 
     def _job_limit(self) -> int:
@@ -271,6 +282,12 @@ class Engine:
         return measured if measured > 0 else DEFAULT_JOB_BYTES
 
     def _run_one(self, key: tuple[int, int], plan: Plan, case: CaseSpec, job: int) -> CaseResult:
+        try:
+            return self._run_case(key, plan, case, job)
+        except Exception as exc:  # outside any step (steps catch their own): this case errors, the run goes on
+            return crashed_case(plan, case, internal_error(exc))
+
+    def _run_case(self, key: tuple[int, int], plan: Plan, case: CaseSpec, job: int) -> CaseResult:
         if self.stop.is_set():
             return unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")
         if case.skip is not None:
@@ -319,6 +336,7 @@ class Engine:
         return [a for a in found if a is not None]
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
+        result = self._masker.value(result)  # before anything stores or prints it
         self._results[key] = result
         self.listener.case_finished(result)
 

@@ -8,7 +8,8 @@ import pytest
 
 from orchestrator.errors import UserError
 from orchestrator.result.model import RunResult
-from orchestrator.result.store import Journal, read_json, write_json
+from orchestrator.result.journal import Journal
+from orchestrator.result.store import read_json, write_json
 
 from .factory import HOSTILE, run_result
 

@@ -1,0 +1,146 @@
+"""The journal, `results.journal.jsonl`: the run's crash insurance, one JSON line per event.
+
+Its first line is `{"journal": 1, "run": ...}`: the run as it starts (plans, gate, and every
+selected case as not yet run). Then one line per finished case, flushed as it arrives. A run
+killed at any moment leaves every finished case on disk, and `orchestrator report` rebuilds the
+run's reports from it (`read_run`): the cases that never finished stay interrupted.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from orchestrator.errors import UserError
+from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
+from orchestrator.result.store import PathLike, encode
+
+JOURNAL_FORMAT = 1
+SUFFIX = ".journal.jsonl"
+
+
+def journal_path(results: PathLike) -> Path:
+    """Where the journal of a run writing `results` lives: `results.journal.jsonl` beside it."""
+    p = Path(results)
+    return p.with_name(p.stem + SUFFIX)
+
+
+def is_journal(path: PathLike) -> bool:
+    return str(path).endswith(SUFFIX)
+
+
+class Journal:
+    """Append-only log of finished cases, one JSON object per line, flushed as each arrives.
+
+    If the run dies, every case that finished is still on disk; `read` / `read_run` get them
+    back. Safe to call `append` from several threads.
+    """
+
+    def __init__(self, path: PathLike, start: RunResult | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fh: IO[str] | None = open(self.path, "a", encoding="utf-8", newline="\n")
+        if start is not None:
+            try:
+                self._write(json.dumps({"journal": JOURNAL_FORMAT, "run": "RUN"}).replace('"RUN"', encode(start)))
+            except OSError:
+                self.close()
+                raise
+
+    def append(self, case: CaseResult) -> None:
+        self._write(encode(case))
+
+    def end(self, run: RunResult) -> None:
+        """The run ended (its results file could not be written): the journal is then the
+        complete record, and `read_run` gives a complete run."""
+        self._write(json.dumps({"end": {"interrupted": run.interrupted, "duration_s": run.duration_s}}))
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            if self._fh is None:
+                raise ValueError(f"journal {self.path} is closed")
+            self._fh.write(line + "\n")
+            self._fh.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                fh, self._fh = self._fh, None
+                try:
+                    fh.close()
+                except OSError:
+                    pass  # a full disk: what could not be flushed is lost either way
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @staticmethod
+    def read(path: PathLike) -> list[CaseResult]:
+        """The cases recorded in a journal. A torn last line (the run died mid-write) is ignored."""
+        return _read(Path(path))[1]
+
+    @staticmethod
+    def read_run(path: PathLike) -> RunResult:
+        """The run a journal records: its start line with every finished case put in place.
+
+        The result has the completion mark only when the journal has its end line (see
+        result/completion.py for what readers make of a run without it). A journal without a
+        start line (older versions) gives a run of its cases alone.
+        """
+        p = Path(path)
+        start, cases, end = _read(p)
+        if start is None:
+            plans = tuple(PlanInfo(name=n, title=n, file=next(c.file for c in cases if c.plan == n))
+                          for n in dict.fromkeys(c.plan for c in cases))
+            start = RunResult(plans=plans, cases=(), gate=GateResult(False), started_at=0.0, duration_s=0.0)
+        finished = {(c.plan, c.id): c for c in cases}
+        merged = [finished.pop((c.plan, c.id), c) for c in start.cases]
+        merged += finished.values()  # not in the start line: keep them rather than lose them
+        ends = [a.started_at + a.duration_s for c in merged for a in c.attempts if a.started_at]
+        duration = max(ends, default=start.started_at) - start.started_at if start.started_at else 0.0
+        if end is not None:
+            return replace(start, cases=tuple(merged), duration_s=float(end.get("duration_s") or 0.0),
+                           interrupted=bool(end.get("interrupted")), complete=True)
+        return replace(start, cases=tuple(merged), duration_s=max(duration, 0.0), complete=False)
+
+
+def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] | None]:
+    try:
+        lines = p.read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such journal") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{p}: cannot read journal ({e})") from None
+    start: Any = None
+    end: dict[str, Any] | None = None
+    items: list[Any] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            if number == len(lines):  # no trailing newline: the writer was killed mid-line
+                break
+            raise UserError(f"{p}:{number}: corrupt journal line ({e.msg})") from None
+        if number == 1 and isinstance(item, dict) and "journal" in item:
+            start = item.get("run")
+        elif isinstance(item, dict) and isinstance(item.get("end"), dict):
+            end = item["end"]
+        else:
+            items.append(item)
+    try:
+        shell = {"plans": [], "cases": items, "gate": {"passed": False}, "started_at": 0.0, "duration_s": 0.0}
+        cases = list(RunResult.from_dict(shell).cases)
+        return (None if start is None else RunResult.from_dict(start)), cases, end
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None
