@@ -116,10 +116,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from orchestrator.annotations import validate_github
 
         return validate_github(args.plans, parse_vars(args.var))
-    plans = load(args.plans, args.var)
-    for plan in plans:
-        print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
-    return ExitCode.GATE_PASSED
+    from orchestrator.plan.load import load_plan
+    from orchestrator.wording import plural
+
+    overrides = parse_vars(args.var)
+    failed = False
+    for path in args.plans:  # each file gets its `ok` line or its errors
+        try:
+            plan = load_plan(path, overrides)
+        except PlanErrors as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        print(f"{path}: ok ({plural(len(plan.cases), 'case')}, {plural(len(plan.providers), 'provider')})", flush=True)
+    return ExitCode.USAGE if failed else ExitCode.GATE_PASSED
 
 
 def cmd_list(args: argparse.Namespace) -> int:
