@@ -155,6 +155,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from orchestrator.report.console import ConsoleReporter
     from orchestrator.report.writers import write_reports
     from orchestrator.result.store import read_json
 
@@ -165,11 +166,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    for problem in write_reports(run, junit, html, None):
+    problems = write_reports(run, junit, html, None)
+    ConsoleReporter().summary(run, [str(path) for path in (junit, html) if path is not None])
+    for problem in problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
-    for path in (junit, html):
-        if path is not None:
-            print(f"wrote {path}")
     return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
 
 

@@ -16,6 +16,7 @@ from orchestrator.plan.model import Plan
 from orchestrator.plan.select import Selection, select, split_list
 from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
 from orchestrator.plan.units import parse_size
+from orchestrator.wording import plural
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -112,11 +113,12 @@ def print_list(plans: Sequence[Plan], prepared: Prepared, shown: Mapping[str, st
             if case.id not in running:
                 print(f"  - {case.id}  {case.name}  [{why.get(case.id, 'left out')}]")
     left = sum(len(v) for v in prepared.left_out.values())
-    print(f"{total} cases" + (f" ({left} left out)" if left else ""))
+    print(plural(total, "case") + (f" ({left} left out)" if left else ""))
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from orchestrator.plan.model import GateSpec
+    from orchestrator.report.console import ConsoleReporter
     from orchestrator.report.writers import write_reports
     from orchestrator.result.merge import merge_runs
     from orchestrator.result.model import CaseResult, GateResult, PlanInfo
@@ -131,16 +133,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
     runs = [(name, read_json(Path(name))) for name in args.results]
     merged = merge_runs(runs, judge, command="orchestrator merge " + " ".join(args.results))
     outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
-    for problem in write_reports(merged, *outputs):
+    problems = write_reports(merged, *outputs)
+    print(f"Merged {plural(len(runs), 'results file')}: {plural(len(merged.cases), 'case')}")
+    ConsoleReporter().summary(merged, [str(path) for path in outputs if path is not None])
+    for problem in problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
-    counts = ", ".join(f"{n} {s}" for s, n in merged.counts().items() if n)
-    print(f"merged {len(runs)} results file(s): {len(merged.cases)} cases ({counts}); "
-          f"gate {'PASSED' if merged.gate.passed else 'FAILED'}")
-    for rule in merged.gate.rules:
-        print(f"  {'ok ' if rule.passed else 'FAIL'} {rule.rule} — {rule.detail}")
-    for path in outputs:
-        if path is not None:
-            print(f"wrote {path}")
     if merged.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.GATE_PASSED if merged.gate.passed else ExitCode.GATE_FAILED
