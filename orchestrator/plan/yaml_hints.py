@@ -10,95 +10,15 @@ the pure-Python parser's, which differ. PyYAML's own words stay, as a second lin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-_KEY = re.compile(r"""("[^"]*"|'[^']*'|[^\s#"'{\[\]},&*!|>%@`][^#]*?)\s*:(?:\s|$)""")
-_CLOSE = {"[": "]", "{": "}"}
+from orchestrator.plan.yaml_text import (CLOSE, closing_quote, depth, flow_end, open_above, parse_line, previous,
+                                         quoted, unbalanced, value_text)
 
-
-@dataclass
-class _Line:
-    """One line as block YAML sees it: indentation, `- ` item markers, and a `key:` if any."""
-
-    number: int  # 0-based
-    indent: int
-    dashes: list[int] = field(default_factory=list)
-    key: str | None = None
-    key_col: int = 0
-    colon: int = -1
-    value_col: int = -1  # where the text after `key: ` starts (-1: nothing after the colon)
-
-    @property
-    def blank(self) -> bool:
-        return self.indent < 0
-
-
-def _parse(number: int, raw: str) -> _Line:
-    stripped = raw.lstrip(" ")
-    if not stripped.strip() or stripped.startswith("#"):
-        return _Line(number, -1)
-    at = len(raw) - len(stripped)
-    line = _Line(number, at)
-    while raw.startswith("- ", at) or raw[at:].rstrip() == "-":
-        line.dashes.append(at)
-        at += 1
-        while at < len(raw) and raw[at] == " ":
-            at += 1
-    line.key_col = at
-    if raw[at:at + 1] in ("'", '"'):
-        line.value_col = at  # a quoted list item
-    match = _KEY.match(raw, at)
-    if match:
-        line.key = match.group(1).strip("'\"")
-        line.colon = match.end(1) + (raw[match.end(1):].index(":"))
-        rest = raw[line.colon + 1:]
-        if rest.strip() and not rest.strip().startswith("#"):
-            line.value_col = line.colon + 1 + len(rest) - len(rest.lstrip())
-    return line
-
-
-def _open_above(lines: list[str], number: int) -> tuple[dict[int, _Line], dict[int, _Line]]:
-    """Key columns and `-` columns that a line at `number` could still continue (nearest line each)."""
-    keys: dict[int, _Line] = {}
-    dashes: dict[int, _Line] = {}
-    floor = 10**9
-    for j in range(number - 1, -1, -1):
-        line = _parse(j, lines[j])
-        if line.blank:
-            continue
-        if line.key is not None and line.key_col <= floor:
-            keys.setdefault(line.key_col, line)
-        for col in line.dashes:
-            if col <= floor:
-                dashes.setdefault(col, line)
-        floor = min(floor, line.indent)
-        if floor == 0 and 0 in keys:
-            break
-    return keys, dashes
-
-
-def _previous(lines: list[str], number: int) -> _Line | None:
-    for j in range(number - 1, -1, -1):
-        line = _parse(j, lines[j])
-        if not line.blank:
-            return line
-    return None
-
-
-def _quoted(text: str) -> str:
-    if '"' in text or "\\" in text:
-        return "'" + text.replace("'", "''") + "'"
-    return '"' + text + '"'
-
-
-def _value_text(raw: str, start: int) -> str:
-    text = raw[start:]
-    comment = re.search(r"\s#", text)
-    return (text[:comment.start()] if comment else text).strip()
-
-
+_TEMPLATE_FIX = ("a value that starts with a template must be in quotes, or YAML reads its {{{{ }}}} as a "
+                 "mapping: write {fix}")
 Hint = tuple[int, int, str]  # 1-based line and column, and what to do
 
 
@@ -108,12 +28,12 @@ def _at(line: int, col: int, message: str) -> Hint:
 
 def _mapping_values(lines: list[str], row: int, col: int) -> Hint | None:
     """`mapping values are not allowed here`: a `: ` where YAML was reading a plain value."""
-    line = _parse(row, lines[row])
+    line = parse_line(row, lines[row])
     if line.key is not None and line.colon < col and line.value_col >= 0:
-        value = _value_text(lines[row], line.value_col)
+        value = value_text(lines[row], line.value_col)
         return _at(row, line.value_col, f"the value of '{line.key}' contains ': ', which YAML reads as a new key: "
-                                        f"quote the value: {line.key}: {_quoted(value)}")
-    above = _previous(lines, row)
+                                        f"quote the value: {line.key}: {quoted(value)}")
+    above = previous(lines, row)
     if line.key is None or above is None:
         return None
     if above.key is not None and re.match(r"-[^\s-]", above.key):
@@ -131,13 +51,13 @@ def _mapping_values(lines: list[str], row: int, col: int) -> Hint | None:
 def _block(lines: list[str], row: int, col: int, context: str, context_row: int, context_col: int) -> Hint | None:
     """A block mapping or list that cannot go on: indentation, a missing `-`, text after quotes."""
     raw = lines[row]
-    line = _parse(row, raw)
+    line = parse_line(row, raw)
     opener = lines[context_row][context_col:] if context_row < len(lines) else ""
     if "mapping" in context and re.match(r"-[^\s-]", opener):
         return _dash_space(context_row, context_col, opener.split(":")[0])
     if col > line.indent and not (line.dashes and col == line.key_col):
         return _after_closed_value(lines, row, col)
-    keys, dashes = _open_above(lines, row)
+    keys, dashes = open_above(lines, row)
     if line.dashes and col == line.dashes[0]:
         owner = keys.get(col)
         if owner is not None:
@@ -147,6 +67,11 @@ def _block(lines: list[str], row: int, col: int, context: str, context_row: int,
         return None
     if line.key is None:
         return None
+    above = previous(lines, row)
+    if above is not None and above.key is not None and above.value_col >= 0 and col > above.key_col \
+            and above.indent <= line.indent:
+        return _at(row, col, f"'{line.key}' is indented more than '{above.key}' on line {above.number + 1}, "
+                             f"which already has a value: line it up with '{above.key}' (column {above.key_col + 1})")
     name = f"'{line.key}'"
     if col in dashes:
         items = dashes[col]
@@ -171,11 +96,13 @@ def _dash_space(row: int, col: int, word: str) -> Hint:
 
 
 def _after_closed_value(lines: list[str], row: int, col: int) -> Hint | None:
-    line = _parse(row, lines[row])
+    line = parse_line(row, lines[row])
     if line.key is None or line.value_col < 0 or col <= line.value_col:
         return None
-    value = _value_text(lines[row], line.value_col)
+    value = value_text(lines[row], line.value_col)
     first = value[:1]
+    if value.startswith("{{"):
+        return _at(row, line.value_col, _TEMPLATE_FIX.format(fix=f"{line.key}: {quoted(value)}"))
     if first in "'\"" and len(value) > 2 and value.endswith(first):
         inner = value[1:-1]
         if first == "'":
@@ -189,85 +116,44 @@ def _after_closed_value(lines: list[str], row: int, col: int) -> Hint | None:
     if what is None:
         return None
     return _at(row, line.value_col, f"the value of '{line.key}' starts as {what} but goes on after it closes: "
-                                    f"quote the whole value: {line.key}: {_quoted(value)}")
+                                    f"quote the whole value: {line.key}: {quoted(value)}")
 
 
 def _flow(lines: list[str], row: int, col: int, context: str, context_row: int, context_col: int) -> Hint | None:
     """Inside `{ }` or `[ ]`: a bracket never closed, or a value with `[ ] { } , :` to quote."""
     opener = lines[context_row][context_col:context_col + 1] if context_row < len(lines) else ""
-    if opener not in _CLOSE:
+    if opener not in CLOSE:
         return None
-    if row > context_row and _unbalanced(lines[context_row][context_col:]):
+    if row > context_row and unbalanced(lines[context_row][context_col:]):
         return _at(context_row, context_col, f"this '{opener}' is never closed: end the value with "
-                                             f"'{_CLOSE[opener]}'")
+                                             f"'{CLOSE[opener]}'")
     raw = lines[row]
+    if raw[col:col + 1] in ("]", "}") and raw[col] != CLOSE[opener]:
+        return _at(context_row, context_col, f"this '{opener}' is closed by the '{raw[col]}' on line {row + 1} "
+                                             f"column {col + 1}: close it with '{CLOSE[opener]}'")
     start = col
     while start > 0 and raw[start - 1] not in "{[," and not (raw[start - 1] == ":" and raw[start:start + 1] == " "):
         start -= 1
     while start < len(raw) and raw[start] == " ":
         start += 1
-    end, depth = col, 0
-    while end < len(raw):
-        char = raw[end]
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif char == "," and depth == 0:
-            break
-        end += 1
-    value = raw[start:end].strip()
+    value = raw[start:flow_end(raw, col)].strip()
     if not value:
         return None
     key_match = re.search(r"([\w.-]+)\s*:\s*$", raw[:start])
     key = key_match.group(1) if key_match else None
     inside = "{ }" if opener == "{" else "[ ]"
-    written = f"{key}: {_quoted(value)}" if key else _quoted(value)
+    written = f"{key}: {quoted(value)}" if key else quoted(value)
     what = "the path" if key == "path" else f"'{value}'"
     return _at(row, start, f"quote {what}: inside {inside} the characters [ ] {{ }} , : have a meaning, "
                            f"so write {written}")
 
 
-def _unbalanced(text: str) -> bool:
-    depth, quote = 0, ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-            if depth == 0:
-                return False
-    return depth > 0
-
-
-def _closing_quote(raw: str, start: int) -> int:
-    """Where the quoted text opening at `start` closes on its line, or -1."""
-    quote, at = raw[start], start + 1
-    while at < len(raw):
-        if quote == '"' and raw[at] == "\\":
-            at += 2
-            continue
-        if raw[at] == quote:
-            if quote == "'" and raw[at + 1:at + 2] == "'":
-                at += 2
-                continue
-            return at
-        at += 1
-    return -1
-
-
 def _unclosed_quote(lines: list[str], first: int, row: int) -> Hint | None:
     """A quote left open on a line before `row`: the text ran on to a later quote, and broke there."""
     for number in range(first, row):
-        line = _parse(number, lines[number])
+        line = parse_line(number, lines[number])
         if line.value_col >= 0 and lines[number][line.value_col] in "'\"" \
-                and _closing_quote(lines[number], line.value_col) < 0:
+                and closing_quote(lines[number], line.value_col) < 0:
             quote = lines[number][line.value_col]
             return _at(number, line.value_col, f"this {quote} is never closed on its line, so the text runs on to "
                                                f"the next {quote} (line {row + 1}): add the closing {quote}")
@@ -289,8 +175,21 @@ def _hint(text: str, exc: yaml.MarkedYAMLError) -> Hint | None:
     crow, ccol = (context_mark.line, context_mark.column) if context_mark is not None else (row, col)
     if char == "\t" or "tab character" in problem:
         tab = raw.find("\t")
-        return _at(row, tab if tab >= 0 else col, "a tab indents this line: YAML indents with spaces only, "
-                                                  "so replace the tab with spaces")
+        if tab > len(raw) - len(raw.lstrip(" \t")) - 1 or tab < 0:
+            return _at(row, tab if tab >= 0 else col, "a tab separates this value: YAML separates with "
+                                                      "spaces only, so replace the tab with a space")
+        return _at(row, tab, "a tab indents this line: YAML indents with spaces only, "
+                             "so replace the tab with spaces")
+    if "scanning an alias" in context:
+        line, raw = parse_line(crow, lines[crow]), lines[crow]
+        if depth(raw[:ccol]) > 0:  # inside [ ] or { }: the value ends at , ] }
+            value = raw[ccol:flow_end(raw, ccol)].strip()
+            key_match = re.search(r"([\w.-]+)\s*:\s*$", raw[:ccol])
+            fix = f"{key_match.group(1)}: {quoted(value)}" if key_match else quoted(value)
+        else:
+            value = value_text(raw, ccol)
+            fix = f"{line.key}: {quoted(value)}" if line.key is not None and line.value_col == ccol else quoted(value)
+        return _at(crow, ccol, f"a value starting with '*' names an alias in YAML: quote it: {fix}")
     if context_mark is not None and crow < row and "end of stream" not in problem:
         unclosed = _unclosed_quote(lines, crow, row)
         if unclosed is not None:
@@ -298,9 +197,9 @@ def _hint(text: str, exc: yaml.MarkedYAMLError) -> Hint | None:
     if problem.startswith("mapping values are not allowed"):
         return _mapping_values(lines, row, col)
     if "cannot start any token" in problem and char:
-        line = _parse(row, raw)
-        value = _value_text(raw, col)
-        fix = f"{line.key}: {_quoted(value)}" if line.key is not None and line.value_col == col else _quoted(value)
+        line = parse_line(row, raw)
+        value = value_text(raw, col)
+        fix = f"{line.key}: {quoted(value)}" if line.key is not None and line.value_col == col else quoted(value)
         return _at(row, col, f"YAML reserves '{char}' at the start of a value: quote the value: {fix}")
     if "unknown escape" in problem:
         slash = col if char == "\\" else col - 1
@@ -337,3 +236,17 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> Hint:
         return line, col, f"{message}\n    (PyYAML: {words})"
     mark = exc.problem_mark or exc.context_mark
     return (mark.line + 1 if mark else 1), (mark.column + 1 if mark else 1), words
+
+
+def unquoted_template(node: Node) -> str | None:
+    """`prompt: {{ who }}` parses as a mapping whose key is a mapping: say to quote the template."""
+    if not (isinstance(node, MappingNode) and node.flow_style and len(node.value) == 1):
+        return None
+    inner, empty = node.value[0]
+    if not (isinstance(inner, MappingNode) and inner.flow_style and len(inner.value) == 1
+            and isinstance(empty, ScalarNode) and empty.value == ""):
+        return None
+    expression, nothing = inner.value[0]
+    if not (isinstance(expression, ScalarNode) and isinstance(nothing, ScalarNode) and nothing.value == ""):
+        return None
+    return _TEMPLATE_FIX.format(fix='"{{ ' + expression.value + ' }}"')

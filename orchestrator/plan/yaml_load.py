@@ -18,7 +18,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location, Problem
-from orchestrator.plan.yaml_hints import explain
+from orchestrator.plan.yaml_hints import explain, unquoted_template
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
@@ -195,7 +195,9 @@ class _Builder:
                 continue
             if not isinstance(key_node, ScalarNode):
                 self.fatal = True
-                self.problems.append(Problem(key_loc, "mapping keys must be plain strings"))
+                template = unquoted_template(node)
+                self.problems.append(Problem(self.loc(node), template) if template
+                                     else Problem(key_loc, "mapping keys must be plain strings"))
                 continue
             if key_node.tag not in _SCALAR_TAGS:
                 self.problems.append(Problem(key_loc, self._bad_tag(key_node.tag)))
