@@ -9,7 +9,11 @@ only when it is a near miss of a known variable or `as:` name (`bom` for `boom`)
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from typing import AbstractSet, Iterable
+
+import jinja2
+from jinja2 import nodes
 
 from orchestrator.plan.suggest import closest
 from orchestrator.templating import ENV
@@ -86,3 +90,17 @@ def _hint(name: str, scope: AbstractSet[str], bound: AbstractSet[str], call_vars
         return f"; did you mean '{match}'?"
     return (f" (not defined here: add it to vars:, name an earlier step's result with as:, "
             f"or pass --var {name}=VALUE)")
+
+
+@lru_cache(maxsize=4096)
+def guarded(template: str) -> frozenset[str]:
+    """Names read only where being undefined is allowed: `x is defined`, `x | default(...)`."""
+    try:
+        tree = ENV.parse(template)
+    except jinja2.TemplateSyntaxError:
+        return frozenset()
+    found = {test.node.name for test in tree.find_all(nodes.Test)
+             if test.name in ("defined", "undefined") and isinstance(test.node, nodes.Name)}
+    found |= {f.node.name for f in tree.find_all(nodes.Filter)
+              if f.name in ("default", "d") and isinstance(f.node, nodes.Name)}
+    return frozenset(found)

@@ -281,11 +281,11 @@ _CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
 def template_names(text: str) -> frozenset[str] | str:
     """The names a template reads, or the message saying why it does not compile."""
     rest = _SIMPLE.sub("", text)
-    names = frozenset(m.group(1) for m in _SIMPLE.finditer(text))
-    if not has_template(rest) and "}}" not in rest and not names & _CONSTANTS:  # only {{ name.attr }}
-        return names
+    simple = frozenset(m.group(1) for m in _SIMPLE.finditer(text))
+    if not has_template(rest) and "}}" not in rest and not simple & _CONSTANTS:  # only {{ name.attr }}
+        return simple
     try:
-        return frozenset(check_template(text))
+        return frozenset(check_template(text)) - names.guarded(text)
     except TemplateError as exc:
         return str(exc)
 
@@ -294,7 +294,7 @@ def template_names(text: str) -> frozenset[str] | str:
 def expression_names(text: str) -> frozenset[str] | str:
     """The names an expression reads, or the message saying why it does not compile."""
     try:
-        return frozenset(check_expression(text))
+        return frozenset(check_expression(text)) - names.guarded("{{ " + text + " }}")
     except TemplateError as exc:
         return str(exc)
 
