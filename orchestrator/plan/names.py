@@ -39,6 +39,7 @@ STEP_FIELDS: dict[str, frozenset[str]] = {
     "http": frozenset({"status", "headers", "json", "text"}),
     "parallel": frozenset({"steps"}),
 }
+_SPELT_OUT = frozenset({"plan_dir", "free_port", "providers"})  # built-ins worth a did-you-mean
 ALL_FIELDS = _COMMON.union(*STEP_FIELDS.values())
 # Results that carry keys chosen by a provider or a server.
 OPEN_RESULTS = frozenset({"call", "http"})
@@ -85,7 +86,7 @@ def _hint(name: str, scope: AbstractSet[str], bound: AbstractSet[str], call_vars
     if name in call_vars:
         return (f" (a call's vars are rendered before the rest of the step, so they cannot use each other: "
                 f"put '{name}' in the case's vars: to use it here)")
-    match = closest(name, bound) or closest(name, set(scope) - BUILTIN_NAMES)
+    match = closest(name, bound) or closest(name, set(scope) - BUILTIN_NAMES) or closest(name, _SPELT_OUT)
     if match is not None and match != name:
         return f"; did you mean '{match}'?"
     return (f" (not defined here: add it to vars:, name an earlier step's result with as:, "
