@@ -42,6 +42,10 @@ def _mapping_values(lines: list[str], row: int, col: int) -> Hint | None:
         return _at(row, line.key_col, f"'{line.key}' is indented more than '{above.key}' on line {above.number + 1}, "
                                       f"which already has a value: line it up with '{above.key}' "
                                       f"(column {above.key_col + 1})")
+    word = lines[above.number].strip()
+    if above.key is None and not above.dashes and re.fullmatch(r"[\w.-]+", word) and line.key_col > above.indent:
+        return _at(above.number, above.indent, f"'{word}' has no ':' after it, so the lines below it are not "
+                                               f"its keys: write '{word}:'")
     if line.key_col > above.indent:
         return _at(row, line.key_col, f"'{line.key}' is indented more than line {above.number + 1}, so YAML reads "
                                       f"it as more of that line's value: line it up with the keys above it")
@@ -229,7 +233,7 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> Hint:
     words = parser_words(exc)
     try:
         hint = _hint(text, exc)
-    except (IndexError, ValueError):  # a hint is a courtesy: never let it hide the error itself
+    except Exception:  # a hint is a courtesy: it must never hide the error itself  # noqa: BLE001
         hint = None
     if hint is not None:
         line, col, message = hint

@@ -89,6 +89,9 @@ VARIANTS = {
                                                         "\"{{ who }}\""),
     "apostrophe in single quotes": ("name: 'it's'\n", "plan.yaml:1:7: the ' inside the value of 'name' ends the "
                                                        "quoted text early: write name: \"it's\""),
+    "key without colon": ("providers:\n  echo\n    python: x.py\n",
+                          "plan.yaml:2:3: 'echo' has no ':' after it, so the lines below it are not its keys: "
+                          "write 'echo:'"),
     "backtick": ("version: 1\nname: `x`\n",
                  "plan.yaml:2:7: YAML reserves '`' at the start of a value: quote the value: name: \"`x`\""),
 }
