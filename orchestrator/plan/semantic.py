@@ -108,8 +108,9 @@ class Checker:
             return self._bind(step, scope)
         clean = {key: value for key, value in step.items() if self.ctx.clean(source, path + (key,))}
         action = next((a for a in step if a in _ACTIONS), None)
-        if action is not None and action in clean:
-            _ACTIONS[action](self, clean, source, path, scope, spawns)
+        # the sub-steps of a `parallel` are each checked on their own, clean or not
+        if action is not None and (action in clean or action == "parallel" and isinstance(step[action], list)):
+            _ACTIONS[action](self, {**clean, action: step[action]}, source, path, scope, spawns)
         if isinstance(clean.get("if"), str):
             self.expression(clean["if"], source, path + ("if",), scope)
         expect = step.get("expect")
