@@ -13,7 +13,7 @@ from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
-from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
+from orchestrator.templating import TemplateError, check_expression, check_template, has_template
 
 SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
 BUILTIN_NAMES = names.BUILTIN_NAMES
