@@ -151,10 +151,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from orchestrator.annotations import validate_github
 
         return validate_github(args.plans, all_vars(args))
-    plans = load(args.plans, all_vars(args))
-    for plan in plans:
-        print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
-    return ExitCode.GATE_PASSED
+    from orchestrator.plan.load import load_plan
+    from orchestrator.wording import plural
+
+    overrides = all_vars(args)
+    failed = False
+    for path in args.plans:  # each file gets its `ok` line or its errors
+        try:
+            plan = load_plan(path, overrides)
+        except PlanErrors as exc:
+            failed = True
+            for problem in exc.problems:
+                print(_masked(args, str(problem)), file=sys.stderr)
+            continue
+        print(f"{path}: ok ({plural(len(plan.cases), 'case')}, {plural(len(plan.providers), 'provider')})", flush=True)
+    return ExitCode.USAGE if failed else ExitCode.GATE_PASSED
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -180,6 +191,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from orchestrator.cli_select import read_results
+    from orchestrator.report.console import ConsoleReporter
     from orchestrator.report.writers import write_all
     from orchestrator.result.outdir import claimed
 
@@ -192,13 +204,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         junit, html = folder / "junit.xml", folder / "report.html"
     with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
         written = write_all(run, junit, html, None)  # a run still writing there refuses us (exit 2)
+    ConsoleReporter().summary(run, [str(path) for path in written.paths])
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
     if not run.complete:
         print(f"orchestrator: {results}: the run did not end; reports marked interrupted, gate failed "
               "(run incomplete)", file=sys.stderr)
-    for path in written.paths:
-        print(f"wrote {path}")
     return most_severe(ExitCode.INTERNAL if written.problems else 0,
                        ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED)
 

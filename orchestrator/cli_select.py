@@ -17,6 +17,7 @@ from orchestrator.plan.select import Selection, select, split_list
 from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
 from orchestrator.plan.units import parse_size
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
+from orchestrator.wording import plural
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +114,7 @@ def print_list(plans: Sequence[Plan], prepared: Prepared, shown: Mapping[str, st
             if case.id not in running:
                 print(f"  - {case.id}  {case.name}  [{why.get(case.id, 'left out')}]")
     left = sum(len(v) for v in prepared.left_out.values())
-    print(f"{total} cases" + (f" ({left} left out)" if left else ""))
+    print(plural(total, "case") + (f" ({left} left out)" if left else ""))
 
 
 def judge(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool) -> GateResult:
@@ -135,6 +136,7 @@ def read_results(path: Path) -> RunResult:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    from orchestrator.report.console import ConsoleReporter
     from orchestrator.report.writers import write_all
     from orchestrator.result.merge import merge_runs
 
@@ -142,15 +144,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     merged = merge_runs(runs, judge, command="orchestrator merge " + " ".join(args.results))
     outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
     written = write_all(merged, *outputs)
+    print(f"Merged {plural(len(runs), 'results file')}: {plural(len(merged.cases), 'case')}")
+    ConsoleReporter().summary(merged, [str(path) for path in written.paths])
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
-    counts = ", ".join(f"{n} {s}" for s, n in merged.counts().items() if n)
-    print(f"merged {len(runs)} results file(s): {len(merged.cases)} cases ({counts}); "
-          f"gate {'PASSED' if merged.gate.passed else 'FAILED'}")
-    for rule in merged.gate.rules:
-        print(f"  {'ok ' if rule.passed else 'FAIL'} {rule.rule} — {rule.detail}")
-    for path in written.paths:
-        print(f"wrote {path}")
     return most_severe(ExitCode.INTERRUPTED if merged.interrupted else 0,
                        ExitCode.INTERNAL if written.problems else 0,
                        ExitCode.GATE_PASSED if merged.gate.passed else ExitCode.GATE_FAILED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 
 from orchestrator.errors import UserError
@@ -104,5 +105,5 @@ def cmd_init(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     plan = folder / "plan.yaml"
-    print(f"next: orchestrator run {plan}")
+    print(f"next: orchestrator run {shlex.quote(str(plan))}")  # pasted into a shell, it must work
     return 0

@@ -69,6 +69,9 @@ class RunSession(Listener):
         if not self.quiet:
             self.console.case_started(case_id)
 
+    def jobs_chosen(self, jobs: int, why: str) -> None:
+        self.console.jobs_chosen(jobs, why)
+
     def case_finished(self, case: CaseResult) -> None:
         if self.journal is not None:
             try:

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import AbstractSet, Any, Iterable
 
 from orchestrator.errors import Problem
+from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
-from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
+from orchestrator.templating import TemplateError, check_expression, check_template, has_template
 
 SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
-BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers"}  # providers: live pool stats
+BUILTIN_NAMES = names.BUILTIN_NAMES
 
 
 class Checker:
@@ -101,20 +102,27 @@ class Checker:
         """Check one step; names it binds with `as:` are added to `scope` for later steps."""
         if not isinstance(step, dict):
             return
-        # A misspelt assertion must not hide a misspelt provider in the same step: the action and
-        # each assertion are checked when they themselves are clean, so one pass shows them all.
-        action_clean = not self.ctx.broken(source, path) and all(
-            self.ctx.clean(source, path + (key,)) for key in step if key != "expect")
+        # A misspelt key must not hide a misspelt provider in the same step: each key is checked
+        # when it is itself clean, so one pass shows every problem.
+        if self.ctx.broken(source, path):
+            return self._bind(step, scope)
+        clean = {key: value for key, value in step.items() if self.ctx.clean(source, path + (key,))}
         action = next((a for a in step if a in _ACTIONS), None)
-        if action_clean and action is not None:
-            _ACTIONS[action](self, step, source, path, scope, spawns)
-            if isinstance(step.get("if"), str):
-                self.expression(step["if"], source, path + ("if",))
+        # the sub-steps of a `parallel` are each checked on their own, clean or not
+        if action is not None and (action in clean or action == "parallel" and isinstance(step[action], list)):
+            _ACTIONS[action](self, {**clean, action: step[action]}, source, path, scope, spawns)
+        if isinstance(clean.get("if"), str):
+            self.expression(clean["if"], source, path + ("if",), scope)
         expect = step.get("expect")
-        if action_clean and isinstance(expect, list):
+        if action is not None and isinstance(expect, list):
+            own = names.expect_scope(action, scope, step.get("as"))
             for i, spec in enumerate(expect):
                 if self.ctx.clean(source, path + ("expect", i)):
-                    self.assertion(spec, source, path + ("expect", i), scope)
+                    self.assertion(spec, source, path + ("expect", i), own, action in names.OPEN_RESULTS)
+        self._bind(step, scope)
+
+    @staticmethod
+    def _bind(step: dict[str, Any], scope: set[str]) -> None:
         if isinstance(step.get("as"), str):
             scope.add(step["as"])
 
@@ -199,7 +207,7 @@ class Checker:
             self.add(source, path, f"unknown process '{name}': give {what}{did_you_mean(name, spawns)}{known}")
 
     # assertions and templates -----------------------------------------------------------------
-    def assertion(self, spec: Any, source: Source, path: NodePath, scope: set[str]) -> None:
+    def assertion(self, spec: Any, source: Source, path: NodePath, scope: set[str], open_result: bool) -> None:
         if not isinstance(spec, dict) or not self.ctx.clean(source, path):
             return
         kind = _PROMPTFOO.get(str(spec.get("type")), spec.get("type")) if "type" in spec else \
@@ -208,7 +216,7 @@ class Checker:
         value = spec.get(value_key)
         at = path + (str(value_key),)
         if kind == "expr" and isinstance(value, str):
-            self.expression(value, source, at)
+            self.expression(value, source, at, scope, open_result)
             return
         if kind == "matches":
             self.regex(value, source, at)
@@ -217,7 +225,7 @@ class Checker:
         if kind == "equals_file" and isinstance(value, str) and not has_template(value) \
                 and not (source.directory / value).is_file():
             self.add(source, at, missing_file(source.directory, value))
-        self.templates(value, source, at, scope)
+        self.templates(value, source, at, scope, open_result=open_result)
 
     def regex(self, pattern: Any, source: Source, path: NodePath) -> None:
         if isinstance(pattern, str) and not has_template(pattern):
@@ -226,37 +234,36 @@ class Checker:
             except re.error as exc:
                 self.add(source, path, f"invalid regex '{pattern}': {exc}")
 
-    def expression(self, text: str, source: Source, path: NodePath) -> None:
+    def expression(self, text: str, source: Source, path: NodePath, scope: set[str], open_result: bool = False) -> None:
         error = expression_error(text)
         if error:
             self.add(source, path, error)
+            return
+        found = expression_names(text)
+        if not isinstance(found, str):
+            self.names(found, source, path, scope, open_result=open_result)
+
+    def names(self, found: AbstractSet[str], source: Source, path: NodePath, scope: set[str], *,
+              open_result: bool = False, call_vars: AbstractSet[str] = frozenset()) -> None:
+        bound = scope - BUILTIN_NAMES - names.ALL_FIELDS  # the plan's vars and as: names
+        for message in names.unknown_names(found, scope, bound=bound, open_result=open_result, call_vars=call_vars):
+            self.add(source, path, message)
 
     def templates(self, value: Any, source: Source, path: NodePath, scope: set[str],
-                  call_vars: AbstractSet[str] = frozenset()) -> None:
+                  call_vars: AbstractSet[str] = frozenset(), *, open_result: bool = False) -> None:
         """Every template string inside `value` must compile and read only names in `scope`."""
         if isinstance(value, dict):
             for key, item in value.items():
-                self.templates(item, source, path + (key,), scope, call_vars)
+                self.templates(item, source, path + (key,), scope, call_vars, open_result=open_result)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                self.templates(item, source, path + (i,), scope, call_vars)
+                self.templates(item, source, path + (i,), scope, call_vars, open_result=open_result)
         elif isinstance(value, str) and has_template(value):
-            names = template_names(value)
-            if isinstance(names, str):
-                self.add(source, path, names)
+            found = template_names(value)
+            if isinstance(found, str):
+                self.add(source, path, found)
                 return
-            for name in sorted(names - scope):
-                self.add(source, path, f"undefined variable '{name}' in template{_undefined_hint(name, scope, call_vars)}")
-
-
-def _undefined_hint(name: str, scope: set[str], call_vars: AbstractSet[str]) -> str:
-    if name == "i":
-        return " ('i' is the request index inside a load step)"
-    if name in call_vars:
-        return (f" (a call's vars are rendered before the rest of the step, so they cannot use each other: "
-                f"put '{name}' in the case's vars: to use it here)")
-    return did_you_mean(name, scope - BUILTIN_NAMES) or (
-        f" (not defined here: add it to vars:, name an earlier step's result with as:, or pass --var {name}=VALUE)")
+            self.names(found, source, path, scope, open_result=open_result, call_vars=call_vars)
 
 
 _ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._process, "spawn": Checker._process,
@@ -275,11 +282,20 @@ _CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
 def template_names(text: str) -> frozenset[str] | str:
     """The names a template reads, or the message saying why it does not compile."""
     rest = _SIMPLE.sub("", text)
-    names = frozenset(m.group(1) for m in _SIMPLE.finditer(text))
-    if not has_template(rest) and "}}" not in rest and not names & _CONSTANTS:  # only {{ name.attr }}
-        return names
+    simple = frozenset(m.group(1) for m in _SIMPLE.finditer(text))
+    if not has_template(rest) and "}}" not in rest and not simple & _CONSTANTS:  # only {{ name.attr }}
+        return simple
     try:
-        return frozenset(check_template(text))
+        return frozenset(check_template(text)) - names.guarded(text)
+    except TemplateError as exc:
+        return str(exc)
+
+
+@lru_cache(maxsize=4096)
+def expression_names(text: str) -> frozenset[str] | str:
+    """The names an expression reads, or the message saying why it does not compile."""
+    try:
+        return frozenset(check_expression(text)) - names.guarded("{{ " + text + " }}")
     except TemplateError as exc:
         return str(exc)
 

@@ -18,6 +18,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location, Problem
+from orchestrator.plan.yaml_hints import explain, unquoted_template
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
@@ -194,7 +195,9 @@ class _Builder:
                 continue
             if not isinstance(key_node, ScalarNode):
                 self.fatal = True
-                self.problems.append(Problem(key_loc, "mapping keys must be plain strings"))
+                template = unquoted_template(node)
+                self.problems.append(Problem(self.loc(node), template) if template
+                                     else Problem(key_loc, "mapping keys must be plain strings"))
                 continue
             if key_node.tag not in _SCALAR_TAGS:
                 self.problems.append(Problem(key_loc, self._bad_tag(key_node.tag)))
@@ -292,11 +295,7 @@ def _compose(text: str) -> Node | None:
     try:
         return _events_to_node(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem and exc.context_mark is not None:
-            message = f"{message} ({exc.context} at line {exc.context_mark.line + 1})"
-        raise _Fail(mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, message) from None
+        raise _Fail(*explain(text, exc)) from None
     except yaml.reader.ReaderError as exc:
         position = min(exc.position, len(text))
         line = text.count("\n", 0, position) + 1

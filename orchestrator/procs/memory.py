@@ -64,6 +64,27 @@ def auto_jobs(per_job_bytes: int, *, cores: int | None = None, available: int | 
     return int(max(1, min(cores, by_memory)))
 
 
+def explain_auto_jobs(per_job_bytes: int, *, cores: int | None = None, available: int | None = None,
+                      measured: bool = True) -> tuple[int, str]:
+    """`auto_jobs` and why, in words: (2, 'the smaller of 2 cores and 40 = 5.1 GiB free memory / 128.0 MiB
+    a case')."""
+    cores = cpu_count() if cores is None else cores
+    available = available_bytes() if available is None else available
+    jobs = auto_jobs(per_job_bytes, cores=cores, available=available)
+    fits = available // max(1, per_job_bytes)
+    why = (f"the smaller of {cores} core{'s' if cores != 1 else ''} and {fits} = {_size(available)} free memory / "
+           f"{_size(per_job_bytes)} a case" + ("" if measured else ", assumed until a case is measured")
+           + ("; never fewer than 1" if fits < 1 else ""))
+    return jobs, why
+
+
+def _size(count: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} B"
+
+
 _started_by: dict[int, set[int]] = {}  # thread ident -> pids started there while it is attributing
 _started_lock = threading.Lock()
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from orchestrator.report.sanitize import first_line
 from orchestrator.result.flake import flake_line
 from orchestrator.result.model import CaseResult, RunResult, Status
+from orchestrator.wording import plural
 
 STYLES: dict[Status, str] = {
     Status.PASSED: "green",
@@ -27,6 +28,7 @@ STYLES: dict[Status, str] = {
 }
 WIDTH = max(len(s.value) for s in Status)
 _REASONED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED)
+_SUMMARISED = (Status.FAILED, Status.ERROR)
 STDERR_LINES = 20
 TRACEBACK_LINES = 8  # -v: the end of a provider's traceback, where the raise is
 
@@ -153,8 +155,17 @@ class ConsoleReporter:
             return [f"    stderr: {first_line(tail[0], 300)}"]
         return ["    stderr (last lines):", *(f"      {_indented(line)}" for line in tail)]
 
+    def jobs_chosen(self, jobs: int, why: str) -> None:
+        self._print(Text(f"-j auto: {plural(jobs, 'case')} at once ({why})"))
+
     def summary(self, run: RunResult, outputs: list[str]) -> None:
+        """What `run`, `report` and `merge` all end with: the failed cases (as pytest's short test
+        summary), the counts, the gate rule by rule, and the reports written."""
         self._print(Text(""))
+        for case in run.cases:
+            if case.status in _SUMMARISED:
+                why = f" - {first_line(case.message, 300)}" if case.message else ""
+                self._print(Text.assemble((case.status.value.upper(), STYLES[case.status]), f" {_safe(case.id)}{why}"))
         self._print(Text.assemble(*_counts(run)))
         flakes = flake_line(run)
         if flakes:
@@ -188,7 +199,7 @@ def _counts(run: RunResult) -> list[str | tuple[str, str]]:
         if n:
             if parts:
                 parts.append(", ")
-            parts.append((f"{n} {status.value}", STYLES[status]))
+            parts.append((plural(n, "error") if status is Status.ERROR else f"{n} {status.value}", STYLES[status]))
     if not parts:
         parts.append("no cases")
     parts.append(f" in {run.duration_s:.2f}s")

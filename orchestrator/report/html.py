@@ -11,6 +11,7 @@ import base64
 import json
 import time
 import zlib
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -153,14 +154,18 @@ def _context(run: RunResult) -> dict[str, Any]:
 
 
 def _options(run: RunResult) -> dict[str, list[str]]:
-    """The values offered by the priority, level, tag and plan filters."""
-    def uniq(values: Iterable[str]) -> list[str]:
-        return sorted({xml_safe(v) for v in values if v})
+    """The values offered by the priority, level, tag and plan filters; none for a filter that
+    would show every case whatever is chosen (one plan ran, every case is P1, ...)."""
+    def offered(per_case: Iterable[Iterable[str]]) -> list[str]:
+        having = Counter(v for values in per_case for v in set(values) if v)
+        if all(n == len(run.cases) for n in having.values()):
+            return []
+        return sorted({xml_safe(v) for v in having})
     return {
-        "priority": uniq(c.priority for c in run.cases),
-        "level": uniq(c.level or "" for c in run.cases),
-        "tag": uniq(t for c in run.cases for t in c.tags),
-        "plan": uniq(c.plan for c in run.cases),
+        "priority": offered((c.priority,) for c in run.cases),
+        "level": offered((c.level or "",) for c in run.cases),
+        "tag": offered(c.tags for c in run.cases),
+        "plan": offered((c.plan,) for c in run.cases),
     }
 
 

@@ -17,6 +17,7 @@ from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
 from orchestrator.run.steps import CaseContext, StepTimedOut
+from orchestrator.run.free_ports import FreePorts
 from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
 
@@ -25,7 +26,8 @@ def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None
     """The names a case's templates see. `environ`: a snapshot of os.environ taken once per run
     (copying os.environ costs ~0.2 ms, a third of a trivial case)."""
     base: dict[str, Any] = {**plan.vars, "plan_dir": str(plan.directory),
-                            "env": dict(os.environ) if environ is None else environ}
+                            "env": dict(os.environ) if environ is None else environ,
+                            "free_port": FreePorts()}  # one per attempt
     return {**base, **render(dict(case.vars), base)}
 
 

@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, GateSpec, Plan, ProviderSpec
 from orchestrator.procs.api import Pool, PoolConfig
-from orchestrator.procs.memory import DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, rss_of, run_rss
+from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
+                                       rss_of, run_rss)
 from orchestrator.result.secrets import Masker
 from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, RunResult, Status,
                                        WorkerStats)
@@ -55,6 +56,9 @@ class Listener:
 
     def case_finished(self, case: CaseResult) -> None:
         pass
+
+    def jobs_chosen(self, jobs: int, why: str) -> None:
+        """`-j auto`: how many cases run at once, and why (cores, memory)."""
 
 
 def _default_pool_factory(config: PoolConfig) -> Pool:
@@ -120,6 +124,11 @@ class Engine:
         self._sampler = PeakSampler().start()
         try:
             self._start_pools()
+            if self.options.auto_jobs:
+                estimate = self._job_estimate()
+                self._limit, why = explain_auto_jobs(estimate, measured=estimate != DEFAULT_JOB_BYTES)
+                self._limit_at = time.monotonic()
+                self.listener.jobs_chosen(self._limit, why)
             self._run_cases()
         except Exception as exc:  # a bug of ours: the cases it cost are errors, the reports still get written
             self._crash = internal_error(exc)

@@ -180,3 +180,32 @@ def test_a_browser_without_decompression_streams_says_why_details_are_missing(tm
         assert errors == []
     finally:
         page.close()
+
+
+def test_case_ids_stay_on_one_line_and_filters_with_one_value_are_hidden(tmp_path: Path, open_report: Open) -> None:
+    run = many_cases(12)  # one plan, every case P1, level e2e and tag smoke
+    long_name = "a-name-without-spaces-" * 6
+    run = replace(run, cases=tuple(replace(c, id=f"F-{i:03d}", name=f"{long_name} {i}", tags=("smoke",))
+                                   for i, c in enumerate(run.cases)))
+    path = tmp_path / "narrow.html"
+    write_html(run, path)
+    report = open_report(path)
+    page = report.page
+    page.set_viewport_size({"width": 420, "height": 800})
+    lines = page.eval_on_selector_all(
+        "#cases tbody tr.case td.mono",  # the id cell
+        "els => els.map(e => { const r = document.createRange(); r.selectNodeContents(e); "
+        "return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; })")
+    assert len(lines) == 12 and set(lines) == {1}  # F-001, never F- / 001
+    assert page.locator("select.field-filter").count() == 0  # one plan, one priority, one level, one tag
+    assert page.locator("input.status-filter").count() >= 1
+    report.assert_clean()
+
+    mixed = replace(run, cases=tuple(replace(c, priority="P0" if i == 0 else "P1", plan="other" if i == 1 else c.plan)
+                                     for i, c in enumerate(run.cases)),
+                    plans=(*run.plans, PlanInfo("other", "Other", "plans/other.yaml")))
+    write_html(mixed, path)
+    report = open_report(path)
+    assert sorted(report.page.eval_on_selector_all("select.field-filter", "els => els.map(e => e.id)")) == [
+        "filter-plan", "filter-priority"]
+    report.assert_clean()

@@ -60,6 +60,12 @@ cases:
     xml = JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))
     (case,) = [c for suite in xml for c in suite]
     assert isinstance(case.result[0], Failure)
+    quiet = orchestrator("run", str(plan), "--out", str(tmp_path / "quiet"), "-q")  # as in CI logs
+    assert quiet.returncode == 1
+    lines = quiet.stdout.splitlines()
+    failed = [i for i, line in enumerate(lines) if line.startswith("FAILED F-1 - step 1 (call echo): equals on output")]
+    counts = [i for i, line in enumerate(lines) if line.startswith("1 failed in ")]
+    assert len(failed) == 1 and counts and failed[0] < counts[0], quiet.stdout  # which case, then the counts
 
 
 def test_malformed_plan_exits_2_with_every_error_located(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@
     if (r[WHY]) add(name, el("div", "why", r[WHY]));
     var tags = el("td");
     r[TAGS].forEach(function (t) { add(tags, el("span", "tag", t)); });
-    return add(tr, add(el("td"), badge(r[S])), el("td", "mono", r[ID]), name, el("td", null, r[PRIO]),
+    return add(tr, add(el("td"), badge(r[S])), el("td", "mono id", r[ID]), name, el("td", null, r[PRIO]),
       el("td", null, r[LEVEL]), tags, el("td", "num", seconds(r[SECS])));
   }
   function detailRow(i) {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ def test_list_shows_what_runs_and_why_the_rest_does_not(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "  SMOKE-1  SMOKE-1  [P2]" in done.stdout
     assert "  - SMOKE-SLOW  SMOKE-SLOW  [deselected by -k 'smoke and not slow']" in done.stdout
-    assert done.stdout.strip().endswith("1 cases (2 left out)")
+    assert done.stdout.strip().endswith("1 case (2 left out)")
 
 
 def test_two_shards_merged_equal_one_unsharded_run(tmp_path: Path) -> None:
@@ -150,6 +151,10 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path: Path) -> None:
                           "--json", str(tmp_path / "merged" / "results.json"),
                           "--junit", str(tmp_path / "merged" / "junit.xml"))
     assert merged.returncode == 0, merged.stderr
+    # the same words and gate block as `run`
+    assert merged.stdout.startswith("Merged 2 results files: 12 cases\n")
+    assert "Gate PASSED" in merged.stdout and "Report written: " + str(tmp_path / "merged" / "junit.xml") in merged.stdout
+    assert re.search(r"^  [✔+] ", merged.stdout, re.M)
     one, two = results(tmp_path, "whole"), results(tmp_path, "merged")
 
     def essence(run: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -173,6 +178,9 @@ def test_max_memory_holds_cases_back_and_auto_jobs_run_in_parallel(tmp_path: Pat
     done = orchestrator("run", str(plan), "--out", str(tmp_path / "auto"), "-j", "auto")
     assert done.returncode == 0, done.stderr
     jobs = {a["job"] for c in results(tmp_path, "auto")["cases"] for a in c["attempts"]}
+    chosen = re.search(r"^-j auto: (\d+) cases? at once \(the smaller of (\d+) cores? and (\d+) = .* free memory / "
+                       r".* a case", done.stdout, re.M)
+    assert chosen and int(chosen.group(1)) == min(int(chosen.group(2)), int(chosen.group(3))), done.stdout
     assert len(jobs) >= 2  # 2 cores here, and far more than 2 GiB free
     bad = orchestrator("run", str(plan), "--out", str(tmp_path / "bad"), "--max-memory", "lots")
     assert bad.returncode == 2 and "--max-memory: invalid size 'lots'" in bad.stderr

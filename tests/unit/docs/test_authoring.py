@@ -51,6 +51,11 @@ def test_init_writes_a_plan_that_passes_and_never_overwrites(tmp_path: Path) -> 
 def test_init_into_a_new_folder_names_the_plan_after_it(tmp_path: Path) -> None:
     done = cli("init", "smoke tests", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    hint = done.stdout.splitlines()[-1]
+    assert hint == "next: orchestrator run 'smoke tests/plan.yaml'"  # pasted into a shell, it works
+    pasted = subprocess.run(["sh", "-c", hint.replace("next: orchestrator", f"'{sys.executable}' -m orchestrator")
+                             + " --out out -q"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
     assert "\nname: smoke-tests\n" in (tmp_path / "smoke tests" / "plan.yaml").read_text()
     assert cli("validate", "smoke tests/plan.yaml", cwd=tmp_path).returncode == 0
 

@@ -54,4 +54,9 @@ def test_following_the_tutorial_gives_a_passing_plan_of_your_own(tmp_path: Path)
     assert typo.returncode == 2
     assert typo.stderr.splitlines() == shown_output("orchestrator validate calc.yaml\n```")
     plan.write_text(good, encoding="utf-8")
-    assert cli("validate", "calc.yaml", cwd=folder).stdout.strip() == "calc.yaml: ok (6 cases, 1 providers)"
+    assert cli("validate", "calc.yaml", cwd=folder).stdout.strip() == "calc.yaml: ok (6 cases, 1 provider)"
+
+    plan.write_text(good.replace('        prompt: "2 + 3"', '          prompt: "2 + 3"'), encoding="utf-8")
+    indented = cli("validate", "calc.yaml", cwd=folder)
+    assert indented.returncode == 2
+    assert indented.stderr.splitlines() == shown_output("Indent `prompt` two spaces further")

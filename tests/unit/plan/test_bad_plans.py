@@ -15,11 +15,14 @@ FIXTURES = sorted(p.name for p in BAD.glob("*.yaml"))
 
 
 def expected_lines(relative: str) -> list[str]:
-    """`# expect: L:C: msg` is in the fixture itself; `# expect: other.yaml:L:C: msg` in a sibling file."""
+    """`# expect: L:C: msg` is in the fixture itself; `# expect: other.yaml:L:C: msg` in a sibling file;
+    `# expect+ text` is a second line of the message above it."""
     out = []
     folder = str(Path(relative).parent)
     for line in (ROOT / relative).read_text().splitlines():
-        if line.startswith("# expect: "):
+        if line.startswith("# expect+ "):
+            out[-1] += "\n" + line[len("# expect+ "):]
+        elif line.startswith("# expect: "):
             text = line[len("# expect: "):]
             out.append(f"{relative}:{text}" if text[0].isdigit() else f"{folder}/{text}")
     return out
@@ -40,7 +43,7 @@ def test_bad_plan_reports_exactly_its_expected_problems(name: str, monkeypatch: 
         load_plan(relative)
     assert time.perf_counter() - started < 0.5
     assert [str(p) for p in caught.value.problems] == expected
-    assert str(caught.value).splitlines() == expected
+    assert str(caught.value).splitlines() == "\n".join(expected).splitlines()
 
 
 def test_load_plans_reports_the_problems_of_every_file(monkeypatch: pytest.MonkeyPatch) -> None:

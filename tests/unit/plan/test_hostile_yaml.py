@@ -41,7 +41,8 @@ CASES = {
     "list at top": (b"- id: A\n", "plan.yaml:1:1: a plan must be a mapping of keys (version, name, cases, ...), got a list"),
     "recursive alias": (b"a: &x [*x]\n", "plan.yaml:1:4: an alias refers to the value that contains it"),
     "syntax error": (b"version: 1\ncases: [1, 2\nname: x\n",
-                     "plan.yaml:3:5: did not find expected ',' or ']' (while parsing a flow sequence at line 2)"),
+                     "plan.yaml:2:8: this '[' is never closed: end the value with ']'\n"
+                     "    (PyYAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2))"),
     "two documents": (b"version: 1\n---\nversion: 1\n", "plan.yaml:2:1: a plan file holds one YAML document; found a second one"),
 }
 

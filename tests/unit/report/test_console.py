@@ -110,3 +110,34 @@ def test_verbose_shows_the_end_of_a_provider_traceback_with_its_indentation() ->
     assert buf.getvalue().splitlines()[3:8] == [
         "      KeyError: 'x'", "        Traceback (most recent call last):", '          File "p.py", line 2, in call_api',
         "            return {}[x]", "        KeyError: 'x'"]
+
+
+def test_summary_lists_each_failed_or_errored_case_as_pytest_short_summary_does() -> None:
+    buf = io.StringIO()
+    ConsoleReporter(file=buf).summary(run_result(), ["reports/junit.xml"])  # -q: no case lines before it
+    lines = buf.getvalue().splitlines()
+    assert lines[:4] == ["", "FAILED C-2 - assertion failed", "ERROR C-3 - ValueError: bad value",
+                         "FAILED C-9 - 2 of 3 repeats failed"]
+    assert lines[4].startswith("1 passed, 2 failed, 1 error, ")
+    assert lines[-1] == "Report written: reports/junit.xml"
+
+
+def test_counts_are_pluralised_like_pytest() -> None:
+    run = run_result()
+    errors = tuple(replace(c, status=c.status.ERROR, id=f"E-{i}") for i, c in enumerate(run.cases[:2]))
+    buf = io.StringIO()
+    ConsoleReporter(file=buf).summary(replace(run, cases=errors), [])
+    assert "\n2 errors in 3.21s\n" in buf.getvalue()
+
+
+def test_auto_jobs_says_how_many_and_why() -> None:
+    from orchestrator.procs.memory import explain_auto_jobs
+
+    buf = io.StringIO()
+    jobs, why = explain_auto_jobs(2**30, cores=4, available=3 * 2**30 + 5)
+    ConsoleReporter(file=buf).jobs_chosen(jobs, why)
+    assert buf.getvalue() == ("-j auto: 3 cases at once (the smaller of 4 cores and 3 = 3.0 GiB free memory / "
+                              "1.0 GiB a case)\n")
+    assert explain_auto_jobs(2**31, cores=1, available=2**30, measured=False) == (
+        1, "the smaller of 1 core and 0 = 1.0 GiB free memory / 2.0 GiB a case, assumed until a case is measured; "
+           "never fewer than 1")
