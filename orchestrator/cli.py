@@ -17,6 +17,7 @@ from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selecti
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
 from orchestrator.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
+from orchestrator.result.model import RunResult
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +125,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     plans = load(args.plans, args.var)
-    print_list(plans, prepare(plans, args), {p.name: _shown(p) for p in plans})
+    print_list(plans, prepare(plans, args, running=False), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
 
@@ -148,7 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from orchestrator.result.store import read_json
 
     results = Path(args.results)
-    run = read_json(results)
+    run = rejudged(read_json(results), str(results))
     junit = Path(args.junit) if args.junit else None
     html = Path(args.html) if args.html else None
     if junit is None and html is None:
@@ -159,7 +160,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     for path in (junit, html):
         if path is not None:
             print(f"wrote {path}")
+    print(f"gate {'PASSED' if run.gate.passed else 'FAILED'} (judged again from {len(run.cases)} case(s))")
     return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
+
+
+def rejudged(run: RunResult, name: str) -> RunResult:
+    """The run with its gate judged again from its cases and its plans' gate rules, as `merge`
+    does: a hand-edited or stale verdict is never believed, and a disagreement is reported."""
+    from dataclasses import replace
+
+    from orchestrator.run.gate import judge_plans
+
+    gate = judge_plans(run.plans, run.cases, run.interrupted, run.gate.selection)
+    if gate.passed != run.gate.passed:
+        print(f"orchestrator: {name}: the stored gate verdict ({'PASSED' if run.gate.passed else 'FAILED'}) "
+              f"disagrees with its cases; judged again: {'PASSED' if gate.passed else 'FAILED'}", file=sys.stderr)
+    return replace(run, gate=gate)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -191,7 +207,8 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         options=dict(auto_jobs=args.jobs == "auto", repeat=args.repeat, fail_fast=args.fail_fast,
                      by_priority=args.order == "priority",
                      max_memory_bytes=limit, unsharded=prepared.unsharded,
-                     shard=str(prepared.shard or "")),
+                     shard=str(prepared.shard or ""), selected_from=prepared.loaded,
+                     selection=prepared.selection),
         junit=Path(args.junit) if args.junit else out / "junit.xml",
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",

@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 from orchestrator.errors import ExitCode, UserError
 from orchestrator.plan.model import Plan
 from orchestrator.plan.select import Selection, select, split_list
+from orchestrator.plan.select_check import check_selected, describe, normalised
 from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
 from orchestrator.plan.units import parse_size
 
@@ -67,17 +68,25 @@ class Prepared:
     unsharded: tuple[Plan, ...] = ()  # the selection before --shard (empty without --shard)
     left_out: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # plan -> id -> why
     shard: Shard | None = None
+    loaded: tuple[Plan, ...] = ()  # the plans before the selection (empty when it left nothing out)
+    selection: str = ""  # the selection as options ("--priority P0") when it left cases out
 
 
-def prepare(plans: Sequence[Plan], args: argparse.Namespace) -> Prepared:
-    selection = Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
-                          levels=split_list(args.level), ids=tuple(args.ids))
+def prepare(plans: Sequence[Plan], args: argparse.Namespace, *, running: bool = True) -> Prepared:
+    """load → select → shard. `running`: a selection that matches no case is an error (exit 2),
+    checked before sharding so that a typo fails every shard; `list` shows it instead."""
+    selection = normalised(Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
+                                     levels=split_list(args.level), ids=tuple(args.ids)))
     selected = select(plans, selection)
+    if running:
+        check_selected(plans, selection)
     left_out: dict[str, dict[str, str]] = {name: dict(v) for name, v in selected.left_out.items()}
+    partial = any(left_out.values())
+    loaded, described = (tuple(plans), describe(selection)) if partial else ((), "")
     if not args.shard:
         if args.durations:
             raise UserError("--durations only balances --shard; give --shard I/N too")
-        return Prepared(selected.plans, (), left_out)
+        return Prepared(selected.plans, (), left_out, None, loaded, described)
     shard = parse_shard(args.shard)
     durations = read_durations(Path(args.durations)) if args.durations else None
     mine = take_shard(selected.plans, shard, durations)
@@ -86,7 +95,7 @@ def prepare(plans: Sequence[Plan], args: argparse.Namespace) -> Prepared:
         for case in whole.cases:
             if case.id not in kept:
                 left_out.setdefault(whole.name, {})[case.id] = f"in another shard than {shard}"
-    return Prepared(mine, selected.plans, left_out, shard)
+    return Prepared(mine, selected.plans, left_out, shard, loaded, described)
 
 
 def read_durations(path: Path) -> dict[str, float]:
@@ -116,20 +125,13 @@ def print_list(plans: Sequence[Plan], prepared: Prepared, shown: Mapping[str, st
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from orchestrator.plan.model import GateSpec
     from orchestrator.report.writers import write_reports
     from orchestrator.result.merge import merge_runs
-    from orchestrator.result.model import CaseResult, GateResult, PlanInfo
     from orchestrator.result.store import read_json
-    from orchestrator.run.engine import gate_from_dict, merge_gates
-    from orchestrator.run.gate import evaluate_gate
-
-    def judge(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool) -> GateResult:
-        specs: list[GateSpec | None] = [gate_from_dict(p.gate) for p in plans]
-        return evaluate_gate(merge_gates(specs) if specs else None, cases, interrupted)
+    from orchestrator.run.gate import judge_plans
 
     runs = [(name, read_json(Path(name))) for name in args.results]
-    merged = merge_runs(runs, judge, command="orchestrator merge " + " ".join(args.results))
+    merged = merge_runs(runs, judge_plans, command="orchestrator merge " + " ".join(args.results))
     outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
     for problem in write_reports(merged, *outputs):
         print(f"orchestrator: {problem}", file=sys.stderr)
