@@ -88,6 +88,11 @@ class Checker:
 
     def gate(self) -> None:
         gate = self.ctx.main.data.get("gate")
+        rates = gate.get("pass_rate") if isinstance(gate, dict) else None
+        for priority, rate in (rates.items() if isinstance(rates, dict) else ()):
+            if isinstance(rate, float) and rate != rate:  # NaN passes every JSON Schema bound
+                self.add(self.ctx.main, ("gate", "pass_rate", priority), f"'{priority}' must be a percentage "
+                         "from 0% to 100% like 95%, or a fraction from 0 to 1 like 0.95, got .nan")
         if not isinstance(gate, dict) or not isinstance(gate.get("require_covered"), list):
             return
         defined = self._coverable()

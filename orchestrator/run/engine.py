@@ -274,11 +274,16 @@ class Engine:
             if not attempts:
                 return unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")
         else:
-            attempts = [self._attempt(plan, case, pools, job)]
-            while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
-                   and not self.stop.is_set()):
-                attempts.append(self._attempt(plan, case, pools, job))
+            attempts = self._with_retries(plan, case, pools, job)
         return finish_case(plan, case, attempts)
+
+    def _with_retries(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
+        """One run of the case, re-run up to `retries` times while it fails or errors."""
+        attempts = [self._attempt(plan, case, pools, job)]
+        while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
+               and not self.stop.is_set()):
+            attempts.append(self._attempt(plan, case, pools, job))
+        return attempts
 
     def _attempt(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> Attempt:
         attempt = run_attempt(plan, case, pools, self.stop, job, self._sampler, self._environ)
@@ -289,25 +294,27 @@ class Engine:
     def _repeat(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
         """`repeat` runs, `concurrency` of them at once (a stress test when more than one).
 
-        With `stop_on_failure: true` no attempt starts after one did not pass.
+        Each repetition may retry (`retries`), so `--repeat 20` on a plan with retries hunts
+        flakes: every attempt is kept, and attempts that disagree make the case flaky.
+        With `stop_on_failure: true` no repetition starts after an attempt did not pass.
         """
         stop_on_failure = bool(case.extra.get("stop_on_failure", False))
         failed = threading.Event()
 
-        def one(_: int) -> Attempt | None:
+        def one(_: int) -> list[Attempt]:
             if self.stop.is_set() or failed.is_set():
-                return None
-            attempt = self._attempt(plan, case, pools, job)
-            if stop_on_failure and attempt.status is not Status.PASSED:
+                return []
+            attempts = self._with_retries(plan, case, pools, job)
+            if stop_on_failure and any(a.status is not Status.PASSED for a in attempts):
                 failed.set()
-            return attempt
+            return attempts
 
         if case.concurrency <= 1:
             found = [one(i) for i in range(case.repeat)]
         else:
             with ThreadPoolExecutor(max_workers=case.concurrency, thread_name_prefix="repeat") as executor:
                 found = list(executor.map(one, range(case.repeat)))
-        return [a for a in found if a is not None]
+        return [a for repetition in found for a in repetition]
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
         self._results[key] = result
