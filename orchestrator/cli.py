@@ -160,7 +160,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     for path in (junit, html):
         if path is not None:
             print(f"wrote {path}")
-    print(f"gate {'PASSED' if run.gate.passed else 'FAILED'} (judged again from {len(run.cases)} case(s))")
+    scope = f"; {run.gate.scope}" if run.gate.scope else ""
+    print(f"gate {'PASSED' if run.gate.passed else 'FAILED'} (judged again from {len(run.cases)} case(s){scope})")
     return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
 
 

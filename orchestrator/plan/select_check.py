@@ -92,9 +92,11 @@ def _exists(selection: Selection, cases: Sequence[CaseSpec], where: str) -> str:
     if selection.priorities:
         return f"priorities in {where}: {_listed(c.priority for c in cases)}"
     if selection.levels:
-        return f"levels in {where}: {_listed(c.level for c in cases if c.level)}"
+        levels = [c.level for c in cases if c.level]
+        return f"levels in {where}: {_listed(levels)}" if levels else f"no case in {where} has a level"
     if selection.tags:
-        return f"tags in {where}: {_listed(t for c in cases for t in c.tags)}"
+        tags = [t for c in cases for t in c.tags]
+        return f"tags in {where}: {_listed(tags)}" if tags else f"no case in {where} has a tag"
     return f"-k matches words in case ids, names and tags; {_ids(cases, where)}"
 
 

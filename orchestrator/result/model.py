@@ -130,6 +130,11 @@ class GateResult:
     # part of a plan is not the plan's release gate, and every report says so.
     selection: str = ""
 
+    @property
+    def scope(self) -> str:
+        """'' for a full gate, else what every report prints beside the verdict."""
+        return f"not a full gate: only the cases selected by {self.selection} ran" if self.selection else ""
+
 
 @dataclass(frozen=True)
 class PlanInfo:

@@ -109,9 +109,10 @@ def _pass_rate(priority: str, required: float, implied: bool, cases: Sequence[Ca
     passed = sum(1 for c in ran if c.status)
     rate = passed / len(ran)
     detail = f"{passed}/{len(ran)} passed ({_percent(rate)})"
-    if implied:
-        detail += f"; {priority} is not named in pass_rate, so every case must pass"
-    return GateRule(rule, rate + 1e-9 >= required, detail)
+    ok = rate + 1e-9 >= required
+    if implied and not ok:
+        detail += f"; {priority} is not named in pass_rate, so every {priority} case must pass"
+    return GateRule(rule, ok, detail)
 
 
 def _covered(key: str, plan: PlanGate, cases: Sequence[CaseResult]) -> GateRule:

@@ -61,7 +61,7 @@ def test_the_implied_rule_says_where_it_comes_from() -> None:
                                                              case("B", Status.FAILED, "P2")])
     rule = rules(verdict)["pass_rate[P2] >= 100% (default)"]
     assert not rule.passed
-    assert rule.detail == "0/1 passed (0%); P2 is not named in pass_rate, so every case must pass"
+    assert rule.detail == "0/1 passed (0%); P2 is not named in pass_rate, so every P2 case must pass"
 
 
 def test_a_named_zero_tolerates_that_priority_only() -> None:
