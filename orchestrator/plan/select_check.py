@@ -2,7 +2,7 @@
 
 `--priority p0` and `--level E2E` are read case-insensitively; a value that is no priority or
 level at all is an error with a did-you-mean. A `run` whose selection matches no case, or an
-`--id` that matches no case, is an error (exit 2) naming the selection and what the plans have,
+`--id` or `--tag` value that matches no case, is an error (exit 2) naming the selection and what the plans have,
 as pytest exits 5 when it collects nothing and 4 when a named test is not found.
 """
 from __future__ import annotations
@@ -58,7 +58,13 @@ def check_selected(plans: Sequence[Plan], selection: Selection) -> None:
     where = "the plan" if len(plans) == 1 else "the plans"
     for pattern in selection.ids:
         if not _matches(plans, Selection(ids=(pattern,))):
-            raise UserError(f"--id {pattern} matched no case; {_ids(cases, where)}")
+            hint = did_you_mean(pattern, [c.id for c in cases])
+            raise UserError(f"--id {pattern} matched no case{hint}; {_ids(cases, where)}")
+    known_tags = {t for c in cases for t in c.tags}
+    for tag in selection.tags:  # tags have no vocabulary: one no case carries is a typo
+        if tag not in known_tags:
+            raise UserError(f"--tag {tag} matched no case{did_you_mean(tag, sorted(known_tags))}; "
+                            + _exists(Selection(tags=(tag,)), cases, where))
     if _matches(plans, selection):
         return
     alone = [(s, text) for s, text in _filters(selection) if not _matches(plans, s)]

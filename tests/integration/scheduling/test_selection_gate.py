@@ -24,11 +24,15 @@ def plan_with(tmp_path: Path, gate: str = "gate: {require_covered: [AC-1, AC-2]}
     (["--priority", "P3"], "--priority P3 matched no case; priorities in the plan: P0, P1"),
     (["--priority", "p2,P3"], "--priority P2,P3 matched no case; priorities in the plan: P0, P1"),
     (["--tag", "typo"], "--tag typo matched no case; tags in the plan: slow, smoke"),
+    (["--tag", "smoke,smoek"], "--tag smoek matched no case (did you mean 'smoke'?); tags in the plan: slow, smoke"),
+    (["--id", "e2e-001"], "--id e2e-001 matched no case (did you mean 'E2E-001'?); "
+                          "ids in the plan: E2E-001, E2E-002, E2E-003"),
     (["--level", "chaos"], "--level chaos matched no case; levels in the plan: unit, e2e"),
     (["-k", "nomatch"], "-k nomatch matched no case; -k matches words in case ids, names and tags; "
                         "ids in the plan: E2E-001, E2E-002, E2E-003"),
     (["--id", "NOPE"], "--id NOPE matched no case; ids in the plan: E2E-001, E2E-002, E2E-003"),
-    (["--id", "E2E-001", "--id", "E2E-00"], "--id E2E-00 matched no case; ids in the plan: E2E-001, E2E-002, E2E-003"),
+    (["--id", "E2E-001", "--id", "E2E-0003"], "--id E2E-0003 matched no case (did you mean 'E2E-003'?); "
+                                         "ids in the plan: E2E-001, E2E-002, E2E-003"),
     (["--id", "X-*"], "--id X-* matched no case; ids in the plan: E2E-001, E2E-002, E2E-003"),
     (["--priority", "P1", "--tag", "smoke"], "--tag smoke --priority P1 matched no case (each option matches cases "
                                              "on its own, but no case matches all of them); ids in the plan: "
