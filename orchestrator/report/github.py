@@ -73,7 +73,7 @@ def summary(run: RunResult) -> str:
     titles = ", ".join(_md(p.title or p.name) for p in run.plans) or "Test run"
     out = [f"## {titles}: gate {verdict}", ""]
     if run.gate.scope:
-        out += [f"**{_md(run.gate.scope.capitalize())}.**", ""]
+        out += [f"**{_md(run.gate.scope[:1].upper() + run.gate.scope[1:])}.**", ""]
     if run.interrupted:
         out += ["**The run was interrupted.**", ""]
     counts = [(s, n) for s, n in run.counts().items() if n]
