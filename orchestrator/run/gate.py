@@ -58,9 +58,10 @@ def judge(plans: Sequence[PlanGate], cases: Sequence[CaseResult], interrupted: b
             own = [c for c in cases if c.plan == plan.plan]
             found = _default_rules(own) if plan.gate is None else _gate_rules(plan, own)
             rules.extend(replace(r, rule=f"{plan.plan}: {r.rule}") for r in found)
-    if interrupted:
-        unfinished = sum(1 for c in cases if c.status is Status.INTERRUPTED)
-        rules.append(GateRule("run completed", False, f"interrupted; {unfinished} case(s) did not finish"))
+    unfinished = sum(1 for c in cases if c.status is Status.INTERRUPTED)
+    if interrupted or unfinished:  # a case that did not finish was not checked, whatever the flag says
+        why = "interrupted; " if interrupted else ""
+        rules.append(GateRule("run completed", False, f"{why}{unfinished} case(s) did not finish"))
     return GateResult(passed=all(r.passed for r in rules), rules=tuple(rules), selection=selection)
 
 

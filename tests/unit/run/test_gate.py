@@ -158,3 +158,11 @@ def test_each_plan_gate_judges_its_own_cases() -> None:
 def test_an_interrupted_run_never_passes_the_gate() -> None:
     verdict = evaluate_gate(None, [case("A", Status.PASSED), case("B", Status.INTERRUPTED)], interrupted=True)
     assert not verdict.passed and verdict.rules[-1].rule == "run completed"
+
+
+def test_a_case_that_did_not_finish_fails_the_gate_even_when_the_run_is_not_flagged_interrupted() -> None:
+    """A results file rewritten while the run went on (or edited) holds unfinished cases."""
+    for gate in (None, GateSpec(pass_rate={"P2": 0.0})):
+        verdict = evaluate_gate(gate, [case("A", Status.PASSED), case("B", Status.INTERRUPTED)])
+        assert not verdict.passed
+        assert verdict.rules[-1].detail == "1 case(s) did not finish"
