@@ -50,6 +50,7 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
     checker = Checker(ctx)
     checker.providers_exist()
     checker.gate()
+    checker.defaults()
     env = _render_env(ctx, {k: f for k, f in ctx.sections["env"].items()}, problems)
     cases: list[ex.Expanded] = []
     raw_cases = main.data.get("cases")

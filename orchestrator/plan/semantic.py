@@ -101,6 +101,15 @@ class Checker:
                 self.add(self.ctx.main, ("gate", "require_covered", i),
                          f"'{key}' is not defined in requirements or risks{did_you_mean(str(key), defined)}")
 
+    def defaults(self) -> None:
+        """`defaults: {xfail: {strict: true}}` reads like a plan-wide strictness, but would mark
+        every case as expected to fail (tolerating its failures): say what to write instead."""
+        default = self.ctx.sections["defaults"].get("xfail")
+        if default is not None and isinstance(default.value, dict) and not default.value.get("reason") \
+                and self.ctx.clean(default.source, default.path):
+            self.add(default.source, default.path, "xfail in defaults marks every case as expected to fail; "
+                     "for strict xfail across the plan write 'xfail_strict: true' in defaults")
+
     # steps ----------------------------------------------------------------------------------
     def step(self, step: Any, source: Source, path: NodePath, scope: set[str], spawns: set[str]) -> None:
         """Check one step; names it binds with `as:` are added to `scope` for later steps."""
