@@ -137,7 +137,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
         print(f"orchestrator: {problem}", file=sys.stderr)
     counts = ", ".join(f"{n} {s}" for s, n in merged.counts().items() if n)
     print(f"merged {len(runs)} results file(s): {len(merged.cases)} cases ({counts}); "
-          f"gate {'PASSED' if merged.gate.passed else 'FAILED'}" + (f" ({merged.gate.scope})" if merged.gate.scope else ""))
+          f"gate {'PASSED' if merged.gate.passed else 'FAILED'}"
+          + (f" ({merged.gate.scope})" if merged.gate.scope else ""))
     for rule in merged.gate.rules:
         print(f"  {('ok ' if rule.judged else 'n/a') if rule.passed else 'FAIL'} {rule.rule} — {rule.detail}")
     for path in outputs:

@@ -127,7 +127,7 @@ class ConsoleReporter:
         for step in case.steps:
             reason = step.fields.get("reason") if step.status is Status.SKIPPED else None
             lines.append(f"    step {step.index + 1} {_safe(step.title)}: {step.status.value} {step.duration_s:.2f}s"
-                         + (f" ({first_line(str(reason), 200)})" if reason else ""))
+                         + (f" ({first_line(str(reason).removeprefix('skipped: '), 200)})" if reason else ""))
             if step.error is not None:
                 lines.append(f"      {step.error.type}: {first_line(step.error.message, 300)}")
                 trace = [line for line in step.error.traceback.splitlines() if line.strip()][-TRACEBACK_LINES:]

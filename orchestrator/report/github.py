@@ -82,7 +82,8 @@ def summary(run: RunResult) -> str:
             "| " + " | ".join(str(n) for _, n in counts) + f" | {len(run.cases)} |", ""]
     if run.gate.rules:
         out += ["| Gate rule | Verdict | Detail |", "|---|---|---|"]
-        out += [f"| {_md(r.rule)} | {('✅' if r.judged else '➖ not judged') if r.passed else '❌'} | {_md(r.detail)} |" for r in run.gate.rules]
+        marks = [("✅" if r.judged else "➖ not judged") if r.passed else "❌" for r in run.gate.rules]
+        out += [f"| {_md(r.rule)} | {mark} | {_md(r.detail)} |" for r, mark in zip(run.gate.rules, marks)]
         out.append("")
     bad = [c for c in run.cases if c.status in ANNOTATED]
     if bad:

@@ -159,9 +159,10 @@ def _case(case: CaseResult, limit: int) -> TestCase:
 
 
 def _note(case: CaseResult) -> str:
-    return _status_note(case) + "".join(
-        f"[orchestrator] step {s.index + 1} {s.title!r}: skipped ({s.fields.get('reason', 'skipped')})\n"
-        for s in case.steps if s.status is Status.SKIPPED and str(s.fields.get("reason", "")).startswith("skipped"))
+    skipped = [(s, str(s.fields.get("reason", ""))) for s in case.steps if s.status is Status.SKIPPED]
+    return _status_note(case) + "".join(  # steps skipped by `if:`, not those left out after a failure
+        f"[orchestrator] step {s.index + 1} {s.title!r}: skipped ({why.removeprefix('skipped: ')})\n"
+        for s, why in skipped if why.startswith("skipped"))
 
 
 def _status_note(case: CaseResult) -> str:

@@ -46,7 +46,8 @@ def merge_runs(runs: Sequence[tuple[str, RunResult]], judge: Judge, command: str
     end = max(run.started_at + run.duration_s for _, run in runs)
     interrupted = any(run.interrupted for _, run in runs)
     first = runs[0][1]
-    return replace(first, plans=tuple(plans), cases=tuple(cases), gate=judge(plans, cases, interrupted, first.gate.selection),
+    gate = judge(plans, cases, interrupted, first.gate.selection)
+    return replace(first, plans=tuple(plans), cases=tuple(cases), gate=gate,
                    started_at=start, duration_s=end - start, interrupted=interrupted,
                    command=command or first.command,
                    workers=tuple(w for _, run in runs for w in run.workers))

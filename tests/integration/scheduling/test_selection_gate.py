@@ -132,7 +132,7 @@ def test_a_case_whose_steps_were_all_skipped_is_skipped_everywhere_and_fails_its
     assert done.returncode == 1, done.stdout
     assert "SKIPPED     IFS  all skipped" in done.stdout
     assert "no step ran (all skipped by if:); step 1: if 'go' was false" in done.stdout
-    assert "step 1 call p: skipped 0.00s (skipped: if 'go' was false)" in done.stdout
+    assert "step 1 call p: skipped 0.00s (if 'go' was false)" in done.stdout
     assert "✘ pass_rate[P0] >= 100% — nothing ran: none of 1 P0 case(s) ran (1 skipped)" in done.stdout
     (ifs, _) = results(tmp_path)["cases"]
     assert ifs["status"] == "skipped" and ifs["attempts"][0]["steps"][0]["status"] == "skipped"
@@ -146,7 +146,7 @@ def test_a_step_skipped_by_if_in_a_passing_case_is_noted_in_junit(tmp_path: Path
     done = orchestrator("run", str(plan_with(tmp_path, "", cases)), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stdout
     junit = (tmp_path / "out" / "junit.xml").read_text(encoding="utf-8")
-    assert "[orchestrator] step 1 'call p': skipped (skipped: if 'false' was false)" in junit
+    assert "[orchestrator] step 1 'call p': skipped (if 'false' was false)" in junit
 
 
 def test_report_judges_the_gate_again_and_says_when_the_file_disagrees(tmp_path: Path) -> None:
