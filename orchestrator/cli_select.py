@@ -75,14 +75,15 @@ class Prepared:
 def prepare(plans: Sequence[Plan], args: argparse.Namespace, *, running: bool = True) -> Prepared:
     """load → select → shard. `running`: a selection that matches no case is an error (exit 2),
     checked before sharding so that a typo fails every shard; `list` shows it instead."""
-    selection = normalised(Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
-                                     levels=split_list(args.level), ids=tuple(args.ids)))
+    written = Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
+                        levels=split_list(args.level), ids=tuple(args.ids))
+    selection = normalised(written)
     selected = select(plans, selection)
     if running:
-        check_selected(plans, selection)
+        check_selected(plans, selection, written)
     left_out: dict[str, dict[str, str]] = {name: dict(v) for name, v in selected.left_out.items()}
     partial = any(left_out.values())
-    loaded, described = (tuple(plans), describe(selection)) if partial else ((), "")
+    loaded, described = (tuple(plans), describe(written)) if partial else ((), "")
     if not args.shard:
         if args.durations:
             raise UserError("--durations only balances --shard; give --shard I/N too")

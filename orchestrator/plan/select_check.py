@@ -50,10 +50,12 @@ def describe(selection: Selection) -> str:
     return " ".join(parts)
 
 
-def check_selected(plans: Sequence[Plan], selection: Selection) -> None:
-    """Raise UserError when the selection (or one of its --id) matches no case of `plans`."""
+def check_selected(plans: Sequence[Plan], selection: Selection, written: Selection | None = None) -> None:
+    """Raise UserError when the selection (or one --id or --tag value) matches no case of `plans`.
+    `written`: the selection as the user spelt it (`--priority p3`), for the message."""
     if selection.empty:
         return
+    written = written or selection
     cases = [c for p in plans for c in p.cases]
     where = "the plan" if len(plans) == 1 else "the plans"
     for pattern in selection.ids:
@@ -67,12 +69,13 @@ def check_selected(plans: Sequence[Plan], selection: Selection) -> None:
                             + _exists(Selection(tags=(tag,)), cases, where))
     if _matches(plans, selection):
         return
-    alone = [(s, text) for s, text in _filters(selection) if not _matches(plans, s)]
+    alone = [(s, text) for (s, _), (_, text) in zip(_filters(selection), _filters(written))
+             if not _matches(plans, s)]
     if alone:
         shown = "; ".join(f"{text} matched no case" for _, text in alone)
         hints = "; ".join(dict.fromkeys(_exists(s, cases, where) for s, _ in alone))
         raise UserError(f"{shown}; {hints}")
-    raise UserError(f"{describe(selection)} matched no case (each option matches cases on its own, "
+    raise UserError(f"{describe(written)} matched no case (each option matches cases on its own, "
                     f"but no case matches all of them); {_ids(cases, where)}")
 
 

@@ -22,7 +22,9 @@ def plan_with(tmp_path: Path, gate: str = "gate: {require_covered: [AC-1, AC-2]}
 
 @pytest.mark.parametrize("selection, message", [
     (["--priority", "P3"], "--priority P3 matched no case; priorities in the plan: P0, P1"),
-    (["--priority", "p2,P3"], "--priority P2,P3 matched no case; priorities in the plan: P0, P1"),
+    (["--priority", "p2,P3"], "--priority p2,P3 matched no case; priorities in the plan: P0, P1"),
+    (["--priority", "p3"], "--priority p3 matched no case; priorities in the plan: P0, P1"),
+    (["--level", "CHAOS", "--priority", "p0"], "--level CHAOS matched no case; levels in the plan: unit, e2e"),
     (["--tag", "typo"], "--tag typo matched no case; tags in the plan: slow, smoke"),
     (["--tag", "smoke,smoek"], "--tag smoek matched no case (did you mean 'smoke'?); tags in the plan: slow, smoke"),
     (["--id", "e2e-001"], "--id e2e-001 matched no case (did you mean 'E2E-001'?); "
