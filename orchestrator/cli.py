@@ -170,7 +170,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     plans = load(args.plans, all_vars(args))
-    print_list(plans, prepare(plans, args), {p.name: _shown(p) for p in plans})
+    print_list(plans, prepare(plans, args, running=False), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
 
@@ -243,7 +243,8 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         options=dict(auto_jobs=args.jobs == "auto", repeat=args.repeat, fail_fast=args.fail_fast,
                      by_priority=args.order == "priority",
                      max_memory_bytes=limit, unsharded=prepared.unsharded,
-                     shard=str(prepared.shard or ""), secrets=secret_values(args)),
+                     shard=str(prepared.shard or ""), secrets=secret_values(args),
+                     selected_from=prepared.loaded, selection=prepared.selection),
         junit=Path(args.junit) if args.junit else out / "junit.xml",
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",

@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 from orchestrator.errors import ExitCode, UserError, most_severe
 from orchestrator.plan.model import Plan
 from orchestrator.plan.select import Selection, select, split_list
+from orchestrator.plan.select_check import check_selected, describe, normalised
 from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
 from orchestrator.plan.units import parse_size
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
@@ -69,17 +70,26 @@ class Prepared:
     unsharded: tuple[Plan, ...] = ()  # the selection before --shard (empty without --shard)
     left_out: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # plan -> id -> why
     shard: Shard | None = None
+    loaded: tuple[Plan, ...] = ()  # the plans before the selection (empty when it left nothing out)
+    selection: str = ""  # the selection as options ("--priority P0") when it left cases out
 
 
-def prepare(plans: Sequence[Plan], args: argparse.Namespace) -> Prepared:
-    selection = Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
-                          levels=split_list(args.level), ids=tuple(args.ids))
+def prepare(plans: Sequence[Plan], args: argparse.Namespace, *, running: bool = True) -> Prepared:
+    """load → select → shard. `running`: a selection that matches no case is an error (exit 2),
+    checked before sharding so that a typo fails every shard; `list` shows it instead."""
+    written = Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
+                        levels=split_list(args.level), ids=tuple(args.ids))
+    selection = normalised(written)
     selected = select(plans, selection)
+    if running:
+        check_selected(plans, selection, written)
     left_out: dict[str, dict[str, str]] = {name: dict(v) for name, v in selected.left_out.items()}
+    partial = any(left_out.values())
+    loaded, described = (tuple(plans), describe(written)) if partial else ((), "")
     if not args.shard:
         if args.durations:
             raise UserError("--durations only balances --shard; give --shard I/N too")
-        return Prepared(selected.plans, (), left_out)
+        return Prepared(selected.plans, (), left_out, None, loaded, described)
     shard = parse_shard(args.shard)
     durations = read_durations(Path(args.durations)) if args.durations else None
     mine = take_shard(selected.plans, shard, durations)
@@ -88,7 +98,7 @@ def prepare(plans: Sequence[Plan], args: argparse.Namespace) -> Prepared:
         for case in whole.cases:
             if case.id not in kept:
                 left_out.setdefault(whole.name, {})[case.id] = f"in another shard than {shard}"
-    return Prepared(mine, selected.plans, left_out, shard)
+    return Prepared(mine, selected.plans, left_out, shard, loaded, described)
 
 
 def read_durations(path: Path) -> dict[str, float]:
@@ -117,31 +127,39 @@ def print_list(plans: Sequence[Plan], prepared: Prepared, shown: Mapping[str, st
     print(plural(total, "case") + (f" ({left} left out)" if left else ""))
 
 
-def judge(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool) -> GateResult:
-    """The plans' gate (as the results file keeps it) judged over `cases`."""
-    from orchestrator.plan.model import GateSpec
-    from orchestrator.run.engine import gate_from_dict, merge_gates
-    from orchestrator.run.gate import evaluate_gate
+def judge(run: RunResult) -> GateResult:
+    """The run's gate judged again from its cases and its plans' gate rules (as the file keeps them)."""
+    from orchestrator.run.gate import judge_plans
 
-    specs: list[GateSpec | None] = [gate_from_dict(p.gate) for p in plans]
-    return evaluate_gate(merge_gates(specs) if specs else None, cases, interrupted)
+    return judge_plans(run.plans, run.cases, run.interrupted, run.gate.selection)
 
 
 def read_results(path: Path) -> RunResult:
-    """A results file or a journal for `report` and `merge`: a run that did not end (no
-    completion mark, or a journal) comes back interrupted, its gate judged again and failed."""
+    """A results file or a journal for `report` and `merge`, its gate judged again from its cases:
+    a hand-edited or stale verdict is never believed (a disagreement is reported), and a run that
+    did not end (no completion mark, or a journal) comes back interrupted, its gate failed."""
+    from dataclasses import replace
+
     from orchestrator.result.completion import load_results
 
-    return load_results(path, lambda run: judge(run.plans, run.cases, run.interrupted))
+    run = load_results(path, judge)
+    if not run.complete:
+        return run
+    gate = judge(run)
+    if gate.passed != run.gate.passed:
+        print(f"orchestrator: {path}: the stored gate verdict ({'PASSED' if run.gate.passed else 'FAILED'}) "
+              f"disagrees with its cases; judged again: {'PASSED' if gate.passed else 'FAILED'}", file=sys.stderr)
+    return replace(run, gate=gate)
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from orchestrator.report.console import ConsoleReporter
     from orchestrator.report.writers import write_all
     from orchestrator.result.merge import merge_runs
+    from orchestrator.run.gate import judge_plans
 
     runs = [(name, read_results(Path(name))) for name in args.results]
-    merged = merge_runs(runs, judge, command="orchestrator merge " + " ".join(args.results))
+    merged = merge_runs(runs, judge_plans, command="orchestrator merge " + " ".join(args.results))
     outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
     written = write_all(merged, *outputs)
     print(f"Merged {plural(len(runs), 'results file')}: {plural(len(merged.cases), 'case')}")

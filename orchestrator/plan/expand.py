@@ -16,6 +16,7 @@ from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.templating import TemplateError, has_template, render
 
 MERGED = ("providers", "vars", "env", "defaults")
+NOT_MERGED = ("cases", "gate", "requirements", "risks")
 DISCOVER_VARS = ("path", "relpath", "name", "stem", "dir")
 
 
@@ -119,6 +120,10 @@ def _include(ctx: Context, source: Source, chain: tuple[Source, ...], index: int
     if included.data is None:
         return
     check_schema(ctx, included, problems, included=True)
+    for key in NOT_MERGED:  # never silently ignored: a gate here would judge nothing
+        if isinstance(included.data, dict) and key in included.data:
+            problems.append(Problem(included.key_at((key,)), f"'{key}' in an included file is not used: include "
+                                    f"merges {', '.join(MERGED)}; write it in the plan that includes this file"))
     merge_includes(ctx, included, chain + (source,), problems)
 
 

@@ -50,6 +50,7 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
     checker = Checker(ctx)
     checker.providers_exist()
     checker.gate()
+    checker.defaults()
     env = _render_env(ctx, {k: f for k, f in ctx.sections["env"].items()}, problems)
     cases: list[ex.Expanded] = []
     raw_cases = main.data.get("cases")
@@ -126,11 +127,20 @@ def _case(case: ex.Expanded) -> CaseSpec:
         description=str(value.get("description") or ""), level=value.get("level"),
         priority=str(value.get("priority", "P2")), tags=tuple(value.get("tags") or ()),
         covers=tuple(value.get("covers") or ()), skip=_reason(value.get("skip"), "skipped by plan"),
-        xfail=_reason(value.get("xfail"), "expected to fail"),
+        xfail=_reason(_xfail(value)[0], "expected to fail"), xfail_strict=_xfail(value)[1],
         timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
         retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
         concurrency=int(value.get("concurrency", 1)), vars=case.vars, matrix=case.matrix,
         extra={k: value[k] for k in ("serial", "lock", "stop_on_failure") if k in value})
+
+
+def _xfail(case: dict[str, Any]) -> tuple[Any, bool]:
+    """(`xfail` as true/reason, strict): `xfail: {reason, strict}` wins over `xfail_strict`."""
+    value = case.get("xfail")
+    strict = bool(case.get("xfail_strict", False))
+    if isinstance(value, dict):
+        return value.get("reason") or True, bool(value.get("strict", strict))
+    return value, strict
 
 
 def _reason(value: Any, default: str) -> str | None:
@@ -200,13 +210,16 @@ def _risk(value: Any) -> RiskSpec:
 
 
 def _fraction(value: Any) -> float:
+    """`95%` or `0.95` (validated: a percentage 0-100 % or a fraction 0-1, nothing else)."""
     if isinstance(value, str):
         return float(value.strip().rstrip("%").strip()) / 100.0
-    return float(value) if value <= 1 else float(value) / 100.0
+    return float(value)
 
 
-def _gate(source: Source) -> GateSpec:
+def _gate(source: Source) -> GateSpec | None:
     raw = source.data["gate"] or {}
+    if not any(raw.get(k) is not None and raw.get(k) != {} and raw.get(k) != [] for k in raw):
+        return None  # `gate: {}` is no gate: the run passes when no case failed or errored
     return GateSpec(pass_rate={str(k): _fraction(v) for k, v in (raw.get("pass_rate") or {}).items()},
                     max_flaky=raw.get("max_flaky"), require_covered=tuple(raw.get("require_covered") or ()),
                     location=source.at(("gate",)))

@@ -100,6 +100,7 @@ class CaseSpec:
     covers: tuple[str, ...] = ()
     skip: str | None = None  # reason ("" is never used: `skip: true` becomes "skipped")
     xfail: str | None = None
+    xfail_strict: bool = False  # an unexpected pass (XPASS) is a failure, as pytest's xfail_strict
     timeout_s: float | None = None
     retries: int = 0
     repeat: int = 1

@@ -89,6 +89,11 @@ class Checker:
 
     def gate(self) -> None:
         gate = self.ctx.main.data.get("gate")
+        rates = gate.get("pass_rate") if isinstance(gate, dict) else None
+        for priority, rate in (rates.items() if isinstance(rates, dict) else ()):
+            if isinstance(rate, float) and rate != rate:  # NaN passes every JSON Schema bound
+                self.add(self.ctx.main, ("gate", "pass_rate", priority), f"'{priority}' must be a percentage "
+                         "from 0% to 100% like 95%, or a fraction from 0 to 1 like 0.95, got .nan")
         if not isinstance(gate, dict) or not isinstance(gate.get("require_covered"), list):
             return
         defined = self._coverable()
@@ -96,6 +101,15 @@ class Checker:
             if key not in defined:
                 self.add(self.ctx.main, ("gate", "require_covered", i),
                          f"'{key}' is not defined in requirements or risks{did_you_mean(str(key), defined)}")
+
+    def defaults(self) -> None:
+        """`defaults: {xfail: {strict: true}}` reads like a plan-wide strictness, but would mark
+        every case as expected to fail (tolerating its failures): say what to write instead."""
+        default = self.ctx.sections["defaults"].get("xfail")
+        if default is not None and isinstance(default.value, dict) and not default.value.get("reason") \
+                and self.ctx.clean(default.source, default.path):
+            self.add(default.source, default.path, "xfail in defaults marks every case as expected to fail; "
+                     "for strict xfail across the plan write 'xfail_strict: true' in defaults")
 
     # steps ----------------------------------------------------------------------------------
     def step(self, step: Any, source: Source, path: NodePath, scope: set[str], spawns: set[str]) -> None:

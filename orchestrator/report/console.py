@@ -36,7 +36,7 @@ TRACEBACK_LINES = 8  # -v: the end of a provider's traceback, where the raise is
 def case_line(case: CaseResult) -> tuple[str, str]:
     """The plain text of a case's line(s): (status word padded, rest); rest may hold a 2nd line."""
     rest = f" {_safe(case.id)}  {_safe(case.name)}  {case.duration_s:.2f}s"
-    if case.status in _REASONED and case.message:
+    if (case.status in _REASONED or case.status is Status.SKIPPED) and case.message:
         rest += "\n    " + first_line(case.message, 300)
     return case.status.value.upper().ljust(WIDTH), rest
 
@@ -127,7 +127,9 @@ class ConsoleReporter:
         if not self.verbose:
             return lines
         for step in case.steps:
-            lines.append(f"    step {step.index + 1} {_safe(step.title)}: {step.status.value} {step.duration_s:.2f}s")
+            reason = step.fields.get("reason") if step.status is Status.SKIPPED else None
+            lines.append(f"    step {step.index + 1} {_safe(step.title)}: {step.status.value} {step.duration_s:.2f}s"
+                         + (f" ({first_line(str(reason).removeprefix('skipped: '), 200)})" if reason else ""))
             if step.error is not None:
                 lines.append(f"      {step.error.type}: {first_line(step.error.message, 300)}")
                 trace = [line for line in step.error.traceback.splitlines() if line.strip()][-TRACEBACK_LINES:]
@@ -171,9 +173,9 @@ class ConsoleReporter:
         if flakes:
             self._print(Text(flakes, style="magenta"))
         verdict = ("Gate PASSED", "bold green") if run.gate.passed else ("Gate FAILED", "bold red")
-        self._print(Text.assemble(verdict))
+        self._print(Text.assemble(verdict, f" ({run.gate.scope})" if run.gate.scope else ""))
         for rule in run.gate.rules:
-            mark = (self._ok, "green") if rule.passed else (self._ko, "red")
+            mark = ((self._ok, "green") if rule.judged else ("-", "yellow")) if rule.passed else (self._ko, "red")
             detail = f" — {_safe(rule.detail)}" if rule.detail else ""
             self._print(Text.assemble("  ", mark, f" {_safe(rule.rule)}{detail}"))
         for path in outputs:

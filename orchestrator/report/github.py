@@ -72,6 +72,8 @@ def summary(run: RunResult) -> str:
     verdict = "✅ passed" if run.gate.passed else "❌ failed"
     titles = ", ".join(_md(p.title or p.name) for p in run.plans) or "Test run"
     out = [f"## {titles}: gate {verdict}", ""]
+    if run.gate.scope:
+        out += [f"**{_md(run.gate.scope[:1].upper() + run.gate.scope[1:])}.**", ""]
     if run.interrupted:
         out += ["**The run was interrupted.**", ""]
     counts = [(s, n) for s, n in run.counts().items() if n]
@@ -80,7 +82,8 @@ def summary(run: RunResult) -> str:
             "| " + " | ".join(str(n) for _, n in counts) + f" | {len(run.cases)} |", ""]
     if run.gate.rules:
         out += ["| Gate rule | Verdict | Detail |", "|---|---|---|"]
-        out += [f"| {_md(r.rule)} | {'✅' if r.passed else '❌'} | {_md(r.detail)} |" for r in run.gate.rules]
+        marks = [("✅" if r.judged else "➖ not judged") if r.passed else "❌" for r in run.gate.rules]
+        out += [f"| {_md(r.rule)} | {mark} | {_md(r.detail)} |" for r, mark in zip(run.gate.rules, marks)]
         out.append("")
     bad = [c for c in run.cases if c.status in ANNOTATED]
     if bad:

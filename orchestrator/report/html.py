@@ -134,8 +134,9 @@ def _context(run: RunResult) -> dict[str, Any]:
         "version": xml_safe(run.version),
         "command": clean(run.command, 2000),
         "plans": [{"name": xml_safe(p.name), "file": xml_safe(p.file)} for p in run.plans],
-        "gate": {"passed": run.gate.passed,
-                 "rules": [{"rule": xml_safe(r.rule), "passed": r.passed, "detail": clean(r.detail, 2000)}
+        "gate": {"passed": run.gate.passed, "scope": clean(run.gate.scope, 2000),
+                 "rules": [{"rule": xml_safe(r.rule), "passed": r.passed, "judged": r.judged,
+                            "detail": clean(r.detail, 2000)}
                            for r in run.gate.rules]},
         "counts": [(s.value, counts[s.value]) for s in Status if counts[s.value]],
         "total": len(run.cases),

@@ -115,11 +115,13 @@ def _suite(run: RunResult, plan: str, cases: list[CaseResult], limit: int, first
 
 def _gate_properties(run: RunResult) -> dict[str, str]:
     props = {"gate": "passed" if run.gate.passed else "failed"}
+    if run.gate.scope:
+        props["gate.scope"] = xml_safe(run.gate.scope)
     seen: Counter[str] = Counter()
     for rule in run.gate.rules:
         seen[rule.rule] += 1
         key = f"gate: {rule.rule}" + (f" #{seen[rule.rule]}" if seen[rule.rule] > 1 else "")
-        verdict = "passed" if rule.passed else "failed"
+        verdict = ("passed" if rule.judged else "not judged") if rule.passed else "failed"
         props[xml_safe(key)] = xml_safe(f"{verdict} — {rule.detail}" if rule.detail else verdict)
     if run.interrupted:
         props["interrupted"] = "true"
@@ -157,6 +159,13 @@ def _case(case: CaseResult, limit: int) -> TestCase:
 
 
 def _note(case: CaseResult) -> str:
+    skipped = [(s, str(s.fields.get("reason", ""))) for s in case.steps if s.status is Status.SKIPPED]
+    return _status_note(case) + "".join(  # steps skipped by `if:`, not those left out after a failure
+        f"[orchestrator] step {s.index + 1} {s.title!r}: skipped ({why.removeprefix('skipped: ')})\n"
+        for s, why in skipped if why.startswith("skipped"))
+
+
+def _status_note(case: CaseResult) -> str:
     if case.status is Status.XPASSED:
         why = f" ({case.message})" if case.message else ""
         return f"[orchestrator] XPASSED: expected to fail{why}, but passed\n"

@@ -11,7 +11,7 @@ from orchestrator.result.model import CaseResult, RunResult, Status
 
 
 def failed_attempts(case: CaseResult) -> int:
-    return sum(1 for a in case.attempts if a.status is not Status.PASSED)
+    return sum(1 for a in case.attempts if a.status not in (Status.PASSED, Status.SKIPPED))
 
 
 def case_flake_rate(case: CaseResult) -> float | None:

@@ -12,14 +12,15 @@ from typing import Callable, Sequence
 from orchestrator.errors import UserError
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 
-Judge = Callable[[Sequence[PlanInfo], Sequence[CaseResult], bool], GateResult]
+Judge = Callable[[Sequence[PlanInfo], Sequence[CaseResult], bool, str], GateResult]
 
 
 def merge_runs(runs: Sequence[tuple[str, RunResult]], judge: Judge, command: str = "") -> RunResult:
     """`runs` as (file name, run); raises UserError when they are not shards of one run."""
     if not runs:
         raise UserError("merge needs at least one results file")
-    plans = _plans(runs)
+    # Together the shards hold every selected case: no coverage is left to other shards.
+    plans = [replace(p, other_shards_cover=()) for p in _plans(runs)]
     found: dict[tuple[str, str], tuple[str, CaseResult]] = {}
     for name, run in runs:
         for case in run.cases:
@@ -45,7 +46,8 @@ def merge_runs(runs: Sequence[tuple[str, RunResult]], judge: Judge, command: str
     end = max(run.started_at + run.duration_s for _, run in runs)
     interrupted = any(run.interrupted for _, run in runs)
     first = runs[0][1]
-    return replace(first, plans=tuple(plans), cases=tuple(cases), gate=judge(plans, cases, interrupted),
+    gate = judge(plans, cases, interrupted, first.gate.selection)
+    return replace(first, plans=tuple(plans), cases=tuple(cases), gate=gate,
                    started_at=start, duration_s=end - start, interrupted=interrupted,
                    command=command or first.command, complete=all(run.complete for _, run in runs),
                    workers=tuple(w for _, run in runs for w in run.workers))

@@ -122,12 +122,23 @@ class GateRule:
     rule: str  # "pass_rate[P0] >= 100%", "max_flaky <= 0", "covered AC-1", "no failures"
     passed: bool
     detail: str  # "3/3 passed (100%)"
+    # False: this run could not judge the rule (its cases were not selected, or are in another
+    # shard); it does not fail the gate, and reports show it as not judged rather than passed.
+    judged: bool = True
 
 
 @dataclass(frozen=True)
 class GateResult:
     passed: bool
     rules: tuple[GateRule, ...] = ()
+    # The selection the run was limited to ("--priority P0"), "" for a full gate: a gate over
+    # part of a plan is not the plan's release gate, and every report says so.
+    selection: str = ""
+
+    @property
+    def scope(self) -> str:
+        """'' for a full gate, else what every report prints beside the verdict."""
+        return f"not a full gate: only the cases selected by {self.selection} ran" if self.selection else ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,10 @@ class PlanInfo:
     # the ids of every selected case in plan order (all shards together).
     gate: Mapping[str, Any] | None = None
     case_ids: tuple[str, ...] = ()
+    # What coverage rules need beyond the cases: requirement/risk keys covered by cases the
+    # selection left out, and by cases of other shards (judged by `merge`, not by one shard).
+    not_selected_covers: tuple[str, ...] = ()
+    other_shards_cover: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     steps.extend(_finish_processes(ctx, len(steps)))
     broken = broken or next((s for s in steps if s.status is Status.ERROR), None)
     status, message = _verdict(steps, broken)
+    if status is Status.PASSED:
+        status, message = _nothing_checked(case.steps, steps) or (status, message)
     if stop.is_set() and status is not Status.PASSED:
         status, message = Status.INTERRUPTED, "the run was interrupted"
     peak = None if sampler is None or watch is None else sampler.unwatch(watch)
@@ -151,6 +153,9 @@ def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     error = next((r.error for r in results if r.status is Status.ERROR and r.error is not None), None)
     if error is not None:
         status = Status.ERROR
+    elif results and all(r.status is Status.SKIPPED for r in results) and not own:
+        status = Status.SKIPPED  # nothing in it ran
+        fields["reason"] = "skipped: every step in it was skipped"
     elif all(r.status in (Status.PASSED, Status.SKIPPED) for r in results) and all(a.passed for a in own):
         status = Status.PASSED
     else:
@@ -177,11 +182,25 @@ def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status
     return broken.status, where
 
 
+def _nothing_checked(specs: Sequence[StepSpec], steps: Sequence[StepResult]) -> tuple[Status, str] | None:
+    """A case whose steps were all skipped by `if:` checked nothing: it is skipped, not passed.
+    `always` (cleanup) steps are not checks, unless the case has nothing else."""
+    pairs = list(zip(specs, steps))
+    checks = [s for spec, s in pairs if not spec.always] or [s for _, s in pairs]
+    if not checks or any(s.status is not Status.SKIPPED for s in checks):
+        return None
+    first = checks[0]
+    why = str(first.fields.get("reason", "skipped")).removeprefix("skipped: ")
+    return Status.SKIPPED, f"no step ran (all skipped by if:); step {first.index + 1}: {why}"
+
+
 def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResult:
     """The case's verdict over its attempts: all pass → passed, mixed → flaky, none → the last's."""
     status, message = _over_attempts(attempts)
     if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
         status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"
+    elif case.xfail is not None and status is Status.PASSED and case.xfail_strict:
+        status, message = Status.FAILED, f"XPASS(strict): expected to fail ({case.xfail}) but passed"
     elif case.xfail is not None and status is Status.PASSED:
         status, message = Status.XPASSED, f"xpassed: expected to fail ({case.xfail}) but passed"
     return _case_result(plan, case, status, message, sum(a.duration_s for a in attempts), tuple(attempts))
@@ -192,8 +211,11 @@ def _over_attempts(attempts: list[Attempt]) -> tuple[Status, str]:
     if len(attempts) == 1 or any(a.status is Status.INTERRUPTED for a in attempts):
         bad = next((a for a in attempts if a.status is Status.INTERRUPTED), final)
         return bad.status, bad.message
-    passed = [a for a in attempts if a.status is Status.PASSED]
-    failed = [a for a in attempts if a.status is not Status.PASSED]
+    ran = [a for a in attempts if a.status is not Status.SKIPPED]  # checked nothing: neutral
+    if not ran:
+        return Status.SKIPPED, final.message
+    passed = [a for a in ran if a.status is Status.PASSED]
+    failed = [a for a in ran if a.status is not Status.PASSED]
     if not failed:
         return Status.PASSED, ""
     if passed:

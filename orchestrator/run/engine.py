@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from orchestrator import __version__
-from orchestrator.plan.model import CaseSpec, GateSpec, Plan, ProviderSpec
+from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
 from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
@@ -25,7 +25,7 @@ from orchestrator.result.secrets import Masker
 from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, RunResult, Status,
                                        WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
-from orchestrator.run.gate import evaluate_gate
+from orchestrator.run.gate import gate_dict, judge_plans
 from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
 
 PoolFactory = Callable[[PoolConfig], Pool]
@@ -46,6 +46,10 @@ class RunOptions:
     unsharded: tuple[Plan, ...] = ()
     shard: str = ""  # "2/3"
     secrets: tuple[str, ...] = ()  # values masked in every result (`--secret`, secret-named `--var`)
+    # The plans as loaded, before -k/--tag/--priority/--level/--id (empty: nothing was left out),
+    # and that selection as given ("--priority P0"): the gate says it is not a full gate.
+    selected_from: tuple[Plan, ...] = ()
+    selection: str = ""
 
 
 class Listener:
@@ -153,38 +157,26 @@ class Engine:
             cases.append(done or self._masker.value(
                 unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")))
         interrupted = self.stop.is_set()
-        gate_spec = self.plans[0].gate if len(self.plans) == 1 else _merged_gate(self.plans)
-        gate_spec, elsewhere = self._shard_gate(gate_spec)
-        gate = evaluate_gate(gate_spec, cases, interrupted)
-        if elsewhere:
-            gate = replace(gate, rules=gate.rules + elsewhere)
-        whole = self.options.unsharded or tuple(self.plans)
+        plans = tuple(self._plan_info(i) for i in range(len(self.plans)))
+        gate = judge_plans(plans, cases, interrupted, self.options.selection)
         run = RunResult(
-            plans=tuple(PlanInfo(name=p.name, title=p.title, file=p.cases[0].location.file if p.cases else str(p.path),
-                                 requirements=dict(p.requirements),
-                                 risks={k: {"title": r.title, "likelihood": r.likelihood, "impact": r.impact}
-                                        for k, r in p.risks.items()},
-                                 gate=gate_dict(p.gate), case_ids=tuple(c.id for c in w.cases))
-                        for p, w in zip(self.plans, whole)),
-            cases=tuple(cases), gate=gate,
+            plans=plans, cases=tuple(cases), gate=gate,
             started_at=self._started_at, duration_s=duration_s, interrupted=interrupted,
             version=__version__, command=self.options.command, workers=workers)
         masked: RunResult = self._masker.value(replace(run, cases=()))  # the cases already are
         return replace(masked, cases=run.cases)
 
-    def _shard_gate(self, gate: GateSpec | None) -> tuple[GateSpec | None, tuple[GateRule, ...]]:
-        """A shard cannot judge coverage that only another shard's cases give: those rules pass
-        here with a note, and `orchestrator merge` judges them over all cases."""
-        if gate is None or not self.options.unsharded or not gate.require_covered:
-            return gate, ()
-        here = {k for p in self.plans for c in p.cases for k in c.covers}
-        there = {k for p in self.options.unsharded for c in p.cases for k in c.covers} - here
-        moved = tuple(k for k in gate.require_covered if k in there)
-        if not moved:
-            return gate, ()
-        kept = tuple(k for k in gate.require_covered if k not in moved)
-        note = f"only cases of other shards cover it (shard {self.options.shard}); the merged gate decides"
-        return replace(gate, require_covered=kept), tuple(GateRule(f"covered {k}", True, note) for k in moved)
+    def _plan_info(self, index: int) -> PlanInfo:
+        p = self.plans[index]
+        whole = (self.options.unsharded or tuple(self.plans))[index]  # the selection, all shards
+        loaded = (self.options.selected_from or (self.options.unsharded or tuple(self.plans)))[index]
+        return PlanInfo(name=p.name, title=p.title, file=p.cases[0].location.file if p.cases else str(p.path),
+                        requirements=dict(p.requirements),
+                        risks={k: {"title": r.title, "likelihood": r.likelihood, "impact": r.impact}
+                               for k, r in p.risks.items()},
+                        gate=gate_dict(p.gate), case_ids=tuple(c.id for c in whole.cases),
+                        not_selected_covers=_covers_not_in(loaded, whole),
+                        other_shards_cover=_covers_not_in(whole, p))
 
     def _all_cases(self) -> Iterator[tuple[tuple[int, int], Plan, CaseSpec]]:
         for p, plan in enumerate(self.plans):
@@ -309,11 +301,16 @@ class Engine:
             if not attempts:
                 return unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")
         else:
-            attempts = [self._attempt(plan, case, pools, job)]
-            while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
-                   and not self.stop.is_set()):
-                attempts.append(self._attempt(plan, case, pools, job))
+            attempts = self._with_retries(plan, case, pools, job)
         return finish_case(plan, case, attempts)
+
+    def _with_retries(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
+        """One run of the case, re-run up to `retries` times while it fails or errors."""
+        attempts = [self._attempt(plan, case, pools, job)]
+        while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
+               and not self.stop.is_set()):
+            attempts.append(self._attempt(plan, case, pools, job))
+        return attempts
 
     def _attempt(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> Attempt:
         attempt = run_attempt(plan, case, pools, self.stop, job, self._sampler, self._environ)
@@ -324,25 +321,27 @@ class Engine:
     def _repeat(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
         """`repeat` runs, `concurrency` of them at once (a stress test when more than one).
 
-        With `stop_on_failure: true` no attempt starts after one did not pass.
+        Each repetition may retry (`retries`), so `--repeat 20` on a plan with retries hunts
+        flakes: every attempt is kept, and attempts that disagree make the case flaky.
+        With `stop_on_failure: true` no repetition starts after an attempt did not pass.
         """
         stop_on_failure = bool(case.extra.get("stop_on_failure", False))
         failed = threading.Event()
 
-        def one(_: int) -> Attempt | None:
+        def one(_: int) -> list[Attempt]:
             if self.stop.is_set() or failed.is_set():
-                return None
-            attempt = self._attempt(plan, case, pools, job)
-            if stop_on_failure and attempt.status is not Status.PASSED:
+                return []
+            attempts = self._with_retries(plan, case, pools, job)
+            if stop_on_failure and any(a.status is not Status.PASSED for a in attempts):
                 failed.set()
-            return attempt
+            return attempts
 
         if case.concurrency <= 1:
             found = [one(i) for i in range(case.repeat)]
         else:
             with ThreadPoolExecutor(max_workers=case.concurrency, thread_name_prefix="repeat") as executor:
                 found = list(executor.map(one, range(case.repeat)))
-        return [a for a in found if a is not None]
+        return [a for repetition in found for a in repetition]
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
         result = self._masker.value(result)  # before anything stores or prints it
@@ -360,37 +359,7 @@ class Engine:
         return tuple(stats)
 
 
-def gate_dict(gate: GateSpec | None) -> dict[str, Any] | None:
-    """The gate as the results file keeps it, for `orchestrator merge` (see gate_from_dict)."""
-    if gate is None:
-        return None
-    return {"pass_rate": dict(gate.pass_rate), "max_flaky": gate.max_flaky,
-            "require_covered": list(gate.require_covered)}
-
-
-def gate_from_dict(data: Mapping[str, Any] | None) -> GateSpec | None:
-    if data is None:
-        return None
-    return GateSpec(pass_rate={str(k): float(v) for k, v in dict(data.get("pass_rate") or {}).items()},
-                    max_flaky=data.get("max_flaky"), require_covered=tuple(data.get("require_covered") or ()))
-
-
-def _merged_gate(plans: Sequence[Plan]) -> GateSpec | None:
-    return merge_gates([p.gate for p in plans])
-
-
-def merge_gates(specs: Sequence[GateSpec | None]) -> GateSpec | None:
-    """Several plans in one run: the gate of each applies; a plan without one adds no rule."""
-    if len(specs) == 1:
-        return specs[0]
-    gates = [g for g in specs if g is not None]
-    if not gates:
-        return None
-    pass_rate: dict[str, float] = {}
-    for gate in gates:
-        for priority, rate in gate.pass_rate.items():
-            pass_rate[priority] = max(rate, pass_rate.get(priority, 0.0))
-    flaky = [g.max_flaky for g in gates if g.max_flaky is not None]
-    covered = tuple(dict.fromkeys(k for g in gates for k in g.require_covered))
-    return GateSpec(pass_rate=pass_rate, max_flaky=min(flaky) if flaky else None, require_covered=covered)
-
+def _covers_not_in(more: Plan, fewer: Plan) -> tuple[str, ...]:
+    """Keys covered by cases of `more` that `fewer` does not have."""
+    kept = {c.id for c in fewer.cases}
+    return tuple(dict.fromkeys(k for c in more.cases if c.id not in kept for k in c.covers))

@@ -127,7 +127,8 @@ def test_kill_9_then_report_gives_interrupted_reports_a_failed_gate_and_no_stale
     done = orchestrator("report", str(journal))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "did not end" in done.stderr and "Traceback" not in done.stderr
-    assert done.stdout.splitlines() == [f"wrote {out / 'junit.xml'}", f"wrote {out / 'report.html'}"]
+    written = [line for line in done.stdout.splitlines() if line.startswith("Report written: ")]
+    assert written == [f"Report written: {out / 'junit.xml'}", f"Report written: {out / 'report.html'}"]
     junit = (out / "junit.xml").read_text(encoding="utf-8")
     assert '<property name="gate" value="failed"' in junit and '<property name="interrupted" value="true"' in junit
     assert "run incomplete" in junit and 'type="Interrupted"' in junit
