@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from orchestrator import __version__
-from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
-                                     prepare, print_list)
+from orchestrator.cli_select import (add_junit_flavor_arg, add_merge_parser, add_run_args, add_selection_args,
+                                     cmd_merge, max_memory, prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
 from orchestrator.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     run.add_argument("--html", help="HTML report (default: OUT/report.html)")
     run.add_argument("--json", help="JSON results (default: OUT/results.json)")
+    add_junit_flavor_arg(run)
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="folder for junit.xml and report.html (default: the results file's folder)")
     report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
+    add_junit_flavor_arg(report)
     add_merge_parser(sub)
     return parser
 
@@ -154,7 +156,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    for problem in write_reports(run, junit, html, None):
+    for problem in write_reports(run, junit, html, None, junit_flavor=args.junit_flavor):
         print(f"orchestrator: {problem}", file=sys.stderr)
     for path in (junit, html):
         if path is not None:
@@ -196,6 +198,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         html=Path(args.html) if args.html else out / "report.html",
         json=Path(args.json) if args.json else out / "results.json",
         command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
+        junit_flavor=args.junit_flavor,
     )
     return session.run()
 

@@ -31,8 +31,9 @@ _REWRITE_EVERY_S = 1.0
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
                  json: Path, command: str, stop: threading.Event, verbose: bool = False,
-                 options: Mapping[str, Any] | None = None) -> None:
+                 options: Mapping[str, Any] | None = None, junit_flavor: str = "default") -> None:
         self.junit, self.html, self.json = junit, html, json
+        self.junit_flavor = junit_flavor
         self.stop = stop
         self.engine = Engine(plans, RunOptions(jobs=jobs, command=command, **dict(options or {})), self, self.stop)
         self.console = ConsoleReporter(verbose=verbose)
@@ -93,4 +94,4 @@ class RunSession(Listener):
         return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED
 
     def _write(self, run: RunResult) -> list[str]:
-        return write_reports(run, self.junit, self.html, self.json)
+        return write_reports(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)

@@ -1,6 +1,7 @@
 """Run every requested report writer; one failing writer does not stop the others."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Callable
 
@@ -13,11 +14,12 @@ from orchestrator.result.model import RunResult
 Writer = Callable[[RunResult, Path], None]
 
 
-def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: Path | None) -> list[str]:
+def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: Path | None, *,
+                  junit_flavor: str = "default") -> list[str]:
     """Write the reports whose path is given; return one line per writer that failed."""
     jobs: list[tuple[str, Writer, Path | None]] = [
         ("JSON", write_results, json),  # first: the other reports can be rebuilt from it
-        ("JUnit", write_junit, junit),
+        ("JUnit", functools.partial(write_junit, flavor=junit_flavor), junit),
         ("HTML", write_html, html),
     ]
     problems: list[str] = []
