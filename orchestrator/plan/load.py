@@ -130,7 +130,8 @@ def _case(case: ex.Expanded) -> CaseSpec:
         timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
         retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
         concurrency=int(value.get("concurrency", 1)), vars=case.vars, matrix=case.matrix,
-        extra={k: value[k] for k in ("serial", "lock", "stop_on_failure") if k in value})
+        extra={**{k: value[k] for k in ("serial", "lock", "stop_on_failure") if k in value},
+               **({"discovered": str(case.vars["path"])} if "discover" in keys else {})})
 
 
 def _reason(value: Any, default: str) -> str | None:

@@ -15,7 +15,8 @@ from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
 
 SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
-BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers"}  # providers: live pool stats
+# providers: live pool stats; tmp: a folder of the attempt's own, removed when it ends
+BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers", "tmp"}
 
 
 class Checker:

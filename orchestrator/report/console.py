@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from orchestrator.report.console_tests import failing_test_lines, tests_total_line
 from orchestrator.report.sanitize import first_line
 from orchestrator.result.flake import flake_line
 from orchestrator.result.model import CaseResult, RunResult, Status
@@ -121,6 +122,8 @@ class ConsoleReporter:
             for number, attempt in enumerate(case.attempts, 1):
                 why = f": {first_line(attempt.message, 200)}" if attempt.message else ""
                 lines.append(f"    attempt {number}: {attempt.status.value} {attempt.duration_s:.2f}s{why}")
+        if case.status in _REASONED:
+            lines.extend(failing_test_lines(case, self._ko))
         lines.extend(self._stderr_tail(case))
         if not self.verbose:
             return lines
@@ -146,16 +149,25 @@ class ConsoleReporter:
         failed = case.failed_step
         own = failed.fields.get("stderr") if failed is not None else None  # an exec's own stderr
         text = own if isinstance(own, str) and own.strip() else final.stderr
+        stdout = failed.fields.get("stdout") if failed is not None else None
+        if not text.strip() and isinstance(stdout, str) and stdout.strip():
+            return self._tail("stdout", stdout)  # test runners (pytest) print their failures on stdout
+        return self._tail("stderr", text)
+
+    def _tail(self, stream: str, text: str) -> list[str]:
         tail = [line for line in text.splitlines() if line.strip()][-(STDERR_LINES if self.verbose else 1):]
         if not tail:
             return []
         if not self.verbose:
-            return [f"    stderr: {first_line(tail[0], 300)}"]
-        return ["    stderr (last lines):", *(f"      {_indented(line)}" for line in tail)]
+            return [f"    {stream}: {first_line(tail[0], 300)}"]
+        return [f"    {stream} (last lines):", *(f"      {_indented(line)}" for line in tail)]
 
     def summary(self, run: RunResult, outputs: list[str]) -> None:
         self._print(Text(""))
         self._print(Text.assemble(*_counts(run)))
+        inner = tests_total_line(run)
+        if inner:
+            self._print(Text(inner))
         flakes = flake_line(run)
         if flakes:
             self._print(Text(flakes, style="magenta"))

@@ -218,6 +218,10 @@ def _step(s: StepResult) -> dict[str, Any]:
                         "expected": show_value(a.expected), "actual": show_value(a.actual, 4000),
                         "message": clean(a.message, 2000), "line": a.line} for a in s.assertions],
         "fields": _fields(s.fields),
+        "tests": [{"name": clean(t.name, 500), "status": t.status.value, "duration": _fmt_seconds(t.duration_s),
+                   "where": xml_safe(f"{t.file}:{t.line}" if t.line else t.file), "message": clean(t.message, 500),
+                   "details": clean(t.details, 8000) if t.status in (Status.FAILED, Status.ERROR) else ""}
+                  for t in s.tests],
     }
 
 

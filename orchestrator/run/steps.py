@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
-from orchestrator.result.model import ErrorInfo
+from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.plan.units import parse_duration
 from orchestrator.templating import TemplateError, render
 
@@ -38,6 +38,8 @@ class CaseContext:
 class StepOutput:
     fields: dict[str, Any]
     error: ErrorInfo | None = None
+    tests: tuple[InnerTest, ...] = ()  # what an exec's `junit:` file reported
+    checks: tuple[AssertionResult, ...] = ()  # checks the action makes itself (the `junit:` file's verdict)
 
 
 class StepTimedOut(Exception):
