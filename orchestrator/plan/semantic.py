@@ -305,7 +305,14 @@ def spawn_names(steps: Iterable[Any]) -> set[str]:
 
 
 def split_python(spec: str) -> tuple[str, str]:
-    """'echo.py:call_async' -> ('echo.py', 'call_async'); default function call_api."""
+    """'echo.py:call_async' -> ('echo.py', 'call_async'); default function call_api.
+
+    promptfoo's provider ids are accepted as written: 'file://echo.py:call_async', 'python:echo.py'.
+    """
+    for prefix in ("file://", "python:"):
+        if spec.startswith(prefix):
+            spec = spec[len(prefix):]
+            break
     head, sep, tail = spec.rpartition(":")
     if sep and tail.isidentifier():
         return head, tail

@@ -110,9 +110,28 @@ def _load(path: str, function: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
+# promptfoo calls these with (prompt, options) only; call_api gets (prompt, options, context).
+TWO_ARGUMENT_FUNCTIONS = ("call_embedding_api", "call_classification_api")
+
+
+def _takes_context(fn: Callable[..., Any], function: str) -> bool:
+    """Whether to pass `context`: as promptfoo does, except to a function that cannot take it."""
+    if function in TWO_ARGUMENT_FUNCTIONS:
+        return False
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins, some C callables: call as promptfoo would
+        return True
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3
+
+
 class Runner:
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], function: str = "call_api") -> None:
         self._fn = fn
+        self._with_context = _takes_context(fn, function)
         self._loop: Any = None  # one event loop per worker, made on first async call
         self._fflush = _c_fflush()
 
@@ -126,7 +145,10 @@ class Runner:
 
     def call(self, payload: Dict[str, Any]) -> tuple[str, Any]:
         try:
-            value = self._fn(payload.get("prompt"), payload.get("options") or {}, payload.get("context") or {})
+            args = [payload.get("prompt"), payload.get("options") or {}]
+            if self._with_context:
+                args.append(payload.get("context") or {})
+            value = self._fn(*args)
             if type(value) is not dict and inspect.isawaitable(value):
                 value = self._await(value)
         except (Exception, SystemExit) as exc:
@@ -176,7 +198,7 @@ def main(argv: List[str]) -> int:
         last = lines[-1].strip() if lines else type(exc).__name__
         channel.send(IMPORT_ERROR, {"message": last, "traceback": _format_exception(exc, 0)})
         return 1
-    runner = Runner(fn)
+    runner = Runner(fn, function)
     channel.send(READY, {"pid": os.getpid()})
     while True:
         message = channel.receive()

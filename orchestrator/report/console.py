@@ -14,6 +14,7 @@ from rich.text import Text
 from orchestrator.report.console_tests import failing_test_lines, tests_total_line
 from orchestrator.report.sanitize import first_line
 from orchestrator.result.flake import flake_line
+from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import CaseResult, RunResult, Status
 
 STYLES: dict[Status, str] = {
@@ -166,8 +167,8 @@ class ConsoleReporter:
         self._print(Text(""))
         self._print(Text.assemble(*_counts(run)))
         inner = tests_total_line(run)
-        if inner:
-            self._print(Text(inner))
+        for line in ([inner] if inner else []) + usage_lines(run):
+            self._print(Text(line))
         flakes = flake_line(run)
         if flakes:
             self._print(Text(flakes, style="magenta"))

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
 from orchestrator.report.sanitize import clean, display_json, first_line, show_value, xml_safe
+from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats
 from orchestrator.result.store import PathLike, atomic_writer
 
@@ -135,6 +136,7 @@ def _context(run: RunResult) -> dict[str, Any]:
         "ranking": sections.duration_ranking(run.cases),
         "load": sections.load_steps(run.cases),
         "workers": [_worker(w) for w in run.workers],
+        "usage": [xml_safe(line.strip()) for line in usage_lines(run)],
         "rows": script_json([_row(c) for c in run.cases]),
         "timeline": script_json(sections.timeline(run)),
         "data": packed_json(_details(c, limit) for c in run.cases),

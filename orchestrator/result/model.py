@@ -192,9 +192,11 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         from orchestrator.result.flake import flake_summary  # derived, never read back
+        from orchestrator.result.usage import usage_summary
 
         data: dict[str, Any] = to_jsonable(self)  # not asdict: its deep copies cost seconds at 10,000 cases
         data["flake"] = flake_summary(self)
+        data["usage"] = usage_summary(self)
         return data
 
     @classmethod

@@ -1,0 +1,38 @@
+"""The `options` and `context` a provider function receives, in the shapes promptfoo documents.
+
+promptfoo calls `call_api(prompt, options, context)` with
+  options = {id, label, config: {...the provider's config, basePath}, ...}
+  context = {vars, prompt: {raw, label}, test: {description, vars, metadata}, ...}
+(and `call_embedding_api` / `call_classification_api` with `(prompt, options)` only — the worker
+decides that). Here `basePath` is the plan's folder (promptfoo: the config's folder), `test` is
+the case, and the step's own `options` / `context` keys are layered on top. What promptfoo also
+passes but has no meaning here (`originalProvider`, `logger`, `getCache`, `filters`,
+`evaluationId`, `bustCache`) is absent.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
+
+
+def provider_id(spec: ProviderSpec, plan: Plan) -> str:
+    """`file://providers/echo.py` (plus `:function` unless it is call_api), as promptfoo ids read."""
+    if spec.python_file is None:
+        return spec.url or spec.id
+    path = os.path.relpath(spec.python_file, plan.directory)
+    return f"file://{path}" + ("" if spec.function == "call_api" else f":{spec.function}")
+
+
+def call_options(spec: ProviderSpec, plan: Plan, step_options: Mapping[str, Any]) -> dict[str, Any]:
+    config = {"basePath": str(plan.directory), **spec.config, **(step_options.get("config") or {})}
+    return {"id": provider_id(spec, plan), "label": spec.id, **step_options, "config": config}
+
+
+def call_context(case: CaseSpec, prompt: Any, variables: Mapping[str, Any],
+                 step_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    raw = prompt if isinstance(prompt, str) else str(prompt)
+    test = {"description": case.name, "vars": dict(variables),
+            "metadata": {"id": case.id, "priority": case.priority, "tags": list(case.tags)}}
+    return {"prompt": {"raw": raw, "label": raw[:80]}, "test": test, **(step_context or {}), "vars": dict(variables)}
