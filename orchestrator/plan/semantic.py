@@ -10,6 +10,7 @@ from typing import AbstractSet, Any, Iterable
 
 from orchestrator.errors import Problem
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
+from orchestrator.plan.promptfoo_types import problems as promptfoo_problems
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
@@ -203,6 +204,9 @@ class Checker:
     def assertion(self, spec: Any, source: Source, path: NodePath, scope: set[str]) -> None:
         if not isinstance(spec, dict) or not self.ctx.clean(source, path):
             return
+        if "type" in spec:
+            for key, message in promptfoo_problems(spec):
+                self.add(source, path + (key,), message)
         kind = _PROMPTFOO.get(str(spec.get("type")), spec.get("type")) if "type" in spec else \
             next((k for k in spec if k != "on"), None)
         value_key = "value" if "type" in spec else kind
@@ -263,7 +267,7 @@ def _undefined_hint(name: str, scope: set[str], call_vars: AbstractSet[str]) -> 
 _ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._process, "spawn": Checker._process,
             "signal": Checker._signal, "wait": Checker._wait, "processes": Checker._processes,
             "http": Checker._plain, "sleep": Checker._plain, "parallel": Checker._parallel}
-_PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "is-json": "is_json"}
+_PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "not-regex": "matches"}
 
 
 _SIMPLE = re.compile(r"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*-?\}\}")
