@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
     add_junit_flavor_arg(report)
     add_merge_parser(sub)
+    importing = sub.add_parser("import", help="turn another tool's config into a plan: import promptfoo CONFIG")
+    importing.add_argument("tool", choices=("promptfoo",))
+    importing.add_argument("config", metavar="CONFIG", help="e.g. promptfooconfig.yaml")
+    importing.add_argument("-o", "--output", metavar="PLAN", help="write the plan here (default: standard output)")
     return parser
 
 
@@ -224,3 +228,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "merge": cmd_merge,
 }
 COMMANDS["init"] = _init
+
+
+def _import(args: argparse.Namespace) -> int:
+    from orchestrator.importers.promptfoo import cmd_import
+
+    return cmd_import(args)
+
+
+COMMANDS["import"] = _import
