@@ -233,7 +233,7 @@ def _cases(c: _Converter, n: int, path: NodePath, test: dict[str, Any], default:
     return out
 
 
-class _NoAliases(yaml.SafeDumper):
+class _NoAliases(yaml.SafeDumper):  # type: ignore[misc]  # (no stubs for PyYAML)
     """Shared assertion lists (defaultTest's) written out in full: a plan reads better without anchors."""
 
     def ignore_aliases(self, data: Any) -> bool:
