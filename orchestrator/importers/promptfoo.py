@@ -164,7 +164,7 @@ def _csv_assertion(text: str) -> dict[str, Any]:
 
 def _slug(text: str, taken: dict[str, Any]) -> str:
     base = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-._") or "provider"
-    base = base if base[0].isalnum() else f"p{base}"
+    base = base if base[0].isalpha() or base[0] == "_" else f"p{base}"
     name, n = base, 2
     while name in taken:
         name, n = f"{base}-{n}", n + 1

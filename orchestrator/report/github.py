@@ -15,6 +15,7 @@ from typing import Mapping, TextIO
 from orchestrator.report.junit_inner import keeps_own_testcase
 from orchestrator.report.sanitize import first_line, xml_safe
 from orchestrator.result.model import CaseResult, RunResult, Status
+from orchestrator.result.usage import usage_lines
 
 ANNOTATED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.XPASSED)
 MAX_ANNOTATIONS = 50  # the UI shows ten per step; more only floods the log
@@ -100,6 +101,7 @@ def summary(run: RunResult) -> str:
         out += ["| Gate rule | Verdict | Detail |", "|---|---|---|"]
         out += [f"| {_md(r.rule)} | {'✅' if r.passed else '❌'} | {_md(r.detail)} |" for r in run.gate.rules]
         out.append("")
+    out += [f"{_md(line.strip())}  " for line in usage_lines(run)] + ([""] if usage_lines(run) else [])
     bad = [c for c in run.cases if c.status in ANNOTATED]
     if bad:
         out += [f"### {len(bad)} case{'s' if len(bad) != 1 else ''} did not pass", "",

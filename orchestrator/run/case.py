@@ -160,7 +160,7 @@ def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action="parallel", status=status,
                       duration_s=time.monotonic() - started, assertions=inner + own, error=error,
-                      fields=fields, line=step.location.line)
+                      fields=fields, line=step.location.line, tests=tuple(t for r in results for t in r.tests))
 
 
 def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status, str]:

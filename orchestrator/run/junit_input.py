@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.result.model import AssertionResult, InnerTest, Status
 
 MAX_DETAILS = 16 * 1024  # characters of one test's failure text kept in results.json
+FILE_DETAILS_BUDGET = 1024 * 1024  # ... and of all of one file's: a suite of 10,000 failures stays small
 _OUTCOMES = (("failure", Status.FAILED), ("error", Status.ERROR), ("skipped", Status.SKIPPED))
 
 
@@ -41,9 +42,16 @@ def read_junit(path: Path, where: Where) -> tuple[InnerTest, ...]:
     if root.tag not in ("testsuites", "testsuite"):
         raise JUnitInputError(f"{path} is not JUnit XML: its root is <{root.tag}>")
     tests: list[InnerTest] = []
+    budget = FILE_DETAILS_BUDGET
     for suite in [root] if root.tag == "testsuite" else root.iter("testsuite"):
         zero_based = suite.get("name") == "pytest"
-        tests.extend(_test(case, where, zero_based) for case in suite.findall("testcase"))
+        for case in suite.findall("testcase"):
+            test = _test(case, where, zero_based)
+            if len(test.details) > budget:
+                test = replace(test, details=test.details[:budget] + "\n[... cut: the file's failure texts "
+                                                                    "exceeded 1 MiB]" if budget else "")
+            budget = max(0, budget - len(test.details))
+            tests.append(test)
     return tuple(tests)
 
 

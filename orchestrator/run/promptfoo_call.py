@@ -26,8 +26,11 @@ def provider_id(spec: ProviderSpec, plan: Plan) -> str:
 
 
 def call_options(spec: ProviderSpec, plan: Plan, step_options: Mapping[str, Any]) -> dict[str, Any]:
-    config = {"basePath": str(plan.directory), **spec.config, **(step_options.get("config") or {})}
-    return {"id": provider_id(spec, plan), "label": spec.id, **step_options, "config": config}
+    config = {**spec.config, **(step_options.get("config") or {})}
+    if spec.python_file is None:  # an http provider: nothing local (paths) is posted to the server
+        return {**step_options, "config": config}
+    return {"id": provider_id(spec, plan), "label": spec.id, **step_options,
+            "config": {"basePath": str(plan.directory), **config}}
 
 
 def call_context(case: CaseSpec, prompt: Any, variables: Mapping[str, Any],
