@@ -23,10 +23,11 @@ from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
 
 
-def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,
+                   tmp: str | None = None) -> dict[str, Any]:
     """The names a case's templates see. `environ`: a snapshot of os.environ taken once per run
-    (copying os.environ costs ~0.2 ms, a third of a trivial case)."""
-    base: dict[str, Any] = {**plan.vars, "plan_dir": str(plan.directory),
+    (copying os.environ costs ~0.2 ms, a third of a trivial case); `tmp`: the attempt's folder."""
+    base: dict[str, Any] = {"tmp": tmp, **plan.vars, "plan_dir": str(plan.directory),
                             "env": dict(os.environ) if environ is None else environ}
     return {**base, **render(dict(case.vars), base)}
 
@@ -48,9 +49,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     broken: StepResult | None = None  # the first step that failed or errored
     scratch = tempfile.mkdtemp(prefix="orchestrator-")  # `tmp`: the attempt's own folder
     try:
-        ctx.variables = case_variables(plan, case, environ)
+        ctx.variables = case_variables(plan, case, environ, scratch)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
-        ctx.variables.setdefault("tmp", scratch)
     except TemplateError as exc:
         broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)
         steps.append(broken)

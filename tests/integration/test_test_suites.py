@@ -165,3 +165,31 @@ def test_github_annotations_point_at_the_test_files(ran: tuple[Path, object]) ->
                for ln in lines), lines
     assert not any("title=FILE-test_demo: " in ln for ln in lines)  # explained by its tests
     assert any(ln.startswith("::error file=slow/test_hangs.py,line=1,title=SLOW-test_hangs") for ln in lines), lines
+
+
+TMP_PLAN = '''version: 1
+name: tmpdirs
+cases:
+  - id: T
+    name: each attempt has its own empty tmp, removed afterwards
+    repeat: 2
+    vars: {marker: "{{ tmp }}/marker"}
+    steps:
+      - exec:
+          command: ["%(py)s", -c, "import os, sys; print(sys.argv[1]); assert os.listdir(sys.argv[1]) == []; open(sys.argv[2], 'w')",
+                    "{{ tmp }}", "{{ marker }}"]
+        expect: [{exit_code: 0}]
+'''
+
+
+def test_tmp_is_a_fresh_folder_per_attempt_and_is_removed(tmp_path: Path) -> None:
+    (tmp_path / "plan.yaml").write_text(TMP_PLAN % {"py": sys.executable}, encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
+                                                       os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "run", "plan.yaml", "--out", "out", "-q"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    folders = [a["steps"][0]["fields"]["stdout"].strip() for a in data["cases"][0]["attempts"]]
+    assert len(set(folders)) == 2 and all(not os.path.exists(f) for f in folders)
