@@ -55,7 +55,8 @@ class _Converter:
         for i, entry in enumerate(entries):
             path: NodePath = ("providers", i) if isinstance(raw, list) else ("providers",)
             spec: dict[str, Any] = {"id": entry} if isinstance(entry, str) else entry if isinstance(entry, dict) else {}
-            match = _PY_ID.match(str(spec.get("id", "")))
+            id_key = "id" if "id" in spec else "model"  # promptfoo's own example names it `model:`
+            match = _PY_ID.match(str(spec.get(id_key, "")))
             if not match:
                 self.skip(path, f"provider {spec.get('id', entry)!r} not converted: only Python providers "
                                 "(file://x.py, python:x.py) run here; call others through a Python or http provider")
@@ -67,7 +68,7 @@ class _Converter:
                 provider["config"] = {k: v for k, v in spec["config"].items() if k != "pythonExecutable"}
                 if "pythonExecutable" in spec["config"]:
                     provider["interpreter"] = spec["config"]["pythonExecutable"]
-            for extra in sorted(set(spec) - {"id", "label", "config"}):
+            for extra in sorted(set(spec) - {id_key, "label", "config"}):
                 self.skip(path + (extra,), f"provider key '{extra}' not converted")
             out[key] = provider
         return out
@@ -210,7 +211,9 @@ def _cases(c: _Converter, n: int, path: NodePath, test: dict[str, Any], default:
         if isinstance(value, str) and value.startswith("file://"):
             c.skip(path + ("vars", key), f"var '{key}' is a file:// reference: it is passed as that text, not read")
     matrix = {k: v for k, v in merged.items() if isinstance(v, list)}  # promptfoo runs each value
+    before = len(c.left_out)
     expect = default_asserts + c.assertions(test.get("assert"), path + ("assert",))
+    dropped = [f"{p.message.split(':', 1)[0]} (line {p.location.line})" for p in c.left_out[before:]]
     for key in sorted(set(test) - {"vars", "assert", "description"}):
         c.skip(path + (key,), f"test key '{key}' not converted")
     name = str(test.get("description") or f"test {n}")
@@ -225,6 +228,10 @@ def _cases(c: _Converter, n: int, path: NodePath, test: dict[str, Any], default:
                 case["vars"] = plain
             if matrix:
                 case["matrix"] = matrix
+            if dropped and not expect:  # nothing left to check: passing would claim what was never checked
+                case["skip"] = "its assertions were not converted: " + "; ".join(dropped)
+            elif dropped:
+                case["description"] = "not converted: " + "; ".join(dropped)
             step: dict[str, Any] = {"call": provider, "prompt": prompt}
             if expect:
                 step["expect"] = expect
