@@ -115,17 +115,19 @@ TWO_ARGUMENT_FUNCTIONS = ("call_embedding_api", "call_classification_api")
 
 
 def _takes_context(fn: Callable[..., Any], function: str) -> bool:
-    """Whether to pass `context`: as promptfoo does, except to a function that cannot take it."""
-    if function in TWO_ARGUMENT_FUNCTIONS:
-        return False
+    """Whether to pass `context`: as promptfoo does (not to embedding/classification functions),
+    except to a function that cannot take it, and always to one that cannot do without it."""
+    two = function in TWO_ARGUMENT_FUNCTIONS
     try:
         parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):  # builtins, some C callables: call as promptfoo would
-        return True
+        return not two
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        return True
+        return not two
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 3
+    if sum(1 for p in positional if p.default is p.empty) >= 3:
+        return True  # e.g. call_embedding_api(prompt, options, context), as some promptfoo fixtures write it
+    return not two and len(positional) >= 3
 
 
 class Runner:
