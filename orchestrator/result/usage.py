@@ -3,8 +3,8 @@
 promptfoo providers return `tokenUsage` ({total, prompt, completion, cached, ...}) and `cost`
 (a number); the orchestrator keeps every returned key in the call step's fields. This module
 totals them over every attempt (a retried call spent its tokens too) and every `call` step,
-including those inside `parallel`. A `load` step's many calls are not itemised in the results
-and so are not counted. Derived, like the flake summary: written to results.json, never read back.
+including those inside `parallel`, and a `load` step's calls (it sums them as it runs). Derived,
+like the flake summary: written to results.json, never read back.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _number(value: Any) -> float | None:
 
 
 def _calls(fields: Mapping[str, Any], action: str) -> Iterable[Mapping[str, Any]]:
-    if action == "call":
+    if action in ("call", "load"):
         yield fields
     elif action == "parallel":
         for sub in fields.get("steps") or ():
@@ -52,7 +52,8 @@ def _empty() -> dict[str, Any]:
 
 
 def _add(entry: dict[str, Any], call: Mapping[str, Any]) -> None:
-    entry["calls"] += 1
+    calls = call.get("calls")  # a load step's many calls, summed
+    entry["calls"] += calls if isinstance(calls, int) and not isinstance(calls, bool) and "requests" in call else 1
     usage = call.get("tokenUsage")
     if isinstance(usage, Mapping):
         counts = {key: _number(usage.get(key)) for key in TOKEN_KEYS}

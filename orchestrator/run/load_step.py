@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from orchestrator.plan.model import StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest
 from orchestrator.result.model import ErrorInfo
-from orchestrator.run.promptfoo_call import call_context, call_options
+from orchestrator.run.promptfoo_call import UsageTally, call_context, call_options
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
 from orchestrator.templating import render
 
@@ -80,6 +80,7 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     began = time.monotonic()
     hard_stop = None if limit is None else began + limit
     prefix = uuid.uuid4().hex[:12]
+    usage = UsageTally()
 
     def one(i: int, tally: _Tally | None) -> None:
         scope = {**ctx.variables, "i": i}
@@ -94,6 +95,7 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         started = time.perf_counter()
         outcome = pool.call(request)
         latency = (time.perf_counter() - started) * 1000
+        usage.add(outcome.result)
         if tally is not None:
             error, checked = _judge(outcome, token)
             tally.add(latency, error, checked, outcome.worker.pid if outcome.worker else None)
@@ -106,7 +108,7 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     end = None if duration is None else time.monotonic() + duration
     _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
     wall_s = time.perf_counter() - measured_from
-    return StepOutput(_fields(tally, wall_s, concurrency, warmup))
+    return StepOutput({**_fields(tally, wall_s, concurrency, warmup), **usage.fields(provider_id)})
 
 
 class _Counter:

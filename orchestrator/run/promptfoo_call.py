@@ -12,6 +12,7 @@ passes but has no meaning here (`originalProvider`, `logger`, `getCache`, `filte
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Mapping
 
 from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
@@ -39,3 +40,32 @@ def call_context(case: CaseSpec, prompt: Any, variables: Mapping[str, Any],
     test = {"description": case.name, "vars": dict(variables),
             "metadata": {"id": case.id, "priority": case.priority, "tags": list(case.tags)}}
     return {"prompt": {"raw": raw, "label": raw[:80]}, "test": test, **(step_context or {}), "vars": dict(variables)}
+
+
+class UsageTally:
+    """The tokenUsage and cost that a `load` step's many calls returned, summed (thread-safe)."""
+
+    KEYS = ("total", "prompt", "completion", "cached")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.tokens = dict.fromkeys(self.KEYS, 0)
+        self.cost = 0.0
+
+    def add(self, result: Mapping[str, Any] | None) -> None:
+        usage = (result or {}).get("tokenUsage")
+        cost = (result or {}).get("cost")
+        with self._lock:
+            self.calls += 1
+            if isinstance(usage, Mapping):
+                for key in self.KEYS:
+                    value = usage.get(key)
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        self.tokens[key] += int(value)
+            if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+                self.cost += float(cost)
+
+    def fields(self, provider: str) -> dict[str, Any]:
+        """Fields of the load step that usage totals read (`calls` counts warm-up calls too)."""
+        return {"provider": provider, "calls": self.calls, "tokenUsage": dict(self.tokens), "cost": self.cost}

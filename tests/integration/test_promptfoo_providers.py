@@ -56,6 +56,11 @@ cases:
         prompt: a bad day
         as: c
         expect: [{{expr: "c.classification.negative > 0.5"}}]
+  - id: PF-3
+    name: a load step's calls count in the usage totals, warm-up included
+    steps:
+      - load: {{call: chat_async, prompt: hi, requests: 3, warmup: 1}}
+        expect: [{{expr: "requests == 3 and calls == 4 and tokenUsage.total == 8"}}]
   - id: PF-2
     name: a provider cannot pass max_ms by claiming it was fast
     steps:
@@ -100,12 +105,13 @@ def test_measured_duration_decides_max_ms_while_latencyMs_is_kept(ran: tuple[Pat
 def test_token_usage_and_cost_are_totalled_per_provider_in_every_report(ran: tuple[Path, object]) -> None:
     root, done = ran
     usage = json.loads((root / "out" / "results.json").read_text(encoding="utf-8"))["usage"]
-    assert usage["total"]["tokens"] == {"total": 10, "prompt": 6, "completion": 4, "cached": 0}
-    assert usage["total"]["cost"] == pytest.approx(0.0015)
+    assert usage["total"]["tokens"] == {"total": 18, "prompt": 10, "completion": 8, "cached": 0}
+    assert usage["total"]["cost"] == pytest.approx(0.0055)
     assert usage["providers"]["chat"]["tokens"]["total"] == 5 and usage["providers"]["embed"]["tokens"]["total"] == 3
-    assert "Usage: 10 tokens (prompt 6, completion 4), cost 0.0015 over 6 calls" in done.stdout  # type: ignore[attr-defined]
+    assert _case(root, "PF-3")["status"] == "passed"
+    assert "Usage: 18 tokens (prompt 10, completion 8), cost 0.0055 over 10 calls" in done.stdout  # type: ignore[attr-defined]
     props = {p.get("name"): p.get("value")
              for p in etree.parse(str(root / "out" / "junit.xml")).getroot().iter("property")}
-    assert props["usage: chat_async"] == "2 tokens (prompt 1, completion 1), cost 0.001 over 1 call"
+    assert props["usage: chat_async"] == "10 tokens (prompt 5, completion 5), cost 0.005 over 5 calls"
     html = (root / "out" / "report.html").read_text(encoding="utf-8")
     assert "Token usage and cost" in html and "chat: 5 tokens (prompt 2, completion 3), cost 0.0005 over 1 call" in html
