@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from orchestrator import __version__
-from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
-                                     prepare, print_list)
+from orchestrator.cli_select import (add_junit_flavor_arg, add_merge_parser, add_run_args, add_selection_args,
+                                     cmd_merge, max_memory, prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError, most_severe
 from orchestrator.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     run.add_argument("--html", help="HTML report (default: OUT/report.html)")
     run.add_argument("--json", help="JSON results (default: OUT/results.json)")
+    add_junit_flavor_arg(run)
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
     add_secret_arg(run)
@@ -66,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="folder for junit.xml and report.html (default: the results file's folder)")
     report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
+    add_junit_flavor_arg(report)
     add_merge_parser(sub)
+    importing = sub.add_parser("import", help="turn another tool's config into a plan: import promptfoo CONFIG")
+    importing.add_argument("tool", choices=("promptfoo",))
+    importing.add_argument("config", metavar="CONFIG", help="e.g. promptfooconfig.yaml")
+    importing.add_argument("-o", "--output", metavar="PLAN", help="write the plan here (default: standard output)")
     return parser
 
 
@@ -203,7 +209,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
     with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
-        written = write_all(run, junit, html, None)  # a run still writing there refuses us (exit 2)
+        # a run still writing there refuses us (exit 2)
+        written = write_all(run, junit, html, None, junit_flavor=args.junit_flavor)
     ConsoleReporter().summary(run, [str(path) for path in written.paths])
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
@@ -250,6 +257,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         json=Path(args.json) if args.json else out / "results.json",
         command=masked_command(secret_values(args), plans),
         out=out,
+        junit_flavor=args.junit_flavor,
     )
     return session.run()
 
@@ -284,3 +292,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "merge": cmd_merge,
 }
 COMMANDS["init"] = _init
+
+
+def _import(args: argparse.Namespace) -> int:
+    from orchestrator.importers.promptfoo import cmd_import
+
+    return cmd_import(args)
+
+
+COMMANDS["import"] = _import

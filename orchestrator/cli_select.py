@@ -34,6 +34,15 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
                         help="balance --shard by the case durations of an earlier run")
 
 
+def add_junit_flavor_arg(parser: argparse.ArgumentParser) -> None:
+    from orchestrator.report.junit_strict import FLAVORS
+
+    parser.add_argument("--junit-flavor", choices=FLAVORS, default="default",
+                        help="default: what Jenkins' junit step, GitLab and GitHub actions read (file/line, "
+                             "per-test properties); strict: valid against the Jenkins xUnit and Maven Surefire "
+                             "XSDs (labels move into system-out)")
+
+
 def add_run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=_positive, metavar="N", help="run every case N times (flake hunting)")
     parser.add_argument("--fail-fast", action="store_true", help="stop after the first failed or errored case")
@@ -161,7 +170,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     runs = [(name, read_results(Path(name))) for name in args.results]
     merged = merge_runs(runs, judge_plans, command="orchestrator merge " + " ".join(args.results))
     outputs = [Path(p) if p else None for p in (args.junit, args.html, args.json)]
-    written = write_all(merged, *outputs)
+    written = write_all(merged, *outputs, junit_flavor=args.junit_flavor)
     print(f"Merged {plural(len(runs), 'results file')}: {plural(len(merged.cases), 'case')}")
     ConsoleReporter().summary(merged, [str(path) for path in written.paths])
     for problem in written.problems:
@@ -177,3 +186,4 @@ def add_merge_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     merge.add_argument("--json", required=True, help="the merged JSON results file")
     merge.add_argument("--junit", help="JUnit XML file")
     merge.add_argument("--html", help="HTML report")
+    add_junit_flavor_arg(merge)

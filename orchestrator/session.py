@@ -36,8 +36,10 @@ _REWRITE_EVERY_S = 1.0
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
                  json: Path, command: str, stop: threading.Event, verbose: bool = False,
-                 options: Mapping[str, Any] | None = None, out: Path | None = None) -> None:
+                 options: Mapping[str, Any] | None = None, out: Path | None = None,
+                 junit_flavor: str = "default") -> None:
         self.junit, self.html, self.json = junit, html, json
+        self.junit_flavor = junit_flavor
         self.stop = stop
         self.engine = Engine(plans, RunOptions(jobs=jobs, command=command, **dict(options or {})), self, self.stop)
         self.console = ConsoleReporter(verbose=verbose)
@@ -123,7 +125,7 @@ class RunSession(Listener):
         return run_exit_code(run, stopped=self.stop.is_set(), unwritten=len(written.problems))
 
     def _write(self, run: RunResult) -> Written:
-        return write_all(run, self.junit, self.html, self.json)
+        return write_all(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
 
     def _end_journal(self, run: RunResult) -> None:
         assert self.journal is not None

@@ -14,13 +14,12 @@ from orchestrator.errors import PlanErrors, Problem
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
                                      StepSpec)
+from orchestrator.plan.promptfoo_types import kind_of
 from orchestrator.plan.semantic import Checker, split_python
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.templating import TemplateError, has_template, render
 
-PROMPTFOO_TYPES = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches",
-                   "is-json": "is_json"}
 _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
                   "http": ("timeout",)}
 
@@ -131,7 +130,8 @@ def _case(case: ex.Expanded) -> CaseSpec:
         timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
         retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
         concurrency=int(value.get("concurrency", 1)), vars=case.vars, matrix=case.matrix,
-        extra={k: value[k] for k in ("serial", "lock", "stop_on_failure") if k in value})
+        extra={**{k: value[k] for k in ("serial", "lock", "stop_on_failure") if k in value},
+               **({"discovered": str(case.vars["path"])} if "discover" in keys else {})})
 
 
 def _xfail(case: dict[str, Any]) -> tuple[Any, bool]:
@@ -186,14 +186,16 @@ _ACTION_KEYS = ("call", "exec", "spawn", "signal", "wait", "sleep", "processes",
 
 def _assertion(raw: dict[str, Any], source: Source, path: NodePath) -> AssertionSpec:
     if "type" in raw:
-        kind = PROMPTFOO_TYPES.get(raw["type"], raw["type"])
+        kind = kind_of(raw["type"])
         value = raw.get("value", True if kind == "is_json" else None)
     else:
         kind = next(k for k in raw if k != "on")
         value = raw[kind]
     if kind == "equals_file" and isinstance(value, str) and not has_template(value):
         value = str((source.directory / value).resolve())
-    return AssertionSpec(kind=kind, value=value, location=source.at(path), on=raw.get("on"))
+    threshold = raw.get("threshold")
+    return AssertionSpec(kind=kind, value=value, location=source.at(path), on=raw.get("on"),
+                         threshold=None if threshold is None else float(threshold))
 
 
 def _text(value: Any) -> str:

@@ -52,10 +52,11 @@ class ProviderSpec:
 
 @dataclass(frozen=True)
 class AssertionSpec:
-    kind: str  # one of ASSERTION_KINDS
+    kind: str  # one of ASSERTION_KINDS, or a promptfoo type (plan/promptfoo_types.py)
     value: Any  # as written (strings may be templates)
     location: Location
     on: str | None = None  # field to read; None: MAIN_FIELD of the step's action
+    threshold: float | None = None  # promptfoo's `threshold` (levenshtein, latency, cost)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from orchestrator.plan.suggest import closest
 from orchestrator.templating import ENV
 
 # Names every template sees besides the plan's own (providers: live pool stats; free_port: a
-# free loopback port per attempt).
-BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers", "free_port"}
+# free loopback port per attempt; tmp: a folder of the attempt's own, removed when it ends).
+BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers", "free_port", "tmp"}
 
 # What each action's result holds for its own `expect` (the spec's table, plus what is measured
 # for every step). `error` is set by every step that can fail; `result` holds returned keys.

@@ -12,12 +12,12 @@ from jsonschema.exceptions import ValidationError
 
 from orchestrator.errors import Problem
 from orchestrator.plan.model import ASSERTION_KINDS, STEP_ACTIONS
+from orchestrator.plan.promptfoo_types import refusal
 from orchestrator.plan.suggest import did_you_mean
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source
 
 PathProblem = tuple[NodePath, Problem]
-PROMPTFOO_UNSUPPORTED = ("javascript", "python")
 
 
 @lru_cache(maxsize=1)
@@ -236,9 +236,9 @@ def _diagnose_provider(error: ValidationError, source: Source, path: NodePath) -
 
 def _promptfoo_type(error: ValidationError, source: Source, path: NodePath) -> list[PathProblem]:
     kind = error.instance
-    if kind in PROMPTFOO_UNSUPPORTED:
-        return _one(source, path, f"promptfoo assertion type '{kind}' is not supported: use expr: with a "
-                                  "sandboxed expression, e.g. {expr: \"'ok' in output\"}")
+    refused = refusal(kind) if isinstance(kind, str) else None
+    if refused:
+        return _one(source, path, refused)
     return _one(source, path, f"unknown assertion type {shown(kind)}"
                               f"{did_you_mean(str(kind), error.schema.get('enum', ()))}")
 

@@ -11,6 +11,7 @@ from typing import AbstractSet, Any, Iterable
 from orchestrator.errors import Problem
 from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
+from orchestrator.plan.promptfoo_types import problems as promptfoo_problems
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import TemplateError, check_expression, check_template, has_template
@@ -224,6 +225,9 @@ class Checker:
     def assertion(self, spec: Any, source: Source, path: NodePath, scope: set[str], open_result: bool) -> None:
         if not isinstance(spec, dict) or not self.ctx.clean(source, path):
             return
+        if "type" in spec:
+            for key, message in promptfoo_problems(spec):
+                self.add(source, path + (key,), message)
         kind = _PROMPTFOO.get(str(spec.get("type")), spec.get("type")) if "type" in spec else \
             next((k for k in spec if k != "on"), None)
         value_key = "value" if "type" in spec else kind
@@ -283,7 +287,7 @@ class Checker:
 _ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._process, "spawn": Checker._process,
             "signal": Checker._signal, "wait": Checker._wait, "processes": Checker._processes,
             "http": Checker._plain, "sleep": Checker._plain, "parallel": Checker._parallel}
-_PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "is-json": "is_json"}
+_PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "not-regex": "matches"}
 
 
 _SIMPLE = re.compile(r"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*-?\}\}")
@@ -334,7 +338,14 @@ def spawn_names(steps: Iterable[Any]) -> set[str]:
 
 
 def split_python(spec: str) -> tuple[str, str]:
-    """'echo.py:call_async' -> ('echo.py', 'call_async'); default function call_api."""
+    """'echo.py:call_async' -> ('echo.py', 'call_async'); default function call_api.
+
+    promptfoo's provider ids are accepted as written: 'file://echo.py:call_async', 'python:echo.py'.
+    """
+    for prefix in ("file://", "python:"):
+        if spec.startswith(prefix):
+            spec = spec[len(prefix):]
+            break
     head, sep, tail = spec.rpartition(":")
     if sep and tail.isidentifier():
         return head, tail

@@ -110,9 +110,30 @@ def _load(path: str, function: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
+# promptfoo calls these with (prompt, options) only; call_api gets (prompt, options, context).
+TWO_ARGUMENT_FUNCTIONS = ("call_embedding_api", "call_classification_api")
+
+
+def _takes_context(fn: Callable[..., Any], function: str) -> bool:
+    """Whether to pass `context`: as promptfoo does (not to embedding/classification functions),
+    except to a function that cannot take it, and always to one that cannot do without it."""
+    two = function in TWO_ARGUMENT_FUNCTIONS
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins, some C callables: call as promptfoo would
+        return not two
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return not two
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if sum(1 for p in positional if p.default is p.empty) >= 3:
+        return True  # e.g. call_embedding_api(prompt, options, context), as some promptfoo fixtures write it
+    return not two and len(positional) >= 3
+
+
 class Runner:
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], function: str = "call_api") -> None:
         self._fn = fn
+        self._with_context = _takes_context(fn, function)
         self._loop: Any = None  # one event loop per worker, made on first async call
         self._fflush = _c_fflush()
 
@@ -126,7 +147,10 @@ class Runner:
 
     def call(self, payload: Dict[str, Any]) -> tuple[str, Any]:
         try:
-            value = self._fn(payload.get("prompt"), payload.get("options") or {}, payload.get("context") or {})
+            args = [payload.get("prompt"), payload.get("options") or {}]
+            if self._with_context:
+                args.append(payload.get("context") or {})
+            value = self._fn(*args)
             if type(value) is not dict and inspect.isawaitable(value):
                 value = self._await(value)
         except (Exception, SystemExit) as exc:
@@ -176,7 +200,7 @@ def main(argv: List[str]) -> int:
         last = lines[-1].strip() if lines else type(exc).__name__
         channel.send(IMPORT_ERROR, {"message": last, "traceback": _format_exception(exc, 0)})
         return 1
-    runner = Runner(fn)
+    runner = Runner(fn, function)
     channel.send(READY, {"pid": os.getpid()})
     while True:
         message = channel.receive()

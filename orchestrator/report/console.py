@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from orchestrator.report.console_tests import failing_test_lines, tests_total_line
 from orchestrator.report.sanitize import first_line
 from orchestrator.result.flake import flake_line
+from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import CaseResult, RunResult, Status
 from orchestrator.wording import plural
 
@@ -123,6 +125,8 @@ class ConsoleReporter:
             for number, attempt in enumerate(case.attempts, 1):
                 why = f": {first_line(attempt.message, 200)}" if attempt.message else ""
                 lines.append(f"    attempt {number}: {attempt.status.value} {attempt.duration_s:.2f}s{why}")
+        if case.status in _REASONED:
+            lines.extend(failing_test_lines(case, self._ko))
         lines.extend(self._stderr_tail(case))
         if not self.verbose:
             return lines
@@ -150,12 +154,18 @@ class ConsoleReporter:
         failed = case.failed_step
         own = failed.fields.get("stderr") if failed is not None else None  # an exec's own stderr
         text = own if isinstance(own, str) and own.strip() else final.stderr
+        stdout = failed.fields.get("stdout") if failed is not None else None
+        if not text.strip() and isinstance(stdout, str) and stdout.strip():
+            return self._tail("stdout", stdout)  # test runners (pytest) print their failures on stdout
+        return self._tail("stderr", text)
+
+    def _tail(self, stream: str, text: str) -> list[str]:
         tail = [line for line in text.splitlines() if line.strip()][-(STDERR_LINES if self.verbose else 1):]
         if not tail:
             return []
         if not self.verbose:
-            return [f"    stderr: {first_line(tail[0], 300)}"]
-        return ["    stderr (last lines):", *(f"      {_indented(line)}" for line in tail)]
+            return [f"    {stream}: {first_line(tail[0], 300)}"]
+        return [f"    {stream} (last lines):", *(f"      {_indented(line)}" for line in tail)]
 
     def jobs_chosen(self, jobs: int, why: str) -> None:
         self._print(Text(f"-j auto: {plural(jobs, 'case')} at once ({why})"))
@@ -169,6 +179,9 @@ class ConsoleReporter:
                 why = f" - {first_line(case.message, 300)}" if case.message else ""
                 self._print(Text.assemble((case.status.value.upper(), STYLES[case.status]), f" {_safe(case.id)}{why}"))
         self._print(Text.assemble(*_counts(run)))
+        inner = tests_total_line(run)
+        for line in ([inner] if inner else []) + usage_lines(run):
+            self._print(Text(line))
         flakes = flake_line(run)
         if flakes:
             self._print(Text(flakes, style="magenta"))

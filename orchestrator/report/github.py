@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 from typing import Mapping, TextIO
 
+from orchestrator.report.junit_inner import keeps_own_testcase
 from orchestrator.report.sanitize import first_line, xml_safe
 from orchestrator.result.model import CaseResult, RunResult, Status
+from orchestrator.result.usage import usage_lines
 
 ANNOTATED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.XPASSED)
 MAX_ANNOTATIONS = 50  # the UI shows ten per step; more only floods the log
@@ -29,16 +31,27 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(case: CaseResult) -> str:
+def annotation(case: CaseResult, plan_file: str | None = None) -> str:
     """`::error file=…,line=…,title=…::message` for one case that did not pass."""
     title = f"{case.id}: {case.name} [{case.status.value}]"
-    message = xml_safe(case.message or case.status.value)[:MESSAGE_LIMIT]
-    props = [f"file={escape_property(case.file)}"] if case.file else []
-    line = _failure_line(case)
-    if case.file and line:
+    # A discovered case points at its own file, where the plan's step lines mean nothing.
+    line = case.line if plan_file is not None and case.file != plan_file else _failure_line(case)
+    return _error(case.file, line, title, case.message or case.status.value)
+
+
+def inner_annotations(case: CaseResult) -> list[str]:
+    """One annotation per failing test of the case's `junit:` files, at the test's own file and line."""
+    return [_error(t.file, t.line, f"{case.id}::{t.name} [{t.status.value}]",
+                   "\n".join(filter(None, (t.message, t.details))) or t.status.value)
+            for t in case.inner_tests if t.status in (Status.FAILED, Status.ERROR)]
+
+
+def _error(file: str, line: int | None, title: str, text: str) -> str:
+    props = [f"file={escape_property(file)}"] if file else []
+    if file and line:
         props.append(f"line={line}")
     props.append(f"title={escape_property(xml_safe(title))}")
-    return f"::error {','.join(props)}::{escape_data(message)}"
+    return f"::error {','.join(props)}::{escape_data(xml_safe(text)[:MESSAGE_LIMIT])}"
 
 
 def _failure_line(case: CaseResult) -> int:
@@ -51,11 +64,17 @@ def _failure_line(case: CaseResult) -> int:
 
 
 def annotation_lines(run: RunResult) -> list[str]:
+    plan_files = {p.name: p.file for p in run.plans}
     bad = [c for c in run.cases if c.status in ANNOTATED]
-    lines = [annotation(c) for c in bad[:MAX_ANNOTATIONS]]
-    if len(bad) > MAX_ANNOTATIONS:
-        lines.append(f"::warning title=orchestrator::{len(bad) - MAX_ANNOTATIONS} more cases did not pass; "
-                     "see the job summary and the reports")
+    lines: list[str] = []
+    for case in bad:
+        lines.extend(inner_annotations(case))
+        if keeps_own_testcase(case) or not case.inner_tests:  # not already explained by its tests
+            lines.append(annotation(case, plan_files.get(case.plan)))
+    if len(lines) > MAX_ANNOTATIONS:
+        more = len(lines) - MAX_ANNOTATIONS
+        lines = lines[:MAX_ANNOTATIONS]
+        lines.append(f"::warning title=orchestrator::{more} more failures; see the job summary and the reports")
     return lines
 
 
@@ -85,6 +104,7 @@ def summary(run: RunResult) -> str:
         marks = [("✅" if r.judged else "➖ not judged") if r.passed else "❌" for r in run.gate.rules]
         out += [f"| {_md(r.rule)} | {mark} | {_md(r.detail)} |" for r, mark in zip(run.gate.rules, marks)]
         out.append("")
+    out += [f"{_md(line.strip())}  " for line in usage_lines(run)] + ([""] if usage_lines(run) else [])
     bad = [c for c in run.cases if c.status in ANNOTATED]
     if bad:
         out += [f"### {len(bad)} case{'s' if len(bad) != 1 else ''} did not pass", "",

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
 from orchestrator.report.sanitize import clean, display_json, first_line, show_value, xml_safe
+from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats, to_jsonable
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.store import PathLike, atomic_writer
@@ -146,6 +147,7 @@ def _context(run: RunResult) -> dict[str, Any]:
         "ranking": sections.duration_ranking(run.cases),
         "load": sections.load_steps(run.cases),
         "workers": [_worker(w) for w in run.workers],
+        "usage": [xml_safe(line.strip()) for line in usage_lines(run)],
         "rows": script_json([_row(c) for c in run.cases]),
         "timeline": script_json(sections.timeline(run)),
         "data": packed_json(_details(c, limit) for c in run.cases),
@@ -233,6 +235,10 @@ def _step(s: StepResult) -> dict[str, Any]:
                         "expected": show_value(a.expected), "actual": show_value(a.actual, 4000),
                         "message": clean(a.message, 2000), "line": a.line} for a in s.assertions],
         "fields": _fields(s.fields),
+        "tests": [{"name": clean(t.name, 500), "status": t.status.value, "duration": _fmt_seconds(t.duration_s),
+                   "where": xml_safe(f"{t.file}:{t.line}" if t.line else t.file), "message": clean(t.message, 500),
+                   "details": clean(t.details, 8000) if t.status in (Status.FAILED, Status.ERROR) else ""}
+                  for t in s.tests],
     }
 
 

@@ -16,40 +16,49 @@ a flaky case carries one `<flakyFailure>`/`<flakyError>` per attempt that did no
 that failed with several failing attempts carries `<failure>` (the first) plus one
 `<rerunFailure>`/`<rerunError>` per later failing attempt. Each holds that attempt's
 `<stackTrace>`, `<system-out>` and `<system-err>`.
+
+An `exec` step that read a `junit:` file adds one testcase per inner test (`junit_inner`); the
+`strict` flavour (`junit_strict`) reshapes the same tree into what the Jenkins xUnit and Maven
+Surefire XSDs accept. Suite and root `time` are wall-clock time, not the sum of case times.
 """
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import Sequence
 
 from junit_xml import TestCase, TestSuite
 
-from orchestrator.report.sanitize import clean, first_line, show_value, write_xml, xml_safe
-from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult
+from orchestrator.report.junit_details import MIN_STREAM_LIMIT, add_interim, case_details, error_type, first_failure
+from orchestrator.report.junit_details import seconds as _seconds
+from orchestrator.report.junit_inner import inner_testcases, keeps_own_testcase
+from orchestrator.report.junit_strict import FLAVORS, strict_flavour
+from orchestrator.report.sanitize import clean, first_line, write_xml, xml_safe
+from orchestrator.result.model import CaseResult, InnerTest, RunResult, Status
 from orchestrator.result.store import PathLike, atomic_writer
+from orchestrator.result.usage import has_usage, usage_summary, usage_text
 
 STREAM_LIMIT = 64 * 1024  # characters per system-out / system-err / failure body
-MIN_STREAM_LIMIT = 4 * 1024
 OUTPUT_BUDGET = 20 * 2**20  # GitLab rejects JUnit files over 30 MiB: stay well below
-STDERR_TAIL_LINES = 20  # of a failed exec step, in its <failure> text
+__all__ = ["FLAVORS", "junit_tree", "write_junit"]
 
 
-def write_junit(run: RunResult, path: PathLike, *, schema_strict: bool = False) -> None:
+def write_junit(run: RunResult, path: PathLike, *, flavor: str = "default") -> None:
     """Write the run as one JUnit XML file (atomically), streamed from the element tree.
 
-    `schema_strict` leaves out testcase `file`/`line` and `<properties>`, which CI consumers use
-    but no published JUnit XSD allows, for tools that validate their input against an XSD.
+    `flavor` "strict": a single `<testsuite>` that validates against the Jenkins xUnit and
+    Maven Surefire XSDs, with per-testcase labels moved into `<system-out>` (see junit_strict).
     """
     with atomic_writer(path) as fh:
-        write_xml(junit_tree(run, schema_strict=schema_strict), lambda text: fh.write(text.encode("utf-8")))
+        write_xml(junit_tree(run, flavor=flavor), lambda text: fh.write(text.encode("utf-8")))
 
 
-def junit_tree(run: RunResult, *, schema_strict: bool = False) -> ET.Element:
-    """The <testsuites> element of the run, indented, ready to serialise."""
-    limit = _stream_limit(len(run.cases))
+def junit_tree(run: RunResult, *, flavor: str = "default") -> ET.Element:
+    """The root element of the run's report in `flavor`, indented, ready to serialise."""
+    if flavor not in FLAVORS:
+        raise ValueError(f"unknown JUnit flavour {flavor!r} (known: {', '.join(FLAVORS)})")
+    limit = _stream_limit(len(run.cases) + sum(len(c.inner_tests) for c in run.cases))
     by_plan: dict[str, list[CaseResult]] = {}
     for plan in run.plans:
         by_plan.setdefault(plan.name, [])
@@ -57,9 +66,14 @@ def junit_tree(run: RunResult, *, schema_strict: bool = False) -> ET.Element:
         by_plan.setdefault(case.plan, []).append(case)
     # A suite without testcases is dropped by Jenkins and warned about by validators.
     groups = [(name, cases) for name, cases in by_plan.items() if cases]
-    suites = [_suite(run, name, cases, limit, first=i == 0) for i, (name, cases) in enumerate(groups)]
+    entries = [[entry for case in cases for entry in _entries(case, limit)] for _, cases in groups]
+    suites = [_suite(run, name, [tc for tc, _, _ in group], first=i == 0)
+              for i, ((name, _), group) in enumerate(zip(groups, entries))]
     root = _testsuites(suites)
-    _post_process(root, [cases for _, cases in groups], schema_strict, limit)
+    _post_process(root, entries, limit)
+    _wall_times(root, run, [cases for _, cases in groups])
+    if flavor == "strict":
+        root = strict_flavour(root, [name for name, _ in groups] or [p.name for p in run.plans[:1]])
     ET.indent(root)
     return root
 
@@ -90,27 +104,29 @@ def _stream_limit(n_cases: int) -> int:
     return max(MIN_STREAM_LIMIT, min(STREAM_LIMIT, share))
 
 
-def _seconds(value: float) -> float:
-    return value if math.isfinite(value) and value > 0 else 0.0
-
-
 def _timestamp(unix: float) -> str:
     return datetime.fromtimestamp(unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _suite(run: RunResult, plan: str, cases: list[CaseResult], limit: int, first: bool) -> TestSuite:
-    starts = [a.started_at for c in cases for a in c.attempts if a.started_at > 0]
+Entry = tuple[TestCase, CaseResult, "InnerTest | None"]
+
+
+def _entries(case: CaseResult, limit: int) -> list[Entry]:
+    """The testcases of one case: its inner tests, then its own unless they explain its verdict."""
+    classname = xml_safe(f"{case.plan}.{case.level or 'cases'}")
+    inner: list[Entry] = [(tc, case, test) for tc, test in inner_testcases(case, classname, limit)]
+    if inner and not keeps_own_testcase(case):
+        return inner
+    return inner + [(_case(case, classname, limit), case, None)]
+
+
+def _suite(run: RunResult, plan: str, cases: Sequence[TestCase], first: bool) -> TestSuite:
     props: dict[str, str] | None = None
     if first:
         # xunitparser keeps ONE property dict for the whole document and asserts names are
         # unique across suites, so the run-wide gate verdict goes on the first suite only.
         props = _gate_properties(run)
-    return TestSuite(
-        name=xml_safe(plan),
-        test_cases=[_case(c, limit) for c in cases],
-        timestamp=_timestamp(min(starts) if starts else run.started_at),
-        properties=props,
-    )
+    return TestSuite(name=xml_safe(plan), test_cases=list(cases), properties=props)
 
 
 def _gate_properties(run: RunResult) -> dict[str, str]:
@@ -125,6 +141,11 @@ def _gate_properties(run: RunResult) -> dict[str, str]:
         props[xml_safe(key)] = xml_safe(f"{verdict} — {rule.detail}" if rule.detail else verdict)
     if run.interrupted:
         props["interrupted"] = "true"
+    usage = usage_summary(run)
+    if has_usage(usage):
+        props["usage"] = usage_text(usage["total"])
+        for name, entry in sorted(usage["providers"].items()):
+            props[xml_safe(f"usage: {name}")] = usage_text(entry)
     if run.version:
         props["orchestrator.version"] = xml_safe(run.version)
     if run.command:
@@ -132,10 +153,10 @@ def _gate_properties(run: RunResult) -> dict[str, str]:
     return props
 
 
-def _case(case: CaseResult, limit: int) -> TestCase:
+def _case(case: CaseResult, classname: str, limit: int) -> TestCase:
     tc = TestCase(
         name=xml_safe(f"{case.id}: {case.name}"),
-        classname=xml_safe(f"{case.plan}.{case.level or 'cases'}"),
+        classname=classname,
         elapsed_sec=_seconds(case.duration_s),
         stdout=clean(_note(case) + _stream(case, "stdout"), limit) or None,
         stderr=clean(_stream(case, "stderr"), limit) or None,
@@ -145,17 +166,24 @@ def _case(case: CaseResult, limit: int) -> TestCase:
     status = case.status
     if status is Status.PASSED:
         return tc
-    reason = case.message or _first_failure(case) or status.value
+    reason = case.message or first_failure(case.steps) or status.value
     if status is Status.FAILED:
-        tc.add_failure_info(first_line(reason) or "failed", clean(_details(case), limit), "AssertionFailed")
+        tc.add_failure_info(first_line(reason) or "failed", clean(case_details(case), limit), "AssertionFailed")
     elif status in (Status.ERROR, Status.INTERRUPTED):
-        error_type = "Interrupted" if status is Status.INTERRUPTED else _error_type(case)
-        tc.add_error_info(first_line(reason) or status.value, clean(_details(case), limit), xml_safe(error_type))
+        kind = "Interrupted" if status is Status.INTERRUPTED else error_type(case.steps)
+        tc.add_error_info(first_line(reason) or status.value, clean(case_details(case), limit), xml_safe(kind))
     elif status is Status.SKIPPED:
         tc.add_skipped_info(first_line(case.message) or "skipped")
     elif status is Status.XFAILED:
-        tc.add_skipped_info(first_line(f"xfail: {case.message}" if case.message else "xfail"))
+        tc.add_skipped_info(first_line(_prefixed("xfail", case.message)))
     return tc
+
+
+def _prefixed(prefix: str, message: str) -> str:
+    """`prefix: message`, unless the message already starts so (the engine writes "xfail: why")."""
+    if not message:
+        return prefix
+    return message if message.startswith(f"{prefix}:") else f"{prefix}: {message}"
 
 
 def _note(case: CaseResult) -> str:
@@ -167,8 +195,9 @@ def _note(case: CaseResult) -> str:
 
 def _status_note(case: CaseResult) -> str:
     if case.status is Status.XPASSED:
-        why = f" ({case.message})" if case.message else ""
-        return f"[orchestrator] XPASSED: expected to fail{why}, but passed\n"
+        # The engine's message reads "xpassed: expected to fail (why) but passed".
+        text = case.message.split(":", 1)[1].strip() if case.message.startswith("xpassed:") else case.message
+        return f"[orchestrator] XPASSED: {text or 'expected to fail, but passed'}\n"
     if case.status is Status.FLAKY:
         seq = ", ".join(a.status.value for a in case.attempts)
         return f"[orchestrator] FLAKY: attempts disagreed ({seq})" + (f": {case.message}" if case.message else "") + "\n"
@@ -186,140 +215,49 @@ def _stream(case: CaseResult, name: str) -> str:
     return "\n".join(out)
 
 
-def _failed_steps(steps: Iterable[StepResult]) -> Iterable[StepResult]:
-    return (s for s in steps if s.error is not None or any(not a.passed for a in s.assertions))
 
-
-def _first_failure(case: CaseResult) -> str:
-    for step in _failed_steps(case.steps):
-        if step.error is not None:
-            return f"{step.error.type}: {step.error.message}"
-        for a in step.assertions:
-            if not a.passed:
-                return a.message or f"{a.label}: expected {show_value(a.expected)}"
-    return ""
-
-
-def _error_type(case: CaseResult) -> str:
-    for step in case.steps:
-        if step.error is not None:
-            return step.error.type or "Error"
-    return "Error"
-
-
-def _details(case: CaseResult) -> str:
-    lines = [case.message] if case.message else []
-    many = len(case.attempts) > 1
-    for n, attempt in enumerate(case.attempts, 1):
-        if many:
-            lines.append(f"--- attempt {n}/{len(case.attempts)}: {attempt.status.value}"
-                         f" in {_seconds(attempt.duration_s):.3f}s ---")
-            if attempt.message:
-                lines.append(attempt.message)
-        lines.extend(_attempt_details(attempt))
-    return "\n".join(lines)
-
-
-def _attempt_details(attempt: Attempt) -> list[str]:
-    lines: list[str] = []
-    for step in _failed_steps(attempt.steps):
-        where = f", line {step.line}" if step.line else ""
-        lines.append(f"step {step.index + 1} {step.title!r} ({step.action}{where}): {step.status.value}"
-                     f" in {_seconds(step.duration_s):.3f}s")
-        for a in step.assertions:
-            if a.passed:
-                continue
-            at = f" (line {a.line})" if a.line else ""
-            lines.append(f"  {a.label}{at}: {a.message}" if a.message else f"  {a.label}{at}")
-            lines.append(f"    expected: {show_value(a.expected)}")
-            lines.append(f"    actual:   {show_value(a.actual)}")
-        if step.error is not None:
-            lines.append(f"  {step.error.type}: {step.error.message}")
-            if step.error.traceback:
-                lines.append(step.error.traceback.rstrip("\n"))
-        stderr = step.fields.get("stderr") if isinstance(step.fields, Mapping) else None
-        if isinstance(stderr, str) and stderr.strip():  # an exec's own stderr: often the why
-            tail = stderr.rstrip("\n").split("\n")[-STDERR_TAIL_LINES:]
-            lines.append(f"  stderr (last {len(tail)} lines):" if len(tail) > 1 else "  stderr:")
-            lines.extend(f"    {line}" for line in tail)
-    return lines
-
-
-def _post_process(root: ET.Element, groups: list[list[CaseResult]], schema_strict: bool, limit: int) -> None:
+def _post_process(root: ET.Element, groups: list[list[Entry]], limit: int) -> None:
     # `disabled` is always 0 here and most JUnit schemas reject the attribute.
     root.attrib.pop("disabled", None)
-    for suite, cases in zip(root.findall("testsuite"), groups):
+    for suite, entries in zip(root.findall("testsuite"), groups):
         suite.attrib.pop("disabled", None)
-        suite.set("time", f"{sum(_seconds(c.duration_s) for c in cases):.3f}")
-        for element, case in zip(suite.findall("testcase"), cases):
-            element.set("time", f"{_seconds(case.duration_s):.3f}")
-            if case.status in (Status.SKIPPED, Status.XFAILED):
-                skipped = element.find("skipped")
-                if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
-                    skipped.attrib.pop("type", None)
-            if len(case.attempts) > 1:  # only repeats and retries have interim results
-                _add_interim(element, case, limit)
-            if schema_strict:
-                element.attrib.pop("file", None)
-                element.attrib.pop("line", None)
-            else:
-                element.insert(0, _properties(case))
-    root.set("time", f"{sum(float(s.get('time', '0')) for s in root.findall('testsuite')):.3f}")
+        for element, (tc, case, inner) in zip(suite.findall("testcase"), entries):
+            element.set("time", f"{_seconds(tc.elapsed_sec or 0.0):.3f}")
+            skipped = element.find("skipped")
+            if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
+                skipped.attrib.pop("type", None)
+            if inner is None and len(case.attempts) > 1:  # only repeats and retries have interim results
+                add_interim(element, case, limit)
+            element.insert(0, _properties(case, inner))
 
 
-def _properties(case: CaseResult) -> ET.Element:
+def _properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
     props = ET.Element("properties")
     values = {"priority": case.priority, "level": case.level or "", "tags": ",".join(case.tags),
-              "covers": ",".join(case.covers), "status": case.status.value}
+              "covers": ",".join(case.covers), "status": (inner or case).status.value}
+    if inner is not None:
+        values["case"] = case.id
     for name, value in values.items():
         if value:
             ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
     return props
 
 
-_NOT_PASSED = (Status.FAILED, Status.ERROR, Status.INTERRUPTED)
-
-
-def interim_results(case: CaseResult) -> list[tuple[str, int, Attempt]]:
-    """(Surefire tag, attempt number, attempt) for each attempt a Jenkins-style reader should see."""
-    numbered = [(n, a) for n, a in enumerate(case.attempts, 1) if a.status in _NOT_PASSED]
-    if case.status is Status.FLAKY:
-        return [("flakyFailure" if a.status is Status.FAILED else "flakyError", n, a) for n, a in numbered]
-    if case.status in _NOT_PASSED and len(case.attempts) > 1:
-        # The first failing attempt is the <failure>/<error> itself; the later ones are reruns.
-        return [("rerunFailure" if a.status is Status.FAILED else "rerunError", n, a) for n, a in numbered[1:]]
-    return []
-
-
-def _add_interim(element: ET.Element, case: CaseResult, limit: int) -> None:
-    interim = interim_results(case)
-    if not interim:
-        return
-    share = max(MIN_STREAM_LIMIT // 2, limit // (2 * len(interim)))
-    at = next((i for i, child in enumerate(element) if child.tag in ("system-out", "system-err")), len(element))
-    total = len(case.attempts)
-    for offset, (tag, n, attempt) in enumerate(interim):
-        reason = attempt.message or _attempt_reason(attempt) or attempt.status.value
-        node = ET.Element(tag, {"message": first_line(f"attempt {n}/{total}: {reason}"),
-                                "type": xml_safe(_attempt_type(attempt))})
-        trace = "\n".join([f"attempt {n}/{total}: {attempt.status.value} in {_seconds(attempt.duration_s):.3f}s",
-                           *([attempt.message] if attempt.message else []), *_attempt_details(attempt)])
-        ET.SubElement(node, "stackTrace").text = clean(trace, share)
-        if attempt.stdout:
-            ET.SubElement(node, "system-out").text = clean(attempt.stdout, share // 2)
-        if attempt.stderr:
-            ET.SubElement(node, "system-err").text = clean(attempt.stderr, share // 2)
-        element.insert(at + offset, node)
-
-
-def _attempt_reason(attempt: Attempt) -> str:
-    return _first_failure(CaseResult(id="", name="", plan="", file="", line=0, status=attempt.status, message="",
-                                     duration_s=0.0, attempts=(attempt,)))
-
-
-def _attempt_type(attempt: Attempt) -> str:
-    if attempt.status is Status.FAILED:
-        return "AssertionFailed"
-    if attempt.status is Status.INTERRUPTED:
-        return "Interrupted"
-    return next((s.error.type for s in attempt.steps if s.error is not None and s.error.type), "Error")
+def _wall_times(root: ET.Element, run: RunResult, groups: list[list[CaseResult]]) -> None:
+    """Suite time: from its first case's start to its last case's end (what the run took for it,
+    however many cases ran at once); the root's and a lone suite's: the run's own duration."""
+    suites = root.findall("testsuite")
+    total = _seconds(run.duration_s)
+    for suite, cases in zip(suites, groups):
+        spans = [(a.started_at, a.started_at + _seconds(a.duration_s)) for c in cases for a in c.attempts
+                 if a.started_at > 0]
+        if len(suites) == 1 and total > 0:
+            wall = total
+        elif spans:
+            wall = max(end for _, end in spans) - min(start for start, _ in spans)
+        else:
+            wall = sum(_seconds(c.duration_s) for c in cases)
+        suite.set("time", f"{_seconds(wall):.3f}")
+        starts = [start for start, _ in spans]
+        suite.set("timestamp", _timestamp(min(starts) if starts else run.started_at))
+    root.set("time", f"{total or max((float(s.get('time', '0')) for s in suites), default=0.0):.3f}")

@@ -1,6 +1,7 @@
 """Run every requested report writer; one failing writer does not stop the others."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,16 +23,18 @@ class Written:
     problems: tuple[str, ...]
 
 
-def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: Path | None) -> list[str]:
+def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: Path | None, *,
+                  junit_flavor: str = "default") -> list[str]:
     """Write the reports whose path is given; return one line per writer that failed."""
-    return list(write_all(run, junit, html, json).problems)
+    return list(write_all(run, junit, html, json, junit_flavor=junit_flavor).problems)
 
 
-def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path | None) -> Written:
+def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path | None, *,
+              junit_flavor: str = "default") -> Written:
     """Write the reports whose path is given (each to a temporary name, renamed into place)."""
     jobs: list[tuple[str, Writer, Path | None]] = [
         ("JSON", write_results, json),  # first: the other reports can be rebuilt from it
-        ("JUnit", write_junit, junit),
+        ("JUnit", functools.partial(write_junit, flavor=junit_flavor), junit),
         ("HTML", write_html, html),
     ]
     problems: list[str] = []

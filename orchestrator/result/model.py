@@ -59,6 +59,20 @@ class AssertionResult:
 
 
 @dataclass(frozen=True)
+class InnerTest:
+    """One test of a suite an `exec` step ran, read from the JUnit file its command wrote."""
+
+    name: str  # as the runner names it within the file: "test_upper", "TestCase::test_x[1]"
+    status: Status  # passed, failed, error or skipped
+    duration_s: float = 0.0
+    classname: str = ""  # as the runner wrote it
+    file: str = ""  # shown like the plan file: relative to the current folder when that was
+    line: int | None = None  # 1-based
+    message: str = ""  # one line: why it failed, errored or was skipped
+    details: str = ""  # the runner's failure text (assertion, traceback)
+
+
+@dataclass(frozen=True)
 class StepResult:
     index: int
     title: str
@@ -69,6 +83,7 @@ class StepResult:
     error: ErrorInfo | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)  # the step's result, JSON-safe
     line: int | None = None
+    tests: tuple[InnerTest, ...] = ()  # an exec's `junit:` file, one per test it reported
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,11 @@ class CaseResult:
     @property
     def steps(self) -> tuple[StepResult, ...]:
         return self.final.steps if self.final else ()
+
+    @property
+    def inner_tests(self) -> tuple[InnerTest, ...]:
+        """The tests the final attempt's exec steps reported in their `junit:` files."""
+        return tuple(t for s in self.steps for t in s.tests)
 
     @property
     def failed_step(self) -> StepResult | None:
@@ -195,9 +215,11 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         from orchestrator.result.flake import flake_summary  # derived, never read back
+        from orchestrator.result.usage import usage_summary
 
         data: dict[str, Any] = to_jsonable(self)  # not asdict: its deep copies cost seconds at 10,000 cases
         data["flake"] = flake_summary(self)
+        data["usage"] = usage_summary(self)
         return data
 
     @classmethod
@@ -298,6 +320,8 @@ _NESTED.update({
     "StepResult.status": Status,
     "StepResult.assertions": (AssertionResult,),
     "StepResult.error": ErrorInfo,
+    "StepResult.tests": (InnerTest,),
+    "InnerTest.status": Status,
     "Attempt.status": Status,
     "Attempt.steps": (StepResult,),
     "CaseResult.status": Status,

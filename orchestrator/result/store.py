@@ -111,10 +111,12 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     run's own fields around the cases, then one case at a time, so a 10,000-case run is never
     one 15 MB string (and its bytes) at once."""
     from orchestrator.result.flake import flake_summary
+    from orchestrator.result.usage import usage_summary
 
     names = field_names(run) or ()
     marker = f"cases-go-here-{uuid.uuid4().hex}"
-    shell: dict[str, Any] = {**{name: getattr(run, name) for name in names}, "flake": flake_summary(run)}
+    shell: dict[str, Any] = {**{name: getattr(run, name) for name in names}, "flake": flake_summary(run),
+                             "usage": usage_summary(run)}
     shell["format"] = RESULTS_FORMAT  # what this writer writes, whatever format the run was read from
     shell["cases"] = marker  # keeps its place among the keys
     shell["complete"] = shell.pop("complete")  # the completion mark comes last in the file

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
 from orchestrator.result.model import AssertionResult
+from orchestrator.run.promptfoo_assertions import PROMPTFOO_KINDS, check_promptfoo
 from orchestrator.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000
@@ -48,6 +49,8 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
           variables: Mapping[str, Any]) -> AssertionResult:
     on = field_for(spec, action)
     actual = lookup(fields, on) if spec.kind != "expr" else None
+    if spec.kind in PROMPTFOO_KINDS:  # promptfoo's own types, with its semantics
+        return check_promptfoo(spec, on, None if actual is _MISSING else actual, fields, variables)
     try:
         if spec.kind == "expr":
             expected = spec.value

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 import traceback
@@ -22,10 +24,11 @@ from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
 
 
-def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,
+                   tmp: str | None = None) -> dict[str, Any]:
     """The names a case's templates see. `environ`: a snapshot of os.environ taken once per run
-    (copying os.environ costs ~0.2 ms, a third of a trivial case)."""
-    base: dict[str, Any] = {**plan.vars, "plan_dir": str(plan.directory),
+    (copying os.environ costs ~0.2 ms, a third of a trivial case); `tmp`: the attempt's folder."""
+    base: dict[str, Any] = {"tmp": tmp, **plan.vars, "plan_dir": str(plan.directory),
                             "env": dict(os.environ) if environ is None else environ,
                             "free_port": FreePorts()}  # one per attempt
     return {**base, **render(dict(case.vars), base)}
@@ -46,8 +49,9 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         lambda: [*ctx.started_pids, *started_here(ident), *(pid for pool in served_by for pid in pool.pids())])
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
+    scratch = tempfile.mkdtemp(prefix="orchestrator-")  # `tmp`: the attempt's own folder
     try:
-        ctx.variables = case_variables(plan, case, environ)
+        ctx.variables = case_variables(plan, case, environ, scratch)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
     except TemplateError as exc:
         broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)
@@ -64,6 +68,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         if broken is None and result.status in (Status.FAILED, Status.ERROR):
             broken = result
     steps.extend(_finish_processes(ctx, len(steps)))
+    shutil.rmtree(scratch, ignore_errors=True)
     broken = broken or next((s for s in steps if s.status is Status.ERROR), None)
     status, message = _verdict(steps, broken)
     if status is Status.PASSED:
@@ -102,7 +107,7 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     if step.as_name:
         ctx.variables[step.as_name] = fields
     scope = {**ctx.variables, **fields}
-    assertions = tuple(check(spec, step.action, fields, scope) for spec in step.expect)
+    assertions = output.checks + tuple(check(spec, step.action, fields, scope) for spec in step.expect)
     expects_error = any(a.kind == "error" for a in step.expect)
     if output.error is not None and not expects_error:
         status = Status.ERROR
@@ -112,7 +117,7 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action=step.action, status=status,
                       duration_s=time.monotonic() - started, assertions=assertions,
-                      error=output.error, fields=fields, line=line)
+                      error=output.error, fields=fields, line=line, tests=output.tests)
 
 
 def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
@@ -162,7 +167,7 @@ def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action="parallel", status=status,
                       duration_s=time.monotonic() - started, assertions=inner + own, error=error,
-                      fields=fields, line=step.location.line)
+                      fields=fields, line=step.location.line, tests=tuple(t for r in results for t in r.tests))
 
 
 def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status, str]:
@@ -246,8 +251,12 @@ def unrun_case(plan: Plan, case: CaseSpec, status: Status, message: str) -> Case
 
 def _case_result(plan: Plan, case: CaseSpec, status: Status, message: str, duration: float,
                  attempts: tuple[Attempt, ...]) -> CaseResult:
-    return CaseResult(id=case.id, name=case.name, plan=plan.name, file=case.location.file,
-                      line=case.location.line, status=status, message=message, duration_s=duration,
+    file, line = case.location.file, case.location.line
+    discovered = case.extra.get("discovered")
+    if isinstance(discovered, str):  # a case per file: reports and annotations point at the file
+        file, line = (discovered if os.path.isabs(file) else os.path.relpath(discovered)), 1
+    return CaseResult(id=case.id, name=case.name, plan=plan.name, file=file,
+                      line=line, status=status, message=message, duration_s=duration,
                       attempts=attempts, priority=case.priority, level=case.level, tags=case.tags,
                       covers=case.covers, description=case.description)
 

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 from orchestrator.plan.model import StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest
 from orchestrator.result.model import ErrorInfo
+from orchestrator.run.promptfoo_call import UsageTally, call_context, call_options
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
 from orchestrator.templating import render
 
@@ -72,20 +73,21 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
     concurrency = max(1, int(fixed.get("concurrency", 1)))
     warmup = max(0, int(fixed.get("warmup", 0)))
-    step_options = dict(fixed.get("options") or {})
-    options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
+    options = call_options(spec, ctx.plan, dict(fixed.get("options") or {}))
     case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
     templates = {k: args[k] for k in _PER_REQUEST if k in args}
     limit = effective_timeout(step, ctx)
     began = time.monotonic()
     hard_stop = None if limit is None else began + limit
     prefix = uuid.uuid4().hex[:12]
+    usage = UsageTally()
 
     def one(i: int, tally: _Tally | None) -> None:
         scope = {**ctx.variables, "i": i}
         per = render(templates, scope) if templates else {}
         token = f"{prefix}-{i}"
-        context = {"vars": {**case_vars, **(per.get("vars") or {})}, "request_id": token}
+        context = call_context(ctx.case, per.get("prompt", ""), {**case_vars, **(per.get("vars") or {})},
+                               {"request_id": token})
         call_timeout = spec.timeout_s if hard_stop is None else max(0.001, min(spec.timeout_s, hard_stop - time.monotonic()))
         session = per.get("session")
         request = CallRequest(prompt=per.get("prompt", ""), options=options, context=context,
@@ -93,6 +95,7 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         started = time.perf_counter()
         outcome = pool.call(request)
         latency = (time.perf_counter() - started) * 1000
+        usage.add(outcome.result)
         if tally is not None:
             error, checked = _judge(outcome, token)
             tally.add(latency, error, checked, outcome.worker.pid if outcome.worker else None)
@@ -105,7 +108,7 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     end = None if duration is None else time.monotonic() + duration
     _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
     wall_s = time.perf_counter() - measured_from
-    return StepOutput(_fields(tally, wall_s, concurrency, warmup))
+    return StepOutput({**_fields(tally, wall_s, concurrency, warmup), **usage.fields(provider_id)})
 
 
 class _Counter:

@@ -7,6 +7,7 @@ finalizer that kills their tree when the case ends and puts their output in the 
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import os
 import random
 import time
@@ -21,6 +22,7 @@ from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, 
 from orchestrator.procs.snapshot import run_pids, session_members, take, tree_pids
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
+from orchestrator.run.junit_input import JUnitFile, Where
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
 from orchestrator.templating import render
 
@@ -48,7 +50,7 @@ def _guarded(action: StepAction) -> StepAction:
             output = StepOutput({}, ErrorInfo("InvalidStep", str(exc)))
         # `error:` / `no_error:` assertions read this field, as they do for calls
         error = None if output.error is None else {"type": output.error.type, "message": output.error.message}
-        return StepOutput({**output.fields, "error": error}, output.error)
+        return replace(output, fields={**output.fields, "error": error})
     return run
 
 
@@ -116,6 +118,7 @@ def run_exec(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     leaks.become_subreaper()
     stdin = args.get("stdin")
     timeout = effective_timeout(step, ctx, _seconds(args.get("timeout"), "exec timeout"))
+    junit = _junit_file(args.get("junit"), cwd, ctx)
     outcome = run_command(CommandRequest(argv=argv, cwd=cwd, env=env, timeout_s=timeout,
                                          stdin=None if stdin is None else str(stdin)), ctx.stop)
     if outcome.pid is not None:
@@ -126,7 +129,21 @@ def run_exec(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     if outcome.timed_out and _case_ran_out(ctx):
         raise StepTimedOut(outcome.error_message)
     error = None if outcome.error_type is None else ErrorInfo(outcome.error_type, outcome.error_message)
-    return StepOutput(fields, error)
+    if junit is None:
+        return StepOutput(fields, error)
+    tests, checks, counts = junit.collect(step_failed=error is not None)
+    return StepOutput({**fields, "tests": counts}, error, tests, checks)
+
+
+def _junit_file(value: Any, cwd: str, ctx: CaseContext) -> JUnitFile | None:
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise StepProblem("InvalidStep", "junit: the path of the JUnit file is empty")
+    path = Path(str(value))
+    shown = ctx.case.location.file
+    relative_to = None if os.path.isabs(shown) else Path.cwd()
+    return JUnitFile(path if path.is_absolute() else Path(cwd) / path, Where(Path(cwd), relative_to))
 
 
 # -- spawn --------------------------------------------------------------------------------------

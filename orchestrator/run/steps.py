@@ -8,8 +8,9 @@ from typing import Any, Callable, Mapping
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
-from orchestrator.result.model import ErrorInfo
+from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.plan.units import parse_duration
+from orchestrator.run.promptfoo_call import call_context, call_options
 from orchestrator.templating import TemplateError, render
 
 
@@ -38,6 +39,8 @@ class CaseContext:
 class StepOutput:
     fields: dict[str, Any]
     error: ErrorInfo | None = None
+    tests: tuple[InnerTest, ...] = ()  # what an exec's `junit:` file reported
+    checks: tuple[AssertionResult, ...] = ()  # checks the action makes itself (the `junit:` file's verdict)
 
 
 class StepTimedOut(Exception):
@@ -75,16 +78,15 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     call_vars = dict(render(step.args.get("vars") or {}, ctx.variables))
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
     args = render({k: v for k, v in step.args.items() if k not in ("provider", "vars")}, scope)
-    step_options = dict(args.get("options") or {})
-    options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
+    options = call_options(spec, ctx.plan, dict(args.get("options") or {}))
     case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
-    context = {**(args.get("context") or {}), "vars": {**case_vars, **call_vars}}
+    context = call_context(ctx.case, args.get("prompt", ""), {**case_vars, **call_vars}, args.get("context"))
     timeout = effective_timeout(step, ctx, spec.timeout_s)
     request = CallRequest(prompt=args.get("prompt", ""), options=options, context=context,
                           timeout_s=timeout, session=_str_or_none(args.get("session")))
     outcome = pool.call(request)
     _capture(ctx, provider_id, outcome)
-    fields = call_fields(outcome)
+    fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider
     error = _call_error(outcome)
     if error and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)

@@ -142,7 +142,7 @@ def test_kill_9_then_report_gives_interrupted_reports_a_failed_gate_and_no_stale
         assert again.returncode == 1, again.stderr
         assert "run incomplete" in (tmp_path / "again" / "junit.xml").read_text(encoding="utf-8")
     merged = orchestrator("merge", str(out / "results.json"), "--json", str(tmp_path / "merged.json"))
-    assert merged.returncode != 0 and "gate FAILED" in merged.stdout, merged.stdout
+    assert merged.returncode != 0 and "Gate FAILED" in merged.stdout, merged.stdout
     assert "run incomplete" in merged.stdout or "interrupted" in merged.stdout
     assert json.loads((tmp_path / "merged.json").read_text(encoding="utf-8"))["complete"] is False
 

@@ -90,6 +90,15 @@
       add(box, table(["Result", "Assertion", "On", "Expected", "Actual", "Message"], body));
     }
     if (s.error) add(box, el("div", "ko", s.error.type + ": " + s.error.message), pre("traceback", s.error.traceback, true));
+    if (s.tests && s.tests.length) {  // an exec's `junit:` file: one row per test it reported
+      var tests = el("tbody");
+      s.tests.forEach(function (t) {
+        add(tests, add(el("tr"), add(el("td"), badge(t.status)), el("td", "mono", t.name),
+          el("td", "mono", t.where), el("td", null, t.duration), el("td", null, t.message)));
+      });
+      add(box, table(["Status", "Test (" + s.tests.length + ")", "Where", "Time", "Message"], tests));
+      s.tests.forEach(function (t) { if (t.details) add(box, pre(t.name + ": " + t.status, t.details, true)); });
+    }
     add(box, pre("result fields", pretty(s.fields), false));
     return box;
   }

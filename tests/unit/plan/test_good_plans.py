@@ -94,7 +94,7 @@ def test_call_step_args_and_assertions(plan: Plan) -> None:
     assert call.args == {"provider": "echo", "prompt": "{{ greeting }}, {{ who }}", "vars": {"x": 1},
                          "options": {"temperature": 1}, "session": "s1"}
     kinds = [(a.kind, a.value, a.on) for a in call.expect]
-    assert kinds[:6] == [("contains", "Hello", None), ("not_contains", "bye", None), ("is_json", True, None),
+    assert kinds[:6] == [("contains", "Hello", None), ("not_contains", "bye", None), ("is-json", None, None),
                          ("matches", "^echo", None), ("starts_with", "echo", "output"),
                          ("expr", "output == 'x' and first.output", None)]
     assert kinds[6:9] == [("json", {"path": "a.b[0]", "equals": 1}, None), ("max_ms", "{{ 100 * 2 }}", None),

@@ -19,7 +19,7 @@ def test_writes_every_requested_report(tmp_path: Path) -> None:
 
 
 def test_one_failing_writer_does_not_stop_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(run: object, path: Path) -> None:
+    def broken(run: object, path: Path, **_: object) -> None:
         raise RuntimeError("template exploded\nTraceback (most recent call last): ...")
 
     monkeypatch.setattr(writers, "write_junit", broken)

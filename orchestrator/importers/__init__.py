@@ -1,0 +1,1 @@
+"""Turning other tools' configurations into plans (`orchestrator import`)."""
