@@ -28,7 +28,7 @@ _COMMON = frozenset({"error", "duration_ms", "result"})
 _SNAPSHOT = frozenset({"count", "pids", "zombies", "rss_bytes", "cmdlines"})
 STEP_FIELDS: dict[str, frozenset[str]] = {
     "call": frozenset({"output", "worker", "embedding", "classification"}),
-    "exec": frozenset({"stdout", "stderr", "exit_code", "signal", "timed_out", "pid"}),
+    "exec": frozenset({"stdout", "stderr", "exit_code", "signal", "timed_out", "pid", "tests"}),
     "spawn": frozenset({"pid", "name", "ready_ms"}),
     "signal": frozenset({"pids", "signal"}),
     "wait": frozenset({"exit_code", "signal", "waited_ms"}) | _SNAPSHOT,
