@@ -43,6 +43,8 @@ class CallOutcome:
     worker: WorkerInfo | None
     stdout: str = ""  # what the worker printed during this call (fd 1, incl. C-level writes)
     stderr: str = ""
+    # What had to change for the answer to cross as JSON ("output: NaN became the text 'NaN'").
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

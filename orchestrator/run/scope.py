@@ -1,0 +1,67 @@
+"""Which value a name means in a step's `expect` (its `expr:` and templates), once the step ran.
+
+Highest precedence first:
+1. the step's own fields, measured by the orchestrator (`output`, `error`, `duration_ms`,
+   `worker`, `stdout`, `exit_code`, ... and, for a call, `result`);
+2. variables: plan, case and matrix `vars`, `--var`, `as:` names, `plan_dir`, `env`, `providers`;
+3. every other key a provider returned, by its bare name; all of them are also `result.KEY`.
+
+So a provider can add names but never change what a name the plan relies on means: with
+`vars: {expected: good}` a provider returning `{"expected": "bad"}` leaves `expected` good
+(its value is `result.expected`), and the step's result carries a note saying so.
+"""
+from __future__ import annotations
+
+from typing import Any, Collection, Mapping
+
+# The fields each action's result has (those the orchestrator measures). A call's result also
+# has every key the provider returned; those are the call's "returned" names, not listed here.
+CALL_FIELDS = ("output", "error", "duration_ms", "worker", "result", "notes")
+STEP_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "call": CALL_FIELDS,
+    "exec": ("stdout", "stderr", "exit_code", "signal", "timed_out", "duration_ms", "pid", "error"),
+    "spawn": ("pid", "name", "ready_ms", "error"),
+    "signal": ("pids", "signal", "error"),
+    "wait": ("exit_code", "signal", "waited_ms", "count", "pids", "zombies", "rss_bytes", "cmdlines", "error"),
+    "processes": ("count", "pids", "zombies", "rss_bytes", "cmdlines", "error"),
+    "sleep": ("duration_ms",),
+    "load": ("requests", "errors", "errors_by_type", "failed", "success_rate", "rps", "latency_ms",
+             "histogram", "duration_ms", "concurrency", "warmup", "correlation", "workers", "error_samples"),
+    "http": ("status", "headers", "json", "text", "duration_ms", "error"),
+    "parallel": ("steps", "duration_ms"),
+}
+# Main fields a provider may return instead of `output` (embedding / classification functions).
+ALTERNATIVE_MAIN = ("embedding", "classification")
+
+
+def returned_names(returned: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The keys of a provider's answer that are not fields the orchestrator measures itself
+    (`output`, `error`, and an embedding/classification main field count as the step's own)."""
+    if not returned:
+        return ()
+    own = set(CALL_FIELDS) | set(ALTERNATIVE_MAIN)
+    return tuple(k for k in returned if k not in own)
+
+
+def step_scope(fields: Mapping[str, Any], variables: Mapping[str, Any],
+               returned: Collection[str] = ()) -> dict[str, Any]:
+    """The names an assertion of the step reads, by the precedence in the module docstring.
+    `returned`: the names among `fields` that a provider returned (see returned_names)."""
+    theirs = {k: fields[k] for k in returned if k in fields}
+    own = {k: v for k, v in fields.items() if k not in theirs}
+    return {**theirs, **variables, **own}
+
+
+def shadow_notes(returned: Mapping[str, Any] | None, variables: Mapping[str, Any]) -> list[str]:
+    """A note for each key a provider returned that a variable or a measured field hides."""
+    notes = []
+    for key in returned or {}:
+        if key in ("output", "error") or key in ALTERNATIVE_MAIN:
+            continue
+        if key in CALL_FIELDS:
+            notes.append(f"the provider returned '{key}', which is a field the orchestrator measures: "
+                         f"'{key}' is the measured value, the provider's is result.{key}")
+        elif key in variables:
+            notes.append(f"the provider returned '{key}', which is also a variable: '{key}' in expr and "
+                         f"templates is the variable, the provider's value is result.{key}")
+    return notes
