@@ -16,7 +16,7 @@ from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, St
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
-from orchestrator.run.scope import returned_names, shadow_notes
+from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
@@ -108,7 +108,7 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
     fields, returned = output.fields, output.returned
     notes = shadow_notes(returned, ctx.variables)
     if notes:
-        fields = {**fields, "notes": [*fields.get("notes", ()), *notes]}
+        fields = {**fields, NOTES: [*fields.get(NOTES, ()), *notes]}
     view = fields if returned is None else {**fields, "result": returned}
     if step.as_name:
         ctx.variables[step.as_name] = view

@@ -16,7 +16,9 @@ from typing import Any, Collection, Mapping
 
 # The fields each action's result has (those the orchestrator measures). A call's result also
 # has every key the provider returned; those are the call's "returned" names, not listed here.
-CALL_FIELDS = ("output", "error", "duration_ms", "worker", "result", "notes")
+# NOTES: what the orchestrator says about the values (a key hidden, a NaN converted).
+NOTES = "orchestrator_notes"
+CALL_FIELDS = ("output", "error", "duration_ms", "worker", "result", NOTES)
 STEP_FIELDS: Mapping[str, tuple[str, ...]] = {
     "call": CALL_FIELDS,
     "exec": ("stdout", "stderr", "exit_code", "signal", "timed_out", "duration_ms", "pid", "error"),

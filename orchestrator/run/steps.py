@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.result.model import ErrorInfo
-from orchestrator.run.scope import CALL_FIELDS
+from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
 from orchestrator.templating import TemplateError, render
 
@@ -103,7 +103,7 @@ def call_fields(outcome: CallOutcome) -> dict[str, Any]:
     worker = outcome.worker
     return {
         **result,
-        **({"notes": list(outcome.notes)} if outcome.notes else {}),
+        **({NOTES: list(outcome.notes)} if outcome.notes else {}),
         "output": result.get("output"),
         "error": None if error is None else {"type": error.type, "message": error.message,
                                              "traceback": error.traceback},
