@@ -137,6 +137,9 @@ class Plan:
     requirements: Mapping[str, str] = field(default_factory=dict)
     risks: Mapping[str, RiskSpec] = field(default_factory=dict)
     gate: GateSpec | None = None
+    # Every variable name the plan declares (plan, case, matrix vars) or a template reads:
+    # a --var naming none of them, in any selected plan, is a mistake (see load_plans).
+    var_names: frozenset[str] = frozenset()
 
     @property
     def directory(self) -> Path:

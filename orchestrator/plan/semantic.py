@@ -24,6 +24,8 @@ class Checker:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.problems: list[Problem] = []
+        self.read: set[str] = set()  # every name a template or expression reads (for --var)
+        self.bound: set[str] = set()  # names steps bind (as:, a call's vars): a --var cannot set them
         self.providers = sorted(k for k, f in ctx.sections["providers"].items())
 
     def add(self, source: Source, path: NodePath, message: str) -> None:
@@ -117,6 +119,7 @@ class Checker:
                     self.assertion(spec, source, path + ("expect", i), scope)
         if isinstance(step.get("as"), str):
             scope.add(step["as"])
+            self.bound.add(step["as"])
 
     def _call(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["call"], source, path + ("call",))
@@ -124,6 +127,7 @@ class Checker:
         # fields) as well as context["vars"] for the provider; they are rendered first, in the
         # outer scope, so they cannot refer to each other.
         call_vars = {str(k) for k in step["vars"]} if isinstance(step.get("vars"), dict) else set()
+        self.bound |= call_vars
         for key in ("call", "prompt", "vars", "options", "context", "session"):
             if key in step:
                 self.templates(step[key], source, path + (key,), scope if key == "vars" else scope | call_vars,
@@ -230,6 +234,9 @@ class Checker:
         error = expression_error(text)
         if error:
             self.add(source, path, error)
+        else:
+            names = template_names("{{ " + text + " }}")
+            self.read |= names if isinstance(names, frozenset) else set()
 
     def templates(self, value: Any, source: Source, path: NodePath, scope: set[str],
                   call_vars: AbstractSet[str] = frozenset()) -> None:
@@ -245,6 +252,7 @@ class Checker:
             if isinstance(names, str):
                 self.add(source, path, names)
                 return
+            self.read |= names
             for name in sorted(names - scope):
                 self.add(source, path, f"undefined variable '{name}' in template{_undefined_hint(name, scope, call_vars)}")
 

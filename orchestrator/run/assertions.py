@@ -13,7 +13,7 @@ from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
 from orchestrator.result.model import AssertionResult
 from orchestrator.run.scope import ALTERNATIVE_MAIN, step_scope
 from orchestrator.run import strict_checks
-from orchestrator.run.values import json_safe, safe_repr
+from orchestrator.values import json_safe, safe_repr
 from orchestrator.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000

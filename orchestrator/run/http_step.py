@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
 from orchestrator.result.model import ErrorInfo
-from orchestrator.run.values import MAX_INT_DIGITS
+from orchestrator.values import MAX_INT_DIGITS
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
 from orchestrator.templating import render
 

@@ -27,6 +27,7 @@ from orchestrator.plan.model import StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
+from orchestrator.values import whole
 from orchestrator.templating import render
 
 _PER_REQUEST = ("prompt", "vars", "session")
@@ -66,12 +67,15 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                           f"provider '{provider_id}' cannot be loaded in this version (no worker pool)"))
     spec = ctx.plan.providers[provider_id]
     fixed = render({k: v for k, v in args.items() if k not in _PER_REQUEST and k != "duration"}, ctx.variables)
-    requests = None if fixed.get("requests") is None else int(fixed["requests"])
+    try:
+        requests = None if fixed.get("requests") is None else whole(fixed["requests"], "load requests", 0)
+        concurrency = max(1, whole(fixed.get("concurrency", 1), "load concurrency"))
+        warmup = max(0, whole(fixed.get("warmup", 0), "load warmup"))
+    except ValueError as exc:
+        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", str(exc)))
     duration = seconds(args.get("duration"), ctx)
     if requests is None and duration is None:
         return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
-    concurrency = max(1, int(fixed.get("concurrency", 1)))
-    warmup = max(0, int(fixed.get("warmup", 0)))
     step_options = dict(fixed.get("options") or {})
     options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
     case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}

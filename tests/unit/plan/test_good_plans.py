@@ -72,11 +72,12 @@ def test_case_keys_and_defaults(plan: Plan) -> None:
     assert first.priority == "P0" and first.tags == ("smoke",)  # tags replaced, not merged
     assert first.covers == ("AC-1", "RISK-1") and first.skip == "skipped by plan" and first.xfail is None
     assert first.timeout_s == 60.0  # from defaults
-    assert first.vars == {"who": "case", "extra": 1}  # defaults vars merged, the case winning
+    # defaults vars merged, the case winning over them and --var (who=override) over both
+    assert first.vars == {"who": "override", "extra": 1}
     assert first.extra == {"serial": True, "lock": "gpu"}
     assert matrix.priority == "P1" and matrix.tags == ("common",)  # from the included defaults
     assert matrix.xfail == "expected to fail"
-    assert matrix.matrix == {"n": 1, "m": "a"} and matrix.vars == {"who": "defaults", "extra": 1, "n": 1, "m": "a"}
+    assert matrix.matrix == {"n": 1, "m": "a"} and matrix.vars == {"who": "override", "extra": 1, "n": 1, "m": "a"}
 
 
 def test_discover_cases(plan: Plan) -> None:

@@ -102,6 +102,22 @@ def strict_equal(a: Any, b: Any) -> bool:
         return False
 
 
+def whole(value: Any, what: str, minimum: int | None = None) -> int:
+    """A step argument that must be a whole number (it may have come from a template or a
+    --var as text: "8080" is 8080). Raises ValueError saying what was given instead."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 30:
+        number = int(value.strip())
+    else:
+        raise ValueError(f"{what} must be a whole number, got {describe(value)}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{what} must be at least {minimum}, got {number}")
+    return number
+
+
 def json_safe(value: Any, where: str = "", depth: int = 0) -> tuple[Any, list[str]]:
     """A copy of `value` that json.dumps writes as valid JSON and json.loads reads back, and a
     note per value that had to change (`output: NaN became the text 'NaN'`)."""
