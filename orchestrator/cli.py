@@ -108,7 +108,11 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 def load(paths: Sequence[str], var_pairs: Sequence[str]) -> list[Plan]:
     from orchestrator.plan.load import load_plans
 
-    return load_plans(list(paths), parse_vars(var_pairs))
+    plans = load_plans(list(paths), parse_vars(var_pairs))
+    for plan in plans:
+        for warning in plan.warnings:
+            print(warning, file=sys.stderr)
+    return plans
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

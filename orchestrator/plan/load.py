@@ -79,6 +79,7 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
         if keys is not None:
             checker.case(keys, ex.Field(raw_cases[index], main, ("cases", index)))
             cases.extend(ex.expand(ctx, index, keys, problems))
+    checker.plan_vars()
     problems.extend(checker.problems)
     problems.extend(ex.duplicate_ids(cases))
     if problems:
@@ -97,7 +98,9 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
                 vars=ctx.vars, env=env, providers=providers,
                 requirements={str(k): _text(v) for k, v in (data.get("requirements") or {}).items()},
                 risks={str(k): _risk(v) for k, v in (data.get("risks") or {}).items()},
-                gate=_gate(main) if "gate" in data else None, var_names=_var_names(ctx, cases, checker))
+                gate=_gate(main) if "gate" in data else None, var_names=_var_names(ctx, cases, checker),
+                warnings=tuple(sorted(dict.fromkeys(checker.warnings),
+                                      key=lambda w: (w.location.file, w.location.line, w.location.col))))
 
 
 def _var_names(ctx: ex.Context, cases: Sequence[ex.Expanded], checker: Checker) -> frozenset[str]:

@@ -10,6 +10,7 @@ from typing import AbstractSet, Any, Iterable
 
 from orchestrator.errors import Problem
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
+from orchestrator.plan.shadowing import actions_in, warnings_for
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
@@ -26,6 +27,8 @@ class Checker:
         self.problems: list[Problem] = []
         self.read: set[str] = set()  # every name a template or expression reads (for --var)
         self.bound: set[str] = set()  # names steps bind (as:, a call's vars): a --var cannot set them
+        self.warnings: list[Problem] = []  # the plan is valid, but probably not what was meant
+        self.actions: set[str] = set()  # step actions used by any case
         self.providers = sorted(k for k, f in ctx.sections["providers"].items())
 
     def add(self, source: Source, path: NodePath, message: str) -> None:
@@ -82,6 +85,25 @@ class Checker:
             spawns = spawn_names(steps.value)
             for i, step in enumerate(steps.value):
                 self.step(step, steps.source, steps.path + (i,), scope, spawns)
+            self._shadowing(keys, steps)
+
+    def _shadowing(self, keys: dict[str, Field], steps: Field) -> None:
+        """Warn about this case's variables and as: names that its steps' own fields hide."""
+        actions = actions_in(steps.value)
+        self.actions |= actions
+        for key, what in (("vars", "variable"), ("matrix", "matrix variable")):
+            if key in keys and isinstance(keys[key].value, dict):
+                field = keys[key]
+                names = {str(k): (field.source, field.path + (k,)) for k in field.value}
+                self.warnings.extend(warnings_for(names, actions, what))
+        bound = {str(s["as"]): (steps.source, steps.path + (i, "as")) for i, s in enumerate(steps.value)
+                 if isinstance(s, dict) and isinstance(s.get("as"), str)}
+        self.warnings.extend(warnings_for(bound, actions, "as: name"))
+
+    def plan_vars(self) -> None:
+        """Warn about plan variables that the fields of steps some case uses hide."""
+        names = {k: (f.source, f.path) for k, f in self.ctx.sections["vars"].items()}
+        self.warnings.extend(warnings_for(names, self.actions, "variable"))
 
     def _coverable(self) -> list[str]:
         data = self.ctx.main.data
