@@ -248,3 +248,60 @@ def test_nan_and_infinity_never_reach_results_as_bare_constants(tmp_path: Path) 
     assert "output: NaN became the text 'NaN'" in fields["orchestrator_notes"]
     assert code == 0  # equals: NaN (text) holds on the text 'NaN'
     assert not math.isnan(0.0)
+
+
+# -- templated provider names, --var, values that do not fit ---------------------------------------
+
+def test_templated_provider_names_run_and_a_bad_one_is_exit_2_not_an_internal_error(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, """\
+  - id: T
+    name: templated
+    steps: [{call: "{{ which }}", prompt: distinct, expect: [{equals: ok}]}]
+""", "vars: {which: p}\n")
+    code, out, _ = _run(tmp_path, plan)
+    assert code == 0, out
+    bad = orchestrator("run", str(plan), "--out", str(tmp_path / "bad"), "--var", "which=q", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (f"{plan}:9:20: provider name '{{{{ which }}}}' renders to 'q', which is not a "
+                                  "provider; defined providers: p")
+
+
+def test_a_misspelt_var_is_exit_2_with_did_you_mean(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, """\
+  - {id: T, name: t, steps: [{call: p, prompt: distinct, expect: [{equals: ok}]}]}
+""", "vars: {port: 8080}\n")
+    for command in ("run", "validate", "list"):
+        done = orchestrator(command, str(plan), "--var", "prot=8080", cwd=tmp_path)
+        assert done.returncode == 2, command
+        assert "unknown variable 'prot'; did you mean 'port'?" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_value_from_a_step_result_that_does_not_fit_is_that_steps_error(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, """\
+  - id: PORT
+    name: a port from a result
+    steps:
+      - {call: p, prompt: slow, as: r}
+      - spawn: {name: s, command: [sleep, "5"], ready: {port: "{{ r.took }}"}}
+  - id: REQUESTS
+    name: requests from a result
+    steps:
+      - {call: p, prompt: slow, as: r}
+      - load: {call: p, prompt: slow, requests: "{{ r.took }}"}
+""")
+    code, out, results = _run(tmp_path, plan)
+    assert code == 1, out
+    assert _case(results, "PORT")["message"] == ("step 2 (spawn s): InvalidStep: ready port must be a whole number, "
+                                                 "got 'slow' (text)")
+    assert _case(results, "REQUESTS")["message"] == ("step 2 (load): InvalidStep: load requests must be a whole "
+                                                     "number, got 'slow' (text)")
+
+
+def test_validate_warns_about_a_variable_named_like_a_step_field(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, """\
+  - {id: T, name: t, steps: [{call: p, prompt: distinct, expect: [{expr: "output == output"}]}]}
+""", "vars: {output: mine}\n")
+    done = orchestrator("validate", str(plan), cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr.startswith(f"{plan}:3:8: warning: variable 'output' has the name of a field of call steps")
