@@ -32,7 +32,18 @@ def equals(expected: Any, actual: Any) -> tuple[bool, str]:
                        f"got {describe(actual)}{_text_hint(expected, actual)}")
     if strict_equal(expected, actual):
         return True, ""
+    if isinstance(actual, str) and isinstance(expected, (list, Mapping)):
+        if _parses_to(actual, expected):  # `equals: {a: 1}` on the JSON text {"a": 1}
+            return True, ""
+        return False, f"expected {describe(expected)}, got {describe(actual)}, which is not that JSON value"
     return False, f"expected {describe(expected)}, got {describe(actual)}{_type_hint(expected, actual)}"
+
+
+def _parses_to(text: str, expected: Any) -> bool:
+    try:
+        return strict_equal(json.loads(text), expected)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _text_hint(expected: Any, actual: str) -> str:

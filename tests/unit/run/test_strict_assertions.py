@@ -152,3 +152,10 @@ class Exploding:
 def test_contains_on_a_list_does_not_take_true_for_1() -> None:
     assert not run("contains", 1, {"output": [True]}).passed
     assert run("contains", 1, {"output": [1, 2]}).passed
+
+
+def test_a_list_or_mapping_compared_with_json_text_compares_the_parsed_value() -> None:
+    assert run("equals", {"a": 1}, {"stdout": '{"a": 1}\n'}, action="exec").passed
+    assert run("equals", [1, 2], {"stdout": "[1,2]"}, action="exec").passed
+    assert not run("equals", [1, 0], {"stdout": "[true, false]"}, action="exec").passed
+    assert not run("equals", {"a": 1}, {"stdout": "a: 1"}, action="exec").passed
