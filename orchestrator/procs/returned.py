@@ -18,7 +18,7 @@ INVALID_RESULT = "InvalidResult"
 
 def judge(result: Any, function: str) -> tuple[Mapping[str, Any] | None, CallError | None]:
     """(the result, None) when it is a valid answer, else (None, an InvalidResult error)."""
-    if isinstance(result, dict) and any(k in result for k in (*MAIN_KEYS, "error")):
+    if isinstance(result, dict) and (any(k in result for k in MAIN_KEYS) or result.get("error")):
         return result, None
     return None, CallError(INVALID_RESULT, f"returned {_what(result)}; {function} must return a dict "
                                            f"with {_wanted(function)} or 'error'")
@@ -37,6 +37,8 @@ def _what(value: Any) -> str:
     if isinstance(value, dict):
         if not value:
             return "an empty dict {}"
+        if "error" in value and not value["error"]:
+            return f"a dict whose 'error' is {value['error']!r} and that has no {_wanted('')}"
         keys = ", ".join(repr(k) for k in list(value)[:8]) + (", ..." if len(value) > 8 else "")
         return f"a dict with the keys {keys}"
     text = repr(value)

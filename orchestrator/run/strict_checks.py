@@ -20,6 +20,8 @@ from orchestrator.values import describe, is_number, json_safe, shown, strict_eq
 def _as_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return shown(value)  # NaN, Infinity: as the worker writes them
     return value if isinstance(value, str) else json.dumps(json_safe(value)[0], ensure_ascii=False)
 
 

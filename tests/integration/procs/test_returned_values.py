@@ -18,6 +18,7 @@ from tests.integration.procs.conftest import MakePool
     ("list", "returned a list [1, 2];"),
     ("number", "returned a int 7;"),
     ("no_output", "returned a dict with the keys 'answer', 'tokens';"),
+    ("error_none", "returned a dict whose 'error' is None and that has no 'output';"),
 ])
 def test_a_result_without_output_or_error_is_an_error_naming_it(make_pool: MakePool, prompt: str, named: str) -> None:
     pool = make_pool("returns.py")
