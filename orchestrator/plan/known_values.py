@@ -97,16 +97,27 @@ class KnownValues:
             if isinstance(value, str) and has_template(value):
                 self.typed(value, kind, source.at(path + (action, *keys)), ".".join((action, *keys)))
 
+    def assertion(self, raw: Mapping[str, Any], source: Source, path: NodePath) -> None:
+        """`count: "{{ n }}"`, `exit_code: "{{ code }}"`, `max_ms: "{{ limit }}"` rendering to no number."""
+        for kind, typed in (("count", "number"), ("exit_code", "number"), ("max_ms", "ms")):
+            value = raw.get(kind)
+            if isinstance(value, str) and has_template(value):
+                self.typed(value, typed, source.at(path + (kind,)), kind)
+
     def typed(self, value: str, kind: str, at: Location, what: str) -> None:
         ok, rendered = self._render(value, at, what, required=False)
         if not ok:
             return
         try:
             if kind == "number":
-                whole(rendered, what, 0)
+                whole(rendered, what, 0 if what != "exit_code" else None)
+            elif kind == "ms":
+                if isinstance(rendered, bool) or float(rendered) < 0:
+                    raise ValueError(rendered)
             else:
                 parse_duration(rendered)
         except (ValueError, TypeError):
-            wanted = "a whole number" if kind == "number" else "a duration (250ms, 5s, 2m or seconds)"
+            wanted = {"number": "a whole number", "ms": "a number of milliseconds"}.get(
+                kind, "a duration (250ms, 5s, 2m or seconds)")
             self.problems.append(Problem(at, f"{what} {value!r} renders to {describe(rendered)}, "
                                              f"which is not {wanted}"))

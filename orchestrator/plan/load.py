@@ -225,6 +225,8 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
         known.typed(raw["timeout"], "duration", source.at(path + ("timeout",)), "timeout")
     if action == "sleep" and isinstance(value, str) and has_template(value):
         known.typed(value, "duration", source.at(path + ("sleep",)), "sleep")
+    for i, spec in enumerate(raw.get("expect") or ()):
+        known.assertion(spec, source, path + ("expect", i))
     expect = tuple(_assertion(a, source, path + ("expect", i)) for i, a in enumerate(raw.get("expect") or ()))
     return StepSpec(action=action, args=args, location=source.at(path), name=raw.get("name"),
                     as_name=raw.get("as"), expect=expect,

@@ -139,3 +139,19 @@ def test_a_variable_named_like_a_step_field_is_a_warning(tmp_path: Path) -> None
         "'worker' is the step's field, not this variable",
         f"{path}:12:34: warning: as: name 'result' has the name of a field of call steps: in their expect, "
         "'result' is the step's field, not this as: name"]
+
+
+def test_an_assertion_number_from_a_var_that_does_not_fit_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "vars: {n: 1, limit: 50}\n" + PROVIDERS + """cases:
+  - id: A
+    name: a
+    steps:
+      - call: echo
+        prompt: hi
+        expect: [{count: "{{ n }}"}, {max_ms: "{{ limit }}"}, {exit_code: "{{ n }}", on: output}]
+""")
+    assert load_plans([path], {"n": "2", "limit": "2.5"})
+    assert problems(path, {"n": "two", "limit": "soon"}) == [
+        f"{path}:13:26: count '{{{{ n }}}}' renders to 'two' (text), which is not a whole number",
+        f"{path}:13:47: max_ms '{{{{ limit }}}}' renders to 'soon' (text), which is not a number of milliseconds",
+        f"{path}:13:74: exit_code '{{{{ n }}}}' renders to 'two' (text), which is not a whole number"]
