@@ -154,4 +154,4 @@ def test_an_assertion_number_from_a_var_that_does_not_fit_is_an_error_at_its_lin
     assert problems(path, {"n": "two", "limit": "soon"}) == [
         f"{path}:13:26: count '{{{{ n }}}}' renders to 'two' (text), which is not a whole number",
         f"{path}:13:47: max_ms '{{{{ limit }}}}' renders to 'soon' (text), which is not a number of milliseconds",
-        f"{path}:13:74: exit_code '{{{{ n }}}}' renders to 'two' (text), which is not a whole number"]
+        f"{path}:13:75: exit_code '{{{{ n }}}}' renders to 'two' (text), which is not a whole number"]
