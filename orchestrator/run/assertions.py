@@ -106,7 +106,7 @@ def _expression_values(source: str, scope: Mapping[str, Any], fields: Mapping[st
                        variables: Mapping[str, Any]) -> dict[str, Any]:
     """What an `expr` read, for the report: the step's fields it names, and the value of each
     dotted path into anything else (an earlier step's `as`, `providers`), when that is plain data."""
-    read = {k: scope[k] for k in _names_in(source) if k in fields or (k in scope and k not in variables)}
+    read = {k: scope[k] for k in _names_in(source) if k in scope and (k in fields or k not in variables)}
     for chain in dict.fromkeys(_CHAINS.findall(source)):
         head = chain.split(".", 1)[0]
         if head in read or head not in scope:

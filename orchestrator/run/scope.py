@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Collection, Mapping
 
+from orchestrator.templating import ENV
+
+# Functions every expression may call (len, min, int, ...): above what a provider returns, too.
+_GLOBALS = frozenset(ENV.globals)
+
 # The fields each action's result has (those the orchestrator measures). A call's result also
 # has every key the provider returned; those are the call's "returned" names, not listed here.
 # NOTES: what the orchestrator says about the values (a key hidden, a NaN converted).
@@ -49,8 +54,9 @@ def step_scope(fields: Mapping[str, Any], variables: Mapping[str, Any],
                returned: Collection[str] = ()) -> dict[str, Any]:
     """The names an assertion of the step reads, by the precedence in the module docstring.
     `returned`: the names among `fields` that a provider returned (see returned_names)."""
-    theirs = {k: fields[k] for k in returned if k in fields}
-    own = {k: v for k, v in fields.items() if k not in theirs}
+    hidden = set(returned)
+    theirs = {k: fields[k] for k in returned if k in fields and k not in _GLOBALS}
+    own = {k: v for k, v in fields.items() if k not in hidden}
     return {**theirs, **variables, **own}
 
 
@@ -66,4 +72,7 @@ def shadow_notes(returned: Mapping[str, Any] | None, variables: Mapping[str, Any
         elif key in variables:
             notes.append(f"the provider returned '{key}', which is also a variable: '{key}' in expr and "
                          f"templates is the variable, the provider's value is result.{key}")
+        elif key in _GLOBALS:
+            notes.append(f"the provider returned '{key}', which is also a function of expressions: '{key}' "
+                         f"stays the function, the provider's value is result.{key}")
     return notes

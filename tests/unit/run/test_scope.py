@@ -38,3 +38,13 @@ def test_an_embedding_answer_is_the_calls_main_field() -> None:
                        {"output": None, "classification": {"positive": 0.9}}, {}, ())
     assert classified.passed and classified.on == "classification"
     assert check(AssertionSpec("equals", "x", HERE), "call", {"output": "x", "embedding": [1]}, {}, ()).on == "output"
+
+
+def test_a_returned_key_cannot_replace_an_expression_function() -> None:
+    returned = {"output": "abc", "len": 3}
+    fields = {**returned, "result": returned}
+    result = check(AssertionSpec("expr", "len(output) == 3 and result.len == 3", HERE), "call", fields, {},
+                   returned_names(returned))
+    assert result.passed, result.message
+    assert shadow_notes(returned, {}) == ["the provider returned 'len', which is also a function of expressions: "
+                                          "'len' stays the function, the provider's value is result.len"]
