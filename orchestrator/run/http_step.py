@@ -35,7 +35,7 @@ class HttpResponse:
         """The body parsed as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.text, parse_constant=str, parse_int=_int) if self.text.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             return None
 
 
