@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Mapping
 
 _SHOWN = 200
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
 # CPython refuses to print integers longer than this (sys.get_int_max_str_digits, 3.11+), and
 # reading one back from JSON fails the same way, so longer ones are never written.
 MAX_INT_DIGITS = 4300
@@ -109,8 +111,8 @@ def whole(value: Any, what: str, minimum: int | None = None) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 30:
-        number = int(value.strip())
+    elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+        number = int(value)
     else:
         raise ValueError(f"{what} must be a whole number, got {describe(value)}")
     if minimum is not None and number < minimum:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from orchestrator.values import describe, is_number, json_safe, shown, strict_equal
+from orchestrator.values import describe, is_number, json_safe, shown, strict_equal, whole
 
 
 def _as_text(value: Any) -> str:
@@ -76,15 +76,10 @@ def _type_hint(expected: Any, actual: Any) -> str:
 
 def whole_number(value: Any) -> int | None:
     """An int the plan or a template gave (not a boolean; "3" is 3); None when it is none."""
-    if isinstance(value, bool):
+    try:
+        return whole(value, "")
+    except ValueError:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 30:
-        return int(value.strip())
-    return None
 
 
 def exit_code(expected: Any, actual: Any) -> tuple[bool, str]:
