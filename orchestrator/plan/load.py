@@ -89,6 +89,11 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
     for case in cases:  # --var wins over a case's own vars too (never over a matrix value)
         own = case.keys["vars"].value if "vars" in case.keys and isinstance(case.keys["vars"].value, dict) else {}
         case.vars.update({k: v for k, v in ctx.overrides.items() if k in own and k not in case.matrix})
+        for name in (k for k in case.matrix if k in ctx.overrides):
+            field = case.keys["matrix"]
+            problems.append(Problem(field.source.key_at(field.path + (name,)),
+                                    f"--var {name}={ctx.overrides[name]} cannot change the matrix variable "
+                                    f"'{name}': the matrix gives its values (select one with -k or --id)"))
     built = tuple(_case(c, KnownValues(plan_scope, c.vars, list(providers), problems)) for c in cases)
     if problems:
         raise PlanErrors(list(dict.fromkeys(problems)))

@@ -155,3 +155,15 @@ def test_an_assertion_number_from_a_var_that_does_not_fit_is_an_error_at_its_lin
         f"{path}:13:26: count '{{{{ n }}}}' renders to 'two' (text), which is not a whole number",
         f"{path}:13:47: max_ms '{{{{ limit }}}}' renders to 'soon' (text), which is not a number of milliseconds",
         f"{path}:13:75: exit_code '{{{{ n }}}}' renders to 'two' (text), which is not a whole number"]
+
+
+def test_a_var_for_a_matrix_variable_is_refused_at_the_matrix(tmp_path: Path) -> None:
+    path = write(tmp_path, PROVIDERS + """cases:
+  - id: A
+    name: a
+    matrix: {n: [1, 2]}
+    steps: [{call: echo, prompt: "{{ n }}"}]
+""")
+    assert problems(path, {"n": "5"}) == [
+        f"{path}:9:14: --var n=5 cannot change the matrix variable 'n': the matrix gives its values "
+        "(select one with -k or --id)"]
