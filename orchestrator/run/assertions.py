@@ -71,6 +71,9 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
             actual = _expression_values(str(spec.value), scope, fields, variables)
             values = ", ".join(f"{k}={_short(v)}" for k, v in actual.items())
             ok, why = bool(outcome), f"was {_short(outcome)}" + (f" where {values}" if values else "")
+            hidden = [k for k in dict.fromkeys(_names_in(str(spec.value))) if k in returned and k in variables]
+            if hidden:
+                why += "; " + ", ".join(f"'{k}' is the variable, the provider's '{k}' is result.{k}" for k in hidden)
             on = "expression"
         else:
             expected = render(spec.value, scope)

@@ -100,7 +100,9 @@ def test_a_returned_key_never_shadows_a_variable(tmp_path: Path) -> None:
         assert _case(results, case_id)["status"] == "failed", case_id
     # a case variable of another name does not protect `expected`: the plan variable does
     assert _case(results, "CASE-VAR")["status"] == "failed"
-    assert "expected='good'" in _case(results, "PLAN-VAR")["message"]
+    assert _case(results, "PLAN-VAR")["message"] == (
+        "step 1 (call p): expr 'output == expected' was False where output='bad', expected='good'; "
+        "'expected' is the variable, the provider's 'expected' is result.expected")
     notes = _step(results, "PLAN-VAR")["fields"]["orchestrator_notes"]
     assert notes == ["the provider returned 'expected', which is also a variable: 'expected' in expr and "
                      "templates is the variable, the provider's value is result.expected"]
