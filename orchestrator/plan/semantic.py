@@ -10,7 +10,7 @@ from typing import AbstractSet, Any, Iterable
 
 from orchestrator.errors import Problem
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
-from orchestrator.plan.shadowing import actions_in, warnings_for
+from orchestrator.plan.shadowing import case_warnings, warnings_for
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import ENV, TemplateError, check_expression, check_template, has_template
@@ -88,17 +88,9 @@ class Checker:
             self._shadowing(keys, steps)
 
     def _shadowing(self, keys: dict[str, Field], steps: Field) -> None:
-        """Warn about this case's variables and as: names that its steps' own fields hide."""
-        actions = actions_in(steps.value)
+        actions, found = case_warnings(keys, steps)
         self.actions |= actions
-        for key, what in (("vars", "variable"), ("matrix", "matrix variable")):
-            if key in keys and isinstance(keys[key].value, dict):
-                field = keys[key]
-                names = {str(k): (field.source, field.path + (k,)) for k in field.value}
-                self.warnings.extend(warnings_for(names, actions, what))
-        bound = {str(s["as"]): (steps.source, steps.path + (i, "as")) for i, s in enumerate(steps.value)
-                 if isinstance(s, dict) and isinstance(s.get("as"), str)}
-        self.warnings.extend(warnings_for(bound, actions, "as: name"))
+        self.warnings.extend(found)
 
     def plan_vars(self) -> None:
         """Warn about plan variables that the fields of steps some case uses hide."""

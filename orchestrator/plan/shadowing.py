@@ -6,11 +6,14 @@ but the author most likely meant something else, so `validate` (and `run`) say s
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from orchestrator.errors import Problem
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.run.scope import STEP_FIELDS
+
+if TYPE_CHECKING:
+    from orchestrator.plan.expand import Field
 
 
 def actions_in(steps: Iterable[Any]) -> set[str]:
@@ -51,3 +54,19 @@ def warnings_for(names: Mapping[str, tuple[Source, NodePath]], actions: Iterable
                                                     f"{action} steps: in their expect, '{name}' is the step's "
                                                     f"field, not this {what}"))
     return out
+
+
+def case_warnings(keys: Mapping[str, "Field"], steps: "Field") -> tuple[set[str], list[Problem]]:
+    """The actions a case's steps use, and a warning for each of its variables, matrix values and
+    as: names that the fields of those steps hide."""
+    actions = actions_in(steps.value)
+    found: list[Problem] = []
+    for key, what in (("vars", "variable"), ("matrix", "matrix variable")):
+        if key in keys and isinstance(keys[key].value, dict):
+            field = keys[key]
+            names = {str(k): (field.source, field.path + (k,)) for k in field.value}
+            found.extend(warnings_for(names, actions, what))
+    bound = {str(s["as"]): (steps.source, steps.path + (i, "as")) for i, s in enumerate(steps.value)
+             if isinstance(s, dict) and isinstance(s.get("as"), str)}
+    found.extend(warnings_for(bound, actions, "as: name"))
+    return actions, found
