@@ -43,7 +43,8 @@ def _what(value: Any) -> str:
         return f"a dict with the keys {keys}"
     text = repr(value)
     text = text if len(text) <= 80 else text[:80] + "…"
-    return f"a {type(value).__name__} {text}"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name} {text}"
 
 
 def unpack(reply: Reply, function: str) -> tuple[Mapping[str, Any] | None, CallError | None, tuple[str, ...]]:

@@ -16,7 +16,7 @@ from tests.integration.procs.conftest import MakePool
     ("text", "returned a str 'hello';"),
     ("empty", "returned an empty dict {};"),
     ("list", "returned a list [1, 2];"),
-    ("number", "returned a int 7;"),
+    ("number", "returned an int 7;"),
     ("no_output", "returned a dict with the keys 'answer', 'tokens';"),
     ("error_none", "returned a dict whose 'error' is None and that has no 'output';"),
 ])
