@@ -37,7 +37,7 @@ class WorkerInfo:
 
 @dataclass(frozen=True)
 class CallOutcome:
-    result: Mapping[str, Any] | None  # the dict the function returned (a bare value -> {"output": v})
+    result: Mapping[str, Any] | None  # the dict the function returned (anything else: an InvalidResult error)
     error: CallError | None
     duration_ms: float
     worker: WorkerInfo | None
