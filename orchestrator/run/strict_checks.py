@@ -87,18 +87,36 @@ def exit_code(expected: Any, actual: Any) -> tuple[bool, str]:
     if wanted is None:
         return False, f"exit_code needs a whole number, got {describe(expected)}"
     if actual is None:
-        return False, f"expected exit code {wanted}, the process has none (it was killed or never ran)"
+        return False, f"expected exit code {shown(wanted)}, the process has none (it was killed or never ran)"
     if isinstance(actual, bool) or not isinstance(actual, int):
-        return False, f"expected exit code {wanted}, got {describe(actual)}"
-    return actual == wanted, f"expected exit code {wanted}, got {actual}"
+        return False, f"expected exit code {shown(wanted)}, got {describe(actual)}"
+    return actual == wanted, f"expected exit code {shown(wanted)}, got {shown(actual)}"
 
 
 def max_ms(expected: Any, actual: Any) -> tuple[bool, str]:
-    if not is_number(expected) or not math.isfinite(expected):
+    limit = _milliseconds(expected)
+    if limit is None:
         return False, f"max_ms needs a number of milliseconds, got {describe(expected)}"
-    if not is_number(actual) or not math.isfinite(actual):
+    if not _finite(actual):
         return False, f"expected a duration in ms (a number), got {describe(actual)}"
-    return actual <= expected, f"took {actual} ms, limit {expected} ms"
+    return actual <= limit, f"took {shown(actual)} ms, limit {shown(limit)} ms"
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
+
+
+def _milliseconds(value: Any) -> float | int | None:
+    """The plan's limit: a number, or text that is one (a --var renders as text); never a boolean."""
+    if _finite(value):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
 
 
 def count(expected: Any, actual: Any) -> tuple[bool, str]:
@@ -113,11 +131,11 @@ def count(expected: Any, actual: Any) -> tuple[bool, str]:
             return False, f"count {bad[0]} needs a whole number, got {describe(bad[1])}"
         lo, hi = whole_number(low) if low is not None else None, whole_number(high) if high is not None else None
         ok = (lo is None or n >= lo) and (hi is None or n <= hi)
-        return ok, f"count {n} outside [{'-' if lo is None else lo}, {'-' if hi is None else hi}]"
+        return ok, f"count {shown(n)} outside [{'-' if lo is None else shown(lo)}, {'-' if hi is None else shown(hi)}]"
     wanted = whole_number(expected)
     if wanted is None:
         return False, f"count needs a whole number or {{min, max}}, got {describe(expected)}"
-    return n == wanted, f"expected count {wanted}, got {n}"
+    return n == wanted, f"expected count {shown(wanted)}, got {shown(n)}"
 
 
 def _counted(actual: Any) -> tuple[int | None, str]:

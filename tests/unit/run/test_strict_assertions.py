@@ -105,7 +105,8 @@ def test_exit_code_true_says_it_wants_a_number() -> None:
 
 
 @pytest.mark.parametrize("expected, actual", [
-    (100, "slow"), (100, None), (100, True), (True, 5), ("100", 5), (100, math.nan), (100, [1]),
+    (100, "slow"), (100, None), (100, True), (True, 5), ("fast", 5), (100, math.nan), (100, [1]),
+    ("nan", 5),
 ])
 def test_max_ms_on_something_that_is_no_duration_fails_with_its_type(expected: Any, actual: Any) -> None:
     result = run("max_ms", expected, {"duration_ms": actual})
@@ -159,3 +160,10 @@ def test_a_list_or_mapping_compared_with_json_text_compares_the_parsed_value() -
     assert run("equals", [1, 2], {"stdout": "[1,2]"}, action="exec").passed
     assert not run("equals", [1, 0], {"stdout": "[true, false]"}, action="exec").passed
     assert not run("equals", {"a": 1}, {"stdout": "a: 1"}, action="exec").passed
+
+
+def test_max_ms_takes_a_limit_given_as_text_as_a_var_gives_it() -> None:
+    assert run("max_ms", "100", {"duration_ms": 5}).passed
+    assert not run("max_ms", "2.5", {"duration_ms": 5}).passed
+    huge = run("max_ms", 100, {"duration_ms": 10 ** 5000})
+    assert not huge.passed and huge.message.startswith("took <integer of about 5001 digits> ms")
