@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html", help="HTML report (default: OUT/report.html)")
     run.add_argument("--json", help="JSON results (default: OUT/results.json)")
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
-    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
+    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set a variable the plan declares or reads (over plan and case vars)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     add_selection_args(run)
     add_run_args(run)
