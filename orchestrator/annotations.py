@@ -14,8 +14,10 @@ FORMATS = ("text", "github")
 
 def github_annotation(problem: Problem) -> str:
     where = problem.location
-    return (f"::error file={_property(where.file)},line={where.line},col={where.col}"
-            f"::{_data(problem.message)}")
+    level, message = ("warning", problem.message[len("warning: "):]) if problem.message.startswith("warning: ") \
+        else ("error", problem.message)
+    return (f"::{level} file={_property(where.file)},line={where.line},col={where.col}"
+            f"::{_data(message)}")
 
 
 def validate_github(paths: Sequence[str], overrides: Mapping[str, str]) -> int:
@@ -31,6 +33,8 @@ def validate_github(paths: Sequence[str], overrides: Mapping[str, str]) -> int:
         print(f"::error::{_data(str(exc))}")
         return ExitCode.USAGE
     for plan in plans:
+        for warning in plan.warnings:
+            print(github_annotation(warning))
         print(f"{plan.path}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
     return ExitCode.GATE_PASSED
 

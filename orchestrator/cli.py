@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", help="JSON results (default: OUT/results.json)")
     add_junit_flavor_arg(run)
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
-    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
+    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set a variable the plan declares or reads (over plan and case vars)")
     add_secret_arg(run)
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     add_selection_args(run)
@@ -149,7 +149,11 @@ def secret_values(args: argparse.Namespace) -> tuple[str, ...]:
 def load(paths: Sequence[str], overrides: dict[str, str]) -> list[Plan]:
     from orchestrator.plan.load import load_plans
 
-    return load_plans(list(paths), overrides)
+    plans = load_plans(list(paths), overrides)
+    for plan in plans:
+        for warning in plan.warnings:
+            print(warning, file=sys.stderr)
+    return plans
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -157,11 +161,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from orchestrator.annotations import validate_github
 
         return validate_github(args.plans, all_vars(args))
-    from orchestrator.plan.load import load_plan
+    from orchestrator.plan.load import check_overrides, load_plan
     from orchestrator.wording import plural
 
     overrides = all_vars(args)
     failed = False
+    plans: list[Plan] = []
     for path in args.plans:  # each file gets its `ok` line or its errors
         try:
             plan = load_plan(path, overrides)
@@ -170,7 +175,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(_masked(args, str(problem)), file=sys.stderr)
             continue
+        plans.append(plan)
+        for warning in plan.warnings:
+            print(_masked(args, str(warning)), file=sys.stderr)
         print(f"{path}: ok ({plural(len(plan.cases), 'case')}, {plural(len(plan.providers), 'provider')})", flush=True)
+    if not failed:
+        check_overrides(plans, overrides)  # a --var no plan declares or reads: exit 2 with did-you-mean
     return ExitCode.USAGE if failed else ExitCode.GATE_PASSED
 
 

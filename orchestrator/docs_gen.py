@@ -183,8 +183,29 @@ def _result_fields() -> list[str]:
              "| action | main field |", "|---|---|"]
     lines += [f"| `{action}` | `{field}` |" for action, field in MAIN_FIELD.items()]
     lines += ["", "`exit_code:` reads `exit_code`, `error:` / `no_error:` read `error`, `max_ms:` reads "
-              "`duration_ms` (`latency_ms.p95` for load), whatever the action.", ""]
+              "`duration_ms` (`latency_ms.p95` for load), whatever the action. A call to an embedding or "
+              "classification function whose answer has `embedding` / `classification` and no `output` "
+              "reads that field.", ""]
+    lines += _scoping()
     return lines
+
+
+def _scoping() -> list[str]:
+    from orchestrator.plan.fields import STEP_FIELDS
+
+    lines = ["### Names in `expr` and templates", "",
+             "Highest precedence first: (1) the step's own fields, measured by the orchestrator (below); "
+             "(2) variables: plan, case and matrix `vars`, `--var`, `as:` names, `plan_dir`, `env`, "
+             "`providers`; (3) every other key a provider returned, by its bare name, never shadowing "
+             "anything above, and all of them as `result.KEY`. A returned key that a variable or a "
+             "measured field hides is noted in the step's `orchestrator_notes`; `validate` warns about "
+             "a variable, matrix value or `as:` name that has the name of a step field.", "",
+             "`equals`, `json: {equals}`, `count` and `exit_code` never take a boolean for a number or a "
+             "number for a boolean; a number compared with text output compares the text. An assertion "
+             "that cannot be evaluated on its value fails with a message saying why.", "",
+             "| action | its own fields |", "|---|---|"]
+    lines += [f"| `{action}` | {', '.join(f'`{f}`' for f in fields)} |" for action, fields in STEP_FIELDS.items()]
+    return lines + [""]
 
 
 def _section_name(top: str) -> str:

@@ -46,6 +46,8 @@ def _compile_template(text: str) -> jinja2.Template:
         return ENV.from_string(text)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}") from None
+    except Exception as exc:  # e.g. a constant Jinja folds into an integer too long to print
+        raise TemplateError(f"template {text!r} cannot be compiled: {type(exc).__name__}: {exc}") from None
 
 
 @lru_cache(maxsize=4096)
@@ -54,15 +56,19 @@ def _compile_expression(source: str) -> Callable[..., Any]:
         return ENV.compile_expression(source, undefined_to_none=False)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"expression syntax error in {source!r}: {exc.message}") from None
+    except Exception as exc:  # e.g. a constant Jinja folds into an integer too long to print
+        raise TemplateError(f"expression {source!r} cannot be compiled: {type(exc).__name__}: {exc}") from None
 
 
 def check_template(text: str) -> set[str]:
     """Compile `text`; return the variable names it reads. Raises TemplateError."""
     try:
         ast = ENV.parse(text)
+        return set(meta.find_undeclared_variables(ast))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}") from None
-    return set(meta.find_undeclared_variables(ast))
+    except Exception as exc:
+        raise TemplateError(f"template {text!r} cannot be compiled: {type(exc).__name__}: {exc}") from None
 
 
 def check_expression(source: str) -> set[str]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from orchestrator.errors import PlanErrors, Problem
+from orchestrator.errors import PlanErrors, Problem, UserError
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
                                      StepSpec)
+from orchestrator.plan.known_values import KnownValues
+from orchestrator.plan.expand import DISCOVER_VARS
 from orchestrator.plan.promptfoo_types import kind_of
-from orchestrator.plan.semantic import Checker, split_python
+from orchestrator.plan.semantic import BUILTIN_NAMES, Checker, split_python, template_names
+from orchestrator.plan.suggest import closest
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.templating import TemplateError, has_template, render
@@ -35,7 +38,25 @@ def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None)
             problems.extend(exc.problems)
     if problems:
         raise PlanErrors(problems)
+    check_overrides(plans, overrides or {})
     return plans
+
+
+def check_overrides(plans: Sequence[Plan], overrides: Mapping[str, str]) -> None:
+    """A --var that no plan declares and no template reads would be silently ignored: refuse it."""
+    known = sorted(set().union(*(p.var_names for p in plans))) if plans else []
+    wrong = []
+    for name in overrides:
+        if name in known:
+            continue
+        match = closest(name, known)
+        if match is not None:
+            why = f"did you mean '{match}'?"
+        else:
+            why = f"the plan's variables are {', '.join(known)}" if known else "the plan has no variables"
+        wrong.append(f"--var {name}={overrides[name]}: unknown variable '{name}'; {why}")
+    if wrong:
+        raise UserError("\n".join(wrong))
 
 
 def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
@@ -58,20 +79,59 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
         if keys is not None:
             checker.case(keys, ex.Field(raw_cases[index], main, ("cases", index)))
             cases.extend(ex.expand(ctx, index, keys, problems))
+    checker.plan_vars()
     problems.extend(checker.problems)
     problems.extend(ex.duplicate_ids(cases))
     if problems:
         raise PlanErrors(list(dict.fromkeys(problems)))
     providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
+    plan_scope = ctx.template_vars()
+    for case in cases:  # --var wins over a case's own vars too (never over a matrix value)
+        own = case.keys["vars"].value if "vars" in case.keys and isinstance(case.keys["vars"].value, dict) else {}
+        case.vars.update({k: v for k, v in ctx.overrides.items() if k in own and k not in case.matrix})
+        for name in (k for k in case.matrix if k in ctx.overrides):
+            field = case.keys["matrix"]
+            problems.append(Problem(field.source.key_at(field.path + (name,)),
+                                    f"--var {name}={ctx.overrides[name]} cannot change the matrix variable "
+                                    f"'{name}': the matrix gives its values (select one with -k or --id)"))
+    built = tuple(_case(c, KnownValues(plan_scope, c.vars, list(providers), problems)) for c in cases)
     if problems:
         raise PlanErrors(list(dict.fromkeys(problems)))
     data = main.data
-    return Plan(path=main.path, name=str(data["name"]), cases=tuple(_case(c) for c in cases),
+    return Plan(path=main.path, name=str(data["name"]), cases=built,
                 title=str(data.get("title") or ""), description=str(data.get("description") or ""),
                 vars=ctx.vars, env=env, providers=providers,
                 requirements={str(k): _text(v) for k, v in (data.get("requirements") or {}).items()},
                 risks={str(k): _risk(v) for k, v in (data.get("risks") or {}).items()},
-                gate=_gate(main) if "gate" in data else None, secrets=tuple(ctx.secrets))
+                gate=_gate(main) if "gate" in data else None, secrets=tuple(ctx.secrets),
+                var_names=_var_names(ctx, cases, checker),
+                warnings=tuple(sorted(dict.fromkeys(checker.warnings),
+                                      key=lambda w: (w.location.file, w.location.line, w.location.col))))
+
+
+def _var_names(ctx: ex.Context, cases: Sequence[ex.Expanded], checker: Checker) -> frozenset[str]:
+    """What a --var may name: declared plan, case and matrix vars, and every name a template reads."""
+    names = checker.read - checker.bound - BUILTIN_NAMES - set(DISCOVER_VARS) - {"i"}
+    names |= set(ctx.sections["vars"])
+    for case in cases:
+        for key in ("vars", "matrix"):
+            if key in case.keys and isinstance(case.keys[key].value, dict):
+                names |= {str(k) for k in case.keys[key].value}
+    for section in ("providers", "env"):  # rendered with the plan's vars (url, headers, env values)
+        for item in ctx.sections[section].values():
+            names |= _read_by(item.value)
+    return frozenset(names)
+
+
+def _read_by(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(_read_by(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_read_by(v) for v in value)) if value else set()
+    if isinstance(value, str) and has_template(value):
+        names = template_names(value)
+        return set(names) if isinstance(names, frozenset) else set()
+    return set()
 
 
 def _render_env(ctx: ex.Context, fields: Mapping[str, ex.Field], problems: list[Problem]) -> dict[str, str]:
@@ -116,13 +176,13 @@ def _provider(ctx: ex.Context, pid: str, spec: ex.Field, plan_env: Mapping[str, 
         max_restarts=raw.get("max_restarts"), **common)  # type: ignore[arg-type]
 
 
-def _case(case: ex.Expanded) -> CaseSpec:
+def _case(case: ex.Expanded, known: KnownValues) -> CaseSpec:
     keys = case.keys
     value = {k: f.value for k, f in keys.items()}
     steps = keys["steps"]
     return CaseSpec(
         id=case.id, name=str(case.name if case.name is not None else case.id), location=case.entry.location,
-        steps=tuple(_step(s, steps.source, steps.path + (i,)) for i, s in enumerate(steps.value)),
+        steps=tuple(_step(s, steps.source, steps.path + (i,), known) for i, s in enumerate(steps.value)),
         description=str(value.get("description") or ""), level=value.get("level"),
         priority=str(value.get("priority", "P2")), tags=tuple(value.get("tags") or ()),
         covers=tuple(value.get("covers") or ()), skip=_reason(value.get("skip"), "skipped by plan"),
@@ -156,24 +216,33 @@ def _duration(value: Any) -> Any:
     return value if isinstance(value, str) and has_template(value) else parse_duration(value)
 
 
-def _step(raw: dict[str, Any], source: Source, path: NodePath) -> StepSpec:
+def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValues) -> StepSpec:
     action = next(a for a in raw if a in _ACTION_KEYS)
     value = raw[action]
     args: dict[str, Any]
     if action == "call":
-        args = {"provider": value, **{k: raw[k] for k in ("prompt", "vars", "options", "context", "session")
-                                      if k in raw}}
+        args = {"provider": known.provider(value, source.at(path + ("call",))),
+                **{k: raw[k] for k in ("prompt", "vars", "options", "context", "session") if k in raw}}
     elif action == "sleep":
         args = {"duration": _duration(value)}
     elif action == "parallel":
-        args = {"steps": tuple(_step(s, source, path + ("parallel", i)) for i, s in enumerate(value))}
+        args = {"steps": tuple(_step(s, source, path + ("parallel", i), known) for i, s in enumerate(value))}
     else:
         args = dict(value)
+        if action == "load" and "call" in args:
+            args["call"] = known.provider(args["call"], source.at(path + ("load", "call")))
+        known.typed_args(action, args, source, path)
         for key in _DURATION_ARGS.get(action, ()):
             if key in args:
                 args[key] = _duration(args[key])
         if isinstance(args.get("ready"), dict) and "delay" in args["ready"]:
             args["ready"] = {**args["ready"], "delay": _duration(args["ready"]["delay"])}
+    if isinstance(raw.get("timeout"), str) and has_template(raw["timeout"]):
+        known.typed(raw["timeout"], "duration", source.at(path + ("timeout",)), "timeout")
+    if action == "sleep" and isinstance(value, str) and has_template(value):
+        known.typed(value, "duration", source.at(path + ("sleep",)), "sleep")
+    for i, spec in enumerate(raw.get("expect") or ()):
+        known.assertion(spec, source, path + ("expect", i))
     expect = tuple(_assertion(a, source, path + ("expect", i)) for i, a in enumerate(raw.get("expect") or ()))
     return StepSpec(action=action, args=args, location=source.at(path), name=raw.get("name"),
                     as_name=raw.get("as"), expect=expect,

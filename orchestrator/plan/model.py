@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from orchestrator.errors import Location
+from orchestrator.errors import Location, Problem
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 LEVELS = ("unit", "integration", "system", "e2e", "performance", "chaos")
@@ -140,6 +140,10 @@ class Plan:
     risks: Mapping[str, RiskSpec] = field(default_factory=dict)
     gate: GateSpec | None = None
     secrets: tuple[str, ...] = ()  # environment variables whose values are masked in every report
+    # Every variable name the plan declares (plan, case, matrix vars) or a template reads:
+    # a --var naming none of them, in any selected plan, is a mistake (see load_plans).
+    var_names: frozenset[str] = frozenset()
+    warnings: tuple[Problem, ...] = ()  # "FILE:LINE:COL: warning: ..." the CLI prints; the plan is valid
 
     @property
     def directory(self) -> Path:

@@ -15,6 +15,8 @@ from typing import AbstractSet, Iterable
 import jinja2
 from jinja2 import nodes
 
+from orchestrator.plan import fields
+from orchestrator.plan.fields import ALTERNATIVE_MAIN, NOTES
 from orchestrator.plan.suggest import closest
 from orchestrator.templating import ENV
 
@@ -24,21 +26,10 @@ BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers", "free_
 
 # What each action's result holds for its own `expect` (the spec's table, plus what is measured
 # for every step). `error` is set by every step that can fail; `result` holds returned keys.
-_COMMON = frozenset({"error", "duration_ms", "result"})
-_SNAPSHOT = frozenset({"count", "pids", "zombies", "rss_bytes", "cmdlines"})
+_COMMON = frozenset({"error", "duration_ms", "result", NOTES})
 STEP_FIELDS: dict[str, frozenset[str]] = {
-    "call": frozenset({"output", "worker", "embedding", "classification"}),
-    "exec": frozenset({"stdout", "stderr", "exit_code", "signal", "timed_out", "pid", "tests"}),
-    "spawn": frozenset({"pid", "name", "ready_ms"}),
-    "signal": frozenset({"pids", "signal"}),
-    "wait": frozenset({"exit_code", "signal", "waited_ms"}) | _SNAPSHOT,
-    "processes": _SNAPSHOT,
-    "sleep": frozenset(),
-    "load": frozenset({"requests", "errors", "failed", "success_rate", "rps", "latency_ms", "histogram",
-                       "concurrency", "warmup", "correlation", "workers", "error_samples"}),
-    "http": frozenset({"status", "headers", "json", "text"}),
-    "parallel": frozenset({"steps"}),
-}
+    action: frozenset(own) | (frozenset(ALTERNATIVE_MAIN) if action == "call" else frozenset())
+    for action, own in fields.STEP_FIELDS.items()}
 _SPELT_OUT = frozenset({"plan_dir", "free_port", "providers"})  # built-ins worth a did-you-mean
 ALL_FIELDS = _COMMON.union(*STEP_FIELDS.values())
 # Results that carry keys chosen by a provider or a server.

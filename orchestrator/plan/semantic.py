@@ -12,6 +12,7 @@ from orchestrator.errors import Problem
 from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
 from orchestrator.plan.promptfoo_types import problems as promptfoo_problems
+from orchestrator.plan.shadowing import case_warnings, warnings_for
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
 from orchestrator.templating import TemplateError, check_expression, check_template, has_template
@@ -26,6 +27,10 @@ class Checker:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.problems: list[Problem] = []
+        self.read: set[str] = set()  # every name a template or expression reads (for --var)
+        self.bound: set[str] = set()  # names steps bind (as:, a call's vars): a --var cannot set them
+        self.warnings: list[Problem] = []  # the plan is valid, but probably not what was meant
+        self.actions: set[str] = set()  # step actions used by any case
         self.providers = sorted(k for k, f in ctx.sections["providers"].items())
 
     def add(self, source: Source, path: NodePath, message: str) -> None:
@@ -82,6 +87,17 @@ class Checker:
             spawns = spawn_names(steps.value)
             for i, step in enumerate(steps.value):
                 self.step(step, steps.source, steps.path + (i,), scope, spawns)
+            self._shadowing(keys, steps)
+
+    def _shadowing(self, keys: dict[str, Field], steps: Field) -> None:
+        actions, found = case_warnings(keys, steps)
+        self.actions |= actions
+        self.warnings.extend(found)
+
+    def plan_vars(self) -> None:
+        """Warn about plan variables that the fields of steps some case uses hide."""
+        declared = {k: (f.source, f.path) for k, f in self.ctx.sections["vars"].items()}
+        self.warnings.extend(warnings_for(declared, self.actions, "variable"))
 
     def _coverable(self) -> list[str]:
         data = self.ctx.main.data
@@ -136,10 +152,10 @@ class Checker:
                     self.assertion(spec, source, path + ("expect", i), own, action in names.OPEN_RESULTS)
         self._bind(step, scope)
 
-    @staticmethod
-    def _bind(step: dict[str, Any], scope: set[str]) -> None:
+    def _bind(self, step: dict[str, Any], scope: set[str]) -> None:
         if isinstance(step.get("as"), str):
             scope.add(step["as"])
+            self.bound.add(step["as"])
 
     def _call(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["call"], source, path + ("call",))
@@ -147,6 +163,7 @@ class Checker:
         # fields) as well as context["vars"] for the provider; they are rendered first, in the
         # outer scope, so they cannot refer to each other.
         call_vars = {str(k) for k in step["vars"]} if isinstance(step.get("vars"), dict) else set()
+        self.bound |= call_vars
         for key in ("call", "prompt", "vars", "options", "context", "session"):
             if key in step:
                 self.templates(step[key], source, path + (key,), scope if key == "vars" else scope | call_vars,
@@ -263,6 +280,7 @@ class Checker:
 
     def names(self, found: AbstractSet[str], source: Source, path: NodePath, scope: set[str], *,
               open_result: bool = False, call_vars: AbstractSet[str] = frozenset()) -> None:
+        self.read |= found
         bound = scope - BUILTIN_NAMES - names.ALL_FIELDS  # the plan's vars and as: names
         for message in names.unknown_names(found, scope, bound=bound, open_result=open_result, call_vars=call_vars):
             self.add(source, path, message)

@@ -37,12 +37,14 @@ class WorkerInfo:
 
 @dataclass(frozen=True)
 class CallOutcome:
-    result: Mapping[str, Any] | None  # the dict the function returned (a bare value -> {"output": v})
+    result: Mapping[str, Any] | None  # the dict the function returned (anything else: an InvalidResult error)
     error: CallError | None
     duration_ms: float
     worker: WorkerInfo | None
     stdout: str = ""  # what the worker printed during this call (fd 1, incl. C-level writes)
     stderr: str = ""
+    # What had to change for the answer to cross as JSON ("output: NaN became the text 'NaN'").
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from orchestrator.procs import protocol
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
+from orchestrator.procs.returned import unpack
 from orchestrator.procs.slots import Slot, short_exit, startup_error
 from orchestrator.procs.worker import Outcome, Worker, describe_death
 
@@ -120,14 +121,8 @@ class EphemeralPool:
             duration = _ms(began)
             with self._cond:
                 slot.served(duration)
-            payload = reply.payload if isinstance(reply.payload, dict) else {}
-            if reply.name == protocol.RESULT:
-                result = payload.get("result")
-                return CallOutcome(result if isinstance(result, dict) else {"output": result}, None,
-                                   duration, info, stdout, stderr)
-            error = CallError(str(payload.get("type", "Exception")), str(payload.get("message", "")),
-                              str(payload.get("traceback", "")))
-            return CallOutcome(None, error, duration, info, stdout, stderr)
+            result, error, notes = unpack(reply, cfg.function)
+            return CallOutcome(result, error, duration, info, stdout, stderr, notes)
         worker.kill_tree(self._grace_s)
         stdout, stderr = worker.output()
         with self._cond:

@@ -18,6 +18,7 @@ from collections import deque
 from typing import Any, Mapping
 
 from orchestrator.procs import protocol
+from orchestrator.procs.returned import unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
 from orchestrator.procs.slots import Slot, format_bytes, short_exit, startup_error
@@ -271,8 +272,8 @@ class WorkerPool:
         if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
             stdout, stderr = worker.output()
             self._after_call(worker, slot, duration_ms)
-            result, error = _unpack(reply)
-            return CallOutcome(result, error, duration_ms, info, stdout, stderr)
+            result, error, notes = unpack(reply, cfg.function)
+            return CallOutcome(result, error, duration_ms, info, stdout, stderr, notes)
         error, stdout, stderr = self._replace(worker, slot, reply, timeout_s)
         return CallOutcome(None, error, (time.perf_counter() - began) * 1000, info, stdout, stderr)
 
@@ -385,13 +386,3 @@ class WorkerPool:
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=10.0)
-
-
-def _unpack(reply: Reply) -> tuple[Mapping[str, Any] | None, CallError | None]:
-    payload = reply.payload if isinstance(reply.payload, dict) else {}
-    if reply.name == protocol.RESULT:
-        result = payload.get("result")
-        return (result if isinstance(result, dict) else {"output": result}), None
-    return None, CallError(
-        str(payload.get("type", "Exception")), str(payload.get("message", "")), str(payload.get("traceback", ""))
-    )

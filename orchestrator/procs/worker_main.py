@@ -20,7 +20,7 @@ import importlib.util  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import traceback  # noqa: E402
-from typing import Any, Callable, Dict, List, Optional  # noqa: E402
+from typing import Any, Callable, Dict, List, Optional, Set  # noqa: E402
 
 # Keep in sync with orchestrator/procs/protocol.py (a test asserts they agree).
 CALL = "call"
@@ -34,10 +34,12 @@ PONG = "pong"
 
 
 def _fallback(value: Any) -> str:
-    try:
-        return str(value)
-    except Exception:
-        return repr(value)
+    for show in (str, repr):
+        try:
+            return show(value)
+        except Exception:
+            pass
+    return "<%s object>" % type(value).__name__
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
@@ -53,13 +55,85 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _fallback(value)
 
 
-_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=_fallback)
+# Longer integers cannot be printed (sys.get_int_max_str_digits) nor read back by the controller.
+_MAX_INT_BITS = int(4300 * 3.3219280948873626)
+
+
+class _Safe:
+    """A copy of a provider's answer that JSON can carry, and a note for every value changed:
+    NaN/Infinity (not JSON), integers too long to print, bytes, sets and other objects."""
+
+    def __init__(self) -> None:
+        self.notes: List[str] = []
+        self._open: Set[int] = set()  # ids of the containers being copied: a cycle ends there
+
+    def copy(self, value: Any, where: str, depth: int = 0) -> Any:
+        if isinstance(value, (dict, list, tuple, set, frozenset)):
+            if id(value) in self._open:
+                return self._changed(where, "a reference to its own container", "<cycle>")
+            self._open.add(id(value))
+            try:
+                return self._copy(value, where, depth)
+            finally:
+                self._open.discard(id(value))
+        return self._copy(value, where, depth)
+
+    def _copy(self, value: Any, where: str, depth: int) -> Any:
+        if value is None or isinstance(value, (str, bool)):
+            return value
+        if isinstance(value, int):
+            if abs(value).bit_length() > _MAX_INT_BITS:
+                text = "<integer of about %d digits>" % int(abs(value).bit_length() / 3.3219280948873626 + 1)
+                return self._changed(where, "an integer too long for JSON", text)
+            return int(value)
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                text = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+                return self._changed(where, text, text)
+            return float(value)
+        if depth > 100:
+            return self._changed(where, "a value nested too deep", _fallback(value))
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                name = key if isinstance(key, str) else _fallback(key)
+                out[name] = self.copy(item, "%s.%s" % (where, name) if where else name, depth + 1)
+            return out
+        if isinstance(value, (list, tuple)):
+            return [self.copy(v, "%s[%d]" % (where, i), depth + 1) for i, v in enumerate(value)]
+        if isinstance(value, (set, frozenset)):
+            self.notes.append("%s: a %s became a list" % (where or "the result", type(value).__name__))
+            return [self.copy(v, "%s[%d]" % (where, i), depth + 1) for i, v in enumerate(value)]
+        if isinstance(value, (bytes, bytearray)):
+            text = bytes(value).decode("utf-8", "backslashreplace")
+            return self._changed(where, "%s" % type(value).__name__, text, quote=False)
+        return self._changed(where, "a value of type %s" % type(value).__name__, _fallback(value))
+
+    def _changed(self, where: str, what: str, text: str, quote: bool = True) -> str:
+        shown = text if len(text) <= 60 else text[:60] + "..."
+        self.notes.append("%s: %s became the text %s" % (where or "the result", what,
+                                                         repr(shown) if quote else "(UTF-8, undecodable bytes escaped)"))
+        return text
+
+
+def _safe_result(payload: Dict[str, Any]) -> Dict[str, Any]:
+    """A RESULT payload JSON could not take as it is: a converted copy, with `notes` saying
+    what changed (the controller shows them in the step's result)."""
+    safe = _Safe()
+    result = safe.copy(payload.get("result"), "")
+    return {**payload, "result": result, "notes": safe.notes}
+
+
+# Strict: no NaN, no default; what it refuses takes the slow path below.
+_encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
 def _encode(name: str, payload: Any) -> bytes:
     try:
         text = _encoder.encode([name, payload])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
+        if name == RESULT and isinstance(payload, dict):
+            payload = _safe_result(payload)
         text = json.dumps([name, _plain(payload)], ensure_ascii=True, separators=(",", ":"))
     return (text + "\n").encode("ascii")
 
@@ -157,11 +231,7 @@ class Runner:
             self.flush()
             return ERROR, {"type": type(exc).__name__, "message": str(exc), "traceback": _format_exception(exc, 1)}
         self.flush()
-        if isinstance(value, dict):
-            if not all(isinstance(k, str) for k in value):
-                value = {(k if isinstance(k, str) else _fallback(k)): v for k, v in value.items()}
-            return RESULT, {"result": value}
-        return RESULT, {"result": {"output": value}}
+        return RESULT, {"result": value}  # the controller judges it (a dict with output or error)
 
     def flush(self) -> None:
         for stream in (sys.stdout, sys.stderr):

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
 from orchestrator.result.model import AssertionResult
 from orchestrator.run.promptfoo_assertions import PROMPTFOO_KINDS, check_promptfoo
+from orchestrator.run.scope import ALTERNATIVE_MAIN, step_scope
+from orchestrator.run import strict_checks
+from orchestrator.values import json_safe, safe_repr
 from orchestrator.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000
@@ -21,12 +24,20 @@ _MISSING = object()
 _DEFAULT_FIELD = {"exit_code": "exit_code", "error": "error", "no_error": "error", "max_ms": "duration_ms"}
 
 
-def field_for(spec: AssertionSpec, action: str) -> str:
+def field_for(spec: AssertionSpec, action: str, fields: Mapping[str, Any] | None = None) -> str:
     if spec.on:
         return spec.on
     if spec.kind == "max_ms" and action == "load":
         return "latency_ms.p95"
-    return _DEFAULT_FIELD.get(spec.kind) or MAIN_FIELD.get(action, "output")
+    own = _DEFAULT_FIELD.get(spec.kind)
+    if own:
+        return own
+    if action == "call" and fields is not None and fields.get("output") is None:
+        # embedding and classification functions answer with that field instead of `output`
+        found = next((k for k in ALTERNATIVE_MAIN if fields.get(k) is not None), None)
+        if found:
+            return found
+    return MAIN_FIELD.get(action, "output")
 
 
 def lookup(fields: Mapping[str, Any], path: str) -> Any:
@@ -46,33 +57,47 @@ def lookup(fields: Mapping[str, Any], path: str) -> Any:
 
 
 def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
-          variables: Mapping[str, Any]) -> AssertionResult:
-    on = field_for(spec, action)
-    actual = lookup(fields, on) if spec.kind != "expr" else None
-    if spec.kind in PROMPTFOO_KINDS:  # promptfoo's own types, with its semantics
-        return check_promptfoo(spec, on, None if actual is _MISSING else actual, fields, variables)
+          variables: Mapping[str, Any], returned: Collection[str] = ()) -> AssertionResult:
+    """Judge one assertion. `variables`: the case's variables; `returned`: the names among
+    `fields` a provider returned (they rank below variables, see orchestrator.run.scope).
+    Never raises: whatever goes wrong evaluating it is this assertion's failure."""
+    on = field_for(spec, action, fields)
+    actual: Any = None
     try:
+        scope = step_scope(fields, variables, returned)
+        actual = lookup(fields, on) if spec.kind != "expr" else None
+        if spec.kind in PROMPTFOO_KINDS:  # promptfoo's own types, with its semantics
+            return check_promptfoo(spec, on, None if actual is _MISSING else actual, fields, scope)
         if spec.kind == "expr":
             expected = spec.value
-            scope = {**variables, **fields}
             outcome = evaluate(str(spec.value), scope)
             actual = _expression_values(str(spec.value), scope, fields, variables)
             values = ", ".join(f"{k}={_short(v)}" for k, v in actual.items())
             ok, why = bool(outcome), f"was {_short(outcome)}" + (f" where {values}" if values else "")
+            hidden = [k for k in dict.fromkeys(_names_in(str(spec.value))) if k in returned and k in variables]
+            if hidden:
+                why += "; " + ", ".join(f"'{k}' is the variable, the provider's '{k}' is result.{k}" for k in hidden)
             on = "expression"
         else:
-            expected = render(spec.value, variables)
+            expected = render(spec.value, scope)
             if actual is _MISSING and spec.kind not in ("error", "no_error"):
                 return _result(spec, on, False, expected, None, f"the result has no field '{on}'")
             ok, why = CHECKS[spec.kind](expected, None if actual is _MISSING else actual)
     except TemplateError as exc:
         return _result(spec, on, False, spec.value, _display(actual), str(exc))
+    except Exception as exc:  # a value the check cannot take: this assertion fails, the run goes on
+        return _result(spec, on, False, spec.value, _display(actual),
+                       f"could not be evaluated: {type(exc).__name__}: {_first_line(str(exc))}")
     return _result(spec, on, ok, expected, _display(actual), "" if ok else why)
 
 
 def _result(spec: AssertionSpec, on: str, ok: bool, expected: Any, actual: Any, message: str) -> AssertionResult:
     return AssertionResult(kind=spec.kind, passed=ok, expected=_display(expected), actual=actual,
                            on=on, message=message, line=spec.location.line)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else ""
 
 
 def _names_in(source: str) -> list[str]:
@@ -87,18 +112,18 @@ def _expression_values(source: str, scope: Mapping[str, Any], fields: Mapping[st
                        variables: Mapping[str, Any]) -> dict[str, Any]:
     """What an `expr` read, for the report: the step's fields it names, and the value of each
     dotted path into anything else (an earlier step's `as`, `providers`), when that is plain data."""
-    shown = {k: scope[k] for k in _names_in(source) if k in fields or (k in scope and k not in variables)}
+    read = {k: scope[k] for k in _names_in(source) if k in scope and (k in fields or k not in variables)}
     for chain in dict.fromkeys(_CHAINS.findall(source)):
         head = chain.split(".", 1)[0]
-        if head in shown or head not in scope:
+        if head in read or head not in scope:
             continue
         try:
             value = evaluate(chain, scope)
         except TemplateError:
             continue
         if _plain(value):
-            shown[chain] = value
-    return shown
+            read[chain] = value
+    return read
 
 
 def _plain(value: Any) -> bool:
@@ -106,31 +131,29 @@ def _plain(value: Any) -> bool:
         return False
     try:
         json.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
     return True
 
 
 def _text(value: Any) -> str:
+    """The text an assertion on text compares: strings as they are, anything else as JSON."""
     if isinstance(value, str):
         return value
     if value is None:
         return ""
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(value)
+    return json.dumps(json_safe(value)[0], ensure_ascii=False)
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 200 else text[:200] + "…"
+_short = safe_repr
 
 
 def _display(value: Any) -> Any:
-    """Keep results small and JSON-safe: long strings are cut with a note."""
+    """Keep results small and JSON-safe: long strings are cut with a note, NaN, huge integers
+    and objects become text."""
     if value is _MISSING:
         return None
+    value = json_safe(value)[0]
     if isinstance(value, str) and len(value) > _SHOWN_CHARS:
         return value[:_SHOWN_CHARS] + f"… [{len(value) - _SHOWN_CHARS} more characters]"
     if isinstance(value, (dict, list)):
@@ -145,7 +168,8 @@ Check = Callable[[Any, Any], "tuple[bool, str]"]
 
 def _contains(expected: Any, actual: Any) -> tuple[bool, str]:
     if isinstance(actual, list):
-        return expected in actual or str(expected) in _text(actual), f"{_short(expected)} is not in the list"
+        return (strict_checks.contains_item(actual, expected) or str(expected) in _text(actual),
+                f"{_short(expected)} is not in the list")
     return str(expected) in _text(actual), f"{_short(expected)} not found"
 
 
@@ -156,12 +180,6 @@ def _not_contains(expected: Any, actual: Any) -> tuple[bool, str]:
 
 def _icontains(expected: Any, actual: Any) -> tuple[bool, str]:
     return str(expected).casefold() in _text(actual).casefold(), f"{_short(expected)} not found (ignoring case)"
-
-
-def _equals(expected: Any, actual: Any) -> tuple[bool, str]:
-    if isinstance(actual, str) and not isinstance(expected, str) and expected is not None:
-        expected = _text(expected)  # `equals: 4` on text output "4"
-    return actual == expected, f"{_short(actual)} != {_short(expected)}"
 
 
 def _matches(expected: Any, actual: Any) -> tuple[bool, str]:
@@ -178,7 +196,11 @@ def _starts_with(expected: Any, actual: Any) -> tuple[bool, str]:
 def _parsed(actual: Any) -> Any:
     if isinstance(actual, (dict, list)):
         return actual
-    return json.loads(_text(actual))
+    return json.loads(_text(actual), parse_constant=_not_json)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _is_json(expected: Any, actual: Any) -> tuple[bool, str]:
@@ -206,10 +228,6 @@ def _json(expected: Any, actual: Any) -> tuple[bool, str]:
     return True, ""
 
 
-def _exit_code(expected: Any, actual: Any) -> tuple[bool, str]:
-    return actual == int(expected), f"exit code was {actual}"
-
-
 def _error(expected: Any, actual: Any) -> tuple[bool, str]:
     if not actual:
         return False, f"expected an error{'' if expected is True else ' ' + str(expected)}, the call succeeded"
@@ -228,19 +246,6 @@ def _no_error(expected: Any, actual: Any) -> tuple[bool, str]:
     return actual is None, f"error: {_short(actual)}"
 
 
-def _max_ms(expected: Any, actual: Any) -> tuple[bool, str]:
-    return actual is not None and float(actual) <= float(expected), f"took {actual} ms, limit {expected} ms"
-
-
-def _count(expected: Any, actual: Any) -> tuple[bool, str]:
-    n = len(actual) if isinstance(actual, (list, dict, str)) else int(actual or 0)
-    if isinstance(expected, Mapping):
-        low, high = expected.get("min"), expected.get("max")
-        ok = (low is None or n >= int(low)) and (high is None or n <= int(high))
-        return ok, f"count {n} outside [{low if low is not None else '-'}, {high if high is not None else '-'}]"
-    return n == int(expected), f"count {n}, expected {expected}"
-
-
 def _equals_file(expected: Any, actual: Any) -> tuple[bool, str]:
     path = Path(str(expected))
     try:
@@ -257,7 +262,7 @@ def _equals_file(expected: Any, actual: Any) -> tuple[bool, str]:
 
 CHECKS: dict[str, Check] = {
     "contains": _contains, "not_contains": _not_contains, "icontains": _icontains,
-    "equals": _equals, "matches": _matches, "starts_with": _starts_with, "is_json": _is_json,
-    "json": _json, "exit_code": _exit_code, "error": _error, "no_error": _no_error,
-    "max_ms": _max_ms, "count": _count, "equals_file": _equals_file,
+    "equals": strict_checks.equals, "matches": _matches, "starts_with": _starts_with, "is_json": _is_json,
+    "json": _json, "exit_code": strict_checks.exit_code, "error": _error, "no_error": _no_error,
+    "max_ms": strict_checks.max_ms, "count": strict_checks.count, "equals_file": _equals_file,
 }

@@ -18,8 +18,9 @@ from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, St
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
-from orchestrator.run.steps import CaseContext, StepTimedOut
 from orchestrator.run.free_ports import FreePorts
+from orchestrator.run.scope import NOTES, returned_names, shadow_notes
+from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.templating import TemplateError, evaluate, render
 
@@ -103,11 +104,25 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     except Exception as exc:  # a bug of ours must cost one step, not the run
         error = ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
-    fields = output.fields
+    try:
+        return _judged(index, step, ctx, output, started)
+    except Exception as exc:  # evaluating the step's results must cost this step, never the run
+        error = ErrorInfo("EvaluationError", f"the step's results could not be evaluated: "
+                          f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
+
+
+def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, started: float) -> StepResult:
+    """The step's assertions over its fields; see orchestrator.run.scope for what names mean."""
+    fields, returned = output.fields, output.returned
+    notes = shadow_notes(returned, ctx.variables)
+    if notes:
+        fields = {**fields, NOTES: [*fields.get(NOTES, ()), *notes]}
+    view = fields if returned is None else {**fields, "result": returned}
     if step.as_name:
-        ctx.variables[step.as_name] = fields
-    scope = {**ctx.variables, **fields}
-    assertions = output.checks + tuple(check(spec, step.action, fields, scope) for spec in step.expect)
+        ctx.variables[step.as_name] = view
+    mine = returned_names(returned)
+    assertions = output.checks + tuple(check(spec, step.action, view, ctx.variables, mine) for spec in step.expect)
     expects_error = any(a.kind == "error" for a in step.expect)
     if output.error is not None and not expects_error:
         status = Status.ERROR
@@ -117,7 +132,7 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action=step.action, status=status,
                       duration_s=time.monotonic() - started, assertions=assertions,
-                      error=output.error, fields=fields, line=line, tests=output.tests)
+                      error=output.error, fields=fields, line=step.location.line, tests=output.tests)
 
 
 def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
@@ -151,8 +166,7 @@ def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     }
     if step.as_name:
         ctx.variables[step.as_name] = fields
-    scope = {**ctx.variables, **fields}
-    own = tuple(check(spec, "parallel", fields, scope) for spec in step.expect)
+    own = tuple(check(spec, "parallel", fields, ctx.variables) for spec in step.expect)
     inner = tuple(replace(a, message=f"[{r.title}] {a.message}" if a.message else a.message)
                   for r in results for a in r.assertions)
     error = next((r.error for r in results if r.status is Status.ERROR and r.error is not None), None)

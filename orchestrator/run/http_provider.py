@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from orchestrator.plan.model import ProviderSpec
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, WorkerInfo, WorkerStatus
+from orchestrator.procs.returned import judge
 from orchestrator.run.http_step import send
 from orchestrator.templating import TemplateError, render
 
@@ -57,8 +58,12 @@ class HttpPool:
                                CallError("HTTPError", f"{self.spec.method} {url} answered {response.status}: {snippet}"),
                                response.duration_ms, worker)
         body = response.json()
-        result = dict(body) if isinstance(body, dict) else {"output": response.text}
-        return CallOutcome(result, None, response.duration_ms, worker)
+        if not isinstance(body, dict):
+            return CallOutcome({"output": response.text}, None, response.duration_ms, worker)
+        result, error = judge(body, "the endpoint")
+        if error is not None:
+            error = CallError(error.type, f"{self.spec.method} {url}: {error.message.replace('a dict', 'a JSON object')}")
+        return CallOutcome(result, error, response.duration_ms, worker)
 
     def pids(self) -> list[int]:
         return []

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
 from orchestrator.result.model import ErrorInfo
+from orchestrator.values import MAX_INT_DIGITS
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
 from orchestrator.templating import render
 
@@ -33,9 +34,15 @@ class HttpResponse:
     def json(self) -> Any:
         """The body parsed as JSON, or None when it is not JSON."""
         try:
-            return json.loads(self.text) if self.text.strip() else None
-        except ValueError:
+            return json.loads(self.text, parse_constant=str, parse_int=_int) if self.text.strip() else None
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             return None
+
+
+def _int(text: str) -> int | str:
+    """JSON integers as ints, unless too long to print: those stay text (as NaN and Infinity
+    do, through parse_constant), so nothing a server sends can break the results file."""
+    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else text
 
 
 def send(method: str, url: str, *, json_body: Any = None, body: str | None = None,

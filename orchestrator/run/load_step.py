@@ -28,6 +28,7 @@ from orchestrator.procs.api import CallOutcome, CallRequest
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.promptfoo_call import UsageTally, call_context, call_options
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
+from orchestrator.values import whole
 from orchestrator.templating import render
 
 _PER_REQUEST = ("prompt", "vars", "session")
@@ -67,12 +68,15 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                           f"provider '{provider_id}' cannot be loaded in this version (no worker pool)"))
     spec = ctx.plan.providers[provider_id]
     fixed = render({k: v for k, v in args.items() if k not in _PER_REQUEST and k != "duration"}, ctx.variables)
-    requests = None if fixed.get("requests") is None else int(fixed["requests"])
+    try:
+        requests = None if fixed.get("requests") is None else whole(fixed["requests"], "load requests", 0)
+        concurrency = max(1, whole(fixed.get("concurrency", 1), "load concurrency"))
+        warmup = max(0, whole(fixed.get("warmup", 0), "load warmup"))
+    except ValueError as exc:
+        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", str(exc)))
     duration = seconds(args.get("duration"), ctx)
     if requests is None and duration is None:
         return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
-    concurrency = max(1, int(fixed.get("concurrency", 1)))
-    warmup = max(0, int(fixed.get("warmup", 0)))
     options = call_options(spec, ctx.plan, dict(fixed.get("options") or {}))
     case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
     templates = {k: args[k] for k in _PER_REQUEST if k in args}
@@ -202,7 +206,8 @@ def _fields(tally: _Tally, wall_s: float, concurrency: int, warmup: int) -> dict
         latency = {k: round(v, 3) for k, v in values.items()}
     return {
         "requests": n,
-        "errors": dict(sorted(tally.errors.items())),
+        "errors": failed,  # a count, so that `expr: "errors == 0"` says what it reads
+        "errors_by_type": dict(sorted(tally.errors.items())),
         "failed": failed,
         "success_rate": round((n - failed) / n, 6) if n else 0.0,
         "rps": round(n / wall_s, 3) if wall_s > 0 else 0.0,

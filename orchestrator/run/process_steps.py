@@ -24,6 +24,7 @@ from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.junit_input import JUnitFile, Where
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
+from orchestrator.values import whole
 from orchestrator.templating import render
 
 SPAWN_READY_TIMEOUT_S = 30.0
@@ -194,7 +195,15 @@ def _ready(value: Any) -> Ready:
         raise StepProblem("InvalidStep", "ready must be a mapping: {stdout_contains | port | delay}")
     port = value.get("port")
     return Ready(stdout_contains=None if value.get("stdout_contains") is None else str(value["stdout_contains"]),
-                 port=None if port is None else int(port), delay_s=_seconds(value.get("delay"), "ready delay"))
+                 port=None if port is None else _whole(port, "ready port"),
+                 delay_s=_seconds(value.get("delay"), "ready delay"))
+
+
+def _whole(value: Any, what: str) -> int:
+    try:
+        return whole(value, what, 0)
+    except ValueError as exc:
+        raise StepProblem("InvalidStep", str(exc)) from None
 
 
 # -- signal -------------------------------------------------------------------------------------
@@ -293,7 +302,7 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     if "processes" not in args:
         raise StepProblem("InvalidStep", "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
     selector = _selector(args["processes"])
-    wanted = int(args.get("count", 0))
+    wanted = _whole(args.get("count", 0), "wait count")
     while True:
         fields = _snapshot(selector, ctx)
         waited = round((time.monotonic() - began) * 1000, 3)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
+from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
 from orchestrator.run.promptfoo_call import call_context, call_options
 from orchestrator.templating import TemplateError, render
@@ -41,6 +42,9 @@ class StepOutput:
     error: ErrorInfo | None = None
     tests: tuple[InnerTest, ...] = ()  # what an exec's `junit:` file reported
     checks: tuple[AssertionResult, ...] = ()  # checks the action makes itself (the `junit:` file's verdict)
+    # A call's answer as the provider returned it: its keys rank below variables in `expr`
+    # and are all readable as `result.KEY` (orchestrator.run.scope).
+    returned: Mapping[str, Any] | None = None
 
 
 class StepTimedOut(Exception):
@@ -90,15 +94,18 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     error = _call_error(outcome)
     if error and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
-    return StepOutput(fields, error)
+    return StepOutput(fields, error, returned=dict(outcome.result or {}))
 
 
 def call_fields(outcome: CallOutcome) -> dict[str, Any]:
-    result = dict(outcome.result or {})
+    """The call's fields: what the provider returned, then the fields the orchestrator measures
+    (a returned key of the same name is kept only under `result.KEY`)."""
+    result = {k: v for k, v in (outcome.result or {}).items() if k not in CALL_FIELDS or k == "output"}
     error = _call_error(outcome)
     worker = outcome.worker
     return {
         **result,
+        **({NOTES: list(outcome.notes)} if outcome.notes else {}),
         "output": result.get("output"),
         "error": None if error is None else {"type": error.type, "message": error.message,
                                              "traceback": error.traceback},

@@ -56,7 +56,7 @@ cases:
     done = orchestrator("run", str(plan), "--out", str(tmp_path / "out"))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED" in done.stdout and "F-1" in done.stdout
-    assert "'Echo: Hello' != 'Echo: Goodbye'" in done.stdout
+    assert "expected 'Echo: Goodbye' (text), got 'Echo: Hello' (text)" in done.stdout
     xml = JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))
     (case,) = [c for suite in xml for c in suite]
     assert isinstance(case.result[0], Failure)

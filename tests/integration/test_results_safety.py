@@ -19,7 +19,8 @@ from .conftest import REPO, orchestrator, poll
 
 
 def _plan(path: Path, name: str, cases: str) -> Path:
-    path.write_text(f"version: 1\nname: {name}\ncases:\n{cases}", encoding="utf-8")
+    # api_token: declared, so that a --var api_token=... is accepted (and masked as secret-named)
+    path.write_text(f"version: 1\nname: {name}\nvars: {{api_token: none}}\ncases:\n{cases}", encoding="utf-8")
     return path
 
 

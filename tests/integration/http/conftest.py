@@ -38,6 +38,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps({"method": self.command, "body": body,
                                         "auth": self.headers.get("Authorization"),
                                         "type": self.headers.get("Content-Type")}))
+        elif self.path == "/echo-answer":  # /echo as a provider endpoint answers it
+            self._send(200, json.dumps({"output": "echoed", "body": body, "auth": self.headers.get("Authorization")}))
+        elif self.path == "/empty":
+            self._send(200, "{}")
+        elif self.path == "/nan":
+            self._send(200, '{"output": NaN, "big": ' + "9" * 5000 + "}")
         elif self.path == "/text":
             self._send(200, "plain words", "text/plain")
         elif self.path.startswith("/status/"):

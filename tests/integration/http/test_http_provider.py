@@ -43,8 +43,21 @@ def test_error_status_timeout_and_refusal_are_call_errors(server: str, closed_po
     assert refused.error is not None and refused.error.type == "ConnectionError"
 
 
+def test_a_json_object_without_output_or_error_is_an_invalid_result(server: str) -> None:
+    outcome = pool(f"{server}/empty").call(CallRequest(prompt="x"))
+    assert outcome.result is None and outcome.error is not None and outcome.error.type == "InvalidResult"
+    assert outcome.error.message == (f"POST {server}/empty: returned an empty dict {{}}; the endpoint must return "
+                                     "a JSON object with 'output' or 'error'")
+
+
+def test_values_json_cannot_carry_back_are_text(server: str) -> None:
+    outcome = pool(f"{server}/nan").call(CallRequest(prompt="x"))
+    assert outcome.error is None and outcome.result is not None
+    assert outcome.result["output"] == "NaN" and outcome.result["big"] == "9" * 5000
+
+
 def test_url_and_headers_are_templates(server: str) -> None:
-    backend = pool("{{ base }}/echo", {"base": server}, headers={"Authorization": "Bearer {{ token }}"})
+    backend = pool("{{ base }}/echo-answer", {"base": server}, headers={"Authorization": "Bearer {{ token }}"})
     outcome = backend.call(CallRequest(prompt="p", context={"vars": {"token": "t0k"}}))
     assert outcome.error is None and outcome.result is not None
     assert outcome.result["auth"] == "Bearer t0k" and outcome.result["body"]["prompt"] == "p"

@@ -29,10 +29,11 @@ def test_statistics_warmup_and_correlation(tmp_path: Path, no_new_workers: None)
         "      - load: {call: echo, prompt: 'q{{ i }}', requests: 50, concurrency: 4, warmup: 5}\n"
         "        expect:\n"
         "          - expr: \"success_rate >= 0.99 and latency_ms.p99 < 5000\"\n"
+        "          - expr: \"errors == 0\"\n"  # a count: all 50 succeeded
         "          - max_ms: 5000\n")
     assert code == 0, out
     fields = _fields(results)
-    assert fields["requests"] == 50 and fields["errors"] == {} and fields["success_rate"] == 1
+    assert fields["requests"] == 50 and fields["errors"] == 0 and fields["errors_by_type"] == {} and fields["success_rate"] == 1
     lat = fields["latency_ms"]
     assert 0 < lat["min"] <= lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert lat["min"] <= lat["mean"] <= lat["max"]
@@ -51,7 +52,7 @@ def test_answers_for_another_request_are_correlation_errors(tmp_path: Path, no_n
         "        expect: [{expr: \"success_rate >= 0.99\"}]\n")
     assert code == 1, out
     fields = _fields(results)
-    assert fields["errors"] == {"CorrelationError": 10}
+    assert fields["errors"] == 10 and fields["errors_by_type"] == {"CorrelationError": 10}
     assert fields["success_rate"] == round(20 / 30, 6)
     assert fields["error_samples"][0].startswith("CorrelationError: request ")
     assert "success_rate" in out  # the failed expr names the value that made it false
@@ -62,8 +63,8 @@ def test_duration_bounded_load_and_errors_by_type(tmp_path: Path, no_new_workers
         tmp_path, f"  busy: {{python: {SCENARIOS / 'correlated.py'}, workers: 1, queue_timeout: 100ms,"
                   f" config: {{delay: 0.3}}}}",
         "      - load: {call: busy, prompt: p, duration: 1s, concurrency: 3}\n"
-        "        expect: [{expr: \"errors.PoolBusy >= 2 and success_rate < 1\"}]\n")
+        "        expect: [{expr: \"errors_by_type.PoolBusy >= 2 and errors >= 2 and success_rate < 1\"}]\n")
     assert code == 0, out
     fields = _fields(results)
-    assert set(fields["errors"]) == {"PoolBusy"}
+    assert set(fields["errors_by_type"]) == {"PoolBusy"}
     assert 0.9 <= fields["duration_ms"] / 1000 < 3

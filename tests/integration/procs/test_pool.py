@@ -42,14 +42,14 @@ def test_unicode_round_trips_both_ways(make_pool: MakePool) -> None:
     assert outcome.result["context"] == {"vars": {text: text}}
 
 
-def test_bare_and_unserialisable_return_values_are_kept_as_data(make_pool: MakePool) -> None:
+def test_bare_and_unserialisable_return_values_are_errors_or_converted_data(make_pool: MakePool) -> None:
     bare = make_pool(function="bare").call(CallRequest(prompt="p"))
-    assert bare.result == {"output": ["p", 42]}
+    assert bare.result is None and bare.error is not None and bare.error.type == "InvalidResult"
     odd = make_pool(function="odd_values").call(CallRequest(prompt="p"))
     assert odd.error is None and odd.result is not None
     assert odd.result["1"] == "int key"
     assert odd.result["when"].startswith("<object object at")
-    assert odd.result["nested"] == {"(1, 2)": "{1, 2}"}
+    assert odd.result["nested"] == {"(1, 2)": [1, 2]}
 
 
 def test_an_exception_is_an_error_outcome_and_the_worker_survives(make_pool: MakePool) -> None:

@@ -72,11 +72,12 @@ def test_case_keys_and_defaults(plan: Plan) -> None:
     assert first.priority == "P0" and first.tags == ("smoke",)  # tags replaced, not merged
     assert first.covers == ("AC-1", "RISK-1") and first.skip == "skipped by plan" and first.xfail is None
     assert first.timeout_s == 60.0  # from defaults
-    assert first.vars == {"who": "case", "extra": 1}  # defaults vars merged, the case winning
+    # defaults vars merged, the case winning over them and --var (who=override) over both
+    assert first.vars == {"who": "override", "extra": 1}
     assert first.extra == {"serial": True, "lock": "gpu"}
     assert matrix.priority == "P1" and matrix.tags == ("common",)  # from the included defaults
     assert matrix.xfail == "expected to fail"
-    assert matrix.matrix == {"n": 1, "m": "a"} and matrix.vars == {"who": "defaults", "extra": 1, "n": 1, "m": "a"}
+    assert matrix.matrix == {"n": 1, "m": "a"} and matrix.vars == {"who": "override", "extra": 1, "n": 1, "m": "a"}
 
 
 def test_discover_cases(plan: Plan) -> None:
@@ -158,3 +159,10 @@ def test_include_cycle_does_not_hang_and_included_file_may_omit_top_keys(tmp_pat
         load_plan("plan.yaml")
     assert str(caught.value) == ("sub/common.yaml:2:27: file not found: nope.py "
                                  "(paths are relative to the folder of the file that names them)")
+
+
+@pytest.mark.parametrize("shipped", sorted((ROOT / "plans").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_plan_validates(shipped: Path) -> None:
+    """A name a step reads that validation does not know (a new result field) fails here, in a
+    second, instead of only when the shipped plan is run."""
+    load_plan(str(shipped))
