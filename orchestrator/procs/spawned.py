@@ -83,16 +83,16 @@ class Spawned:
                 return died
             if stop.is_set():
                 return f"spawn '{self.name}' interrupted before it was ready"
-            if self._is_ready(ready):
+            if self._is_ready(ready, deadline):
                 return None
             if time.monotonic() >= deadline:
                 return f"spawn '{self.name}' not ready after {timeout_s:g}s: {self._why_not(ready)}"
             time.sleep(_POLL_S)
 
-    def _is_ready(self, ready: Ready) -> bool:
+    def _is_ready(self, ready: Ready, deadline: float) -> bool:
         if ready.stdout_contains is not None and ready.stdout_contains not in self.stdout_text():
             return False
-        if ready.port is not None and not _accepts(ready.port):
+        if ready.port is not None and not _accepts(ready.port, deadline):
             return False
         return True
 
@@ -150,10 +150,14 @@ class Spawned:
             self._err.close()
 
 
-def _accepts(port: int) -> bool:
+def _accepts(port: int, deadline: float) -> bool:
+    """Whether something accepts a connection on `port`; never waits past `deadline`."""
     for host in ("127.0.0.1", "::1"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
         try:
-            with socket.create_connection((host, port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=min(0.2, remaining)):
                 return True
         except OSError:
             continue
