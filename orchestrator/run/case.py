@@ -13,6 +13,7 @@ from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
+from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
@@ -70,7 +71,9 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     if sampler is not None:
         attribute_starts(False)
     return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
-                   steps=tuple(steps), stdout="".join(ctx.stdout), stderr="".join(ctx.stderr),
+                   steps=tuple(stored_step(s) for s in steps),
+                   stdout=trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS),
+                   stderr=trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
                    started_at=started_wall, job=job, peak_rss_bytes=peak)
 
 
