@@ -30,6 +30,7 @@ from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effectiv
 from orchestrator.templating import render
 
 _PER_REQUEST = ("prompt", "vars", "session")
+MAX_CONCURRENCY = 1000  # callers (threads) of one load step; documented in the plan schema
 _SAMPLES = 5
 
 
@@ -71,6 +72,9 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     if requests is None and duration is None:
         return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
     concurrency = max(1, int(fixed.get("concurrency", 1)))
+    if concurrency > MAX_CONCURRENCY:
+        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", f"load concurrency {concurrency} is over "
+                          f"the limit of {MAX_CONCURRENCY} callers (each is a thread)"))
     warmup = max(0, int(fixed.get("warmup", 0)))
     step_options = dict(fixed.get("options") or {})
     options = {**step_options, "config": {**spec.config, **(step_options.get("config") or {})}}
@@ -98,14 +102,23 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             tally.add(latency, error, checked, outcome.worker.pid if outcome.worker else None)
 
     counter = _Counter()
-    if warmup:
-        _drive(one, counter, warmup, None, concurrency, None, ctx, hard_stop)
     tally = _Tally()
     measured_from = time.perf_counter()
-    end = None if duration is None else time.monotonic() + duration
-    _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
+    try:
+        if warmup:
+            _drive(one, counter, warmup, None, concurrency, None, ctx, hard_stop)
+        measured_from = time.perf_counter()
+        end = None if duration is None else time.monotonic() + duration
+        _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
+    except LoadCallersFailed as exc:
+        fields = _fields(tally, time.perf_counter() - measured_from, concurrency, warmup)
+        return StepOutput(fields, ErrorInfo("ResourceLimit", str(exc)))
     wall_s = time.perf_counter() - measured_from
     return StepOutput(_fields(tally, wall_s, concurrency, warmup))
+
+
+class LoadCallersFailed(RuntimeError):
+    """The load step could not start all its callers (the ones started were stopped)."""
 
 
 class _Counter:
@@ -142,10 +155,16 @@ def _drive(one: Any, counter: _Counter, count: int | None, end: float | None, co
             except BaseException as exc:  # a template error etc.: stop everyone, report it once
                 failure.append(exc)
 
-    threads = [threading.Thread(target=caller, name=f"load-{n}", daemon=True) for n in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    started: list[threading.Thread] = []
+    for n in range(concurrency):
+        thread = threading.Thread(target=caller, name=f"load-{n}", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError as exc:  # "can't start new thread": stop the callers already running
+            failure.append(LoadCallersFailed(f"could not start load caller {n + 1} of {concurrency}: {exc}"))
+            break
+        started.append(thread)
+    for thread in started:
         thread.join()
     if failure:
         raise failure[0]
