@@ -37,17 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     add_selection_args(run)
     add_run_args(run)
+    _add_root(run)
 
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
     validate.add_argument("--format", choices=("text", "github"), default="text",
                           help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
+    _add_root(validate)
 
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
     listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
     add_selection_args(listing)
+    _add_root(listing)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
     schema.add_argument("--output", "-o", help="write it to this file instead")
@@ -64,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
     add_merge_parser(sub)
     return parser
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", metavar="DIR", help="the folder include and discover may read from (default: "
+                        "the plan's project: the nearest folder above it holding .git or pyproject.toml)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,25 +113,25 @@ def parse_vars(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def load(paths: Sequence[str], var_pairs: Sequence[str]) -> list[Plan]:
+def load(paths: Sequence[str], var_pairs: Sequence[str], root: str | None = None) -> list[Plan]:
     from orchestrator.plan.load import load_plans
 
-    return load_plans(list(paths), parse_vars(var_pairs))
+    return load_plans(list(paths), parse_vars(var_pairs), root)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "github":
         from orchestrator.annotations import validate_github
 
-        return validate_github(args.plans, parse_vars(args.var))
-    plans = load(args.plans, args.var)
+        return validate_github(args.plans, parse_vars(args.var), args.root)
+    plans = load(args.plans, args.var, args.root)
     for plan in plans:
         print(f"{_shown(plan)}: ok ({len(plan.cases)} cases, {len(plan.providers)} providers)")
     return ExitCode.GATE_PASSED
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    plans = load(args.plans, args.var)
+    plans = load(args.plans, args.var, args.root)
     print_list(plans, prepare(plans, args), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
@@ -183,7 +191,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     jobs = _jobs(args.jobs)
     limit = max_memory(args)
-    plans = load(args.plans, args.var)
+    plans = load(args.plans, args.var, args.root)
     prepared = prepare(plans, args)
     out = Path(args.out)
     session = RunSession(

@@ -7,6 +7,7 @@ semantic checks -> expand (defaults, discover, matrix) -> the model (this module
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -14,6 +15,7 @@ from orchestrator.errors import PlanErrors, Problem
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
                                      StepSpec)
+from orchestrator.plan.paths import project_root
 from orchestrator.plan.semantic import Checker, split_python
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
@@ -25,13 +27,14 @@ _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load"
                   "http": ("timeout",)}
 
 
-def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[Plan]:
+def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None,
+               root: str | None = None) -> list[Plan]:
     """Load every plan; raise one PlanErrors with the problems of all of them."""
     plans: list[Plan] = []
     problems: list[Problem] = []
     for path in paths:
         try:
-            plans.append(load_plan(path, overrides))
+            plans.append(load_plan(path, overrides, root))
         except PlanErrors as exc:
             problems.extend(exc.problems)
     if problems:
@@ -39,12 +42,15 @@ def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None)
     return plans
 
 
-def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
-    """Load, validate and expand one plan file. Raises PlanErrors with ALL its problems."""
+def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str | None = None) -> Plan:
+    """Load, validate and expand one plan file. Raises PlanErrors with ALL its problems.
+
+    `include` and `discover` stay inside `root` (default: the plan's project root, plan.paths)."""
     main, problems = load_yaml(str(path))
     if main.data is None:
         raise PlanErrors(problems)
-    ctx = ex.Context(main=main, overrides=dict(overrides or {}))
+    project = Path(os.path.realpath(root)) if root is not None else project_root(main.path)
+    ctx = ex.Context(main=main, overrides=dict(overrides or {}), root=project)
     ex.check_schema(ctx, main, problems, included=False)
     ex.merge_includes(ctx, main, (), problems)
     checker = Checker(ctx)
