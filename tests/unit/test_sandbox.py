@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from orchestrator import sandbox
+from orchestrator import sandbox_limits as sandbox
 from orchestrator.templating import TemplateError, check_expression, check_template, evaluate, render_string
 
 REFUSED_EXPRESSIONS = {
@@ -27,6 +27,19 @@ REFUSED_EXPRESSIONS = {
     "indent filter": ("'a\\nb' | indent(999999999)", "indent would hold"),
     "batch filter": ("[1] | batch(999999999, 0) | list", "batch would hold"),
     "slice filter": ("[1] | slice(999999999) | list", "slice would hold"),
+    "doubling by +": ("big + big", "concatenation would hold"),
+    "doubling by ~": ("(big ~ big) ~ (big ~ big)", "concatenation would hold"),
+    "join of copies": ("[big, big] | join", "join would hold"),
+    "str.join of copies": ("''.join([big, big])", "join would hold"),
+    "replace growing": ("big | replace('x', 'xx')", "replace would hold"),
+    "str.replace growing": ("big.replace('x', 'xxx')", "replace would hold"),
+    "indent of many lines": ("('x\\n' * 8000000) | indent(8)", "indent would hold"),
+    "expandtabs": ("('\\t' * 1000000).expandtabs(100)", "expandtabs would hold"),
+    "sum of lists (global)": ("sum([[0] * 4000] * 5000, [])", "sum would hold"),
+    "sum of lists (filter)": ("([[0] * 4000] * 5000) | sum(start=[])", "sum would hold"),
+    "escape of a huge text": ("(big ~ big) | escape", "the input of a filter would hold"),
+    "format of huge arguments": ("'%s%s' % (big, big)", "formatting would hold"),
+    "lorem ipsum": ("lipsum(10**6)", "lipsum paragraphs would hold"),
 }
 
 
@@ -35,7 +48,7 @@ def test_a_huge_value_is_refused_before_it_is_built(name: str) -> None:
     source, message = REFUSED_EXPRESSIONS[name]
     started = time.monotonic()
     with pytest.raises(TemplateError, match=message):
-        evaluate(source, {"n": 9})
+        evaluate(source, {"n": 9, "big": "x" * 10_000_000})
     assert time.monotonic() - started < 0.5
 
 
@@ -43,6 +56,11 @@ def test_a_huge_value_is_refused_before_it_is_built(name: str) -> None:
     ("2 ** 10", 1024), ("'ab' * 3", "ababab"), ("3 * [0]", [0, 0, 0]), ("'%05d' % n", "00009"),
     ("'%s-%s' % (1, 2)", "1-2"), ("'{:>4}'.format(n)", "   9"), ("(2 ** 64) * (2 ** 64)", 2 ** 128),
     ("-2 ** 3", -8), ("[1, 2, 3] | slice(2) | list", [[1, 2], [3]]), ("2.5 * 2", 5.0),
+    ("'a' + 'b'", "ab"), ("[1] + [2]", [1, 2]), ("1 + 2", 3), ("'a' ~ 1 ~ 'b'", "a1b"),
+    ("['a', 'b'] | join(',')", "a,b"), ("'-'.join(['a', 'b'])", "a-b"), ("'aa' | replace('a', 'bb')", "bbbb"),
+    ("'a\\nb' | indent(2)", "a\n  b"), ("sum([1, 2, 3])", 6), ("[[1], [2]] | sum(start=[])", [1, 2]),
+    ("sum([[1], [2]], [])", [1, 2]), ("[{'n': 2}, {'n': 3}] | sum(attribute='n')", 5),
+    ("'x<y' | escape | string", "x&lt;y"), ("lipsum(1, false, 5, 10) | length > 0", True),
 ])
 def test_ordinary_arithmetic_still_works(source: str, value: object) -> None:
     assert evaluate(source, {"n": 9}) == value
@@ -69,6 +87,17 @@ def test_a_long_computation_runs_out_of_budget(template: str, monkeypatch: pytes
     with pytest.raises(TemplateError, match="took longer than 0.3s"):
         render_string(template, {"big": list(range(3000))})
     assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("template", [
+    "{% for i in range(1000) %}{{ big }}{% endfor %}",
+    "{% macro m() %}{% for i in range(1000) %}{{ big }}{% endfor %}{% endmacro %}{{ m() }}",
+])
+def test_a_template_cannot_print_gigabytes(template: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match="would print more than 67,108,864 characters"):
+        render_string(template, {"big": "x" * 10_000_000})
+    assert time.monotonic() - started < 1.0
 
 
 def test_each_evaluation_gets_its_own_budget(monkeypatch: pytest.MonkeyPatch) -> None:
