@@ -9,17 +9,16 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import regex
-
+from orchestrator import regex_safety
 from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
 from orchestrator.result.model import AssertionResult
 from orchestrator.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000
-# `matches` uses the `regex` engine for its time limit: a backtracking pattern fails its assertion
-# instead of holding the GIL (and the run, and its signal handlers) for hours. `concurrent`
-# releases the GIL while matching, so the main thread still handles SIGINT/SIGTERM.
-MATCH_TIMEOUT_S = 2.0
+# `matches` uses the `regex` engine for its time limit (regex_safety): a backtracking pattern
+# fails its assertion instead of holding the GIL (and the run, and its signal handlers) for
+# hours; the GIL is released while matching, so the main thread still handles SIGINT/SIGTERM.
+MATCH_TIMEOUT_S = regex_safety.MATCH_TIMEOUT_S
 _MISSING = object()
 
 # Assertions whose natural field is not the step's main one.
@@ -169,16 +168,13 @@ def _equals(expected: Any, actual: Any) -> tuple[bool, str]:
 
 def _matches(expected: Any, actual: Any) -> tuple[bool, str]:
     try:
-        re.compile(str(expected))  # the syntax and error messages `validate` uses
-        found = regex.search(str(expected), _text(actual), timeout=MATCH_TIMEOUT_S, concurrent=True)
-    except re.error as exc:
-        return False, f"invalid regex /{expected}/: {exc}"
-    except regex.error as exc:
+        found = regex_safety.search(str(expected), _text(actual), MATCH_TIMEOUT_S)
+    except ValueError as exc:
         return False, f"invalid regex /{expected}/: {exc}"
     except TimeoutError:
         return False, (f"regex /{str(expected)[:200]}/ gave up after {MATCH_TIMEOUT_S:g}s on {len(_text(actual)):,} "
                        "characters (catastrophic backtracking? make nested repetitions unambiguous)")
-    return found is not None, f"no match for /{expected}/"
+    return found, f"no match for /{expected}/"
 
 
 def _starts_with(expected: Any, actual: Any) -> tuple[bool, str]:

@@ -143,3 +143,17 @@ def test_a_regex_inside_a_json_assertion_is_bounded_too(monkeypatch: pytest.Monk
     monkeypatch.setattr(assertions, "MATCH_TIMEOUT_S", 0.3)
     result = run("json", {"path": "a", "matches": "^(a|a)+$"}, {"output": '{"a": "' + "a" * 40 + 'b"}'})
     assert not result.passed and "gave up" in result.message
+
+
+@pytest.mark.parametrize("pattern, why", [
+    ("(a{10000}){10000}", "its repeats expand to 100,000,000 items (limit 200,000)"),
+    ("a{4294967295}", "the repetition number is too large"),
+    ("(" * 1000 + ")" * 1000, "maximum recursion depth exceeded"),
+])
+def test_a_pattern_too_large_to_compile_is_an_invalid_regex_at_once(pattern: str, why: str) -> None:
+    import time
+
+    started = time.monotonic()
+    result = run("matches", pattern, {"output": "aaa"})
+    assert time.monotonic() - started < 0.5
+    assert not result.passed and why in result.message and result.message.startswith("invalid regex /")
