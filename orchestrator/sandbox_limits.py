@@ -7,12 +7,13 @@ no chain of them can grow without bound either.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
 import re
 import threading
 import time
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from jinja2 import pass_environment
 from jinja2.exceptions import SecurityError
@@ -35,8 +36,29 @@ _state = threading.local()
 
 
 def start_budget() -> None:
-    _state.deadline = time.monotonic() + EVALUATION_BUDGET_S
+    _state.deadline = time.monotonic() + time_limit(EVALUATION_BUDGET_S)
     _state.output = 0
+
+
+@contextlib.contextmanager
+def case_deadline(deadline: float | None) -> Iterator[None]:
+    """Within this block (in this thread), evaluations also end by `deadline` (monotonic), so a
+    case with little time left never waits out a whole evaluation budget."""
+    previous = getattr(_state, "case_deadline", None)
+    _state.case_deadline = deadline
+    try:
+        yield
+    finally:
+        _state.case_deadline = previous
+
+
+def time_limit(default_s: float) -> float:
+    """`default_s`, or less when the case's deadline is nearer (never below 50 ms: a verdict
+    needs a moment to be reached)."""
+    deadline: float | None = getattr(_state, "case_deadline", None)
+    if deadline is None:
+        return default_s
+    return max(0.05, min(default_s, deadline - time.monotonic()))
 
 
 def check_budget() -> None:

@@ -171,9 +171,10 @@ def _matches(expected: Any, actual: Any) -> tuple[bool, str]:
         found = regex_safety.search(str(expected), _text(actual), MATCH_TIMEOUT_S)
     except ValueError as exc:
         return False, f"invalid regex /{expected}/: {exc}"
-    except TimeoutError:
-        return False, (f"regex /{str(expected)[:200]}/ gave up after {MATCH_TIMEOUT_S:g}s on {len(_text(actual)):,} "
-                       "characters (catastrophic backtracking? make nested repetitions unambiguous)")
+    except TimeoutError as exc:
+        return False, (f"regex /{str(expected)[:200]}/ gave up after {exc.args[0] if exc.args else MATCH_TIMEOUT_S:g}s "
+                       f"on {len(_text(actual)):,} characters (catastrophic backtracking? make nested "
+                       "repetitions unambiguous)")
     return found, f"no match for /{expected}/"
 
 

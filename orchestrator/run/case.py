@@ -19,6 +19,7 @@ from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
 from orchestrator.run.steps import CaseContext, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
+from orchestrator.sandbox_limits import case_deadline
 from orchestrator.templating import TemplateError, evaluate, render
 
 
@@ -101,7 +102,8 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     if step.as_name:
         ctx.variables[step.as_name] = fields
     scope = {**ctx.variables, **fields}
-    assertions = tuple(check(spec, step.action, fields, scope) for spec in step.expect)
+    with case_deadline(ctx.deadline):  # a regex or expr never outlives the case
+        assertions = tuple(check(spec, step.action, fields, scope) for spec in step.expect)
     expects_error = any(a.kind == "error" for a in step.expect)
     if output.error is not None and not expects_error:
         status = Status.ERROR

@@ -157,3 +157,15 @@ def test_a_pattern_too_large_to_compile_is_an_invalid_regex_at_once(pattern: str
     result = run("matches", pattern, {"output": "aaa"})
     assert time.monotonic() - started < 0.5
     assert not result.passed and why in result.message and result.message.startswith("invalid regex /")
+
+
+def test_a_regex_never_outlives_the_case_deadline() -> None:
+    import time
+
+    from orchestrator.sandbox_limits import case_deadline
+
+    started = time.monotonic()
+    with case_deadline(started + 0.3):
+        result = run("matches", r"^(a|a)+$", {"output": "a" * 40 + "b"})
+    assert time.monotonic() - started < 1.0
+    assert not result.passed and "gave up after 0.3s" in result.message
