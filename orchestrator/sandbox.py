@@ -16,10 +16,12 @@ that holds the GIL. Three fences, none needing a process per evaluation:
 """
 from __future__ import annotations
 
+import contextlib
+from types import CodeType
 from typing import Any, Callable, Iterable, Iterator
 
 from jinja2 import TemplateSyntaxError, nodes
-from jinja2.environment import Template
+from jinja2.environment import Template, TemplateExpression
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -41,21 +43,24 @@ def _budgeted(items: Iterable[Any]) -> Iterator[Any]:
 _BOUNDED_OPS = limits.BINOPS
 
 
-def _constant(node: nodes.Node) -> Any:
+def _constant(node: nodes.Node, memo: dict[int, Any]) -> Any:
     """The value of an operator over literals, computed within the limits (LimitExceeded past
-    them); _NOT_CONSTANT when it reads anything else."""
+    them); _NOT_CONSTANT when it reads anything else. `memo` holds what was computed already."""
+    if id(node) in memo:
+        return memo[id(node)]
+    value: Any = _NOT_CONSTANT
     if isinstance(node, nodes.Const):
-        return node.value
-    if isinstance(node, nodes.Neg):
-        value = _constant(node.node)
-        return value if value is _NOT_CONSTANT else _safely(lambda: -value)
-    if isinstance(node, nodes.BinExpr):
-        left, right = _constant(node.left), _constant(node.right)
-        if left is _NOT_CONSTANT or right is _NOT_CONSTANT:
-            return _NOT_CONSTANT
-        function = _BOUNDED_OPS.get(node.operator)
-        return _safely(lambda: function(left, right) if function else node.as_const())
-    return _NOT_CONSTANT
+        value = node.value
+    elif isinstance(node, nodes.Neg):
+        operand = _constant(node.node, memo)
+        value = operand if operand is _NOT_CONSTANT else _safely(lambda: -operand)
+    elif isinstance(node, nodes.BinExpr):
+        left, right = _constant(node.left, memo), _constant(node.right, memo)
+        if left is not _NOT_CONSTANT and right is not _NOT_CONSTANT:
+            function = _BOUNDED_OPS.get(node.operator)
+            value = _safely(lambda: function(left, right) if function else node.as_const())
+    memo[id(node)] = value
+    return value
 
 
 def _safely(compute: Callable[[], Any]) -> Any:
@@ -69,15 +74,25 @@ def _safely(compute: Callable[[], Any]) -> Any:
 
 def _refuse_constant_bombs(tree: nodes.Template) -> None:
     """`validate` names `9**(9**9)` as an error instead of computing it (or hanging on it)."""
+    memo: dict[int, Any] = {}
     for node in tree.find_all(nodes.BinExpr):
         if node.operator in _BOUNDED_OPS:
             try:
-                _constant(node)
+                _constant(node, memo)
             except LimitExceeded as exc:
                 raise TemplateSyntaxError(str(exc), node.lineno) from None
 
 
 _NOT_CONSTANT = object()
+
+
+@contextlib.contextmanager
+def _shallow() -> Iterator[None]:
+    """A template nested too deeply to parse or compile is a syntax error, not a crash."""
+    try:
+        yield
+    except RecursionError:
+        raise TemplateSyntaxError("nested too deeply (or a chain of operators too long)", 1) from None
 
 
 class _BudgetedTemplate(Template):
@@ -105,13 +120,25 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         self.globals["lipsum"] = limits.bounded_lipsum(self.globals["lipsum"])  # type: ignore[arg-type]
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
-        _refuse_constant_bombs(tree)  # `validate` parses without compiling
+        with _shallow():
+            tree = super()._parse(source, name, filename)
+            _refuse_constant_bombs(tree)  # `validate` parses without compiling
         return tree
+
+    def compile_expression(self, source: str, undefined_to_none: bool = True) -> TemplateExpression:
+        with _shallow():
+            return super().compile_expression(source, undefined_to_none)
+
+    def _compile(self, source: str, filename: str) -> CodeType:
+        try:
+            return super()._compile(source, filename)
+        except (SyntaxError, RecursionError, MemoryError):  # Python's own nesting limits
+            raise TemplateSyntaxError("nested too deeply (or a chain of operators too long)", 1) from None
 
     def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
                   defer_init: bool = False) -> str:
-        _refuse_constant_bombs(source)  # compile_expression builds its tree without _parse
+        with _shallow():
+            _refuse_constant_bombs(source)  # compile_expression builds its tree without _parse
         for loop in source.find_all(nodes.For):  # every loop checks the deadline as it goes
             loop.iter = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None, lineno=loop.lineno)
         for concat in source.find_all(nodes.Concat):  # `a ~ b`: each operand within the cap
@@ -119,7 +146,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         for output in source.find_all(nodes.Output):  # what a template prints, counted
             output.nodes = [n if isinstance(n, nodes.TemplateData) else
                             nodes.Filter(n, _OUTPUT_FILTER, [], [], None, None, lineno=n.lineno) for n in output.nodes]
-        return super()._generate(source, name, filename, defer_init)
+        with _shallow():
+            return super()._generate(source, name, filename, defer_init)
 
     def call_binop(self, context: Context, operator_: str, left: Any, right: Any) -> Any:
         limits.check_budget()

@@ -128,3 +128,12 @@ def test_a_signal_is_handled_while_a_template_loops(monkeypatch: pytest.MonkeyPa
         timer.cancel()
         signal.signal(signal.SIGUSR1, previous)
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize("source", ["1" + " * 1" * 5000, "1" + " + 1" * 3000, "(" * 500 + "1" + ")" * 500,
+                                    "(2 ** 500000)" + " * 1" * 300])
+def test_an_expression_nested_too_deeply_is_a_syntax_error_not_a_crash(source: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match="nested too deeply"):
+        check_expression(source)
+    assert time.monotonic() - started < 2.0
