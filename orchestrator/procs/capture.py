@@ -7,7 +7,8 @@ written since the previous `since_mark()` (one provider call, or a whole exec/sp
 Bounds, whatever the process prints:
 - in memory: a segment is read back as its first `head` and last `tail` bytes, with a visible
   note saying how many bytes in between were left out;
-- on disk: a janitor thread looks at every live capture every JANITOR_PERIOD_S; a file using
+- on disk: a janitor thread looks at every live capture every JANITOR_PERIOD_S (more often
+  while one is flooding); a file using
   more than `disk` bytes has every byte that will never be read (earlier segments, the middle
   of the current one) turned into a hole (Linux `fallocate` PUNCH_HOLE: exact, and the writer
   goes on undisturbed). Where holes are not supported the segment's head and tail are copied
@@ -26,6 +27,7 @@ KEEP_HEAD_BYTES = 4 * 1024 * 1024
 KEEP_TAIL_BYTES = 4 * 1024 * 1024
 DISK_BYTES = 32 * 1024 * 1024
 JANITOR_PERIOD_S = 0.1
+JANITOR_BUSY_PERIOD_S = 0.01  # while some process is flooding its capture
 
 
 class Capture:
@@ -64,21 +66,21 @@ class Capture:
         with self._lock:
             return self._base + self._size() - self._mark
 
-    def enforce(self) -> None:
+    def enforce(self) -> bool:
         """Free the disk blocks of what will never be read (earlier segments, the middle of the
-        current one) once the file holds more than its disk bound."""
+        current one) once the file holds more than its disk bound; True if it did."""
         with self._lock:
             if self.read_fd < 0:
-                return
+                return False
             status = os.fstat(self.read_fd)
             if status.st_blocks * 512 <= self._disk:
-                return
+                return False
             size = status.st_size
             start = self._mark - self._base
             head_end = start + self._head_cap if self._head is None else start
-            if _punch(self.read_fd, 0, start) and _punch(self.read_fd, head_end, size - self._tail_cap - head_end):
-                return
-            self._empty(size, start)  # no hole punching here: empty the file instead
+            if not (_punch(self.read_fd, 0, start) and _punch(self.read_fd, head_end, size - self._tail_cap - head_end)):
+                self._empty(size, start)  # no hole punching here: empty the file instead
+            return True
 
     def _empty(self, size: int, start: int) -> None:
         """Keep the segment's head and tail in memory and empty the file. Bytes written between
@@ -179,12 +181,14 @@ class _Janitor:
 
     def _run(self) -> None:
         stop = threading.Event()
-        while not stop.wait(JANITOR_PERIOD_S):
+        busy = False
+        while not stop.wait(JANITOR_BUSY_PERIOD_S if busy else JANITOR_PERIOD_S):
             with self._lock:
                 captures = list(self._captures)
+            busy = False
             for capture in captures:
                 try:
-                    capture.enforce()
+                    busy = capture.enforce() or busy
                 except OSError:
                     pass  # closed meanwhile
 
