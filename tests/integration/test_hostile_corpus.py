@@ -13,6 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support import poll
+
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 FILES = sorted(p.name for p in HOSTILE.glob("*.yaml"))
@@ -93,3 +95,27 @@ def test_a_hostile_plan_ends_in_time_with_a_clear_message(name: str, start_up: f
         assert text not in output
     assert took - start_up < within, f"took {took:.1f}s (start-up {start_up:.1f}s), bound {within:g}s"
     assert left == [], f"processes left behind: {left}"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_runaway_evaluation_still_ends_the_run(sig: signal.Signals, tmp_path: Path) -> None:
+    """The catastrophic regex holds no GIL: the signal is handled at once and the run ends
+    within the match's time limit, with reports written (the exit code is the procs rules')."""
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", "tests/fixtures/hostile/catastrophic_regex.yaml",
+                             "--out", str(tmp_path / "out")], cwd=REPO, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, "NO_COLOR": "1"})
+    try:
+        me = psutil.Process(proc.pid)
+        assert poll(lambda: bool(me.children()), 20), "the exec step never started"
+        assert poll(lambda: not me.children(), 20), "the exec step never ended"  # now matching
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert took < 3.0, out
+    assert proc.returncode >= 128, out
+    assert (tmp_path / "out" / "results.json").exists()
