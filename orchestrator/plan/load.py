@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import PlanErrors, Problem
+from orchestrator.gc_pause import paused_gc
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
                                      StepSpec)
@@ -46,6 +47,11 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str |
     """Load, validate and expand one plan file. Raises PlanErrors with ALL its problems.
 
     `include` and `discover` stay inside `root` (default: the plan's project root, plan.paths)."""
+    with paused_gc():  # a big plan is millions of objects without cycles: collections only cost
+        return _load_plan(path, overrides, root)
+
+
+def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None) -> Plan:
     main, problems = load_yaml(str(path))
     if main.data is None:
         raise PlanErrors(problems)
