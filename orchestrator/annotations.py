@@ -9,8 +9,6 @@ from typing import Mapping, Sequence
 
 from orchestrator.errors import ExitCode, PlanErrors, Problem, UserError
 
-FORMATS = ("text", "github")
-
 
 def github_annotation(problem: Problem) -> str:
     where = problem.location
