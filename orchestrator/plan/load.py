@@ -15,7 +15,7 @@ from orchestrator.errors import PlanErrors, Problem, UserError
 from orchestrator.gc_pause import paused_gc
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
-                                     StepSpec)
+                                     STEP_ACTIONS, StepSpec)
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
 from orchestrator.plan.paths import project_root
@@ -229,7 +229,7 @@ def _duration(value: Any) -> Any:
 
 
 def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValues) -> StepSpec:
-    action = next(a for a in raw if a in _ACTION_KEYS)
+    action = next(a for a in raw if a in STEP_ACTIONS)
     value = raw[action]
     args: dict[str, Any]
     if action == "call":
@@ -260,9 +260,6 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
                     as_name=raw.get("as"), expect=expect,
                     timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
                     always=bool(raw.get("always", False)), condition=raw.get("if"))
-
-
-_ACTION_KEYS = ("call", "exec", "spawn", "signal", "wait", "sleep", "processes", "load", "http", "parallel")
 
 
 def _assertion(raw: dict[str, Any], source: Source, path: NodePath) -> AssertionSpec:
