@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import psutil
 
 from orchestrator.procs import memory, tree
 from orchestrator.procs.capture import Capture
+from orchestrator.procs.exits import signal_name as signal_name  # its callers' old home
 
 KILL_GRACE_S = 0.5
 _POLL_S = 0.02
@@ -73,15 +73,6 @@ class CommandOutcome:
     error_type: str | None = None  # the process could not run: "CommandNotFound", "TimeoutError" ...
     error_message: str = ""
     descendants: tuple[int, ...] = field(default=())  # seen while it ran, for the leak check
-
-
-def signal_name(returncode: int) -> str | None:
-    if returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"
 
 
 def stdin_file(text: str | None) -> IO[bytes] | None:

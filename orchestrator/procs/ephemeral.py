@@ -15,7 +15,8 @@ from typing import Any, Mapping
 from orchestrator.procs import protocol
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.returned import unpack
-from orchestrator.procs.slots import Slot, short_exit, startup_error
+from orchestrator.procs.exits import short_exit
+from orchestrator.procs.slots import Slot, startup_error
 from orchestrator.procs.worker import Outcome, Worker, describe_death
 
 

@@ -21,7 +21,8 @@ from orchestrator.procs import protocol
 from orchestrator.procs.returned import unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
-from orchestrator.procs.slots import Slot, format_bytes, short_exit, startup_error
+from orchestrator.procs.exits import short_exit
+from orchestrator.procs.slots import Slot, format_bytes, startup_error
 from orchestrator.procs.worker import Outcome, Reply, Worker, describe_death, kill_workers
 
 DEFAULT_MAX_RESTARTS = 5

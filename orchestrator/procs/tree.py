@@ -20,6 +20,8 @@ from typing import IO, Iterable, Mapping, Sequence, Union
 
 import psutil
 
+from orchestrator.procs.exits import exit_description as exit_description  # its callers' old home
+
 _File = Union[int, IO[bytes], None]
 
 _lock = threading.Lock()
@@ -66,18 +68,6 @@ def unregister(pid: int) -> None:
 def registered_pids() -> list[int]:
     with _lock:
         return list(_registry)
-
-
-def exit_description(returncode: int) -> str:
-    """'exited with code 3' / 'was killed by signal SIGSEGV (11)'."""
-    if returncode >= 0:
-        return f"exited with code {returncode}"
-    signum = -returncode
-    try:
-        name = signal.Signals(signum).name
-    except ValueError:
-        name = f"signal {signum}"
-    return f"was killed by signal {name} ({signum})"
 
 
 def _collect(root: int) -> list[psutil.Process]:
