@@ -20,8 +20,6 @@ from typing import IO, Iterable, Mapping, Sequence, Union
 
 import psutil
 
-from orchestrator.procs.exits import exit_description as exit_description  # its callers' old home
-
 _File = Union[int, IO[bytes], None]
 
 _lock = threading.Lock()
@@ -68,6 +66,13 @@ def unregister(pid: int) -> None:
 def registered_pids() -> list[int]:
     with _lock:
         return list(_registry)
+
+
+def exit_description(returncode: int) -> str:
+    """procs/exits.py words it; this name stays until callers on in-flight branches move there."""
+    from orchestrator.procs.exits import exit_description as describe
+
+    return describe(returncode)
 
 
 def _collect(root: int) -> list[psutil.Process]:
