@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 
 class ExitCode(IntEnum):
@@ -11,6 +11,45 @@ class ExitCode(IntEnum):
     USAGE = 2  # invalid plan or command line
     INTERNAL = 3
     INTERRUPTED = 130
+
+
+class ErrorKind(str, Enum):
+    """The error types the orchestrator itself reports (`ErrorInfo.type`, `CallError.type`).
+
+    A provider's own exceptions keep their class name ("ValueError"), so the field stays a
+    string; these values are what results.json, JUnit and HTML have always shown.
+    """
+
+    # a call, or a step's own deadline
+    TIMEOUT = "TimeoutError"
+    TEMPLATE = "TemplateError"
+    EVALUATION = "EvaluationError"  # a step's results could not be checked
+    INTERNAL = "InternalError"  # a bug of ours, caught around one step or case
+    INTERRUPTED = "Interrupted"
+    # steps
+    INVALID_STEP = "InvalidStep"
+    UNSUPPORTED_STEP = "UnsupportedStep"
+    UNSUPPORTED_PROVIDER = "UnsupportedProvider"
+    PROVIDER = "ProviderError"  # a provider answered with an error instead of a result
+    CORRELATION = "CorrelationError"  # a `load` answer for another request
+    RESOURCE_LIMIT = "ResourceLimit"
+    PROCESS_EXITED = "ProcessExited"
+    SPAWN_EXITED = "SpawnExited"
+    PROCESS_LEAK = "ProcessLeak"
+    # http
+    INVALID_URL = "InvalidURL"
+    CONNECTION = "ConnectionError"
+    HTTP = "HTTPError"
+    # provider pools
+    IMPORT = "ImportError"  # the provider failed to import, or its interpreter to start
+    STARTUP_TIMEOUT = "StartupTimeout"
+    WORKER_CRASHED = "WorkerCrashed"
+    PROTOCOL = "ProtocolError"
+    POOL_BUSY = "PoolBusy"
+    POOL_CLOSED = "PoolClosed"
+
+    def __str__(self) -> str:  # the value, in f-strings too, on every Python version
+        return str(self.value)
 
 
 def most_severe(*codes: int) -> int:

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.returned import unpack
@@ -45,13 +46,13 @@ class EphemeralPool:
             try:
                 while True:
                     if self._closed:
-                        return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
+                        return CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool is closed")
                     if self._free and self._queue[0] is ticket:
                         return self._free.popleft()
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         n = self._config.workers
-                        return CallError("PoolBusy", f"pool busy: no worker free within {qt:g}s "
+                        return CallError(ErrorKind.POOL_BUSY, f"pool busy: no worker free within {qt:g}s "
                                                      f"({n} worker{'s' if n != 1 else ''}, all busy)")
                     self._cond.wait(remaining)
             finally:
@@ -80,7 +81,7 @@ class EphemeralPool:
             worker.spawn()
         except OSError as exc:
             worker.dispose(0)
-            return CallOutcome(None, CallError("ImportError", f"provider {cfg.provider_id} failed to import: "
+            return CallOutcome(None, CallError(ErrorKind.IMPORT, f"provider {cfg.provider_id} failed to import: "
                                                f"cannot start {cfg.interpreter or 'python'!r}: {exc}"), 0.0, None)
         with self._cond:
             if self._closed:
@@ -91,7 +92,7 @@ class EphemeralPool:
                 slot.worker = worker
         if closed:
             worker.dispose(0)
-            return CallOutcome(None, CallError("PoolClosed", f"provider {cfg.provider_id}: the pool is closed"), 0.0, None)
+            return CallOutcome(None, CallError(ErrorKind.POOL_CLOSED, f"provider {cfg.provider_id}: the pool is closed"), 0.0, None)
         try:
             return self._run(slot, worker, request, began)
         finally:
@@ -129,12 +130,12 @@ class EphemeralPool:
         with self._cond:
             slot.calls += 1
         if reply.outcome is Outcome.TIMEOUT:
-            error = CallError("TimeoutError", f"call timed out after {timeout_s:g}s; worker pid {worker.pid} "
+            error = CallError(ErrorKind.TIMEOUT, f"call timed out after {timeout_s:g}s; worker pid {worker.pid} "
                                               "and its process tree were killed")
         elif reply.outcome is Outcome.DIED:
             error = describe_death(worker, "during the call")
         else:
-            error = CallError("ProtocolError", f"worker pid {worker.pid}: {reply.detail or short_exit(worker.returncode)}")
+            error = CallError(ErrorKind.PROTOCOL, f"worker pid {worker.pid}: {reply.detail or short_exit(worker.returncode)}")
         return CallOutcome(None, error, _ms(began), info, stdout, stderr)
 
     def pids(self) -> list[int]:

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
 from orchestrator.procs.returned import unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
@@ -111,7 +112,7 @@ class WorkerPool:
         except OSError as exc:
             worker.dispose(0)
             interpreter = cfg.interpreter or "python"
-            self._fail(CallError("ImportError", f"provider {cfg.provider_id} failed to import: cannot start {interpreter!r}: {exc}"))
+            self._fail(CallError(ErrorKind.IMPORT, f"provider {cfg.provider_id} failed to import: cannot start {interpreter!r}: {exc}"))
             return
         with self._cond:
             closed = self._closed
@@ -190,7 +191,7 @@ class WorkerPool:
             try:
                 while True:
                     if self._closed:
-                        return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
+                        return CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool is closed")
                     if self._failed is not None:
                         return self._failed
                     worker = pick(ticket, self._queue, self._idle, self._bound, self._starting)
@@ -214,9 +215,9 @@ class WorkerPool:
         waited = f"{cfg.queue_timeout_s:g}s"
         bound = self._bound.get(ticket.session) if ticket.session is not None else None
         if bound is not None:
-            return CallError("PoolBusy", f"pool busy: session {ticket.session!r}'s worker (pid {bound.pid}) "
+            return CallError(ErrorKind.POOL_BUSY, f"pool busy: session {ticket.session!r}'s worker (pid {bound.pid}) "
                                          f"was not free within {waited}")
-        return CallError("PoolBusy", f"pool busy: no worker free within {waited} "
+        return CallError(ErrorKind.POOL_BUSY, f"pool busy: no worker free within {waited} "
                                      f"({cfg.workers} worker{'s' if cfg.workers != 1 else ''}, all busy)")
 
     def _checked_out(self, request: CallRequest) -> Worker | CallError:
@@ -244,7 +245,7 @@ class WorkerPool:
             slot.worker = None
         self._dispose(worker)
         if worker.calls == 0:  # never served a call: it counts against the restart budget
-            error = CallError("WorkerCrashed", f"provider {self._config.provider_id}: worker pid {worker.pid} {reason}")
+            error = CallError(ErrorKind.WORKER_CRASHED, f"provider {self._config.provider_id}: worker pid {worker.pid} {reason}")
             self._start_failed(slot, reason, error)
             return
         with self._cond:
@@ -328,7 +329,7 @@ class WorkerPool:
         if reply.outcome is Outcome.TIMEOUT:
             reason = "timeout"
             error = CallError(
-                "TimeoutError",
+                ErrorKind.TIMEOUT,
                 f"call timed out after {timeout_s:g}s; worker pid {pid} and its process tree were killed",
             )
         elif reply.outcome is Outcome.DIED:
@@ -337,10 +338,10 @@ class WorkerPool:
         else:
             reason = "protocol error"
             detail = reply.detail or f"unexpected message {reply.name!r}"
-            error = CallError("ProtocolError", f"worker pid {pid}: {detail}; it and its process tree were killed")
+            error = CallError(ErrorKind.PROTOCOL, f"worker pid {pid}: {detail}; it and its process tree were killed")
         with self._cond:
             if self._closed and not replace:
-                error = CallError("PoolClosed", f"provider {self._config.provider_id}: the pool was closed during the call")
+                error = CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool was closed during the call")
             if replace:
                 slot.reasons.append(reason)
         return error, stdout, stderr

@@ -5,6 +5,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
 from orchestrator.procs.exits import exit_description
 from orchestrator.procs.api import CallError, PoolConfig, WorkerStatus
@@ -57,7 +58,7 @@ def startup_error(cfg: PoolConfig, worker: Worker, reply: Reply, stderr: str) ->
     pid, provider = worker.pid, cfg.provider_id
     if reply.outcome is Outcome.TIMEOUT:
         return CallError(
-            "StartupTimeout",
+            ErrorKind.STARTUP_TIMEOUT,
             f"provider {provider} was not ready within {cfg.startup_timeout_s:g}s; "
             f"worker pid {pid} and its process tree were killed",
             traceback=stderr,
@@ -65,7 +66,7 @@ def startup_error(cfg: PoolConfig, worker: Worker, reply: Reply, stderr: str) ->
     if reply.outcome is Outcome.OK and reply.name == protocol.IMPORT_ERROR:
         payload = reply.payload if isinstance(reply.payload, dict) else {}
         return CallError(
-            "ImportError",
+            ErrorKind.IMPORT,
             f"provider {provider} failed to import: {payload.get('message', '')}",
             traceback=str(payload.get("traceback", "")),
         )
@@ -73,7 +74,7 @@ def startup_error(cfg: PoolConfig, worker: Worker, reply: Reply, stderr: str) ->
     how = exit_description(code) if code is not None else "stopped answering"
     detail = f" ({reply.detail})" if reply.detail else ""
     return CallError(
-        "ImportError",
+        ErrorKind.IMPORT,
         f"provider {provider} failed to import: worker pid {pid} {how} before it was ready{detail}",
         traceback=stderr,
     )

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
@@ -57,7 +58,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         ctx.variables = case_variables(plan, case, environ, scratch)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
     except TemplateError as exc:
-        broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)
+        broken = _error_step(0, "vars", "vars", ErrorInfo(ErrorKind.TEMPLATE, f"case vars: {exc}"), case.location.line)
         steps.append(broken)
     for index, step in enumerate(case.steps):
         if broken is not None and not step.always:
@@ -100,18 +101,18 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
             return _run_parallel(index, step, ctx)
         output = action_for(step.action)(step, ctx, None)
     except StepTimedOut:
-        error = ErrorInfo("TimeoutError", f"case timed out after {ctx.case.timeout_s:g}s")
+        error = ErrorInfo(ErrorKind.TIMEOUT, f"case timed out after {ctx.case.timeout_s:g}s")
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
     except TemplateError as exc:
-        return _error_step(index, step.title, step.action, ErrorInfo("TemplateError", str(exc)), line,
+        return _error_step(index, step.title, step.action, ErrorInfo(ErrorKind.TEMPLATE, str(exc)), line,
                            time.monotonic() - started)
     except Exception as exc:  # a bug of ours must cost one step, not the run
-        error = ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        error = ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
     try:
         return _judged(index, step, ctx, output, started)
     except Exception as exc:  # evaluating the step's results must cost this step, never the run
-        error = ErrorInfo("EvaluationError", f"the step's results could not be evaluated: "
+        error = ErrorInfo(ErrorKind.EVALUATION, f"the step's results could not be evaluated: "
                           f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
 
@@ -155,7 +156,7 @@ def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
     leaks = kill_leaks(ctx.started_pids)
     if not leaks:
         return []
-    error = ErrorInfo("ProcessLeak", f"{len(leaks)} process(es) started for the case were still alive "
+    error = ErrorInfo(ErrorKind.PROCESS_LEAK, f"{len(leaks)} process(es) started for the case were still alive "
                       f"after it ended (now killed): " + "; ".join(leaks))
     return [_error_step(index, "leak check", "leak-check", error, ctx.case.location.line)]
 
@@ -261,7 +262,7 @@ def crashed_case(plan: Plan, case: CaseSpec, error: ErrorInfo) -> CaseResult:
 
 def internal_error(exc: BaseException) -> ErrorInfo:
     """An exception of ours as a case's error: the type and message of the bug, with its traceback."""
-    return ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}",
+    return ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
                      "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
@@ -76,7 +77,7 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     spec = ctx.plan.providers[provider_id]
     pool = ctx.pools.get(provider_id)
     if pool is None:
-        return StepOutput({"output": None}, ErrorInfo("UnsupportedProvider",
+        return StepOutput({"output": None}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
     # The call's own vars first (in the case's scope); the rest of the step sees them too.
     call_vars = dict(render(step.args.get("vars") or {}, ctx.variables))
@@ -92,7 +93,7 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     _capture(ctx, provider_id, outcome)
     fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider
     error = _call_error(outcome)
-    if error and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
+    if error and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
     return StepOutput(fields, error, returned=dict(outcome.result or {}))
 
@@ -120,7 +121,7 @@ def _call_error(outcome: CallOutcome) -> ErrorInfo | None:
         return ErrorInfo(outcome.error.type, outcome.error.message, outcome.error.traceback)
     returned = (outcome.result or {}).get("error")
     if returned:  # promptfoo providers report failures as {"error": "..."}
-        return ErrorInfo("ProviderError", str(returned))
+        return ErrorInfo(ErrorKind.PROVIDER, str(returned))
     return None
 
 
@@ -151,7 +152,7 @@ def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
 
 
 def unsupported(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
-    return StepOutput({}, ErrorInfo("UnsupportedStep",
+    return StepOutput({}, ErrorInfo(ErrorKind.UNSUPPORTED_STEP,
                                     f"the '{step.action}' step is not available in this version yet"))
 
 
