@@ -65,7 +65,7 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
         return round((time.monotonic() - started) * 1000, 3)
 
     if not url.startswith(("http://", "https://")):
-        return HttpResponse(None, error=ErrorInfo(ErrorKind.INVALID_URL, f"URL must start with http:// or https://, got {url!r}"))
+        return HttpResponse(None, error=ErrorInfo("InvalidURL", f"URL must start with http:// or https://, got {url!r}"))
     try:
         request = urllib.request.Request(url, data=data, headers=sent_headers, method=method.upper())
         with open_with_deadline(request, timeout_s or DEFAULT_TIMEOUT_S) as reply:
