@@ -22,9 +22,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "orchestrator"
 SOURCES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 SHARED = {"errors", "vocabulary", "values", "templating", "sandbox", "sandbox_limits", "regex_safety",
-          "gc_pause", "wording", ""}  # "": the package itself (__version__)
+          "gc_pause", "wording", "eval_clock", ""}  # "": the package itself; eval_clock: the perf branch
 # Top-level modules that belong to the command line; cli/ once it is a package.
-CLI = {"cli", "cli_select", "session", "interrupts", "scaffold", "annotations", "pipes", "docs_gen", "__main__"}
+CLI = {"cli", "cli_select", "session", "interrupts", "scaffold", "annotations", "pipes", "docs_gen", "__main__",
+       "early_signals"}  # early_signals: the procs branch
 ALLOWED: dict[str, set[str]] = {
     "shared": {"shared"},
     "procs": {"shared"},
