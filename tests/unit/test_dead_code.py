@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_vulture_finds_nothing_unreviewed() -> None:
     vulture = pytest.importorskip("vulture")
-    scanner = vulture.Vulture()
+    # plan/schema_fast.py (perf branch) looks its keyword checkers `_k_<keyword>` up by name.
+    scanner = vulture.Vulture(ignore_names=["_k_*"])
     scanner.scavenge([str(ROOT / "orchestrator"), str(ROOT / "tests" / "vulture_whitelist.py")])
     unused = [f"{item.filename}:{item.first_lineno}: {item.message}"
               for item in scanner.get_unused_code(min_confidence=60)]
