@@ -31,6 +31,7 @@ class ErrorKind(str, Enum):
     UNSUPPORTED_STEP = "UnsupportedStep"
     UNSUPPORTED_PROVIDER = "UnsupportedProvider"
     PROVIDER = "ProviderError"  # a provider answered with an error instead of a result
+    INVALID_RESULT = "InvalidResult"  # a provider returned no output / error mapping
     CORRELATION = "CorrelationError"  # a `load` answer for another request
     RESOURCE_LIMIT = "ResourceLimit"
     PROCESS_EXITED = "ProcessExited"

@@ -7,7 +7,6 @@ simply read once the root has exited.
 """
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys

@@ -15,10 +15,10 @@ from typing import Any, Mapping
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
-from orchestrator.procs.returned import unpack
+from orchestrator.procs.returned import call_failure, unpack
 from orchestrator.procs.exits import short_exit
 from orchestrator.procs.slots import Slot, startup_error
-from orchestrator.procs.worker import Outcome, Worker, describe_death
+from orchestrator.procs.worker import Outcome, Worker
 
 
 class EphemeralPool:
@@ -129,13 +129,7 @@ class EphemeralPool:
         stdout, stderr = worker.output()
         with self._cond:
             slot.calls += 1
-        if reply.outcome is Outcome.TIMEOUT:
-            error = CallError(ErrorKind.TIMEOUT, f"call timed out after {timeout_s:g}s; worker pid {worker.pid} "
-                                              "and its process tree were killed")
-        elif reply.outcome is Outcome.DIED:
-            error = describe_death(worker, "during the call")
-        else:
-            error = CallError(ErrorKind.PROTOCOL, f"worker pid {worker.pid}: {reply.detail or short_exit(worker.returncode)}")
+        error = call_failure(worker, reply, timeout_s, reply.detail or short_exit(worker.returncode))
         return CallOutcome(None, error, _ms(began), info, stdout, stderr)
 
     def pids(self) -> list[int]:

@@ -19,12 +19,12 @@ from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
-from orchestrator.procs.returned import unpack
+from orchestrator.procs.returned import call_failure, unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
 from orchestrator.procs.exits import short_exit
 from orchestrator.procs.slots import Slot, format_bytes, startup_error
-from orchestrator.procs.worker import Outcome, Reply, Worker, describe_death, kill_workers
+from orchestrator.procs.worker import Outcome, Reply, Worker, kill_workers
 
 DEFAULT_MAX_RESTARTS = 5
 PING_IDLE_S = 5.0  # a worker idle this long is pinged before it gets a call
@@ -325,20 +325,10 @@ class WorkerPool:
         worker.kill_tree(self._grace_s)
         stdout, stderr = worker.output()
         self._dispose(worker)
-        pid = worker.pid
-        if reply.outcome is Outcome.TIMEOUT:
-            reason = "timeout"
-            error = CallError(
-                ErrorKind.TIMEOUT,
-                f"call timed out after {timeout_s:g}s; worker pid {pid} and its process tree were killed",
-            )
-        elif reply.outcome is Outcome.DIED:
-            reason = f"crashed: {short_exit(worker.returncode)}"
-            error = describe_death(worker, "during the call")
-        else:
-            reason = "protocol error"
-            detail = reply.detail or f"unexpected message {reply.name!r}"
-            error = CallError(ErrorKind.PROTOCOL, f"worker pid {pid}: {detail}; it and its process tree were killed")
+        detail = reply.detail or f"unexpected message {reply.name!r}"
+        error = call_failure(worker, reply, timeout_s, f"{detail}; it and its process tree were killed")
+        reason = ("timeout" if reply.outcome is Outcome.TIMEOUT else f"crashed: {short_exit(worker.returncode)}"
+                  if reply.outcome is Outcome.DIED else "protocol error")
         with self._cond:
             if self._closed and not replace:
                 error = CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool was closed during the call")
