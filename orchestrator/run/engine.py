@@ -1,7 +1,7 @@
 """The run stage: start provider pools, run the cases, evaluate the gate.
 
-Cases start in priority order (P0 first, then plan order) on `jobs` threads; results are kept
-and reported in plan order. Providers are shared; their own `workers` bound how many calls run
+Cases start in plan order (plans in command-line order; `--order priority`: P0 first, then plan
+order) on `jobs` threads; results are kept and reported in plan order. Providers are shared; their own `workers` bound how many calls run
 at once. `serial`/`lock` cases never overlap (run/schedule.py), `--max-memory` holds new cases
 back while the run's processes use more, `-j auto` sizes the jobs from cores and memory.
 Stopping is cooperative: the caller sets `stop` (SIGINT) and kills the process trees;
@@ -202,7 +202,7 @@ class Engine:
                 pool.start()
 
     def _run_cases(self) -> None:
-        """Admit cases in priority order as slots, exclusion (`serial`/`lock`) and memory allow."""
+        """Admit cases in run order (plan order, or priority order) as slots, exclusion and memory allow."""
         cases = list(self._all_cases())
         ready = run_order(cases) if self.options.by_priority else cases
         threads = self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())
