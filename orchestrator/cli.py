@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="override a plan variable")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--timeout", metavar="DURATION",
+                     help="stop the run after this long (e.g. 30m): cases interrupted, reports written, exit 124")
     add_selection_args(run)
     add_run_args(run)
 
@@ -171,7 +173,7 @@ def _init(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestrator.interrupts import Interrupts
 
-    interrupts = Interrupts().install()
+    interrupts = Interrupts(timeout_s=_run_timeout(args.timeout)).install()
     try:
         return _run(args, interrupts.stop)
     finally:
@@ -198,6 +200,20 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         command=" ".join(shlex.quote(a) for a in ["orchestrator", *sys.argv[1:]]),
     )
     return session.run()
+
+
+def _run_timeout(value: str | None) -> float | None:
+    if value is None:
+        return None
+    from orchestrator.plan.units import parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"--timeout takes a duration such as 90s or 30m, got {value!r}: {exc}") from None
+    if seconds <= 0:
+        raise UserError(f"--timeout must be more than 0, got {value!r}")
+    return seconds
 
 
 def _jobs(value: str) -> int:

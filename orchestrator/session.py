@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ExitCode, UserError
+from orchestrator.interrupts import stop_exit_code
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
+from orchestrator.procs.watchdog import guard_run
 from orchestrator.report.console import ConsoleReporter
 from orchestrator.report.github import report_to_github
 from orchestrator.report.writers import write_reports
 from orchestrator.result.model import CaseResult, RunResult
 from orchestrator.result.store import Journal
 from orchestrator.run.engine import Engine, Listener, RunOptions
+from orchestrator.run.provider_leaks import describe as describe_provider_leaks
 
 _REWRITE_EVERY_S = 1.0
 
@@ -69,6 +72,7 @@ class RunSession(Listener):
     def run(self) -> int:
         """Run and report; the caller has installed `Interrupts`, which sets `stop`."""
         become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
+        guard_run()  # a watchdog kills the run's processes if we are killed; leftovers of killed runs go
         try:
             if not self.quiet:
                 self.console.start(self.engine.total)
@@ -80,6 +84,8 @@ class RunSession(Listener):
             problems = self._write(run)
             written = not problems
             self.console.summary(run, [str(p) for p in (self.junit, self.html, self.json)])
+            for line in describe_provider_leaks(run.provider_leaks):
+                print(f"orchestrator: warning: {line}", file=sys.stderr)
             problems.append(report_to_github(run))  # under GitHub Actions: annotations, step summary
             for problem in filter(None, problems):  # one failing writer does not stop the others
                 print(f"orchestrator: {problem}", file=sys.stderr)
@@ -88,6 +94,9 @@ class RunSession(Listener):
         if written:
             # results.json holds every case now; the journal only matters when a run dies first
             self.journal.path.unlink(missing_ok=True)
+        stopped = stop_exit_code(self.stop)  # a signal (128 + N) or the --timeout deadline (124)
+        if stopped is not None:
+            return stopped
         if run.interrupted or self.stop.is_set():
             return ExitCode.INTERRUPTED
         return ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED

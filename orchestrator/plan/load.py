@@ -71,7 +71,8 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
                 vars=ctx.vars, env=env, providers=providers,
                 requirements={str(k): _text(v) for k, v in (data.get("requirements") or {}).items()},
                 risks={str(k): _risk(v) for k, v in (data.get("risks") or {}).items()},
-                gate=_gate(main) if "gate" in data else None)
+                gate=_gate(main) if "gate" in data else None,
+                provider_leaks=str(data.get("provider_leaks") or "warn"))
 
 
 def _render_env(ctx: ex.Context, fields: Mapping[str, ex.Field], problems: list[Problem]) -> dict[str, str]:

@@ -137,6 +137,7 @@ class Plan:
     requirements: Mapping[str, str] = field(default_factory=dict)
     risks: Mapping[str, RiskSpec] = field(default_factory=dict)
     gate: GateSpec | None = None
+    provider_leaks: str = "warn"  # | "fail": what provider calls leave fails the calling case
 
     @property
     def directory(self) -> Path:

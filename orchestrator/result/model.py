@@ -152,6 +152,17 @@ class WorkerStats:
 
 
 @dataclass(frozen=True)
+class ProviderLeak:
+    """A process a provider's call (or worker) started and left running; killed by the run."""
+
+    provider: str
+    pid: int
+    cmdline: str
+    plan: str
+    case: str | None = None  # the calling case's id, when a call started it
+
+
+@dataclass(frozen=True)
 class RunResult:
     plans: tuple[PlanInfo, ...]
     cases: tuple[CaseResult, ...]
@@ -163,6 +174,7 @@ class RunResult:
     command: str = ""
     workers: tuple[WorkerStats, ...] = ()
     format: int = RESULTS_FORMAT
+    provider_leaks: tuple[ProviderLeak, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
@@ -281,4 +293,5 @@ _NESTED.update({
     "RunResult.cases": (CaseResult,),
     "RunResult.gate": GateResult,
     "RunResult.workers": (WorkerStats,),
+    "RunResult.provider_leaks": (ProviderLeak,),
 })

@@ -20,10 +20,11 @@ from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, GateSpec, Plan, ProviderSpec
 from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, rss_of, run_rss
-from orchestrator.result.model import (Attempt, CaseResult, GateRule, PlanInfo, RunResult, Status,
-                                       WorkerStats)
+from orchestrator.result.model import (Attempt, CaseResult, GateRule, PlanInfo, ProviderLeak, RunResult,
+                                       Status, WorkerStats)
 from orchestrator.run.case import finish_case, run_attempt, unrun_case
 from orchestrator.run.gate import evaluate_gate
+from orchestrator.run.provider_leaks import provider_leaks_after_run
 from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
 
 PoolFactory = Callable[[PoolConfig], Pool]
@@ -61,7 +62,7 @@ def _default_pool_factory(config: PoolConfig) -> Pool:
     return create_pool(config)  # persistent or ephemeral, by the provider's mode
 
 
-def pool_config(provider: ProviderSpec) -> PoolConfig:
+def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
     return PoolConfig(provider_id=provider.id, python_file=str(provider.python_file),
                       function=provider.function, interpreter=provider.interpreter,
                       workers=provider.workers, timeout_s=provider.timeout_s,
@@ -69,7 +70,7 @@ def pool_config(provider: ProviderSpec) -> PoolConfig:
                       cwd=str(provider.cwd), config=dict(provider.config), mode=provider.mode,
                       max_calls=provider.max_calls, max_rss_bytes=provider.max_rss_bytes,
                       affinity=provider.affinity, queue_timeout_s=provider.queue_timeout_s,
-                      max_restarts=provider.max_restarts)
+                      max_restarts=provider.max_restarts, plan=plan)
 
 
 def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
@@ -106,6 +107,7 @@ class Engine:
         self._limit, self._limit_at = 1, -1.0
         self._sampler: PeakSampler | None = None
         self._environ = dict(os.environ)  # what `env` shows every case's templates
+        self._provider_leaks: tuple[ProviderLeak, ...] = ()
 
     @property
     def total(self) -> int:
@@ -121,6 +123,7 @@ class Engine:
             workers = self._worker_stats()
             self._sampler.close()
             self.close()
+            self._provider_leaks = provider_leaks_after_run()
         return self.result(time.monotonic() - started, workers)
 
     def close(self) -> None:
@@ -137,7 +140,7 @@ class Engine:
         interrupted = self.stop.is_set()
         gate_spec = self.plans[0].gate if len(self.plans) == 1 else _merged_gate(self.plans)
         gate_spec, elsewhere = self._shard_gate(gate_spec)
-        gate = evaluate_gate(gate_spec, cases, interrupted)
+        gate = evaluate_gate(gate_spec, cases, interrupted, _deadline(self.stop))
         if elsewhere:
             gate = replace(gate, rules=gate.rules + elsewhere)
         whole = self.options.unsharded or tuple(self.plans)
@@ -150,7 +153,8 @@ class Engine:
                         for p, w in zip(self.plans, whole)),
             cases=tuple(cases), gate=gate,
             started_at=self._started_at, duration_s=duration_s, interrupted=interrupted,
-            version=__version__, command=self.options.command, workers=workers)
+            version=__version__, command=self.options.command, workers=workers,
+            provider_leaks=self._provider_leaks)
 
     def _shard_gate(self, gate: GateSpec | None) -> tuple[GateSpec | None, tuple[GateRule, ...]]:
         """A shard cannot judge coverage that only another shard's cases give: those rules pass
@@ -179,7 +183,7 @@ class Engine:
             for provider_id in providers_used(plan, plan.cases):
                 spec = plan.providers[provider_id]
                 if spec.kind == "python":
-                    pools[provider_id] = self._pool_factory(pool_config(spec))
+                    pools[provider_id] = self._pool_factory(pool_config(spec, plan.name))
                 elif spec.kind == "http":
                     from orchestrator.run.http_provider import HttpPool
 
@@ -331,6 +335,15 @@ class Engine:
                                              restarts=s.restarts, restart_reasons=tuple(s.restart_reasons),
                                              cold_start_ms=s.cold_start_ms, peak_rss_bytes=s.peak_rss_bytes))
         return tuple(stats)
+
+
+def _deadline(stop: threading.Event) -> str | None:
+    """The run's --timeout as written back ("30m"), when that is what stopped it."""
+    if not getattr(stop, "deadline_passed", False):
+        return None
+    from orchestrator.procs.command import shown_duration
+
+    return shown_duration(float(getattr(stop, "timeout_s", 0) or 0))
 
 
 def gate_dict(gate: GateSpec | None) -> dict[str, Any] | None:

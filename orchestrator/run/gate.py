@@ -9,11 +9,14 @@ from orchestrator.result.model import CaseResult, GateResult, GateRule, Status
 _BAD = (Status.FAILED, Status.ERROR)
 
 
-def evaluate_gate(gate: GateSpec | None, cases: Sequence[CaseResult], interrupted: bool = False) -> GateResult:
+def evaluate_gate(gate: GateSpec | None, cases: Sequence[CaseResult], interrupted: bool = False,
+                  deadline: str | None = None) -> GateResult:
+    """`deadline`: set (e.g. "30m") when the run's own --timeout stopped it."""
     rules = list(_default_rules(cases) if gate is None else _gate_rules(gate, cases))
     if interrupted:
         unfinished = sum(1 for c in cases if c.status is Status.INTERRUPTED)
-        rules.append(GateRule("run completed", False, f"interrupted; {unfinished} case(s) did not finish"))
+        why = f"run deadline reached (--timeout {deadline})" if deadline is not None else "interrupted"
+        rules.append(GateRule("run completed", False, f"{why}; {unfinished} case(s) did not finish"))
     return GateResult(passed=all(r.passed for r in rules), rules=tuple(rules))
 
 

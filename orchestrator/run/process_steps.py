@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.units import parse_duration
-from orchestrator.procs import leaks, tree
+from orchestrator.procs import leaks, markers, tree
 from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
                                         start_error)
-from orchestrator.procs.snapshot import run_pids, session_members, take, tree_pids
+from orchestrator.procs.ports import listener
+from orchestrator.procs.snapshot import marked_pids, run_pids, session_members, take, tree_pids
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
@@ -77,7 +79,7 @@ def _process_setup(args: Mapping[str, Any], ctx: CaseContext) -> tuple[list[str]
     plan_env = render(dict(ctx.plan.env), ctx.variables)
     env = {**os.environ, **{k: str(v) for k, v in plan_env.items()},
            **{str(k): str(v) for k, v in (args.get("env") or {}).items()}}
-    return argv, str(cwd), env
+    return argv, str(cwd), markers.marked_env(env, markers.case_value(ctx.plan.name, ctx.marker), ctx.case.id)
 
 
 def _started(ctx: CaseContext, pid: int, seen: tuple[int, ...] = ()) -> None:
@@ -144,6 +146,12 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     if own is None and step.timeout_s is None:
         own = SPAWN_READY_TIMEOUT_S
     limit = effective_timeout(step, ctx, own)
+    if ready.port is not None:
+        taken = listener(ready.port)
+        if taken is not None:  # a stale server must not answer for the new one
+            return StepOutput({"pid": None, "name": name}, ErrorInfo(
+                "PortTaken", f"spawn '{name}': port {ready.port} is already taken by {taken.describe()} "
+                "before the spawn started"))
     leaks.become_subreaper()
     handle = Spawned(name, argv, cwd=cwd, env=env, stdin=None if args.get("stdin") is None else str(args["stdin"]))
     try:
@@ -155,7 +163,7 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     ctx.spawned[name] = handle
 
     def finish() -> None:
-        handle.stop()
+        handle.stop(only_if_running=True)  # an exited root's leftovers are the leak check's
         _append_output(ctx, handle)
 
     ctx.finalizers.append(finish)
@@ -163,6 +171,10 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     problem = handle.wait_ready(ready, SPAWN_READY_TIMEOUT_S if limit is None else limit, ctx.stop)
     fields = {"pid": handle.pid, "name": name, "ready_ms": round((time.monotonic() - began) * 1000, 3)}
     if problem is None:
+        if ready.port is not None:
+            owner = listener(ready.port)
+            fields.update(port_pid=None if owner is None else owner.pid,
+                          port_cmdline=None if owner is None else owner.cmdline)
         return StepOutput(fields)
     if "not ready after" in problem and _case_ran_out(ctx):
         raise StepTimedOut(problem)
@@ -234,12 +246,18 @@ def _selector(value: Any) -> dict[str, Any]:
 
 
 def _snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
-    of = selector.get("of")
+    of = selector.get("of", "run")
     pids: set[int] | None
-    if of is None:
+    if of == "machine":
         pids = None
     elif of == "run":
         pids = run_pids()
+    elif of in ("plan", "case"):
+        own = markers.case_value(ctx.plan.name, ctx.marker)
+        pids = marked_pids(str(of), own) | session_members(ctx.started_pids) | tree_pids(
+            [h.pid for h in ctx.spawned.values() if isinstance(h, Spawned) and h.poll() is None])
+        if of == "plan":
+            pids |= tree_pids([pid for pool in ctx.pools.values() for pid in pool.pids()])
     elif str(of).startswith("provider:"):
         pids = tree_pids(_pool(ctx, str(of)[len("provider:"):]).pids())
     else:
@@ -301,8 +319,8 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
 
 def _ended_spawn(selector: Mapping[str, Any], ctx: CaseContext) -> Spawned | None:
     """The spawn `selector` is `of`, if it and every process of its session have ended."""
-    of = selector.get("of")
-    if of is None or of == "run" or str(of).startswith("provider:"):
+    of = selector.get("of", "run")
+    if of in SELECTOR_SCOPES or str(of).startswith("provider:"):
         return None
     handle = _spawn_named(ctx, str(of))
     if handle.poll() is None or session_members([handle.pid]):

@@ -1,0 +1,46 @@
+"""Who listens on a TCP port: a spawn's `ready: {port}` must be answered by the spawn itself,
+never by a stale server of an earlier run (a port taken before the spawn starts fails it)."""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+import psutil
+
+from orchestrator.procs.snapshot import cmdline_of
+
+
+@dataclass(frozen=True)
+class PortOwner:
+    pid: int | None  # None: something listens, but the process table does not say who
+    cmdline: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid} ({self.cmdline})" if self.pid is not None else "a process this user cannot see"
+
+
+def accepts(port: int) -> bool:
+    for host in ("127.0.0.1", "::1"):
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def listener(port: int) -> PortOwner | None:
+    """The process listening on `port` (any local address), or None when nothing listens."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        connections = []
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+            if conn.pid is None:
+                return PortOwner(None, "")
+            try:
+                return PortOwner(conn.pid, cmdline_of(psutil.Process(conn.pid)))
+            except psutil.Error:
+                return PortOwner(conn.pid, "?")
+    return PortOwner(None, "") if accepts(port) else None
