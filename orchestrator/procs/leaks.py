@@ -82,20 +82,25 @@ def kill_leaks(pids: Iterable[int], marker: str | None = None, *, with_calls: bo
     with _lock:
         noted = {pid: _created.pop(pid) for pid in roots if pid in _created}
     since = min(noted.values()) if noted else None
-    leaked = _leak_set(roots, noted, since, marker, with_calls)
-    described = [f"pid {p.pid} ({_short(cmdline_of(p))})" for p in leaked]
+    marked = markers.scan() if marker is not None else {}
+    leaked = _leak_set(roots, noted, since, marker, with_calls, marked)
+    described = [f"pid {p.pid} ({_short(cmdline_of(p))})" + _via(marked.get(p.pid)) for p in leaked]
     _kill(leaked)
     reap_orphans()
     return described
 
 
+def _via(value: str | None) -> str:
+    provider = None if value is None else markers.Mark.parse(value).provider
+    return "" if provider is None else f" started by a call to provider {provider}"
+
+
 def _leak_set(roots: set[int], noted: dict[int, float], since: float | None, marker: str | None,
-              with_calls: bool) -> list[psutil.Process]:
+              with_calls: bool, marked: dict[int, str]) -> list[psutil.Process]:
     # Our children are listed BEFORE the registry is read: a child forked meanwhile by another
     # thread's tree.spawn is registered by the time registered_pids() gets the registry lock.
     children = _children()
     registered = set(tree.registered_pids())
-    marked = markers.scan() if marker is not None else {}
     mine = {pid for pid, value in marked.items() if _is_mine(value, marker, with_calls)}
     theirs = set(marked) - mine  # a neighbour's, or a worker's: never ours to blame
     protected = tree_pids(registered - roots) | theirs  # pool workers and other cases' running roots

@@ -27,13 +27,15 @@ _lock = threading.Lock()
 _provider_leftovers: list[Leftover] = []
 
 
-def sweep(*, provider: str | None = None, worker: str | None = None) -> list[Leftover]:
+def sweep(*, provider: str | None = None, worker: str | None = None,
+          worker_pid: int | None = None) -> list[Leftover]:
     """Kill every process carrying this run's marker (only a provider's / a worker's, if given)
-    that is not in a registered tree (a live worker or a running case root); returns them."""
+    that is not in a registered tree (a live worker or a running case root); returns them.
+    With `worker_pid`, only that worker itself is spared: its children are its calls' leftovers."""
     marked = markers.scan()
     if not marked:
         return []
-    protected = tree_pids(tree.registered_pids())
+    protected = {worker_pid} if worker_pid is not None else tree_pids(tree.registered_pids())
     victims: list[psutil.Process] = []
     found: list[Leftover] = []
     for pid, value in sorted(marked.items()):
@@ -55,9 +57,9 @@ def sweep(*, provider: str | None = None, worker: str | None = None) -> list[Lef
     return found
 
 
-def sweep_worker(provider: str, worker: str) -> None:
-    """After a worker's tree was killed: what its calls started elsewhere (setsid daemons)."""
-    sweep(provider=provider, worker=worker)
+def sweep_worker(provider: str, worker: str, pid: int | None) -> None:
+    """Before a worker's tree is killed: what its calls started, in its tree or elsewhere."""
+    sweep(provider=provider, worker=worker, worker_pid=pid)
 
 
 def take_provider_leftovers() -> list[Leftover]:

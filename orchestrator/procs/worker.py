@@ -173,8 +173,6 @@ class Worker:
     def dispose(self, grace_s: float) -> None:
         """Kill the tree and release every fd; only the thread that holds the worker."""
         self.kill_tree(grace_s)
-        if self.pid is not None:  # what its calls started outside its tree (setsid daemons)
-            sweep_worker(self.config.provider_id, self.token)
         for fd in (self._to_worker, self._from_worker, self._pidfd):
             if fd >= 0:
                 os.close(fd)
@@ -308,6 +306,8 @@ def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
             worker._kill_lock.acquire()
             held.append(worker)
         victims = [w for w in held if not w._killed and w._proc is not None]
+        for worker in victims:  # what its calls started and left, in its tree or not: reported
+            sweep_worker(worker.config.provider_id, worker.token, worker.pid)
         tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s)
         for worker in held:
             worker._killed = True
