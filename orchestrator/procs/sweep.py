@@ -27,17 +27,23 @@ _lock = threading.Lock()
 _provider_leftovers: list[Leftover] = []
 
 
-def sweep(*, provider: str | None = None, worker: str | None = None,
-          worker_pid: int | None = None) -> list[Leftover]:
+def sweep(*, provider: str | None = None, worker: str | None = None) -> list[Leftover]:
     """Kill every process carrying this run's marker (only a provider's / a worker's, if given)
-    that is not in a registered tree (a live worker or a running case root); returns them.
-    With `worker_pid`, only that worker itself is spared: its children are its calls' leftovers."""
+    that is not in a registered tree (a live worker or a running case root); returns them."""
+    found = find(provider=provider, worker=worker)
+    kill_processes([proc for proc, _ in found])
+    return record(found)
+
+
+def find(*, provider: str | None = None, worker: str | None = None,
+         worker_pid: int | None = None) -> list[tuple[psutil.Process, Leftover]]:
+    """The live processes `sweep` would kill. With `worker_pid`, only that worker itself is
+    spared (its children are its calls' leftovers), not every registered tree."""
     marked = markers.scan()
     if not marked:
         return []
     protected = {worker_pid} if worker_pid is not None else tree_pids(tree.registered_pids())
-    victims: list[psutil.Process] = []
-    found: list[Leftover] = []
+    found: list[tuple[psutil.Process, Leftover]] = []
     for pid, value in sorted(marked.items()):
         mark = markers.Mark.parse(value)
         if pid in protected or (provider is not None and mark.provider != provider) \
@@ -49,17 +55,24 @@ def sweep(*, provider: str | None = None, worker: str | None = None,
                 continue
         except psutil.Error:
             continue
-        victims.append(proc)
-        found.append(Leftover(pid, cmdline_of(proc), mark))
-    kill_processes(victims)
-    with _lock:
-        _provider_leftovers.extend(f for f in found if f.mark.provider is not None)
+        found.append((proc, Leftover(pid, cmdline_of(proc), mark)))
     return found
 
 
-def sweep_worker(provider: str, worker: str, pid: int | None) -> None:
-    """Before a worker's tree is killed: what its calls started, in its tree or elsewhere."""
-    sweep(provider=provider, worker=worker, worker_pid=pid)
+def record(found: list[tuple[psutil.Process, Leftover]]) -> list[Leftover]:
+    """Keep the provider leftovers among `found` for the run's reports (once killed)."""
+    leftovers = [left for _, left in found]
+    with _lock:
+        _provider_leftovers.extend(f for f in leftovers if f.mark.provider is not None)
+    return leftovers
+
+
+def worker_leftovers(provider: str, worker: str, pid: int | None) -> list[psutil.Process]:
+    """Before a worker's tree is killed: what its calls started, in its tree or elsewhere
+    (recorded; the caller kills them with the tree, under one grace period)."""
+    found = find(provider=provider, worker=worker, worker_pid=pid)
+    record(found)
+    return [proc for proc, _ in found]
 
 
 def take_provider_leftovers() -> list[Leftover]:

@@ -190,12 +190,13 @@ def _unreaped(roots: Iterable[int]) -> list[int]:
     return out
 
 
-def kill_trees(roots: Sequence[int], grace_s: float) -> None:
-    """Kill each root and its whole tree: TERM, wait `grace_s`, KILL survivors, reap."""
+def kill_trees(roots: Sequence[int], grace_s: float, extra: Sequence[psutil.Process] = ()) -> None:
+    """Kill each root and its whole tree (and `extra` processes): TERM, wait `grace_s`, KILL
+    survivors, reap."""
     roots = list(roots)
-    if not roots:
+    if not roots and not extra:
         return
-    victims: list[psutil.Process] = []
+    victims: list[psutil.Process] = list(extra)
     for root in roots:
         victims.extend(_collect(root))  # before any signal: a dead root has no children
         if root not in registered_pids():  # not ours to reap: wait for it like the others

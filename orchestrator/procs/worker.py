@@ -24,7 +24,7 @@ import psutil
 
 from orchestrator.procs import markers, protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
-from orchestrator.procs.sweep import sweep_worker
+from orchestrator.procs.sweep import worker_leftovers
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_CAP = 1 << 20  # per call and stream
@@ -306,9 +306,9 @@ def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
             worker._kill_lock.acquire()
             held.append(worker)
         victims = [w for w in held if not w._killed and w._proc is not None]
-        for worker in victims:  # what its calls started and left, in its tree or not: reported
-            sweep_worker(worker.config.provider_id, worker.token, worker.pid)
-        tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s)
+        # what their calls started and left, in their trees or not: reported, killed with them
+        extra = [p for w in victims for p in worker_leftovers(w.config.provider_id, w.token, w.pid)]
+        tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s, extra)
         for worker in held:
             worker._killed = True
             if worker._proc is not None:
