@@ -28,7 +28,7 @@ from typing import Iterable, Mapping
 from junit_xml import TestCase, TestSuite
 
 from orchestrator.report.sanitize import clean, first_line, show_value, write_xml, xml_safe
-from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult
+from orchestrator.result.model import Attempt, CaseResult, ProviderLeak, RunResult, Status, StepResult
 from orchestrator.result.store import PathLike, atomic_writer
 
 STREAM_LIMIT = 64 * 1024  # characters per system-out / system-err / failure body
@@ -123,11 +123,22 @@ def _gate_properties(run: RunResult) -> dict[str, str]:
         props[xml_safe(key)] = xml_safe(f"{verdict} — {rule.detail}" if rule.detail else verdict)
     if run.interrupted:
         props["interrupted"] = "true"
+    for (plan, provider), leaks in _leaks_by_provider(run).items():
+        props[xml_safe(f"provider leaks: {plan}/{provider}")] = clean(
+            f"{len(leaks)} process(es) left running, killed: "
+            + "; ".join(f"pid {p.pid} ({p.cmdline})" + (f" [case {p.case}]" if p.case else "") for p in leaks), 2000)
     if run.version:
         props["orchestrator.version"] = xml_safe(run.version)
     if run.command:
         props["orchestrator.command"] = clean(run.command, 2000)
     return props
+
+
+def _leaks_by_provider(run: RunResult) -> dict[tuple[str, str], list[ProviderLeak]]:
+    grouped: dict[tuple[str, str], list[ProviderLeak]] = {}
+    for leak in run.provider_leaks:
+        grouped.setdefault((leak.plan, leak.provider), []).append(leak)
+    return grouped
 
 
 def _case(case: CaseResult, limit: int) -> TestCase:
