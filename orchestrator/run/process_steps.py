@@ -14,29 +14,20 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
-from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.units import parse_duration
 from orchestrator.procs import leaks, markers, tree
 from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
                                         start_error)
 from orchestrator.procs.ports import listener
-from orchestrator.procs.snapshot import marked_pids, run_pids, session_members, take, tree_pids
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
+from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, selector_of, snapshot, spawn_named
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
 from orchestrator.templating import render
 
 SPAWN_READY_TIMEOUT_S = 30.0
 WAIT_WITHIN_S = 10.0
 _POLL_S = 0.02
-
-
-class StepProblem(Exception):
-    """The step's arguments cannot be acted on; becomes the step's error."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def _guarded(action: StepAction) -> StepAction:
@@ -100,14 +91,6 @@ def _append_output(ctx: CaseContext, handle: Spawned) -> None:
 
 def _case_ran_out(ctx: CaseContext) -> bool:
     return ctx.deadline is not None and ctx.remaining() == 0.0
-
-
-def _spawn_named(ctx: CaseContext, name: str) -> Spawned:
-    handle = ctx.spawned.get(name)
-    if not isinstance(handle, Spawned):
-        known = ", ".join(sorted(ctx.spawned)) or "none"
-        raise StepProblem("UnknownTarget", f"no spawn named '{name}' (spawns so far: {known})")
-    return handle
 
 
 # -- exec ---------------------------------------------------------------------------------------
@@ -211,7 +194,7 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             raise StepTimedOut(f"signal delay of {delay:g}s exceeds the time left")
     if target.startswith("provider:"):
         provider, _sep, pick = target[len("provider:"):].partition("#")
-        pids = _pool(ctx, provider).pids()
+        pids = pool_named(ctx, provider).pids()
         if not pids:
             raise StepProblem("NoProcess", f"provider '{provider}' has no live worker to signal")
         if pick == "random":
@@ -220,57 +203,17 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             raise StepProblem("InvalidStep", f"unknown selector '#{pick}' in '{target}' (use #random)")
         sent = send_signal(pids, sig)
     else:
-        handle = _spawn_named(ctx, target)
+        handle = spawn_named(ctx, target)
         sent = handle.send(sig)
         if not sent:
             raise StepProblem("NoProcess", f"spawn '{target}' has already exited; {sig.name} not sent")
     return StepOutput({"pids": sent, "signal": sig.name})
 
 
-def _pool(ctx: CaseContext, provider: str) -> Any:
-    pool = ctx.pools.get(provider)
-    if pool is None:
-        known = ", ".join(sorted(ctx.pools)) or "none"
-        raise StepProblem("UnknownTarget", f"no running provider '{provider}' (providers: {known})")
-    return pool
-
-
 # -- processes and wait -------------------------------------------------------------------------
 
-def _selector(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        return {"of": value}
-    if not isinstance(value, Mapping):
-        raise StepProblem("InvalidStep", "a process selector is a mapping {of, cmdline, name}")
-    return dict(value)
-
-
-def _snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
-    of = selector.get("of", "run")
-    pids: set[int] | None
-    if of == "machine":
-        pids = None
-    elif of == "run":
-        pids = run_pids()
-    elif of in ("plan", "case"):
-        own = markers.case_value(ctx.plan.name, ctx.marker)
-        pids = marked_pids(str(of), own) | session_members(ctx.started_pids) | tree_pids(
-            [h.pid for h in ctx.spawned.values() if isinstance(h, Spawned) and h.poll() is None])
-        if of == "plan":
-            pids |= tree_pids([pid for pool in ctx.pools.values() for pid in pool.pids()])
-    elif str(of).startswith("provider:"):
-        pids = tree_pids(_pool(ctx, str(of)[len("provider:"):]).pids())
-    else:
-        handle = _spawn_named(ctx, str(of))
-        # a reaped root's pid may already be someone else's: then only its session counts
-        pids = tree_pids([handle.pid]) if handle.poll() is None else session_members([handle.pid])
-    cmdline, name = selector.get("cmdline"), selector.get("name")
-    return take(pids, cmdline=None if cmdline is None else str(cmdline),
-                name=None if name is None else str(name)).fields()
-
-
 def run_processes(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
-    return StepOutput(_snapshot(_selector(_args(step, ctx)), ctx))
+    return StepOutput(snapshot(selector_of(_args(step, ctx)), ctx))
 
 
 def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
@@ -280,7 +223,7 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     limit = within if limit is None else limit
     began = time.monotonic()
     if "exit" in args:
-        handle = _spawn_named(ctx, str(args["exit"]))
+        handle = spawn_named(ctx, str(args["exit"]))
         code = handle.wait_exit(limit, ctx.stop)
         waited = round((time.monotonic() - began) * 1000, 3)
         if code is None:
@@ -293,14 +236,14 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                            "waited_ms": waited})
     if "processes" not in args:
         raise StepProblem("InvalidStep", "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
-    selector = _selector(args["processes"])
+    selector = selector_of(args["processes"])
     wanted = int(args.get("count", 0))
     while True:
-        fields = _snapshot(selector, ctx)
+        fields = snapshot(selector, ctx)
         waited = round((time.monotonic() - began) * 1000, 3)
         if fields["count"] == wanted or ctx.stop.is_set():
             return StepOutput({**fields, "waited_ms": waited})
-        ended = _ended_spawn(selector, ctx) if fields["count"] < wanted else None
+        ended = ended_spawn(selector, ctx) if fields["count"] < wanted else None
         if ended is not None:  # nothing is left that could start the missing processes
             tail = ended.stderr_tail()
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
@@ -315,17 +258,6 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                 "TimeoutError", f"{fields['count']} process(es) matching {selector} still running after "
                 f"{limit:g}s (expected {wanted}): {shown}"))
         time.sleep(_POLL_S)
-
-
-def _ended_spawn(selector: Mapping[str, Any], ctx: CaseContext) -> Spawned | None:
-    """The spawn `selector` is `of`, if it and every process of its session have ended."""
-    of = selector.get("of", "run")
-    if of in SELECTOR_SCOPES or str(of).startswith("provider:"):
-        return None
-    handle = _spawn_named(ctx, str(of))
-    if handle.poll() is None or session_members([handle.pid]):
-        return None
-    return handle
 
 
 PROCESS_ACTIONS: dict[str, StepAction] = {
