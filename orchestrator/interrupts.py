@@ -18,6 +18,7 @@ import time
 from types import FrameType
 from typing import Any
 
+from orchestrator import early_signals
 from orchestrator.procs.tree import kill_all
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -50,6 +51,10 @@ class Interrupts:
     def install(self) -> Interrupts:
         for sig in STOP_SIGNALS:
             self._previous[sig] = signal.signal(sig, self._on_signal)
+        early = early_signals.take()  # arrived while the CLI was starting
+        if early:
+            self._received.extend(early)
+            self._wake()
         threading.Thread(target=self._watch, name="interrupts", daemon=True).start()
         if self._timeout_s is not None:
             threading.Thread(target=self._deadline, args=(self._timeout_s,), name="deadline", daemon=True).start()
@@ -58,6 +63,8 @@ class Interrupts:
     def restore(self) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        # Under `python -m orchestrator` that puts back early_signals' recorder, so a signal
+        # after the run (the second of two quick Ctrl+C) cannot change how it ends.
         self._previous.clear()
         self._closed = True
         self._wake()
