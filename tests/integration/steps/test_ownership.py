@@ -130,7 +130,7 @@ def test_selectors_see_the_run_the_case_and_the_machine() -> None:
     assert poll(lambda: _boot_clock() > born + 0.15, 2)
     try:
         attempt = run(step("spawn", name="mine", command=["sleep", "613"]),
-                      step("processes", cmdline="sleep 613"),
+                      step("wait", processes={"cmdline": "sleep 613"}, count=1),  # exec'd by now
                       step("processes", of="run", cmdline="sleep 613"),
                       step("processes", of="case", cmdline="sleep 613"),
                       step("processes", of="plan", cmdline="sleep 613"),
