@@ -9,7 +9,8 @@ from __future__ import annotations
 import signal
 from types import FrameType
 
-HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# the signals whose default action would end the run without reports (interrupts.STOP_SIGNALS)
+HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 _received: list[int] = []
 

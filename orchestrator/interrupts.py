@@ -1,4 +1,4 @@
-"""Stopping a run: SIGINT, SIGTERM, SIGHUP, SIGQUIT, or the run's own `--timeout` deadline.
+"""Stopping a run: SIGINT, SIGTERM, SIGHUP, SIGQUIT (SIGUSR1/2 too), or the run's own `--timeout`.
 
 All of them stop the run the same way: `stop` is set (scheduling ends, unfinished cases become
 interrupted), every process tree is killed, the reports are still written, and the exit code
@@ -21,7 +21,7 @@ from typing import Any
 from orchestrator import early_signals
 from orchestrator.procs.tree import kill_all
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+STOP_SIGNALS = early_signals.HELD  # SIGINT, SIGTERM, SIGHUP, SIGQUIT, and SIGUSR1/2 (default: die)
 TIMEOUT_EXIT = 124  # as timeout(1)
 _FIRST_GRACE_S = 0.5
 

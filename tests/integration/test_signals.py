@@ -84,7 +84,7 @@ def started(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
             psutil.Process(pid).kill()
 
 
-@pytest.mark.parametrize("signals", [["SIGTERM"], ["SIGHUP"], ["SIGQUIT"], ["SIGINT", "SIGINT"]])
+@pytest.mark.parametrize("signals", [["SIGTERM"], ["SIGHUP"], ["SIGQUIT"], ["SIGUSR1"], ["SIGINT", "SIGINT"]])
 def test_a_stop_signal_interrupts_kills_everything_and_writes_every_report(
         started: tuple[subprocess.Popen[str], Path], signals: list[str]) -> None:
     proc, out = started
