@@ -40,6 +40,7 @@ from orchestrator.procs.snapshot import cmdline_of, session_members, tree_pids
 
 PR_SET_CHILD_SUBREAPER = 36
 KILL_GRACE_S = 0.5
+EXITING_GRACE_S = 0.3
 _SHOWN_CHARS = 200
 
 _lock = threading.Lock()
@@ -83,11 +84,28 @@ def kill_leaks(pids: Iterable[int], marker: str | None = None, *, with_calls: bo
         noted = {pid: _created.pop(pid) for pid in roots if pid in _created}
     since = min(noted.values()) if noted else None
     marked = markers.scan() if marker is not None else {}
-    leaked = _leak_set(roots, noted, since, marker, with_calls, marked)
+    leaked = _without_exiting(_leak_set(roots, noted, since, marker, with_calls, marked))
     described = [f"pid {p.pid} ({_short(cmdline_of(p))})" + _via(marked.get(p.pid)) for p in leaked]
     _kill(leaked)
     reap_orphans()
     return described
+
+
+def _without_exiting(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """Drop processes that were already exiting (their memory, so their command line, is gone)
+    and finish within a moment: a dying process is not a leak."""
+    exiting = [p for p in procs if _no_cmdline(p)]
+    if not exiting:
+        return procs
+    gone = {p.pid for p in exiting} - {p.pid for p in _still_running(exiting, EXITING_GRACE_S)}
+    return [p for p in procs if p.pid not in gone]
+
+
+def _no_cmdline(proc: psutil.Process) -> bool:
+    try:
+        return not proc.cmdline()
+    except psutil.Error:
+        return True
 
 
 def _via(value: str | None) -> str:

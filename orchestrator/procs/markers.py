@@ -29,6 +29,7 @@ PREFIX = "ORCHESTRATOR_RUN_"
 RUN_ID_VAR = "ORCHESTRATOR_RUN_ID"
 CASE_ID_VAR = "ORCHESTRATOR_CASE_ID"
 WATCHDOG_VAR = "ORCHESTRATOR_WATCHDOG"  # the watchdog is never anyone's leak
+WATCHDOG_NAME = "orch-watchdog"  # its process name (watchdog_main.NAME)
 UNOWNED = "-:-"  # started outside any case or provider (tests driving procs directly)
 _RUN_ID = re.compile(r"^(\d+)_(\d+)_[0-9a-f]+$")
 
@@ -145,7 +146,14 @@ def scan(var: str | None = None, pids: Iterable[int] | None = None) -> dict[int,
 
 
 def is_watchdog(pid: int) -> bool:
-    """A run's watchdog (ours, or a nested run's that we inherited): never a leak."""
+    """A run's watchdog (ours, or a nested run's that we inherited): never a leak. Its name
+    says so even while it exits (when its environment can no longer be read)."""
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as handle:
+            if handle.read().strip() == WATCHDOG_NAME.encode():
+                return True
+    except OSError:
+        pass
     raw = environ_of(pid)
     return raw is not None and any(e.startswith(WATCHDOG_VAR.encode() + b"=") for e in raw.split(b"\0"))
 
