@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, Sequence
 
-from orchestrator import __version__
+from orchestrator import __version__, early_signals
 from orchestrator.cli_select import (add_merge_parser, add_run_args, add_selection_args, cmd_merge, max_memory,
                                      prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError
@@ -69,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`argv` None: the real command line (the `orchestrator` script), which owns the process's
+    signals; a list: called in-process (tests), which leaves them alone after the run."""
+    owns_signals = argv is None and sys.argv[1:2] == ["run"]
+    if owns_signals:
+        early_signals.hold()  # a stop signal from now on ends in reports (see early_signals)
+    try:
+        return _main(argv)
+    finally:
+        if owns_signals:
+            early_signals.ignore()  # exiting now: a late signal must not change the exit code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -31,3 +31,10 @@ def take() -> list[int]:
     held = list(_received)
     _received.clear()
     return held
+
+
+def ignore() -> None:
+    """Ignore stop signals from now on (the process is about to exit): Python's shutdown puts
+    back the default action of any signal with a Python handler, but leaves ignored ones be."""
+    for sig in HELD:
+        signal.signal(sig, signal.SIG_IGN)
