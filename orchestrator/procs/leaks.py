@@ -131,6 +131,8 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None, mar
         candidates |= tree_pids(_orphans(children, registered, protected, since))
     leaked = []
     for pid in sorted(((candidates - protected) | mine) - {os.getpid()}):
+        if pid not in mine and marker is not None and not _unmarked_or_mine(pid, marker, with_calls):
+            continue  # born after the scan above, and a neighbour's or a worker's
         try:
             proc = psutil.Process(pid)
             if proc.status() != psutil.STATUS_ZOMBIE and (pid in mine or _newer(pid, since)) \
@@ -139,6 +141,21 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None, mar
         except psutil.Error:
             continue
     return leaked
+
+
+def _unmarked_or_mine(pid: int, marker: str, with_calls: bool) -> bool:
+    """Read now (the scan may predate the process): may the fallbacks blame it? Only if it
+    carries no marker of this run (it scrubbed its environment) or this case's. A process in
+    the middle of an exec shows no environment for a moment: read again before deciding."""
+    for _ in range(5):
+        raw = markers.environ_of(pid)
+        if raw:
+            value = markers.value_in(raw, markers.run_var())
+            return value is None or _is_mine(value, marker, with_calls)
+        if raw is None:  # gone
+            return True
+        time.sleep(0.01)
+    return True
 
 
 def _is_mine(value: str, marker: str | None, with_calls: bool) -> bool:
