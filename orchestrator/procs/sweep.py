@@ -43,11 +43,14 @@ def find(*, provider: str | None = None, worker: str | None = None,
     if not marked:
         return []
     protected = {worker_pid} if worker_pid is not None else tree_pids(tree.registered_pids())
+    # What a worker started outside any call (at import) and still holds in its tree is part
+    # of it, and goes with its tree; what escaped the tree, or a call started, is a leftover.
+    own_tree = tree_pids([worker_pid]) if worker_pid is not None else set()
     found: list[tuple[psutil.Process, Leftover]] = []
     for pid, value in sorted(marked.items()):
         mark = markers.Mark.parse(value)
         if pid in protected or (provider is not None and mark.provider != provider) \
-                or (worker is not None and mark.worker != worker):
+                or (worker is not None and mark.worker != worker) or (mark.case == "-" and pid in own_tree):
             continue
         try:
             proc = psutil.Process(pid)
