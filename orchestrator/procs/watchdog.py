@@ -58,13 +58,23 @@ def _start_watchdog() -> subprocess.Popen[bytes] | None:
     return proc
 
 
+def _ancestors() -> set[int]:
+    found = {os.getpid()}
+    try:
+        for parent in psutil.Process().parents():
+            found.add(parent.pid)
+    except psutil.Error:
+        pass
+    return found
+
+
 def kill_stale(report: TextIO) -> list[int]:
     """Kill processes carrying the marker of a run whose orchestrator is gone; one line if any."""
     dead: dict[str, bool] = {}
     victims: list[tuple[int, str]] = []
-    me = os.getpid()
+    spared = _ancestors()  # a shell that inherited an old marker is not a leftover
     for pid in psutil.pids():
-        if pid == me:
+        if pid in spared:
             continue
         environ = markers.environ_of(pid)
         if not environ or markers.PREFIX.encode() not in environ:
@@ -75,6 +85,9 @@ def kill_stale(report: TextIO) -> list[int]:
             if dead[run]:
                 victims.append((pid, run))
                 break
+    for name in [k for k in os.environ if k.startswith(markers.PREFIX) and k != markers.run_var()]:
+        if not markers.run_alive(name[len(markers.PREFIX):]):
+            del os.environ[name]  # our own processes must not inherit a dead run's marker
     killed = []
     for pid, _ in victims:
         try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.units import parse_duration
 from orchestrator.procs import leaks, markers, tree
 from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
@@ -123,6 +124,9 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         raise StepProblem("InvalidStep", "spawn needs a 'name' (steps refer to it by name)")
     if name in ctx.spawned:
         raise StepProblem("InvalidStep", f"a spawn named '{name}' already exists in this case")
+    if name in SELECTOR_SCOPES:  # a template rendered to one (written plainly, validate says so)
+        raise StepProblem("InvalidStep", f"a spawn cannot be named '{name}': "
+                          f"{', '.join(SELECTOR_SCOPES)} are process selectors")
     argv, cwd, env = _process_setup(args, ctx)
     ready = _ready(args.get("ready"))
     own = _seconds(args.get("timeout"), "spawn timeout")
