@@ -174,3 +174,19 @@ def test_the_suites_process_checks_pass_while_another_orchestrator_runs_beside_t
         neighbour.send_signal(signal.SIGTERM)
         assert neighbour.wait(timeout=15) == 143
     assert poll(lambda: not marked(neighbour.pid), within=2)
+
+
+def test_a_shell_that_inherited_a_dead_runs_marker_is_not_a_leftover(tmp_path: Path) -> None:
+    """Started from a shell opened inside an old run's spawn: the shell is an ancestor, not a
+    leftover, and the new run's processes do not inherit the dead marker."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    plan = tmp_path / "env.yaml"
+    plan.write_text("version: 1\nname: env\ncases:\n  - id: E-1\n    name: e\n    steps:\n"
+                    "      - exec: {command: [env]}\n        expect: [{not_contains: ORCHESTRATOR_RUN_%d_}]\n" % dead.pid,
+                    encoding="utf-8")
+    shell = subprocess.run(["/bin/sh", "-c", f'"{sys.executable}" -m orchestrator run "{plan}" --out "{tmp_path}/out" -q;'
+                            ' echo "shell exit $?"'], cwd=REPO, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, f"ORCHESTRATOR_RUN_{dead.pid}_123_abcdef": "plan:c1"})
+    assert shell.returncode == 0 and "shell exit 0" in shell.stdout, shell.stdout + shell.stderr
+    assert "left running by an earlier run" not in shell.stderr
