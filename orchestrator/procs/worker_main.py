@@ -202,7 +202,10 @@ def main(argv: List[str]) -> int:
         if message is None or message[0] == STOP:
             return 0
         if message[0] == CALL:
-            with _environ(message[1].get("env")):  # the calling case's marker, for what the call starts
+            if "env" in message[1]:
+                with _environ(message[1]["env"]):  # the calling case's marker, for what the call starts
+                    name, payload = runner.call(message[1])
+            else:
                 name, payload = runner.call(message[1])
             payload["id"] = message[1].get("id")  # the controller checks each answer is for its call
             channel.send(name, payload)
