@@ -35,10 +35,8 @@ results_schema  # report/json_report.py: the published schema of results.json
 write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)
 evaluate_gate  # run/gate.py: the one-plan form of judge_plans
 
-# ErrorKind members whose only users are lines the procs / perf branches rewrite (run/process_steps.py,
-# run/http_step.py's InvalidURL): they move to the enum once those branches are merged.
-_.PROCESS_EXITED
-_.SPAWN_EXITED
+# An ErrorKind member whose only user is a line the perf branch rewrites (run/http_step.py's
+# InvalidURL): it moves to the enum once perf is merged.
 _.INVALID_URL
 
 # Dead, left only because the branch that owns the file (perf) is still being merged: delete then.

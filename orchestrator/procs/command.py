@@ -18,9 +18,10 @@ from typing import IO, Any, Mapping, Sequence
 
 import psutil
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import memory, tree
 from orchestrator.procs.capture import Capture
-from orchestrator.procs.exits import signal_name as signal_name  # its callers' old home
+from orchestrator.procs.exits import signal_name
 
 KILL_GRACE_S = 0.5
 _POLL_S = 0.02
@@ -130,9 +131,9 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
         out.close()
         err.close()
     if timed_out:
-        return _with_error(outcome, "TimeoutError", f"timeout after {shown_duration(request.timeout_s or 0.0)}")
+        return _with_error(outcome, ErrorKind.TIMEOUT, f"timeout after {shown_duration(request.timeout_s or 0.0)}")
     if interrupted:
-        return _with_error(outcome, "Interrupted", "the run was interrupted")
+        return _with_error(outcome, ErrorKind.INTERRUPTED, "the run was interrupted")
     return outcome
 
 

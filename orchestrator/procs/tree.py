@@ -96,13 +96,6 @@ def registered_pids() -> list[int]:
         return list(_registry)
 
 
-def exit_description(returncode: int) -> str:
-    """procs/exits.py words it; this name stays until callers on in-flight branches move there."""
-    from orchestrator.procs.exits import exit_description as describe
-
-    return describe(returncode)
-
-
 def _collect(root: int) -> list[psutil.Process]:
     """Descendants of `root` and the other members of its session (not `root` itself)."""
     found: dict[int, psutil.Process] = {}

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
@@ -22,7 +22,7 @@ from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
 from orchestrator.result.secrets import Masker
-from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, ProviderLeak, RunResult,
+from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RunResult,
                                        Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import gate_dict, judge_plans

@@ -11,9 +11,8 @@ from orchestrator.result.store import encode
 
 PACKAGE = Path(__file__).resolve().parents[2] / "orchestrator"
 KINDS = {k.value for k in ErrorKind}
-# Files the in-flight procs and perf branches rewrite (http_step.py: its InvalidURL line); they
-# move to ErrorKind once those are merged.
-PENDING = {"procs/command.py", "procs/worker.py", "run/process_steps.py", "run/http_step.py"}
+# The in-flight perf branch rewrites http_step.py's InvalidURL line; it moves to ErrorKind after.
+PENDING = {"run/http_step.py"}
 
 
 def literal_kinds(path: Path) -> list[str]:
