@@ -25,10 +25,10 @@ from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
-from orchestrator.procs.api import CallOutcome, CallRequest
+from orchestrator.procs.api import CallOutcome
 from orchestrator.result.model import ErrorInfo
-from orchestrator.run.promptfoo_call import UsageTally, call_context, call_options
-from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
+from orchestrator.run.promptfoo_call import UsageTally, call_options
+from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, provider_request, seconds
 from orchestrator.values import whole
 from orchestrator.templating import render
 
@@ -83,7 +83,6 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, f"load concurrency {concurrency} is over "
                           f"the limit of {MAX_CONCURRENCY} callers (each is a thread)"))
     options = call_options(spec, ctx.plan, dict(fixed.get("options") or {}))
-    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
     templates = {k: args[k] for k in _PER_REQUEST if k in args}
     limit = effective_timeout(step, ctx)
     began = time.monotonic()
@@ -95,13 +94,9 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         scope = {**ctx.variables, "i": i}
         per = render(templates, scope) if templates else {}
         token = f"{prefix}-{i}"
-        context = call_context(ctx.case, per.get("prompt", ""), {**case_vars, **(per.get("vars") or {})},
-                               {"request_id": token})
         call_timeout = spec.timeout_s if hard_stop is None else max(0.001, min(spec.timeout_s, hard_stop - time.monotonic()))
-        session = per.get("session")
-        request = CallRequest(prompt=per.get("prompt", ""), options=options, context=context,
-                              timeout_s=call_timeout, session=None if session is None else str(session),
-                              marker=ctx.marker or None, case_id=ctx.case.id)
+        request = provider_request(ctx, options, per.get("prompt", ""), per.get("vars") or {},
+                                   {"request_id": token}, call_timeout, per.get("session"))
         started = time.perf_counter()
         outcome = pool.call(request)
         latency = (time.perf_counter() - started) * 1000

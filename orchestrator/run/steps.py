@@ -85,12 +85,8 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
     args = render({k: v for k, v in step.args.items() if k not in ("provider", "vars")}, scope)
     options = call_options(spec, ctx.plan, dict(args.get("options") or {}))
-    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
-    context = call_context(ctx.case, args.get("prompt", ""), {**case_vars, **call_vars}, args.get("context"))
-    timeout = effective_timeout(step, ctx, spec.timeout_s)
-    request = CallRequest(prompt=args.get("prompt", ""), options=options, context=context,
-                          timeout_s=timeout, session=_str_or_none(args.get("session")),
-                          marker=ctx.marker or None, case_id=ctx.case.id)
+    request = provider_request(ctx, options, args.get("prompt", ""), call_vars, args.get("context"),
+                               effective_timeout(step, ctx, spec.timeout_s), args.get("session"))
     outcome = pool.call(request)
     _capture(ctx, provider_id, outcome)
     fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider
@@ -139,8 +135,15 @@ def _labelled(source: str, text: str) -> str:
         "" if text.endswith("\n") else "\n")
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, call_vars: Mapping[str, Any],
+                     step_context: Mapping[str, Any] | None, timeout_s: float | None, session: Any) -> CallRequest:
+    """One provider call, for `call` and for each request of `load`: promptfoo's context (the plan's
+    and case's vars under the call's own, the case as `test`) and this attempt's ownership marker."""
+    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
+    context = call_context(ctx.case, prompt, {**case_vars, **call_vars}, step_context)
+    return CallRequest(prompt=prompt, options=options, context=context, timeout_s=timeout_s,
+                       session=None if session is None else str(session), marker=ctx.marker or None,
+                       case_id=ctx.case.id)
 
 
 def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
