@@ -24,7 +24,7 @@ from orchestrator.plan.semantic import BUILTIN_NAMES, Checker, split_python, tem
 from orchestrator.plan.suggest import closest
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
-from orchestrator.templating import TemplateError, has_template, render
+from orchestrator.evaluation.templating import TemplateError, has_template, render
 
 _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
                   "http": ("timeout",)}

@@ -25,8 +25,8 @@ from orchestrator.run.free_ports import FreePorts
 from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
-from orchestrator.sandbox_limits import case_deadline
-from orchestrator.templating import TemplateError, evaluate, render
+from orchestrator.evaluation.sandbox_limits import case_deadline
+from orchestrator.evaluation.templating import TemplateError, evaluate, render
 
 
 def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,

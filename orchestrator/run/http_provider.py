@@ -15,7 +15,7 @@ from orchestrator.plan.model import ProviderSpec
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, WorkerInfo, WorkerStatus
 from orchestrator.procs.returned import judge
 from orchestrator.run.http_step import send
-from orchestrator.templating import TemplateError, render
+from orchestrator.evaluation.templating import TemplateError, render
 
 
 class HttpPool:

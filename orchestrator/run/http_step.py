@@ -16,10 +16,10 @@ from typing import Any, Mapping
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
 from orchestrator.result.model import ErrorInfo
-from orchestrator.values import MAX_INT_DIGITS
+from orchestrator.evaluation.values import MAX_INT_DIGITS
 from orchestrator.run.http_deadline import open_with_deadline, read_body
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
-from orchestrator.templating import render
+from orchestrator.evaluation.templating import render
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # kept of a response body; the rest is read and counted

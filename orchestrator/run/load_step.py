@@ -29,8 +29,8 @@ from orchestrator.procs.api import CallOutcome
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.promptfoo_call import UsageTally, call_options
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, provider_request, seconds
-from orchestrator.values import whole
-from orchestrator.templating import render
+from orchestrator.evaluation.values import whole
+from orchestrator.evaluation.templating import render
 
 _PER_REQUEST = ("prompt", "vars", "session")
 MAX_CONCURRENCY = 1000  # callers (threads) of one load step; documented in the plan schema

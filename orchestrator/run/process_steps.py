@@ -27,8 +27,8 @@ from orchestrator.result.model import ErrorInfo
 from orchestrator.run.junit_input import JUnitFile, Where
 from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, selector_of, snapshot, spawn_named
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
-from orchestrator.values import whole
-from orchestrator.templating import render
+from orchestrator.evaluation.values import whole
+from orchestrator.evaluation.templating import render
 
 SPAWN_READY_TIMEOUT_S = 30.0
 WAIT_WITHIN_S = 10.0

@@ -13,7 +13,7 @@ from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
 from orchestrator.run.promptfoo_call import call_context, call_options
-from orchestrator.templating import TemplateError, render
+from orchestrator.evaluation.templating import TemplateError, render
 
 
 @dataclass

@@ -11,11 +11,12 @@ import traceback
 from pathlib import Path
 from typing import Callable, Sequence
 
-from orchestrator import __version__, early_signals
-from orchestrator.cli_select import (add_junit_flavor_arg, add_merge_parser, add_run_args, add_selection_args,
+from orchestrator import __version__
+from orchestrator.cli import early_signals
+from orchestrator.cli.select import (add_junit_flavor_arg, add_merge_parser, add_run_args, add_selection_args,
                                      cmd_merge, max_memory, prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError, most_severe
-from orchestrator.pipes import stdout_safe_from_closed_pipe
+from orchestrator.cli.pipes import stdout_safe_from_closed_pipe
 from orchestrator.plan.model import Plan
 
 
@@ -181,7 +182,7 @@ def load(paths: Sequence[str], overrides: dict[str, str], root: str | None = Non
 
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "github":
-        from orchestrator.annotations import validate_github
+        from orchestrator.cli.annotations import validate_github
 
         return validate_github(args.plans, all_vars(args), args.root)
     from orchestrator.plan.load import check_overrides, load_plan
@@ -218,7 +219,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(plan_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.markdown:
-        from orchestrator.docs_gen import generate
+        from orchestrator.cli.docs_gen import generate
 
         text = generate()
     if args.output:
@@ -229,7 +230,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestrator.cli_select import read_results
+    from orchestrator.cli.select import read_results
     from orchestrator.report.console import ConsoleReporter
     from orchestrator.report.writers import write_all
     from orchestrator.result.outdir import claimed
@@ -255,13 +256,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from orchestrator.scaffold import cmd_init
+    from orchestrator.cli.scaffold import cmd_init
 
     return cmd_init(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from orchestrator.interrupts import Interrupts
+    from orchestrator.cli.interrupts import Interrupts
 
     interrupts = Interrupts(timeout_s=_run_timeout(args.timeout)).install()
     try:
@@ -271,7 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, stop: threading.Event) -> int:
-    from orchestrator.session import RunSession
+    from orchestrator.cli.session import RunSession
 
     jobs = _jobs(args.jobs)
     limit = max_memory(args)

@@ -5,7 +5,7 @@ this one) and removes the previous run's reports. Reports are rewritten as cases
 most once a second), marked incomplete until the final write adds the completion mark, so a
 killed run leaves reports that say so; the journal (`results.journal.jsonl` beside
 results.json) has every finished case at once, and is removed once results.json is complete.
-Interrupts (orchestrator.interrupts) set `stop`: scheduling ends, unfinished cases become
+Interrupts (orchestrator.cli.interrupts) set `stop`: scheduling ends, unfinished cases become
 interrupted, and the reports are still written.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ExitCode, UserError, most_severe
-from orchestrator.interrupts import stop_exit_code
+from orchestrator.cli.interrupts import stop_exit_code
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
