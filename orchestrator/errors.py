@@ -1,4 +1,4 @@
-"""Exit codes and the two kinds of error: the user's (one line, no traceback) and ours."""
+"""Exit codes, error kinds, and the user's errors (one line, no traceback); any other exception is ours (exit 3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,7 +93,3 @@ class PlanErrors(UserError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.col))
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-class InternalError(Exception):
-    """A bug of ours; the CLI exits 3."""
