@@ -41,4 +41,3 @@ _.INVALID_URL
 
 # Dead, left only because the branch that owns the file (perf) is still being merged: delete then.
 counts_line  # report/console.py
-atomic_write  # result/store.py
