@@ -101,7 +101,7 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
             raise StepTimedOut("no time left")
         if step.action == "parallel":
             return _run_parallel(index, step, ctx)
-        output = action_for(step.action)(step, ctx, None)
+        output = action_for(step.action)(step, ctx)
     except StepTimedOut:
         error = ErrorInfo(ErrorKind.TIMEOUT, f"case timed out after {ctx.case.timeout_s:g}s")
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)

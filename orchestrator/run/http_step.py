@@ -106,7 +106,7 @@ def _decode(raw: bytes, headers: Any) -> str:
     return raw.decode(charset or "utf-8", errors="replace")
 
 
-def run_http(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_http(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = dict(render(dict(step.args), ctx.variables))
     method = str(args.get("method") or ("POST" if "json" in args or "body" in args else "GET")).upper()
     if method not in _METHODS:

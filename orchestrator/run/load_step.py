@@ -61,7 +61,7 @@ class _Tally:
                     self.samples.append(f"{error[0]}: {error[1]}")
 
 
-def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_load(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = dict(step.args)
     provider_id = str(render(args.get("call", ""), ctx.variables))
     pool = ctx.pools.get(provider_id)

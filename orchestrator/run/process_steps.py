@@ -37,9 +37,9 @@ _POLL_S = 0.02
 
 def _guarded(action: StepAction) -> StepAction:
     @functools.wraps(action)
-    def run(step: StepSpec, ctx: CaseContext, own: float | None) -> StepOutput:
+    def run(step: StepSpec, ctx: CaseContext) -> StepOutput:
         try:
-            output = action(step, ctx, own)
+            output = action(step, ctx)
         except StepProblem as exc:
             output = StepOutput({}, ErrorInfo(exc.kind, str(exc)))
         except CommandError as exc:
@@ -100,7 +100,7 @@ def _case_ran_out(ctx: CaseContext) -> bool:
 
 # -- exec ---------------------------------------------------------------------------------------
 
-def run_exec(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_exec(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     argv, cwd, env = _process_setup(args, ctx)
     leaks.become_subreaper()
@@ -136,7 +136,7 @@ def _junit_file(value: Any, cwd: str, ctx: CaseContext) -> JUnitFile | None:
 
 # -- spawn --------------------------------------------------------------------------------------
 
-def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_spawn(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     name = str(args.get("name") or "").strip()
     if not name:
@@ -208,7 +208,7 @@ def _whole(value: Any, what: str) -> int:
 
 # -- signal -------------------------------------------------------------------------------------
 
-def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_signal(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     target = str(args.get("target") or "")
     try:
@@ -243,11 +243,11 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
 
 # -- processes and wait -------------------------------------------------------------------------
 
-def run_processes(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_processes(step: StepSpec, ctx: CaseContext) -> StepOutput:
     return StepOutput(snapshot(selector_of(_args(step, ctx)), ctx))
 
 
-def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     within = _seconds(args.get("within"), "wait within") or WAIT_WITHIN_S
     limit = effective_timeout(step, ctx, within)

@@ -53,7 +53,7 @@ class StepTimedOut(Exception):
     """The case's own deadline ran out during a step."""
 
 
-StepAction = Callable[[StepSpec, CaseContext, "float | None"], StepOutput]
+StepAction = Callable[[StepSpec, CaseContext], StepOutput]
 
 
 def seconds(value: Any, ctx: CaseContext) -> float | None:
@@ -73,7 +73,7 @@ def effective_timeout(step: StepSpec, ctx: CaseContext, own: float | None = None
     return min(limits) if limits else None
 
 
-def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     provider_id = str(step.args["provider"])
     spec = ctx.plan.providers[provider_id]
     pool = ctx.pools.get(provider_id)
@@ -146,7 +146,7 @@ def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, 
                        case_id=ctx.case.id)
 
 
-def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_sleep(step: StepSpec, ctx: CaseContext) -> StepOutput:
     duration = seconds(step.args.get("duration", 0), ctx) or 0.0
     limit = effective_timeout(step, ctx)
     started = time.monotonic()
@@ -156,7 +156,7 @@ def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     return StepOutput({"duration_ms": round((time.monotonic() - started) * 1000, 3)})
 
 
-def unsupported(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def unsupported(step: StepSpec, ctx: CaseContext) -> StepOutput:
     return StepOutput({}, ErrorInfo(ErrorKind.UNSUPPORTED_STEP,
                                     f"the '{step.action}' step is not available in this version yet"))
 
