@@ -10,12 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
-from orchestrator.procs.returned import call_failure, unpack
+from orchestrator.procs.returned import answered, call_failure, send_call, unpack
 from orchestrator.procs.exits import short_exit
 from orchestrator.procs.slots import Slot, startup_error
 from orchestrator.procs.worker import Outcome, Worker
@@ -111,12 +110,8 @@ class EphemeralPool:
         with self._cond:
             if slot.cold_start_ms is None:
                 slot.cold_start_ms = _ms(began)
-        timeout_s = request.timeout_s if request.timeout_s is not None else cfg.timeout_s
-        options: Mapping[str, Any] = request.options
-        if cfg.config and "config" not in options:
-            options = {**options, "config": dict(cfg.config)}
-        reply = worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id)
-        if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
+        reply, timeout_s = send_call(worker, cfg, request)
+        if answered(reply):
             worker.stop()
             worker.wait_exit(self._grace_s)
             stdout, stderr = worker.output()

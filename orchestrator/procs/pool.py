@@ -15,11 +15,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
-from orchestrator.procs.returned import call_failure, unpack
+from orchestrator.procs.returned import answered, call_failure, send_call, unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
 from orchestrator.procs.exits import short_exit
@@ -263,15 +262,11 @@ class WorkerPool:
         worker = got
         slot = self._slots[worker.index]
         cfg = self._config
-        timeout_s = request.timeout_s if request.timeout_s is not None else cfg.timeout_s
-        options: Mapping[str, Any] = request.options
-        if cfg.config and "config" not in options:
-            options = {**options, "config": dict(cfg.config)}
         began = time.perf_counter()
-        reply = worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id)
+        reply, timeout_s = send_call(worker, cfg, request)
         duration_ms = (time.perf_counter() - began) * 1000
         info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
-        if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
+        if answered(reply):
             stdout, stderr = worker.output()
             self._after_call(worker, slot, duration_ms)
             result, error, notes = unpack(reply, cfg.function)

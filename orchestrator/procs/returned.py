@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
-from orchestrator.procs.api import CallError
+from orchestrator.procs.api import CallError, CallRequest, PoolConfig
 from orchestrator.procs.worker import Outcome, Reply, Worker, describe_death
 
 MAIN_KEYS = ("output", "embedding", "classification")
@@ -72,3 +72,18 @@ def call_failure(worker: Worker, reply: Reply, timeout_s: float, protocol_detail
     if reply.outcome is Outcome.DIED:
         return describe_death(worker, "during the call")
     return CallError(ErrorKind.PROTOCOL, f"worker pid {worker.pid}: {protocol_detail}")
+
+
+def send_call(worker: Worker, config: PoolConfig, request: CallRequest) -> tuple[Reply, float]:
+    """The call on `worker` (with the provider's config unless the step gave its own options'
+    config): the reply, and the timeout it had."""
+    timeout_s = request.timeout_s if request.timeout_s is not None else config.timeout_s
+    options: Mapping[str, Any] = request.options
+    if config.config and "config" not in options:
+        options = {**options, "config": dict(config.config)}
+    return worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id), timeout_s
+
+
+def answered(reply: Reply) -> bool:
+    """The worker answered the call (a result, or the provider's own error); else `call_failure`."""
+    return reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR)
