@@ -27,7 +27,7 @@ from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo,
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import gate_dict, judge_plans
 from orchestrator.run.provider_leaks import provider_leaks_after_run
-from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
+from orchestrator.run.schedule import Exclusion, case_providers, memory_allows, pick_next, run_order
 
 PoolFactory = Callable[[PoolConfig], Pool]
 _POLL_S = 0.2  # how often the scheduler looks again at memory and stop while cases run
@@ -84,20 +84,8 @@ def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
 
 
 def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
-    used: set[str] = set()
-
-    def walk(steps: Sequence[object]) -> None:
-        for step in steps:
-            args = getattr(step, "args", {})
-            if getattr(step, "action", "") == "call":
-                used.add(str(args["provider"]))
-            elif getattr(step, "action", "") == "load":
-                used.add(str(args.get("call")))
-            walk(args.get("steps", ()))
-
-    for case in cases:
-        if case.skip is None:
-            walk(case.steps)
+    """The plan's providers that a case not skipped calls, in the plan's order."""
+    used = {p for case in cases if case.skip is None for p in case_providers(case)}
     return [p for p in plan.providers if p in used]
 
 
