@@ -3,7 +3,7 @@ from __future__ import annotations
 import sys
 
 if sys.argv[1:2] == ["run"]:  # before the heavier imports: a stop signal from now on is not lost
-    from orchestrator import early_signals
+    from orchestrator.cli import early_signals
 
     early_signals.hold()
 

@@ -13,7 +13,7 @@ from orchestrator.plan import paths, schema
 from orchestrator.plan.schema import plan_schema
 from orchestrator.plan.suggest import missing_file
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
-from orchestrator.templating import TemplateError, has_template, render
+from orchestrator.evaluation.templating import TemplateError, has_template, render
 
 MERGED = ("providers", "vars", "env", "defaults")
 NOT_MERGED = ("cases", "gate", "requirements", "risks")

@@ -17,8 +17,8 @@ from orchestrator.errors import Location, Problem
 from orchestrator.plan.suggest import did_you_mean
 from orchestrator.plan.units import parse_duration
 from orchestrator.plan.yaml_load import NodePath, Source
-from orchestrator.values import describe, whole
-from orchestrator.templating import TemplateError, check_template, has_template, render
+from orchestrator.evaluation.values import describe, whole
+from orchestrator.evaluation.templating import TemplateError, check_template, has_template, render
 
 # Step arguments that must be whole numbers or durations, by action: (path inside the action, kind).
 TYPED_ARGS: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {

@@ -15,7 +15,7 @@ from orchestrator.errors import PlanErrors, Problem, UserError
 from orchestrator.gc_pause import paused_gc
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
-                                     StepSpec)
+                                     STEP_ACTIONS, StepSpec)
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
 from orchestrator.plan.paths import project_root
@@ -24,7 +24,7 @@ from orchestrator.plan.semantic import BUILTIN_NAMES, Checker, split_python, tem
 from orchestrator.plan.suggest import closest
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
-from orchestrator.templating import TemplateError, has_template, render
+from orchestrator.evaluation.templating import TemplateError, has_template, render
 
 _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
                   "http": ("timeout",)}
@@ -230,7 +230,7 @@ def _duration(value: Any) -> Any:
 
 
 def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValues) -> StepSpec:
-    action = next(a for a in raw if a in _ACTION_KEYS)
+    action = next(a for a in raw if a in STEP_ACTIONS)
     value = raw[action]
     args: dict[str, Any]
     if action == "call":
@@ -261,9 +261,6 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
                     as_name=raw.get("as"), expect=expect,
                     timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
                     always=bool(raw.get("always", False)), condition=raw.get("if"))
-
-
-_ACTION_KEYS = ("call", "exec", "spawn", "signal", "wait", "sleep", "processes", "load", "http", "parallel")
 
 
 def _assertion(raw: dict[str, Any], source: Source, path: NodePath) -> AssertionSpec:

@@ -10,15 +10,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.errors import Location, Problem
-
-PRIORITIES = ("P0", "P1", "P2", "P3")
-LEVELS = ("unit", "integration", "system", "e2e", "performance", "chaos")
-STEP_ACTIONS = ("call", "exec", "spawn", "signal", "wait", "sleep", "processes", "load", "http", "parallel")
-# Assertion kinds of the spec; `type:` (promptfoo) names are normalised to these by the loader.
-ASSERTION_KINDS = (
-    "contains", "not_contains", "icontains", "equals", "matches", "starts_with", "is_json",
-    "json", "expr", "exit_code", "error", "no_error", "max_ms", "count", "equals_file",
-)
+# The plan's vocabularies come from its schema (orchestrator.vocabulary); re-exported for the plan layer.
+from orchestrator.vocabulary import ASSERTION_KINDS as ASSERTION_KINDS
+from orchestrator.vocabulary import LEVELS as LEVELS
+from orchestrator.vocabulary import PRIORITIES as PRIORITIES
+from orchestrator.vocabulary import STEP_ACTIONS as STEP_ACTIONS
 # The field an assertion reads when it has no `on:`, by step action.
 MAIN_FIELD = {"call": "output", "exec": "stdout", "http": "text", "processes": "count", "load": "success_rate"}
 

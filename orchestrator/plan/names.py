@@ -18,7 +18,7 @@ from jinja2 import nodes
 from orchestrator.plan import fields
 from orchestrator.plan.fields import ALTERNATIVE_MAIN, NOTES
 from orchestrator.plan.suggest import closest
-from orchestrator.templating import ENV
+from orchestrator.evaluation.templating import ENV
 
 # Names every template sees besides the plan's own (providers: live pool stats; free_port: a
 # free loopback port per attempt; tmp: a folder of the attempt's own, removed when it ends).

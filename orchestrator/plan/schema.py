@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import copy
-import json
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -23,8 +21,9 @@ PathProblem = tuple[NodePath, Problem]
 @lru_cache(maxsize=1)
 def plan_schema() -> dict[str, Any]:
     """The plan-v1 JSON Schema shipped in the package (cached; do not mutate)."""
-    text = resources.files("orchestrator").joinpath("schema/plan-v1.json").read_text(encoding="utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    from orchestrator.vocabulary import plan_schema_document  # the one reader of the file
+
+    return plan_schema_document()
 
 
 @lru_cache(maxsize=1)

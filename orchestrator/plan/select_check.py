@@ -12,9 +12,10 @@ from dataclasses import replace
 from typing import Iterable, Sequence
 
 from orchestrator.errors import UserError
-from orchestrator.plan.model import LEVELS, PRIORITIES, CaseSpec, Plan
+from orchestrator.plan.model import CaseSpec, Plan
 from orchestrator.plan.select import Selection, select
 from orchestrator.plan.suggest import did_you_mean
+from orchestrator.vocabulary import LEVELS, PRIORITIES
 
 _SHOWN = 8  # values listed in a message before "…"
 

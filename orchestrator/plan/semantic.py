@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import AbstractSet, Any, Iterable
 
-from orchestrator import regex_safety
+from orchestrator.evaluation import regex_safety
 from orchestrator.errors import Problem
 from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
@@ -16,7 +16,7 @@ from orchestrator.plan.promptfoo_types import problems as promptfoo_problems
 from orchestrator.plan.shadowing import case_warnings, warnings_for
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
-from orchestrator.templating import TemplateError, check_expression, check_template, has_template
+from orchestrator.evaluation.templating import TemplateError, check_expression, check_template, has_template
 
 SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
 BUILTIN_NAMES = names.BUILTIN_NAMES

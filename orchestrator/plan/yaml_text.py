@@ -6,6 +6,7 @@ used to load a plan.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 from dataclasses import dataclass, field
 
 KEY = re.compile(r"""("[^"]*"|'[^']*'|[^\s#"'{\[\]},&*!|>%@`][^#]*?)\s*:(?:\s|$)""")
@@ -110,34 +111,36 @@ def flow_end(raw: str, start: int) -> int:
     return end
 
 
-def depth(text: str) -> int:
-    """How many [ and { are still open at the end of `text` (quotes skipped)."""
+def _depths(text: str, *, floor: int | None) -> Iterator[tuple[str, int]]:
+    """Each character outside quotes with the [ / { depth after it (never below `floor`)."""
     depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote
-        elif char in "\"'":
+            continue
+        if char in "\"'":
             quote = char
         elif char in "[{":
             depth += 1
         elif char in "]}":
-            depth = max(0, depth - 1)
-    return depth
+            depth = depth - 1 if floor is None else max(floor, depth - 1)
+        yield char, depth
+
+
+def depth(text: str) -> int:
+    """How many [ and { are still open at the end of `text` (quotes skipped)."""
+    found = 0
+    for _, found in _depths(text, floor=0):
+        pass
+    return found
 
 
 def unbalanced(text: str) -> bool:
-    depth, quote = 0, ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-            if depth == 0:
-                return False
+    """A bracket opened in `text` is still open at its end (the first one to close ends the check)."""
+    depth = 0
+    for char, depth in _depths(text, floor=None):
+        if char in "]}" and depth == 0:
+            return False
     return depth > 0
 
 

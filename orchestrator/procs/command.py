@@ -7,9 +7,7 @@ simply read once the root has exited.
 """
 from __future__ import annotations
 
-import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,8 +18,10 @@ from typing import IO, Any, Mapping, Sequence
 
 import psutil
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import memory, tree
 from orchestrator.procs.capture import Capture
+from orchestrator.procs.exits import signal_name
 
 KILL_GRACE_S = 0.5
 _POLL_S = 0.02
@@ -73,15 +73,6 @@ class CommandOutcome:
     error_type: str | None = None  # the process could not run: "CommandNotFound", "TimeoutError" ...
     error_message: str = ""
     descendants: tuple[int, ...] = field(default=())  # seen while it ran, for the leak check
-
-
-def signal_name(returncode: int) -> str | None:
-    if returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"
 
 
 def stdin_file(text: str | None) -> IO[bytes] | None:
@@ -140,9 +131,9 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
         out.close()
         err.close()
     if timed_out:
-        return _with_error(outcome, "TimeoutError", f"timeout after {shown_duration(request.timeout_s or 0.0)}")
+        return _with_error(outcome, ErrorKind.TIMEOUT, f"timeout after {shown_duration(request.timeout_s or 0.0)}")
     if interrupted:
-        return _with_error(outcome, "Interrupted", "the run was interrupted")
+        return _with_error(outcome, ErrorKind.INTERRUPTED, "the run was interrupted")
     return outcome
 
 

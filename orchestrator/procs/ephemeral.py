@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
-from orchestrator.procs.returned import unpack
-from orchestrator.procs.slots import Slot, short_exit, startup_error
-from orchestrator.procs.worker import Outcome, Worker, describe_death
+from orchestrator.procs.returned import answered, call_failure, send_call, unpack
+from orchestrator.procs.exits import short_exit
+from orchestrator.procs.slots import Slot, startup_error
+from orchestrator.procs.worker import Outcome, Worker
 
 
 class EphemeralPool:
@@ -44,13 +45,13 @@ class EphemeralPool:
             try:
                 while True:
                     if self._closed:
-                        return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
+                        return CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool is closed")
                     if self._free and self._queue[0] is ticket:
                         return self._free.popleft()
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         n = self._config.workers
-                        return CallError("PoolBusy", f"pool busy: no worker free within {qt:g}s "
+                        return CallError(ErrorKind.POOL_BUSY, f"pool busy: no worker free within {qt:g}s "
                                                      f"({n} worker{'s' if n != 1 else ''}, all busy)")
                     self._cond.wait(remaining)
             finally:
@@ -79,7 +80,7 @@ class EphemeralPool:
             worker.spawn()
         except OSError as exc:
             worker.dispose(0)
-            return CallOutcome(None, CallError("ImportError", f"provider {cfg.provider_id} failed to import: "
+            return CallOutcome(None, CallError(ErrorKind.IMPORT, f"provider {cfg.provider_id} failed to import: "
                                                f"cannot start {cfg.interpreter or 'python'!r}: {exc}"), 0.0, None)
         with self._cond:
             if self._closed:
@@ -90,7 +91,7 @@ class EphemeralPool:
                 slot.worker = worker
         if closed:
             worker.dispose(0)
-            return CallOutcome(None, CallError("PoolClosed", f"provider {cfg.provider_id}: the pool is closed"), 0.0, None)
+            return CallOutcome(None, CallError(ErrorKind.POOL_CLOSED, f"provider {cfg.provider_id}: the pool is closed"), 0.0, None)
         try:
             return self._run(slot, worker, request, began)
         finally:
@@ -109,12 +110,8 @@ class EphemeralPool:
         with self._cond:
             if slot.cold_start_ms is None:
                 slot.cold_start_ms = _ms(began)
-        timeout_s = request.timeout_s if request.timeout_s is not None else cfg.timeout_s
-        options: Mapping[str, Any] = request.options
-        if cfg.config and "config" not in options:
-            options = {**options, "config": dict(cfg.config)}
-        reply = worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id)
-        if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
+        reply, timeout_s = send_call(worker, cfg, request)
+        if answered(reply):
             worker.stop()
             worker.wait_exit(self._grace_s)
             stdout, stderr = worker.output()
@@ -127,13 +124,7 @@ class EphemeralPool:
         stdout, stderr = worker.output()
         with self._cond:
             slot.calls += 1
-        if reply.outcome is Outcome.TIMEOUT:
-            error = CallError("TimeoutError", f"call timed out after {timeout_s:g}s; worker pid {worker.pid} "
-                                              "and its process tree were killed")
-        elif reply.outcome is Outcome.DIED:
-            error = describe_death(worker, "during the call")
-        else:
-            error = CallError("ProtocolError", f"worker pid {worker.pid}: {reply.detail or short_exit(worker.returncode)}")
+        error = call_failure(worker, reply, timeout_s, reply.detail or short_exit(worker.returncode))
         return CallOutcome(None, error, _ms(began), info, stdout, stderr)
 
     def pids(self) -> list[int]:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
-from orchestrator.procs.returned import unpack
+from orchestrator.procs.returned import answered, call_failure, send_call, unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
-from orchestrator.procs.slots import Slot, format_bytes, short_exit, startup_error
-from orchestrator.procs.worker import Outcome, Reply, Worker, describe_death, kill_workers
+from orchestrator.procs.exits import short_exit
+from orchestrator.procs.slots import Slot, format_bytes, startup_error
+from orchestrator.procs.worker import Outcome, Reply, Worker, kill_workers
 
 DEFAULT_MAX_RESTARTS = 5
 PING_IDLE_S = 5.0  # a worker idle this long is pinged before it gets a call
@@ -110,7 +111,7 @@ class WorkerPool:
         except OSError as exc:
             worker.dispose(0)
             interpreter = cfg.interpreter or "python"
-            self._fail(CallError("ImportError", f"provider {cfg.provider_id} failed to import: cannot start {interpreter!r}: {exc}"))
+            self._fail(CallError(ErrorKind.IMPORT, f"provider {cfg.provider_id} failed to import: cannot start {interpreter!r}: {exc}"))
             return
         with self._cond:
             closed = self._closed
@@ -189,7 +190,7 @@ class WorkerPool:
             try:
                 while True:
                     if self._closed:
-                        return CallError("PoolClosed", f"provider {self._config.provider_id}: the pool is closed")
+                        return CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool is closed")
                     if self._failed is not None:
                         return self._failed
                     worker = pick(ticket, self._queue, self._idle, self._bound, self._starting)
@@ -213,9 +214,9 @@ class WorkerPool:
         waited = f"{cfg.queue_timeout_s:g}s"
         bound = self._bound.get(ticket.session) if ticket.session is not None else None
         if bound is not None:
-            return CallError("PoolBusy", f"pool busy: session {ticket.session!r}'s worker (pid {bound.pid}) "
+            return CallError(ErrorKind.POOL_BUSY, f"pool busy: session {ticket.session!r}'s worker (pid {bound.pid}) "
                                          f"was not free within {waited}")
-        return CallError("PoolBusy", f"pool busy: no worker free within {waited} "
+        return CallError(ErrorKind.POOL_BUSY, f"pool busy: no worker free within {waited} "
                                      f"({cfg.workers} worker{'s' if cfg.workers != 1 else ''}, all busy)")
 
     def _checked_out(self, request: CallRequest) -> Worker | CallError:
@@ -243,7 +244,7 @@ class WorkerPool:
             slot.worker = None
         self._dispose(worker)
         if worker.calls == 0:  # never served a call: it counts against the restart budget
-            error = CallError("WorkerCrashed", f"provider {self._config.provider_id}: worker pid {worker.pid} {reason}")
+            error = CallError(ErrorKind.WORKER_CRASHED, f"provider {self._config.provider_id}: worker pid {worker.pid} {reason}")
             self._start_failed(slot, reason, error)
             return
         with self._cond:
@@ -261,15 +262,11 @@ class WorkerPool:
         worker = got
         slot = self._slots[worker.index]
         cfg = self._config
-        timeout_s = request.timeout_s if request.timeout_s is not None else cfg.timeout_s
-        options: Mapping[str, Any] = request.options
-        if cfg.config and "config" not in options:
-            options = {**options, "config": dict(cfg.config)}
         began = time.perf_counter()
-        reply = worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id)
+        reply, timeout_s = send_call(worker, cfg, request)
         duration_ms = (time.perf_counter() - began) * 1000
         info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
-        if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
+        if answered(reply):
             stdout, stderr = worker.output()
             self._after_call(worker, slot, duration_ms)
             result, error, notes = unpack(reply, cfg.function)
@@ -323,23 +320,13 @@ class WorkerPool:
         worker.kill_tree(self._grace_s)
         stdout, stderr = worker.output()
         self._dispose(worker)
-        pid = worker.pid
-        if reply.outcome is Outcome.TIMEOUT:
-            reason = "timeout"
-            error = CallError(
-                "TimeoutError",
-                f"call timed out after {timeout_s:g}s; worker pid {pid} and its process tree were killed",
-            )
-        elif reply.outcome is Outcome.DIED:
-            reason = f"crashed: {short_exit(worker.returncode)}"
-            error = describe_death(worker, "during the call")
-        else:
-            reason = "protocol error"
-            detail = reply.detail or f"unexpected message {reply.name!r}"
-            error = CallError("ProtocolError", f"worker pid {pid}: {detail}; it and its process tree were killed")
+        detail = reply.detail or f"unexpected message {reply.name!r}"
+        error = call_failure(worker, reply, timeout_s, f"{detail}; it and its process tree were killed")
+        reason = ("timeout" if reply.outcome is Outcome.TIMEOUT else f"crashed: {short_exit(worker.returncode)}"
+                  if reply.outcome is Outcome.DIED else "protocol error")
         with self._cond:
             if self._closed and not replace:
-                error = CallError("PoolClosed", f"provider {self._config.provider_id}: the pool was closed during the call")
+                error = CallError(ErrorKind.POOL_CLOSED, f"provider {self._config.provider_id}: the pool was closed during the call")
             if replace:
                 slot.reasons.append(reason)
         return error, stdout, stderr

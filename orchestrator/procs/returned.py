@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol
-from orchestrator.procs.api import CallError
-from orchestrator.procs.worker import Reply
+from orchestrator.procs.api import CallError, CallRequest, PoolConfig
+from orchestrator.procs.worker import Outcome, Reply, Worker, describe_death
 
 MAIN_KEYS = ("output", "embedding", "classification")
-INVALID_RESULT = "InvalidResult"
 
 
 def judge(result: Any, function: str) -> tuple[Mapping[str, Any] | None, CallError | None]:
     """(the result, None) when it is a valid answer, else (None, an InvalidResult error)."""
     if isinstance(result, dict) and (any(k in result for k in MAIN_KEYS) or result.get("error")):
         return result, None
-    return None, CallError(INVALID_RESULT, f"returned {_what(result)}; {function} must return a dict "
+    return None, CallError(ErrorKind.INVALID_RESULT, f"returned {_what(result)}; {function} must return a dict "
                                            f"with {_wanted(function)} or 'error'")
 
 
@@ -61,3 +61,29 @@ def unpack(reply: Reply, function: str) -> tuple[Mapping[str, Any] | None, CallE
     return None, CallError(
         str(payload.get("type", "Exception")), str(payload.get("message", "")), str(payload.get("traceback", ""))
     ), ()
+
+
+def call_failure(worker: Worker, reply: Reply, timeout_s: float, protocol_detail: str) -> CallError:
+    """The error of a call the worker did not answer (its tree already killed): the call's
+    timeout, the worker's death, or a breach of the protocol worded by `protocol_detail`."""
+    if reply.outcome is Outcome.TIMEOUT:
+        return CallError(ErrorKind.TIMEOUT, f"call timed out after {timeout_s:g}s; worker pid {worker.pid} "
+                                            "and its process tree were killed")
+    if reply.outcome is Outcome.DIED:
+        return describe_death(worker, "during the call")
+    return CallError(ErrorKind.PROTOCOL, f"worker pid {worker.pid}: {protocol_detail}")
+
+
+def send_call(worker: Worker, config: PoolConfig, request: CallRequest) -> tuple[Reply, float]:
+    """The call on `worker` (with the provider's config unless the step gave its own options'
+    config): the reply, and the timeout it had."""
+    timeout_s = request.timeout_s if request.timeout_s is not None else config.timeout_s
+    options: Mapping[str, Any] = request.options
+    if config.config and "config" not in options:
+        options = {**options, "config": dict(config.config)}
+    return worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id), timeout_s
+
+
+def answered(reply: Reply) -> bool:
+    """The worker answered the call (a result, or the provider's own error); else `call_failure`."""
+    return reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR)

@@ -5,7 +5,9 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
-from orchestrator.procs import protocol, tree
+from orchestrator.errors import ErrorKind
+from orchestrator.procs import protocol
+from orchestrator.procs.exits import exit_description
 from orchestrator.procs.api import CallError, PoolConfig, WorkerStatus
 from orchestrator.procs.worker import Outcome, Reply, Worker
 
@@ -44,15 +46,6 @@ class Slot:
         )
 
 
-def short_exit(code: int | None) -> str:
-    if code is None:
-        return "unknown exit"
-    if code >= 0:
-        return f"exit code {code}"
-    description = tree.exit_description(code)  # "was killed by signal SIGSEGV (11)"
-    return description.replace("was killed by ", "").split(" (")[0]
-
-
 def format_bytes(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
@@ -65,7 +58,7 @@ def startup_error(cfg: PoolConfig, worker: Worker, reply: Reply, stderr: str) ->
     pid, provider = worker.pid, cfg.provider_id
     if reply.outcome is Outcome.TIMEOUT:
         return CallError(
-            "StartupTimeout",
+            ErrorKind.STARTUP_TIMEOUT,
             f"provider {provider} was not ready within {cfg.startup_timeout_s:g}s; "
             f"worker pid {pid} and its process tree were killed",
             traceback=stderr,
@@ -73,15 +66,15 @@ def startup_error(cfg: PoolConfig, worker: Worker, reply: Reply, stderr: str) ->
     if reply.outcome is Outcome.OK and reply.name == protocol.IMPORT_ERROR:
         payload = reply.payload if isinstance(reply.payload, dict) else {}
         return CallError(
-            "ImportError",
+            ErrorKind.IMPORT,
             f"provider {provider} failed to import: {payload.get('message', '')}",
             traceback=str(payload.get("traceback", "")),
         )
     code = worker.returncode
-    how = tree.exit_description(code) if code is not None else "stopped answering"
+    how = exit_description(code) if code is not None else "stopped answering"
     detail = f" ({reply.detail})" if reply.detail else ""
     return CallError(
-        "ImportError",
+        ErrorKind.IMPORT,
         f"provider {provider} failed to import: worker pid {pid} {how} before it was ready{detail}",
         traceback=stderr,
     )

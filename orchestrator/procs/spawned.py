@@ -17,11 +17,20 @@ import psutil
 from orchestrator.procs import tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.command import stdin_file
+from orchestrator.procs.exits import exit_description
 from orchestrator.procs.ports import accepts
 
 STOP_GRACE_S = 0.5
 _POLL_S = 0.02
 _TAIL_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class NotReady:
+    """Why a spawn did not become ready: its deadline passed (`timed_out`), it exited, or the run stopped."""
+
+    message: str
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,21 +83,22 @@ class Spawned:
         text = self._err.peek().rstrip()
         return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
 
-    def wait_ready(self, ready: Ready, timeout_s: float, stop: threading.Event) -> str | None:
-        """None once ready; else why not (it exited, or the deadline passed)."""
+    def wait_ready(self, ready: Ready, timeout_s: float, stop: threading.Event) -> NotReady | None:
+        """None once ready; else why not (it exited, the run stopped, or the deadline passed)."""
         deadline = time.monotonic() + timeout_s
         if ready.delay_s is not None:
             stop.wait(ready.delay_s)
         while True:
             died = self._died_message()
             if died is not None:
-                return died
+                return NotReady(died)
             if stop.is_set():
-                return f"spawn '{self.name}' interrupted before it was ready"
+                return NotReady(f"spawn '{self.name}' interrupted before it was ready")
             if self._is_ready(ready, deadline):
                 return None
             if time.monotonic() >= deadline:
-                return f"spawn '{self.name}' not ready after {timeout_s:g}s: {self._why_not(ready)}"
+                return NotReady(f"spawn '{self.name}' not ready after {timeout_s:g}s: {self._why_not(ready)}",
+                                timed_out=True)
             time.sleep(_POLL_S)
 
     def _is_ready(self, ready: Ready, deadline: float) -> bool:
@@ -110,7 +120,7 @@ class Spawned:
         if code is None:
             return None
         tail = self.stderr_tail()
-        return (f"spawn '{self.name}' {tree.exit_description(code)} before it was ready"
+        return (f"spawn '{self.name}' {exit_description(code)} before it was ready"
                 + (f"; stderr ends with:\n{tail}" if tail else " (no stderr)"))
 
     def send(self, sig: signal.Signals) -> list[int]:

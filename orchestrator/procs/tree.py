@@ -96,18 +96,6 @@ def registered_pids() -> list[int]:
         return list(_registry)
 
 
-def exit_description(returncode: int) -> str:
-    """'exited with code 3' / 'was killed by signal SIGSEGV (11)'."""
-    if returncode >= 0:
-        return f"exited with code {returncode}"
-    signum = -returncode
-    try:
-        name = signal.Signals(signum).name
-    except ValueError:
-        name = f"signal {signum}"
-    return f"was killed by signal {name} ({signum})"
-
-
 def _collect(root: int) -> list[psutil.Process]:
     """Descendants of `root` and the other members of its session (not `root` itself)."""
     found: dict[int, psutil.Process] = {}

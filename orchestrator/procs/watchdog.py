@@ -34,10 +34,6 @@ def guard_run(report: TextIO | None = None) -> None:
         _watchdog = _start_watchdog()
 
 
-def watchdog_pid() -> int | None:
-    return None if _watchdog is None else _watchdog.pid
-
-
 def _start_watchdog() -> subprocess.Popen[bytes] | None:
     if not sys.platform.startswith("linux"):
         return None

@@ -22,9 +22,11 @@ from typing import Any, Iterable, Mapping
 
 import psutil
 
+from orchestrator.errors import ErrorKind
 from orchestrator.procs import markers, protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
+from orchestrator.procs.exits import exit_description
 from orchestrator.procs.sweep import worker_leftovers
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
@@ -256,8 +258,8 @@ class Worker:
 def describe_death(worker: Worker, during: str) -> CallError:
     """After `kill`: the crash as a call error naming the exit code or signal."""
     code = worker.returncode
-    how = tree.exit_description(code) if code is not None else "exited"
-    return CallError("WorkerCrashed", f"worker pid {worker.pid} {how} {during}")
+    how = exit_description(code) if code is not None else "exited"
+    return CallError(ErrorKind.WORKER_CRASHED, f"worker pid {worker.pid} {how} {during}")
 
 
 def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:

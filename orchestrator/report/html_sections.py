@@ -12,15 +12,15 @@ from typing import Any, Mapping, Sequence
 
 from orchestrator.report.sanitize import clean, xml_safe
 from orchestrator.result.model import CaseResult, RunResult, Status
+from orchestrator.vocabulary import LEVELS
 
-LEVEL_ORDER = ("unit", "integration", "component", "contract", "system", "e2e", "performance", "load")
 PERCENTILES = ("min", "mean", "p50", "p95", "p99", "max")
 RANKED = 20
 _BAD = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.XPASSED)
 
 
 def _level_key(level: str) -> tuple[int, str]:
-    return (LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER), level)
+    return (LEVELS.index(level) if level in LEVELS else len(LEVELS), level)
 
 
 def regression_matrix(cases: Sequence[CaseResult]) -> dict[str, Any]:

@@ -30,7 +30,8 @@ from typing import Sequence
 
 from junit_xml import TestCase, TestSuite
 
-from orchestrator.report.junit_details import MIN_STREAM_LIMIT, add_interim, case_details, error_type, first_failure
+from orchestrator.report.junit_details import (MIN_STREAM_LIMIT, add_interim, case_details, first_failure,
+                                               junit_type)
 from orchestrator.report.junit_details import seconds as _seconds
 from orchestrator.report.junit_inner import inner_testcases, keeps_own_testcase
 from orchestrator.report.junit_strict import FLAVORS, strict_flavour
@@ -179,10 +180,10 @@ def _case(case: CaseResult, classname: str, limit: int) -> TestCase:
         return tc
     reason = case.message or first_failure(case.steps) or status.value
     if status is Status.FAILED:
-        tc.add_failure_info(first_line(reason) or "failed", clean(case_details(case), limit), "AssertionFailed")
+        tc.add_failure_info(first_line(reason) or "failed", clean(case_details(case), limit), junit_type(status, case.steps))
     elif status in (Status.ERROR, Status.INTERRUPTED):
-        kind = "Interrupted" if status is Status.INTERRUPTED else error_type(case.steps)
-        tc.add_error_info(first_line(reason) or status.value, clean(case_details(case), limit), xml_safe(kind))
+        tc.add_error_info(first_line(reason) or status.value, clean(case_details(case), limit),
+                          xml_safe(junit_type(status, case.steps)))
     elif status is Status.SKIPPED:
         tc.add_skipped_info(first_line(case.message) or "skipped")
     elif status is Status.XFAILED:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
+from orchestrator.errors import ErrorKind
 from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
 from orchestrator.result.model import Attempt, CaseResult, Status, StepResult
 
@@ -121,8 +122,13 @@ def add_interim(element: ET.Element, case: CaseResult, limit: int) -> None:
 
 
 def _attempt_type(attempt: Attempt) -> str:
-    if attempt.status is Status.FAILED:
+    return junit_type(attempt.status, attempt.steps)
+
+
+def junit_type(status: Status, steps: Sequence[StepResult]) -> str:
+    """The `type` of a failed or errored <testcase> or attempt: the first step error's kind."""
+    if status is Status.FAILED:
         return "AssertionFailed"
-    if attempt.status is Status.INTERRUPTED:
-        return "Interrupted"
-    return error_type(attempt.steps)
+    if status is Status.INTERRUPTED:
+        return ErrorKind.INTERRUPTED
+    return error_type(steps)

@@ -14,13 +14,6 @@ def failed_attempts(case: CaseResult) -> int:
     return sum(1 for a in case.attempts if a.status not in (Status.PASSED, Status.SKIPPED))
 
 
-def case_flake_rate(case: CaseResult) -> float | None:
-    """Failed attempts / attempts, or None for a case that did not run more than once."""
-    if len(case.attempts) < 2:
-        return None
-    return failed_attempts(case) / len(case.attempts)
-
-
 def repeated(cases: Iterable[CaseResult]) -> list[CaseResult]:
     return [c for c in cases if len(c.attempts) >= 2]
 

@@ -1,7 +1,7 @@
 """The result model: what happened. Reports read only this, never the plan model.
 
-Everything here round-trips through JSON (`to_dict` / `from_dict`) so that reports can be
-rebuilt from `results.json` without re-running (`orchestrator report`).
+Everything here round-trips through JSON (`result.store` writes it, `from_dict` reads it back)
+so that reports can be rebuilt from `results.json` without re-running (`orchestrator report`).
 """
 from __future__ import annotations
 
@@ -225,15 +225,6 @@ class RunResult:
             out[case.status.value] += 1
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        from orchestrator.result.flake import flake_summary  # derived, never read back
-        from orchestrator.result.usage import usage_summary
-
-        data: dict[str, Any] = to_jsonable(self)  # not asdict: its deep copies cost seconds at 10,000 cases
-        data["flake"] = flake_summary(self)
-        data["usage"] = usage_summary(self)
-        return data
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
         run: RunResult = _build(cls, data)
@@ -279,7 +270,7 @@ _NESTED: dict[str, Any] = {}
 
 
 def _build(cls: Any, data: Mapping[str, Any]) -> Any:
-    """Rebuild a dataclass tree from `to_dict` output (unknown keys are ignored)."""
+    """Rebuild a dataclass tree from its JSON form (unknown keys are ignored)."""
     values: dict[str, Any] = {}
     for name, nested, default, factory in _decoders(cls):
         if name not in data:

@@ -24,15 +24,6 @@ from orchestrator.result.nonfinite import finite
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def atomic_write(path: PathLike, data: str | bytes) -> None:
-    """Write `data` to `path` so readers see either the old file or the whole new one.
-
-    Text is written as UTF-8.
-    """
-    with atomic_writer(path) as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-
-
 @contextmanager
 def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
     """A binary file that replaces `path` only when the block ends without an exception, so a
@@ -95,7 +86,7 @@ _model_encoder = json.JSONEncoder(ensure_ascii=True, default=_model_default, all
 
 
 def encode(value: Any) -> str:
-    """Compact JSON of a result-model object; the same text as `dumps(<its to_dict form>)`.
+    """Compact JSON of a result-model object; the same text as `dumps(to_jsonable(value))`.
 
     The C encoder walks the tree and calls back only for dataclasses, which is several times
     faster than building the dict tree first (1.3 s -> 0.3 s for 10,000 cases).
@@ -107,7 +98,7 @@ def encode(value: Any) -> str:
 
 
 def run_json_chunks(run: RunResult) -> Iterator[str]:
-    """`results.json` text (the run's `to_dict()` form, flake summary included) in pieces: the
+    """`results.json` text (the run's fields, flake and usage summaries included) in pieces: the
     run's own fields around the cases, then one case at a time, so a 10,000-case run is never
     one 15 MB string (and its bytes) at once."""
     from orchestrator.result.flake import flake_summary

@@ -9,14 +9,14 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
-from orchestrator import regex_safety
+from orchestrator.evaluation import regex_safety
 from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
 from orchestrator.result.model import AssertionResult
 from orchestrator.run.promptfoo_assertions import PROMPTFOO_KINDS, check_promptfoo
 from orchestrator.run.scope import ALTERNATIVE_MAIN, step_scope
 from orchestrator.run import strict_checks
-from orchestrator.values import json_safe, safe_repr
-from orchestrator.templating import TemplateError, evaluate, render
+from orchestrator.evaluation.values import json_safe, safe_repr
+from orchestrator.evaluation.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000
 # `matches` uses the `regex` engine for its time limit (regex_safety): a backtracking pattern

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.markers import new_case_token
@@ -24,8 +25,8 @@ from orchestrator.run.free_ports import FreePorts
 from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
-from orchestrator.sandbox_limits import case_deadline
-from orchestrator.templating import TemplateError, evaluate, render
+from orchestrator.evaluation.sandbox_limits import case_deadline
+from orchestrator.evaluation.templating import TemplateError, evaluate, render
 
 
 def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,
@@ -59,7 +60,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         ctx.variables = case_variables(plan, case, environ, scratch)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
     except TemplateError as exc:
-        broken = _error_step(0, "vars", "vars", ErrorInfo("TemplateError", f"case vars: {exc}"), case.location.line)
+        broken = _error_step(0, "vars", "vars", ErrorInfo(ErrorKind.TEMPLATE, f"case vars: {exc}"), case.location.line)
         steps.append(broken)
     for index, step in enumerate(case.steps):
         if broken is not None and not step.always:
@@ -100,20 +101,20 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
             raise StepTimedOut("no time left")
         if step.action == "parallel":
             return _run_parallel(index, step, ctx)
-        output = action_for(step.action)(step, ctx, None)
+        output = action_for(step.action)(step, ctx)
     except StepTimedOut:
-        error = ErrorInfo("TimeoutError", f"case timed out after {ctx.case.timeout_s:g}s")
+        error = ErrorInfo(ErrorKind.TIMEOUT, f"case timed out after {ctx.case.timeout_s:g}s")
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
     except TemplateError as exc:
-        return _error_step(index, step.title, step.action, ErrorInfo("TemplateError", str(exc)), line,
+        return _error_step(index, step.title, step.action, ErrorInfo(ErrorKind.TEMPLATE, str(exc)), line,
                            time.monotonic() - started)
     except Exception as exc:  # a bug of ours must cost one step, not the run
-        error = ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        error = ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
     try:
         return _judged(index, step, ctx, output, started)
     except Exception as exc:  # evaluating the step's results must cost this step, never the run
-        error = ErrorInfo("EvaluationError", f"the step's results could not be evaluated: "
+        error = ErrorInfo(ErrorKind.EVALUATION, f"the step's results could not be evaluated: "
                           f"{type(exc).__name__}: {exc}", traceback.format_exc())
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
 
@@ -159,7 +160,7 @@ def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
     leaks = kill_leaks(ctx.started_pids, case_value(ctx.plan.name, ctx.marker), with_calls=with_calls)
     if not leaks:
         return []
-    error = ErrorInfo("ProcessLeak", f"{len(leaks)} process(es) started for the case were still alive "
+    error = ErrorInfo(ErrorKind.PROCESS_LEAK, f"{len(leaks)} process(es) started for the case were still alive "
                       f"after it ended (now killed): " + "; ".join(leaks))
     return [_error_step(index, "leak check", "leak-check", error, ctx.case.location.line)]
 
@@ -265,7 +266,7 @@ def crashed_case(plan: Plan, case: CaseSpec, error: ErrorInfo) -> CaseResult:
 
 def internal_error(exc: BaseException) -> ErrorInfo:
     """An exception of ours as a case's error: the type and message of the bug, with its traceback."""
-    return ErrorInfo("InternalError", f"{type(exc).__name__}: {exc}",
+    return ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
                      "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 

@@ -1,7 +1,7 @@
 """The run stage: start provider pools, run the cases, evaluate the gate.
 
-Cases start in priority order (P0 first, then plan order) on `jobs` threads; results are kept
-and reported in plan order. Providers are shared; their own `workers` bound how many calls run
+Cases start in plan order (plans in command-line order; `--order priority`: P0 first, then plan
+order) on `jobs` threads; results are kept and reported in plan order. Providers are shared; their own `workers` bound how many calls run
 at once. `serial`/`lock` cases never overlap (run/schedule.py), `--max-memory` holds new cases
 back while the run's processes use more, `-j auto` sizes the jobs from cores and memory.
 Stopping is cooperative: the caller sets `stop` (SIGINT) and kills the process trees;
@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
@@ -22,12 +22,12 @@ from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
 from orchestrator.result.secrets import Masker
-from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, ProviderLeak, RunResult,
+from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RunResult,
                                        Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import gate_dict, judge_plans
 from orchestrator.run.provider_leaks import provider_leaks_after_run
-from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
+from orchestrator.run.schedule import Exclusion, case_providers, memory_allows, pick_next, run_order
 
 PoolFactory = Callable[[PoolConfig], Pool]
 _POLL_S = 0.2  # how often the scheduler looks again at memory and stop while cases run
@@ -84,20 +84,8 @@ def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
 
 
 def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
-    used: set[str] = set()
-
-    def walk(steps: Sequence[object]) -> None:
-        for step in steps:
-            args = getattr(step, "args", {})
-            if getattr(step, "action", "") == "call":
-                used.add(str(args["provider"]))
-            elif getattr(step, "action", "") == "load":
-                used.add(str(args.get("call")))
-            walk(args.get("steps", ()))
-
-    for case in cases:
-        if case.skip is None:
-            walk(case.steps)
+    """The plan's providers that a case not skipped calls, in the plan's order."""
+    used = {p for case in cases if case.skip is None for p in case_providers(case)}
     return [p for p in plan.providers if p in used]
 
 
@@ -206,7 +194,7 @@ class Engine:
                 pool.start()
 
     def _run_cases(self) -> None:
-        """Admit cases in priority order as slots, exclusion (`serial`/`lock`) and memory allow."""
+        """Admit cases in run order (plan order, or priority order) as slots, exclusion and memory allow."""
         cases = list(self._all_cases())
         ready = run_order(cases) if self.options.by_priority else cases
         threads = self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())

@@ -13,7 +13,7 @@ import socket
 import threading
 from collections import deque
 
-from orchestrator.templating import TemplateError
+from orchestrator.evaluation.templating import TemplateError
 
 _RECENT = 4096  # a port this many hand-outs ago belongs to an attempt long finished
 _recent: deque[int] = deque(maxlen=_RECENT)

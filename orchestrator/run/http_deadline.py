@@ -52,18 +52,12 @@ class _HTTPConnection(http.client.HTTPConnection):
         self._deadline = deadline
 
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # for HTTPS (the MRO below): HTTPSConnection's, TLS included
         self.sock = _DeadlineSocket(self.sock, self._deadline)
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock, self._deadline)
+class _HTTPSConnection(_HTTPConnection, http.client.HTTPSConnection):
+    """The deadline's connect and __init__ above, over HTTPSConnection's."""
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import ProviderSpec
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, WorkerInfo, WorkerStatus
 from orchestrator.procs.returned import judge
 from orchestrator.run.http_step import send
-from orchestrator.templating import TemplateError, render
+from orchestrator.evaluation.templating import TemplateError, render
 
 
 class HttpPool:
@@ -33,7 +34,7 @@ class HttpPool:
     def call(self, request: CallRequest) -> CallOutcome:
         with self._lock:
             if self._closed:
-                return _failed("PoolClosed", f"provider '{self.spec.id}' is closed", 0)
+                return _failed(ErrorKind.POOL_CLOSED, f"provider '{self.spec.id}' is closed", 0)
             self._calls += 1
             calls = self._calls
         scope = {**self.variables, **dict(request.context.get("vars") or {})}
@@ -41,7 +42,7 @@ class HttpPool:
             url = str(render(self.spec.url or "", scope))
             headers = {k: str(v) for k, v in render(dict(self.spec.headers), scope).items()}
         except TemplateError as exc:
-            return _failed("TemplateError", f"provider '{self.spec.id}': {exc}", calls)
+            return _failed(ErrorKind.TEMPLATE, f"provider '{self.spec.id}': {exc}", calls)
         payload = {"prompt": request.prompt, "options": dict(request.options), "context": dict(request.context)}
         if request.session is not None:
             payload["session"] = request.session
@@ -55,7 +56,7 @@ class HttpPool:
         if response.status is not None and response.status >= 400:
             snippet = response.text.strip()[:300] or "(empty body)"
             return CallOutcome({"output": response.text, "status": response.status},
-                               CallError("HTTPError", f"{self.spec.method} {url} answered {response.status}: {snippet}"),
+                               CallError(ErrorKind.HTTP, f"{self.spec.method} {url} answered {response.status}: {snippet}"),
                                response.duration_ms, worker)
         body = response.json()
         if not isinstance(body, dict):

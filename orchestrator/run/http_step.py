@@ -13,12 +13,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
 from orchestrator.result.model import ErrorInfo
-from orchestrator.values import MAX_INT_DIGITS
+from orchestrator.evaluation.values import MAX_INT_DIGITS
 from orchestrator.run.http_deadline import open_with_deadline, read_body
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
-from orchestrator.templating import render
+from orchestrator.evaluation.templating import render
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # kept of a response body; the rest is read and counted
@@ -78,18 +79,18 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
         return HttpResponse(exc.code, dict(exc.headers.items()) if exc.headers else {}, text, elapsed())
     except (socket.timeout, TimeoutError):
         return HttpResponse(None, duration_ms=elapsed(), error=ErrorInfo(
-            "TimeoutError", f"{method.upper()} {url}: no complete response within "
+            ErrorKind.TIMEOUT, f"{method.upper()} {url}: no complete response within "
                             f"{timeout_s or DEFAULT_TIMEOUT_S:g}s (the deadline covers headers and body)"))
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
             return HttpResponse(None, duration_ms=elapsed(), error=ErrorInfo(
-                "TimeoutError", f"{method.upper()} {url}: no response within {timeout_s or DEFAULT_TIMEOUT_S:g}s"))
+                ErrorKind.TIMEOUT, f"{method.upper()} {url}: no response within {timeout_s or DEFAULT_TIMEOUT_S:g}s"))
         return HttpResponse(None, duration_ms=elapsed(),
-                            error=ErrorInfo("ConnectionError", f"{method.upper()} {url}: {reason}"))
+                            error=ErrorInfo(ErrorKind.CONNECTION, f"{method.upper()} {url}: {reason}"))
     except (ValueError, OSError) as exc:  # malformed URL, connection reset mid-read...
         return HttpResponse(None, duration_ms=elapsed(),
-                            error=ErrorInfo("ConnectionError", f"{method.upper()} {url}: {exc}"))
+                            error=ErrorInfo(ErrorKind.CONNECTION, f"{method.upper()} {url}: {exc}"))
 
 
 def _body_text(reply: Any, headers: Any) -> str:
@@ -105,21 +106,21 @@ def _decode(raw: bytes, headers: Any) -> str:
     return raw.decode(charset or "utf-8", errors="replace")
 
 
-def run_http(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_http(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = dict(render(dict(step.args), ctx.variables))
     method = str(args.get("method") or ("POST" if "json" in args or "body" in args else "GET")).upper()
     if method not in _METHODS:
-        return StepOutput({}, ErrorInfo("InvalidStep", f"unknown HTTP method {method!r}: use one of "
+        return StepOutput({}, ErrorInfo(ErrorKind.INVALID_STEP, f"unknown HTTP method {method!r}: use one of "
                                         + ", ".join(_METHODS)))
     own = seconds(args.get("timeout"), ctx) if args.get("timeout") is not None else DEFAULT_TIMEOUT_S
     timeout = effective_timeout(step, ctx, own)
     response = send(method, str(args.get("url", "")), json_body=args.get("json"), body=args.get("body"),
                     headers=args.get("headers"), timeout_s=timeout)
     error = response.error
-    if error is not None and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
+    if error is not None and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
     if error is None and response.status is not None and response.status >= 400 and not _reads_status(step):
-        error = ErrorInfo("HTTPError", f"{method} {args.get('url')} answered {response.status}: "
+        error = ErrorInfo(ErrorKind.HTTP, f"{method} {args.get('url')} answered {response.status}: "
                           f"{_first_line(response.text)} (assert on 'status' to expect an error status)")
     fields = {"status": response.status, "headers": dict(response.headers), "json": response.json(),
               "text": response.text, "duration_ms": response.duration_ms,

@@ -23,13 +23,14 @@ import uuid
 from collections import Counter
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
-from orchestrator.procs.api import CallOutcome, CallRequest
+from orchestrator.procs.api import CallOutcome
 from orchestrator.result.model import ErrorInfo
-from orchestrator.run.promptfoo_call import UsageTally, call_context, call_options
-from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, seconds
-from orchestrator.values import whole
-from orchestrator.templating import render
+from orchestrator.run.promptfoo_call import UsageTally, call_options
+from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effective_timeout, provider_request, seconds
+from orchestrator.evaluation.values import whole
+from orchestrator.evaluation.templating import render
 
 _PER_REQUEST = ("prompt", "vars", "session")
 MAX_CONCURRENCY = 1000  # callers (threads) of one load step; documented in the plan schema
@@ -60,12 +61,12 @@ class _Tally:
                     self.samples.append(f"{error[0]}: {error[1]}")
 
 
-def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_load(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = dict(step.args)
     provider_id = str(render(args.get("call", ""), ctx.variables))
     pool = ctx.pools.get(provider_id)
     if pool is None:
-        return StepOutput({"requests": 0}, ErrorInfo("UnsupportedProvider",
+        return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' cannot be loaded in this version (no worker pool)"))
     spec = ctx.plan.providers[provider_id]
     fixed = render({k: v for k, v in args.items() if k not in _PER_REQUEST and k != "duration"}, ctx.variables)
@@ -74,15 +75,14 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         concurrency = max(1, whole(fixed.get("concurrency", 1), "load concurrency"))
         warmup = max(0, whole(fixed.get("warmup", 0), "load warmup"))
     except ValueError as exc:
-        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", str(exc)))
+        return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, str(exc)))
     duration = seconds(args.get("duration"), ctx)
     if requests is None and duration is None:
-        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
+        return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, "load needs 'requests' or 'duration'"))
     if concurrency > MAX_CONCURRENCY:
-        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", f"load concurrency {concurrency} is over "
+        return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, f"load concurrency {concurrency} is over "
                           f"the limit of {MAX_CONCURRENCY} callers (each is a thread)"))
     options = call_options(spec, ctx.plan, dict(fixed.get("options") or {}))
-    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
     templates = {k: args[k] for k in _PER_REQUEST if k in args}
     limit = effective_timeout(step, ctx)
     began = time.monotonic()
@@ -94,13 +94,9 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         scope = {**ctx.variables, "i": i}
         per = render(templates, scope) if templates else {}
         token = f"{prefix}-{i}"
-        context = call_context(ctx.case, per.get("prompt", ""), {**case_vars, **(per.get("vars") or {})},
-                               {"request_id": token})
         call_timeout = spec.timeout_s if hard_stop is None else max(0.001, min(spec.timeout_s, hard_stop - time.monotonic()))
-        session = per.get("session")
-        request = CallRequest(prompt=per.get("prompt", ""), options=options, context=context,
-                              timeout_s=call_timeout, session=None if session is None else str(session),
-                              marker=ctx.marker or None, case_id=ctx.case.id)
+        request = provider_request(ctx, options, per.get("prompt", ""), per.get("vars") or {},
+                                   {"request_id": token}, call_timeout, per.get("session"))
         started = time.perf_counter()
         outcome = pool.call(request)
         latency = (time.perf_counter() - started) * 1000
@@ -120,7 +116,7 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
     except LoadCallersFailed as exc:
         fields = _fields(tally, time.perf_counter() - measured_from, concurrency, warmup)
-        return StepOutput(fields, ErrorInfo("ResourceLimit", str(exc)))
+        return StepOutput(fields, ErrorInfo(ErrorKind.RESOURCE_LIMIT, str(exc)))
     wall_s = time.perf_counter() - measured_from
     return StepOutput({**_fields(tally, wall_s, concurrency, warmup), **usage.fields(provider_id)})
 
@@ -184,10 +180,10 @@ def _judge(outcome: CallOutcome, token: str) -> tuple[tuple[str, str] | None, bo
         return (outcome.error.type, outcome.error.message), False
     result: Mapping[str, Any] = outcome.result or {}
     if result.get("error"):
-        return ("ProviderError", str(result["error"])), False
+        return (ErrorKind.PROVIDER, str(result["error"])), False
     if "request_id" in result:
         if result["request_id"] != token:
-            return ("CorrelationError", f"request {token} got the answer for {result['request_id']}"), True
+            return (ErrorKind.CORRELATION, f"request {token} got the answer for {result['request_id']}"), True
         return None, True
     return None, False
 
@@ -236,7 +232,7 @@ def _fields(tally: _Tally, wall_s: float, concurrency: int, warmup: int) -> dict
         "duration_ms": round(wall_s * 1000, 3),
         "concurrency": concurrency,
         "warmup": warmup,
-        "correlation": {"checked": tally.checked, "mismatched": tally.errors.get("CorrelationError", 0)},
+        "correlation": {"checked": tally.checked, "mismatched": tally.errors.get(ErrorKind.CORRELATION, 0)},
         "workers": sorted(tally.pids),
         "error_samples": list(tally.samples),
     }

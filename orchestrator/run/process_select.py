@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.procs import markers
 from orchestrator.procs.snapshot import marked_pids, run_pids, session_members, take, tree_pids
@@ -39,7 +40,7 @@ def selector_of(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"of": value}
     if not isinstance(value, Mapping):
-        raise StepProblem("InvalidStep", "a process selector is a mapping {of, cmdline, name}")
+        raise StepProblem(ErrorKind.INVALID_STEP, "a process selector is a mapping {of, cmdline, name}")
     return dict(value)
 
 

@@ -14,20 +14,21 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
 from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.units import parse_duration
-from orchestrator.procs import leaks, markers, tree
-from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
-                                        start_error)
+from orchestrator.procs import leaks, markers
+from orchestrator.procs.command import CommandError, CommandRequest, argv_for, run_command, start_error
+from orchestrator.procs.exits import exit_description, signal_name
 from orchestrator.procs.ports import listener
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.junit_input import JUnitFile, Where
 from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, selector_of, snapshot, spawn_named
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
-from orchestrator.values import whole
-from orchestrator.templating import render
+from orchestrator.evaluation.values import whole
+from orchestrator.evaluation.templating import render
 
 SPAWN_READY_TIMEOUT_S = 30.0
 WAIT_WITHIN_S = 10.0
@@ -36,13 +37,13 @@ _POLL_S = 0.02
 
 def _guarded(action: StepAction) -> StepAction:
     @functools.wraps(action)
-    def run(step: StepSpec, ctx: CaseContext, own: float | None) -> StepOutput:
+    def run(step: StepSpec, ctx: CaseContext) -> StepOutput:
         try:
-            output = action(step, ctx, own)
+            output = action(step, ctx)
         except StepProblem as exc:
             output = StepOutput({}, ErrorInfo(exc.kind, str(exc)))
         except CommandError as exc:
-            output = StepOutput({}, ErrorInfo("InvalidStep", str(exc)))
+            output = StepOutput({}, ErrorInfo(ErrorKind.INVALID_STEP, str(exc)))
         # `error:` / `no_error:` assertions read this field, as they do for calls
         error = None if output.error is None else {"type": output.error.type, "message": output.error.message}
         return replace(output, fields={**output.fields, "error": error})
@@ -61,7 +62,7 @@ def _seconds(value: Any, what: str) -> float | None:
     try:
         return parse_duration(value)
     except (ValueError, TypeError) as exc:
-        raise StepProblem("InvalidStep", f"{what}: {exc}") from None
+        raise StepProblem(ErrorKind.INVALID_STEP, f"{what}: {exc}") from None
 
 
 def _process_setup(args: Mapping[str, Any], ctx: CaseContext) -> tuple[list[str], str, dict[str, str]]:
@@ -99,7 +100,7 @@ def _case_ran_out(ctx: CaseContext) -> bool:
 
 # -- exec ---------------------------------------------------------------------------------------
 
-def run_exec(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_exec(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     argv, cwd, env = _process_setup(args, ctx)
     leaks.become_subreaper()
@@ -126,7 +127,7 @@ def _junit_file(value: Any, cwd: str, ctx: CaseContext) -> JUnitFile | None:
     if value is None:
         return None
     if not str(value).strip():
-        raise StepProblem("InvalidStep", "junit: the path of the JUnit file is empty")
+        raise StepProblem(ErrorKind.INVALID_STEP, "junit: the path of the JUnit file is empty")
     path = Path(str(value))
     shown = ctx.case.location.file
     relative_to = None if os.path.isabs(shown) else Path.cwd()
@@ -135,15 +136,15 @@ def _junit_file(value: Any, cwd: str, ctx: CaseContext) -> JUnitFile | None:
 
 # -- spawn --------------------------------------------------------------------------------------
 
-def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_spawn(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     name = str(args.get("name") or "").strip()
     if not name:
-        raise StepProblem("InvalidStep", "spawn needs a 'name' (steps refer to it by name)")
+        raise StepProblem(ErrorKind.INVALID_STEP, "spawn needs a 'name' (steps refer to it by name)")
     if name in ctx.spawned:
-        raise StepProblem("InvalidStep", f"a spawn named '{name}' already exists in this case")
+        raise StepProblem(ErrorKind.INVALID_STEP, f"a spawn named '{name}' already exists in this case")
     if name in SELECTOR_SCOPES:  # a template rendered to one (written plainly, validate says so)
-        raise StepProblem("InvalidStep", f"a spawn cannot be named '{name}': "
+        raise StepProblem(ErrorKind.INVALID_STEP, f"a spawn cannot be named '{name}': "
                           f"{', '.join(SELECTOR_SCOPES)} are process selectors")
     argv, cwd, env = _process_setup(args, ctx)
     ready = _ready(args.get("ready"))
@@ -181,17 +182,17 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             fields.update(port_pid=None if owner is None else owner.pid,
                           port_cmdline=None if owner is None else owner.cmdline)
         return StepOutput(fields)
-    if "not ready after" in problem and _case_ran_out(ctx):
-        raise StepTimedOut(problem)
-    kind = "TimeoutError" if "not ready after" in problem else "SpawnExited"
-    return StepOutput(fields, ErrorInfo(kind, problem))
+    if problem.timed_out and _case_ran_out(ctx):
+        raise StepTimedOut(problem.message)
+    kind = ErrorKind.TIMEOUT if problem.timed_out else ErrorKind.SPAWN_EXITED
+    return StepOutput(fields, ErrorInfo(kind, problem.message))
 
 
 def _ready(value: Any) -> Ready:
     if value is None:
         return Ready()
     if not isinstance(value, Mapping):
-        raise StepProblem("InvalidStep", "ready must be a mapping: {stdout_contains | port | delay}")
+        raise StepProblem(ErrorKind.INVALID_STEP, "ready must be a mapping: {stdout_contains | port | delay}")
     port = value.get("port")
     return Ready(stdout_contains=None if value.get("stdout_contains") is None else str(value["stdout_contains"]),
                  port=None if port is None else _whole(port, "ready port"),
@@ -202,24 +203,24 @@ def _whole(value: Any, what: str) -> int:
     try:
         return whole(value, what, 0)
     except ValueError as exc:
-        raise StepProblem("InvalidStep", str(exc)) from None
+        raise StepProblem(ErrorKind.INVALID_STEP, str(exc)) from None
 
 
 # -- signal -------------------------------------------------------------------------------------
 
-def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_signal(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     target = str(args.get("target") or "")
     try:
         sig = parse_signal(args.get("signal", "SIGTERM"))
     except ValueError as exc:
-        raise StepProblem("InvalidStep", str(exc)) from None
+        raise StepProblem(ErrorKind.INVALID_STEP, str(exc)) from None
     delay = _seconds(args.get("delay"), "signal delay")
     if delay:  # e.g. inside `parallel`, to hit a load that is already under way
         limit = effective_timeout(step, ctx)
         ctx.stop.wait(delay if limit is None else min(delay, limit))
         if ctx.stop.is_set():
-            return StepOutput({"pids": [], "signal": sig.name}, ErrorInfo("Interrupted", "run stopped before the signal"))
+            return StepOutput({"pids": [], "signal": sig.name}, ErrorInfo(ErrorKind.INTERRUPTED, "run stopped before the signal"))
         if limit is not None and delay > limit:
             raise StepTimedOut(f"signal delay of {delay:g}s exceeds the time left")
     if target.startswith("provider:"):
@@ -230,7 +231,7 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         if pick == "random":
             pids = [random.choice(pids)]
         elif pick:
-            raise StepProblem("InvalidStep", f"unknown selector '#{pick}' in '{target}' (use #random)")
+            raise StepProblem(ErrorKind.INVALID_STEP, f"unknown selector '#{pick}' in '{target}' (use #random)")
         sent = send_signal(pids, sig)
     else:
         handle = spawn_named(ctx, target)
@@ -242,11 +243,11 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
 
 # -- processes and wait -------------------------------------------------------------------------
 
-def run_processes(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_processes(step: StepSpec, ctx: CaseContext) -> StepOutput:
     return StepOutput(snapshot(selector_of(_args(step, ctx)), ctx))
 
 
-def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
     args = _args(step, ctx)
     within = _seconds(args.get("within"), "wait within") or WAIT_WITHIN_S
     limit = effective_timeout(step, ctx, within)
@@ -260,12 +261,12 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             if _case_ran_out(ctx):
                 raise StepTimedOut(f"spawn '{handle.name}' still running")
             return StepOutput({"exit_code": None, "waited_ms": waited}, ErrorInfo(
-                "TimeoutError", f"spawn '{handle.name}' still running after {limit:g}s"))
+                ErrorKind.TIMEOUT, f"spawn '{handle.name}' still running after {limit:g}s"))
         _append_output(ctx, handle)
         return StepOutput({"exit_code": code if code >= 0 else None, "signal": signal_name(code),
                            "waited_ms": waited})
     if "processes" not in args:
-        raise StepProblem("InvalidStep", "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
+        raise StepProblem(ErrorKind.INVALID_STEP, "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
     selector = selector_of(args["processes"])
     wanted = _whole(args.get("count", 0), "wait count")
     while True:
@@ -277,7 +278,7 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         if ended is not None:  # nothing is left that could start the missing processes
             tail = ended.stderr_tail()
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
-                "ProcessExited", f"spawn '{ended.name}' {tree.exit_description(ended.poll() or 0)} with "
+                ErrorKind.PROCESS_EXITED, f"spawn '{ended.name}' {exit_description(ended.poll() or 0)} with "
                 f"{fields['count']} of the {wanted} process(es) matching {selector}"
                 + (f"; stderr ends with:\n{tail}" if tail else " (no stderr)")))
         if time.monotonic() - began >= limit:
@@ -285,7 +286,7 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                 raise StepTimedOut("processes still running")
             shown = "; ".join(f"pid {p} ({c})" for p, c in zip(fields["pids"], fields["cmdlines"]))
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
-                "TimeoutError", f"{fields['count']} process(es) matching {selector} still running after "
+                ErrorKind.TIMEOUT, f"{fields['count']} process(es) matching {selector} still running after "
                 f"{limit:g}s (expected {wanted}): {shown}"))
         time.sleep(_POLL_S)
 

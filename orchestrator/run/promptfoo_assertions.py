@@ -18,7 +18,7 @@ import yaml
 from orchestrator.plan.model import AssertionSpec
 from orchestrator.plan.promptfoo_types import OWN, THRESHOLDS
 from orchestrator.result.model import AssertionResult
-from orchestrator.templating import TemplateError, render
+from orchestrator.evaluation.templating import TemplateError, render
 
 PROMPTFOO_KINDS = frozenset(OWN)
 _SHOWN = 2000

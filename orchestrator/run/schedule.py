@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence, TypeVar
 
-from orchestrator.plan.model import PRIORITIES, CaseSpec
+from orchestrator.plan.model import CaseSpec
+from orchestrator.vocabulary import PRIORITIES
 
 Key = tuple[int, int]  # (plan index, case index)
 T = TypeVar("T")

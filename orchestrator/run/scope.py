@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Collection, Mapping
 
 from orchestrator.plan.fields import ALTERNATIVE_MAIN, CALL_FIELDS, NOTES, STEP_FIELDS
-from orchestrator.templating import ENV
+from orchestrator.evaluation.templating import ENV
 
 # Functions every expression may call (len, min, int, ...): above what a provider returns, too.
 _GLOBALS = frozenset(ENV.globals)

@@ -6,13 +6,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
 from orchestrator.run.promptfoo_call import call_context, call_options
-from orchestrator.templating import TemplateError, render
+from orchestrator.evaluation.templating import TemplateError, render
 
 
 @dataclass
@@ -52,7 +53,7 @@ class StepTimedOut(Exception):
     """The case's own deadline ran out during a step."""
 
 
-StepAction = Callable[[StepSpec, CaseContext, "float | None"], StepOutput]
+StepAction = Callable[[StepSpec, CaseContext], StepOutput]
 
 
 def seconds(value: Any, ctx: CaseContext) -> float | None:
@@ -72,29 +73,25 @@ def effective_timeout(step: StepSpec, ctx: CaseContext, own: float | None = None
     return min(limits) if limits else None
 
 
-def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     provider_id = str(step.args["provider"])
     spec = ctx.plan.providers[provider_id]
     pool = ctx.pools.get(provider_id)
     if pool is None:
-        return StepOutput({"output": None}, ErrorInfo("UnsupportedProvider",
+        return StepOutput({"output": None}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
     # The call's own vars first (in the case's scope); the rest of the step sees them too.
     call_vars = dict(render(step.args.get("vars") or {}, ctx.variables))
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
     args = render({k: v for k, v in step.args.items() if k not in ("provider", "vars")}, scope)
     options = call_options(spec, ctx.plan, dict(args.get("options") or {}))
-    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
-    context = call_context(ctx.case, args.get("prompt", ""), {**case_vars, **call_vars}, args.get("context"))
-    timeout = effective_timeout(step, ctx, spec.timeout_s)
-    request = CallRequest(prompt=args.get("prompt", ""), options=options, context=context,
-                          timeout_s=timeout, session=_str_or_none(args.get("session")),
-                          marker=ctx.marker or None, case_id=ctx.case.id)
+    request = provider_request(ctx, options, args.get("prompt", ""), call_vars, args.get("context"),
+                               effective_timeout(step, ctx, spec.timeout_s), args.get("session"))
     outcome = pool.call(request)
     _capture(ctx, provider_id, outcome)
     fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider
     error = _call_error(outcome)
-    if error and error.type == "TimeoutError" and ctx.deadline is not None and ctx.remaining() == 0.0:
+    if error and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
     return StepOutput(fields, error, returned=dict(outcome.result or {}))
 
@@ -122,7 +119,7 @@ def _call_error(outcome: CallOutcome) -> ErrorInfo | None:
         return ErrorInfo(outcome.error.type, outcome.error.message, outcome.error.traceback)
     returned = (outcome.result or {}).get("error")
     if returned:  # promptfoo providers report failures as {"error": "..."}
-        return ErrorInfo("ProviderError", str(returned))
+        return ErrorInfo(ErrorKind.PROVIDER, str(returned))
     return None
 
 
@@ -138,11 +135,18 @@ def _labelled(source: str, text: str) -> str:
         "" if text.endswith("\n") else "\n")
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, call_vars: Mapping[str, Any],
+                     step_context: Mapping[str, Any] | None, timeout_s: float | None, session: Any) -> CallRequest:
+    """One provider call, for `call` and for each request of `load`: promptfoo's context (the plan's
+    and case's vars under the call's own, the case as `test`) and this attempt's ownership marker."""
+    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
+    context = call_context(ctx.case, prompt, {**case_vars, **call_vars}, step_context)
+    return CallRequest(prompt=prompt, options=options, context=context, timeout_s=timeout_s,
+                       session=None if session is None else str(session), marker=ctx.marker or None,
+                       case_id=ctx.case.id)
 
 
-def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
+def run_sleep(step: StepSpec, ctx: CaseContext) -> StepOutput:
     duration = seconds(step.args.get("duration", 0), ctx) or 0.0
     limit = effective_timeout(step, ctx)
     started = time.monotonic()
@@ -152,8 +156,8 @@ def run_sleep(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     return StepOutput({"duration_ms": round((time.monotonic() - started) * 1000, 3)})
 
 
-def unsupported(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
-    return StepOutput({}, ErrorInfo("UnsupportedStep",
+def unsupported(step: StepSpec, ctx: CaseContext) -> StepOutput:
+    return StepOutput({}, ErrorInfo(ErrorKind.UNSUPPORTED_STEP,
                                     f"the '{step.action}' step is not available in this version yet"))
 
 

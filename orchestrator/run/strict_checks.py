@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from orchestrator.values import describe, is_number, json_safe, shown, strict_equal, whole
+from orchestrator.evaluation.values import describe, is_number, json_safe, shown, strict_equal, whole
 
 
 def _as_text(value: Any) -> str:

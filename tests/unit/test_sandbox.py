@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from orchestrator import sandbox_limits as sandbox
-from orchestrator.templating import TemplateError, check_expression, check_template, evaluate, render_string
+from orchestrator.evaluation import sandbox_limits as sandbox
+from orchestrator.evaluation.templating import TemplateError, check_expression, check_template, evaluate, render_string
 
 REFUSED_EXPRESSIONS = {
     "power tower": ("9**(9**8)", "bits"),

@@ -65,7 +65,3 @@ def test_kill_all_cleans_up_every_registered_tree() -> None:
     assert all_gone([pid for p, g in started for pid in (p.pid, g)])
     assert tree.registered_pids() == []
 
-
-def test_exit_descriptions_name_the_code_or_the_signal() -> None:
-    assert tree.exit_description(3) == "exited with code 3"
-    assert tree.exit_description(-11) == "was killed by signal SIGSEGV (11)"

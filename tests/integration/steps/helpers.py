@@ -44,7 +44,7 @@ def make_plan(env: dict[str, str] | None = None, steps: tuple[StepSpec, ...] = (
 
 
 def act(action: str, ctx: CaseContext, **args: Any) -> StepOutput:
-    return PROCESS_ACTIONS[action](step(action, **args), ctx, None)
+    return PROCESS_ACTIONS[action](step(action, **args), ctx)
 
 
 def stray_descendants(before: set[int]) -> list[str]:

@@ -3,23 +3,13 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Iterator
 
 import psutil
-import pytest
 
 from orchestrator.plan.model import StepSpec
 from orchestrator.result.model import Attempt, Status
 from orchestrator.run import case as case_module
-from orchestrator.run import steps as steps_module
-from orchestrator.run.process_steps import PROCESS_ACTIONS
 from tests.integration.steps.helpers import PY, all_gone, make_plan, pids_after, step, target
-
-
-@pytest.fixture(autouse=True)
-def process_actions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(steps_module, "ACTIONS", {**steps_module.ACTIONS, **PROCESS_ACTIONS})
-    yield
 
 
 def run(*steps: StepSpec) -> Attempt:

@@ -104,8 +104,8 @@ def test_a_neighbour_case_is_never_blamed_for_a_daemon_that_is_not_its_own() -> 
     # A's daemon is born while B's command runs, and lives on while B's leak check runs.
     original = PROCESS_ACTIONS["exec"]
 
-    def exec_then_wait(spec: StepSpec, ctx: steps_module.CaseContext, own: float | None) -> steps_module.StepOutput:
-        out = original(spec, ctx, own)
+    def exec_then_wait(spec: StepSpec, ctx: steps_module.CaseContext) -> steps_module.StepOutput:
+        out = original(spec, ctx)
         if ctx.case.id == "A" and not daemon_up.is_set():
             daemon_up.set()
             b_done.wait(10)

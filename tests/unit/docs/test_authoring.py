@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestrator.annotations import github_annotation
+from orchestrator.cli.annotations import github_annotation
 from orchestrator.errors import Location, Problem
 
 ROOT = Path(__file__).resolve().parents[3]

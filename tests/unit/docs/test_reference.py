@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from orchestrator.docs_gen import REGENERATE, generate, main
+from orchestrator.cli.docs_gen import REGENERATE, generate, main
 from orchestrator.plan.schema import plan_schema
 
 ROOT = Path(__file__).resolve().parents[3]

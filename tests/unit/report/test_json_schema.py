@@ -8,6 +8,7 @@ import pytest
 
 from orchestrator.report.json_report import results_schema, write_results
 from orchestrator.result.model import RunResult
+from orchestrator.result.store import run_json_chunks
 
 from .factory import run_result
 
@@ -26,7 +27,7 @@ def test_written_results_validate_hostile_text_included(tmp_path: Path) -> None:
 
 
 def test_the_schema_rejects_what_report_cannot_read(tmp_path: Path) -> None:
-    data = run_result().to_dict()
+    data = json.loads("".join(run_json_chunks(run_result())))
     data["cases"][0]["status"] = "exploded"
     with pytest.raises(jsonschema.ValidationError, match="exploded"):
         jsonschema.validate(data, results_schema())

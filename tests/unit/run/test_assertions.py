@@ -162,7 +162,7 @@ def test_a_pattern_too_large_to_compile_is_an_invalid_regex_at_once(pattern: str
 def test_a_regex_never_outlives_the_case_deadline() -> None:
     import time
 
-    from orchestrator.sandbox_limits import case_deadline
+    from orchestrator.evaluation.sandbox_limits import case_deadline
 
     started = time.monotonic()
     with case_deadline(started + 0.3):

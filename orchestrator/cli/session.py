@@ -5,20 +5,24 @@ this one) and removes the previous run's reports. Reports are rewritten as cases
 most once a second), marked incomplete until the final write adds the completion mark, so a
 killed run leaves reports that say so; the journal (`results.journal.jsonl` beside
 results.json) has every finished case at once, and is removed once results.json is complete.
-Interrupts (orchestrator.interrupts) set `stop`: scheduling ends, unfinished cases become
+Interrupts (orchestrator.cli.interrupts) set `stop`: scheduling ends, unfinished cases become
 interrupted, and the reports are still written.
+
+Used as `with RunSession(...) as session: run = session.execute(); written = session.write(run)`
+(cli/run.py): the run stage, then the write stage; leaving the block closes the journal and
+releases the report folders whatever happened.
 """
 from __future__ import annotations
 
 import sys
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from types import TracebackType
+from typing import Sequence
 
-from orchestrator.errors import ExitCode, UserError, most_severe
-from orchestrator.interrupts import stop_exit_code
+from orchestrator.errors import UserError
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
@@ -36,15 +40,25 @@ from orchestrator.run.provider_leaks import describe as describe_provider_leaks
 _REWRITE_EVERY_S = 1.0
 
 
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where `run` writes its reports; `out` is the folder whose previous reports are removed."""
+
+    junit: Path
+    html: Path
+    json: Path
+    out: Path | None = None
+    junit_flavor: str = "default"
+
+
 class RunSession(Listener):
-    def __init__(self, plans: Sequence[Plan], *, jobs: int, quiet: bool, junit: Path, html: Path,
-                 json: Path, command: str, stop: threading.Event, verbose: bool = False,
-                 options: Mapping[str, Any] | None = None, out: Path | None = None,
-                 junit_flavor: str = "default") -> None:
+    def __init__(self, plans: Sequence[Plan], options: RunOptions, reports: ReportPaths, stop: threading.Event,
+                 *, quiet: bool = False, verbose: bool = False) -> None:
+        junit, html, json, out = reports.junit, reports.html, reports.json, reports.out
         self.junit, self.html, self.json = junit, html, json
-        self.junit_flavor = junit_flavor
+        self.junit_flavor = reports.junit_flavor
         self.stop = stop
-        self.engine = Engine(plans, RunOptions(jobs=jobs, command=command, **dict(options or {})), self, self.stop)
+        self.engine = Engine(plans, options, self, self.stop)
         self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
         # Before any case runs: a report folder we cannot write would otherwise lose the whole run.
@@ -93,43 +107,50 @@ class RunSession(Listener):
             # live reports grow with the run: never spend more than ~1/5 of the time rewriting them
             self._rewrite_every = max(_REWRITE_EVERY_S, 4 * (self._last_write - now))
 
-    def run(self) -> int:
-        """Run and report; the caller has installed `Interrupts`, which sets `stop`."""
+    def __enter__(self) -> RunSession:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self.journal is not None:
+            self.journal.close()
+        self.claim.release()
+
+    def execute(self) -> RunResult:
+        """The run stage: every case, to its end or to `stop` (set by `Interrupts`)."""
         become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
         guard_run()  # a watchdog kills the run's processes if we are killed; leftovers of killed runs go
+        if not self.quiet:
+            self.console.start(self.engine.total)
         try:
-            if not self.quiet:
-                self.console.start(self.engine.total)
-            try:
-                run = replace(self.engine.run(), complete=True)
-            finally:
-                self.console.stop()
-            kill_all(grace_s=0.5)
-            if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
-                journal_path(self.json).unlink(missing_ok=True)
-            written = self._write(run)
-            for path in {self.junit, self.html, self.json} - set(written.paths):
-                _remove_live_copy(path)
-            on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
-            self.console.summary(run, on_disk)  # never announce a report that is not there
-            problems = [*written.problems, report_to_github(run)]  # annotations, step summary
-            for line in describe_provider_leaks(run.provider_leaks):
-                print(f"orchestrator: warning: {line}", file=sys.stderr)
-            for problem in filter(None, problems):  # one failing writer does not stop the others
-                print(f"orchestrator: {problem}", file=sys.stderr)
-            if self.journal is not None:
-                if self.json not in written.paths:
-                    self._end_journal(run)  # then `orchestrator report` on it gives the complete run
-                self.journal.close()
-            if self.json in written.paths:
-                # results.json holds every case now; the journal only matters when a run dies first
-                journal_path(self.json).unlink(missing_ok=True)
+            run = replace(self.engine.run(), complete=True)
         finally:
-            if self.journal is not None:
-                self.journal.close()
-            self.claim.release()
-        return run_exit_code(run, stopped=self.stop.is_set(), unwritten=len(written.problems),
-                             stop_code=stop_exit_code(self.stop))
+            self.console.stop()
+        kill_all(grace_s=0.5)
+        return run
+
+    def write(self, run: RunResult) -> Written:
+        """The write stage: the final reports, the summary, and the journal's fate."""
+        if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
+            journal_path(self.json).unlink(missing_ok=True)
+        written = self._write(run)
+        for path in {self.junit, self.html, self.json} - set(written.paths):
+            _remove_live_copy(path)
+        on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
+        self.console.summary(run, on_disk)  # never announce a report that is not there
+        problems = [*written.problems, report_to_github(run)]  # annotations, step summary
+        for line in describe_provider_leaks(run.provider_leaks):
+            print(f"orchestrator: warning: {line}", file=sys.stderr)
+        for problem in filter(None, problems):  # one failing writer does not stop the others
+            print(f"orchestrator: {problem}", file=sys.stderr)
+        if self.journal is not None:
+            if self.json not in written.paths:
+                self._end_journal(run)  # then `orchestrator report` on it gives the complete run
+            self.journal.close()
+        if self.json in written.paths:
+            # results.json holds every case now; the journal only matters when a run dies first
+            journal_path(self.json).unlink(missing_ok=True)
+        return written
 
     def _write(self, run: RunResult) -> Written:
         return write_all(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
@@ -160,15 +181,3 @@ def _remove_live_copy(path: Path) -> None:
             path.unlink()
     except OSError:
         pass
-
-
-def run_exit_code(run: RunResult, *, stopped: bool, unwritten: int, stop_code: int | None = None) -> int:
-    """The run's exit code, decided here only; when several apply the most severe wins
-    (errors.most_severe: signal, timeout, 3, 2, 1, 0). `stop_code`: 128 + N for the signal that
-    stopped the run, 124 for its --timeout (interrupts.stop_exit_code)."""
-    return most_severe(
-        stop_code or 0,
-        ExitCode.INTERRUPTED if (run.interrupted or stopped) and stop_code is None else 0,
-        ExitCode.INTERNAL if unwritten else 0,  # a report named in the output as not written
-        ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED,
-    )

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 import jinja2
 from jinja2 import meta
 
-from orchestrator.sandbox import BoundedSandbox
+from orchestrator.evaluation.sandbox import BoundedSandbox
 
 
 class TemplateError(Exception):

@@ -25,8 +25,8 @@ from jinja2.environment import Template, TemplateExpression
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from orchestrator import sandbox_limits as limits
-from orchestrator.sandbox_limits import EVALUATION_BUDGET_S, MAX_INT_BITS, MAX_LENGTH, LimitExceeded
+from orchestrator.evaluation import sandbox_limits as limits
+from orchestrator.evaluation.sandbox_limits import EVALUATION_BUDGET_S, MAX_INT_BITS, MAX_LENGTH, LimitExceeded
 
 _LOOP_FILTER = "_orchestrator_budgeted"
 _TEXT_FILTER = "_orchestrator_sized_text"

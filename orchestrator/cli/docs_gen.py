@@ -1,7 +1,7 @@
 """docs/reference.md, generated from the plan JSON Schema so the reference cannot drift from the code.
 
-    python -m orchestrator.docs_gen            # rewrite docs/reference.md
-    python -m orchestrator.docs_gen --check    # exit 1 when it is stale
+    python -m orchestrator.cli.docs_gen            # rewrite docs/reference.md
+    python -m orchestrator.cli.docs_gen --check    # exit 1 when it is stale
     orchestrator schema --markdown [-o FILE]   # the same text
 
 Descriptions, defaults, examples and enums live in `orchestrator/schema/plan-v1.json`; edit them
@@ -20,7 +20,7 @@ from orchestrator.plan.model import MAIN_FIELD
 from orchestrator.plan.schema import describe, plan_schema
 
 DEFAULT_OUTPUT = Path("docs") / "reference.md"
-REGENERATE = "python -m orchestrator.docs_gen"
+REGENERATE = "python -m orchestrator.cli.docs_gen"
 
 # The named parts of the format, in the order a plan reads; each gets its own section.
 _SECTIONS = (
@@ -46,7 +46,7 @@ def generate(schema: dict[str, Any] | None = None) -> str:
     lines = [
         "# Plan reference (format version 1)",
         "",
-        "<!-- Generated from orchestrator/schema/plan-v1.json by `python -m orchestrator.docs_gen`."
+        "<!-- Generated from orchestrator/schema/plan-v1.json by `python -m orchestrator.cli.docs_gen`."
         " Do not edit: change the schema's descriptions and regenerate. -->",
         "",
         "Every key a plan file may use, with what it accepts, its default and an example. The same",
@@ -231,7 +231,7 @@ def _cell(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestrator.docs_gen",
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.cli.docs_gen",
                                      description="Write the plan reference (Markdown) generated from the JSON Schema.")
     parser.add_argument("output", nargs="?", default=str(DEFAULT_OUTPUT), help=f"default: {DEFAULT_OUTPUT}")
     parser.add_argument("--check", action="store_true", help="exit 1 when OUTPUT differs from the generated text")

@@ -18,7 +18,7 @@ import time
 from types import FrameType
 from typing import Any
 
-from orchestrator import early_signals
+from orchestrator.cli import early_signals
 from orchestrator.procs.tree import kill_all
 
 STOP_SIGNALS = early_signals.HELD  # SIGINT, SIGTERM, SIGHUP, SIGQUIT, and SIGUSR1/2 (default: die)

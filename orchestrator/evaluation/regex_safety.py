@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from orchestrator.sandbox_limits import time_limit
+from orchestrator.evaluation.sandbox_limits import time_limit
 
 
 def _stdlib(name: str) -> Any:

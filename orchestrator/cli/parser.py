@@ -1,0 +1,130 @@
+"""The argument parser of every command (`orchestrator --help`)."""
+from __future__ import annotations
+
+import argparse
+
+from orchestrator import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orchestrator", description=(
+        "Run YAML test plans against persistent provider pools; write JUnit, HTML and JSON reports."))
+    parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run plans and write reports")
+    run.add_argument("plans", nargs="+", metavar="PLAN")
+    run.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
+    run.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
+    run.add_argument("--html", help="HTML report (default: OUT/report.html)")
+    run.add_argument("--json", help="JSON results (default: OUT/results.json)")
+    add_junit_flavor_arg(run)
+    run.add_argument("-j", "--jobs", default="1", help="cases run at once: a number or 'auto' (default 1)")
+    run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set a variable the plan declares or reads (over plan and case vars)")
+    add_secret_arg(run)
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--timeout", metavar="DURATION",
+                     help="stop the run after this long (e.g. 30m): cases interrupted, reports written, exit 124")
+    add_selection_args(run)
+    add_run_args(run)
+    _add_root(run)
+
+    validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
+    validate.add_argument("plans", nargs="+", metavar="PLAN")
+    validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_secret_arg(validate)
+    validate.add_argument("--format", choices=("text", "github"), default="text",
+                          help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
+    _add_root(validate)
+
+    listing = sub.add_parser("list", help="the cases that would run, after expansion")
+    listing.add_argument("plans", nargs="+", metavar="PLAN")
+    listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
+    add_secret_arg(listing)
+    add_selection_args(listing)
+    _add_root(listing)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
+    schema.add_argument("--output", "-o", help="write it to this file instead")
+    schema.add_argument("--markdown", action="store_true", help="the plan reference (docs/reference.md) instead")
+
+    init = sub.add_parser("init", help="write a starter plan.yaml and providers/echo.py that pass at once")
+    init.add_argument("folder", nargs="?", default=".", help="where (default: the current folder)")
+    init.add_argument("--name", help="the plan's name (default: the folder's name)")
+
+    report = sub.add_parser("report", help="re-render reports from a results file without re-running")
+    report.add_argument("results", metavar="RESULTS.json", help="a results file, or the journal "
+                        "(results.journal.jsonl) of a run that was killed")
+    report.add_argument("--out", help="folder for junit.xml and report.html (default: the results file's folder)")
+    report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
+    report.add_argument("--html", help="HTML report (default: OUT/report.html)")
+    add_junit_flavor_arg(report)
+    add_merge_parser(sub)
+    importing = sub.add_parser("import", help="turn another tool's config into a plan: import promptfoo CONFIG")
+    importing.add_argument("tool", choices=("promptfoo",))
+    importing.add_argument("config", metavar="CONFIG", help="e.g. promptfooconfig.yaml")
+    importing.add_argument("-o", "--output", metavar="PLAN", help="write the plan here (default: standard output)")
+    return parser
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", metavar="DIR", help="the folder include and discover may read from (default: "
+                        "the plan's project: the nearest folder above it holding .git or pyproject.toml)")
+
+
+def add_secret_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
+                        help="a plan variable like --var, its value masked as *** in every report and output")
+
+
+def add_selection_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", dest="k", metavar="EXPR",
+                        help="cases whose id, name or tags match: words with and/or/not/() (as pytest -k)")
+    parser.add_argument("--tag", action="append", default=[], help="cases with this tag (repeatable, or a,b)")
+    parser.add_argument("--priority", action="append", default=[], help="cases of these priorities: P0,P1")
+    parser.add_argument("--level", action="append", default=[], help="cases of these levels: unit,e2e")
+    parser.add_argument("--id", action="append", default=[], dest="ids", metavar="ID",
+                        help="this case id or glob (repeatable)")
+    parser.add_argument("--shard", metavar="I/N", help="run only part I of N (deterministic, balanced)")
+    parser.add_argument("--durations", metavar="RESULTS.json",
+                        help="balance --shard by the case durations of an earlier run")
+
+
+def add_junit_flavor_arg(parser: argparse.ArgumentParser) -> None:
+    from orchestrator.report.junit_strict import FLAVORS
+
+    parser.add_argument("--junit-flavor", choices=FLAVORS, default="default",
+                        help="default: what Jenkins' junit step, GitLab and GitHub actions read (file/line, "
+                             "per-test properties); strict: valid against the Jenkins xUnit and Maven Surefire "
+                             "XSDs (labels move into system-out)")
+
+
+def add_run_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeat", type=_positive, metavar="N", help="run every case N times (flake hunting)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop after the first failed or errored case")
+    parser.add_argument("--order", choices=("plan", "priority"), default="plan",
+                        help="plan: cases start in plan order (the default); priority: P0 first, then P1 ..., "
+                             "plan order within each")
+    parser.add_argument("--max-memory", metavar="SIZE",
+                        help="hold new cases back while the run's processes use more than this (e.g. 8GiB)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print each step and failed assertion")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_merge_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    merge = sub.add_parser("merge", help="combine the results of --shard runs into one run's reports")
+    merge.add_argument("results", nargs="+", metavar="RESULTS.json")
+    merge.add_argument("--json", required=True, help="the merged JSON results file")
+    merge.add_argument("--junit", help="JUnit XML file")
+    merge.add_argument("--html", help="HTML report")
+    add_junit_flavor_arg(merge)

@@ -1,0 +1,43 @@
+"""What vulture (60 % confidence over orchestrator/) reports as unused but is not: reviewed by hand.
+
+`tests/unit/test_dead_code.py` runs vulture with this file; anything new it reports is either
+dead code to delete or belongs here, with the reason it is used.
+"""
+# ruff: noqa
+# mypy: ignore-errors
+from __future__ import annotations
+
+_ = object()
+
+# Called by a library, not by us.
+_.ignore_aliases  # yaml.SafeDumper hook (importers/promptfoo.py): PyYAML calls it while dumping
+_.http_open  # urllib.request handler protocol (run/http_deadline.py): urllib dispatches by name
+_.https_open  # ditto
+_.makefile  # socket protocol (run/http_deadline.py): http.client calls sock.makefile()
+_._io_refs  # socket protocol: socket.SocketIO reads it when closing the file it made
+intercepted_binops  # jinja2 SandboxedEnvironment class attribute (sandbox.py)
+template_class  # jinja2 Environment class attribute (sandbox.py)
+_.call_binop  # jinja2 SandboxedEnvironment hook for the intercepted operators (sandbox.py)
+
+# Parameters a caller's signature fixes.
+frame  # signal handler signature (interrupts.py)
+exc_type  # context manager __exit__ signature (result/journal.py)
+__self  # jinja2 call() signature (sandbox.py)
+fill_with  # the jinja2 batch/slice filters' signature, mirrored by their size checks (sandbox_limits.py)
+
+# Dataclass fields serialised into results.json / pool statistics by field name.
+warm_p50_ms  # procs/api.py SlotStats: read by run/pool_stats.py through dataclasses.asdict
+
+# Public helpers whose callers are tests and benchmarks (the reports' own entry points).
+render_html  # report/html.py: the page as one string (write_html streams the same template)
+unpack_json  # report/html.py: reads back the packed case details the page carries
+results_schema  # report/json_report.py: the published schema of results.json
+write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)
+evaluate_gate  # run/gate.py: the one-plan form of judge_plans
+
+# An ErrorKind member whose only user is a line the perf branch rewrites (run/http_step.py's
+# InvalidURL): it moves to the enum once perf is merged.
+_.INVALID_URL
+
+# Dead, left only because the branch that owns the file (perf) is still being merged: delete then.
+counts_line  # report/console.py
