@@ -9,14 +9,16 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from orchestrator import __version__
 from orchestrator.cli_select import (add_junit_flavor_arg, add_merge_parser, add_run_args, add_selection_args,
                                      cmd_merge, max_memory, prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError, most_severe
 from orchestrator.pipes import stdout_safe_from_closed_pipe
-from orchestrator.plan.model import Plan
+
+if TYPE_CHECKING:
+    from orchestrator.plan.model import Plan
 
 
 def build_parser() -> argparse.ArgumentParser:

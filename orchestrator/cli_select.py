@@ -9,16 +9,15 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from orchestrator.errors import ExitCode, UserError, most_severe
-from orchestrator.plan.model import Plan
-from orchestrator.plan.select import Selection, select, split_list
-from orchestrator.plan.select_check import check_selected, describe, normalised
-from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
-from orchestrator.plan.units import parse_size
-from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 from orchestrator.wording import plural
+
+if TYPE_CHECKING:  # imported where used: `--version` and `--help` need none of them
+    from orchestrator.plan.model import Plan
+    from orchestrator.plan.shard import Shard
+    from orchestrator.result.model import GateResult, RunResult
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +66,8 @@ def _positive(text: str) -> int:
 def max_memory(args: argparse.Namespace) -> int | None:
     if not getattr(args, "max_memory", None):
         return None
+    from orchestrator.plan.units import parse_size
+
     try:
         return parse_size(args.max_memory)
     except ValueError as exc:
@@ -86,6 +87,10 @@ class Prepared:
 def prepare(plans: Sequence[Plan], args: argparse.Namespace, *, running: bool = True) -> Prepared:
     """load → select → shard. `running`: a selection that matches no case is an error (exit 2),
     checked before sharding so that a typo fails every shard; `list` shows it instead."""
+    from orchestrator.plan.select import Selection, select, split_list
+    from orchestrator.plan.select_check import check_selected, describe, normalised
+    from orchestrator.plan.shard import parse_shard, take_shard
+
     written = Selection(k=args.k, tags=split_list(args.tag), priorities=split_list(args.priority),
                         levels=split_list(args.level), ids=tuple(args.ids))
     selection = normalised(written)
@@ -111,6 +116,7 @@ def prepare(plans: Sequence[Plan], args: argparse.Namespace, *, running: bool = 
 
 
 def read_durations(path: Path) -> dict[str, float]:
+    from orchestrator.plan.shard import case_key
     from orchestrator.result.store import read_json
 
     run = read_json(path)

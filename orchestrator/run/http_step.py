@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -63,6 +61,9 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
 
     if not url.startswith(("http://", "https://")):
         return HttpResponse(None, error=ErrorInfo("InvalidURL", f"URL must start with http:// or https://, got {url!r}"))
+    import urllib.error  # ~12 ms (http.client, ssl, email): only for the plans that make requests
+    import urllib.request
+
     try:
         request = urllib.request.Request(url, data=data, headers=sent_headers, method=method.upper())
         with urllib.request.urlopen(request, timeout=timeout_s or DEFAULT_TIMEOUT_S) as reply:
