@@ -169,3 +169,22 @@ def test_all_attempts_failing_is_failed() -> None:
     result = _run_with(FakePool(echo), case("F", call("x", a("equals", "never")), repeat=3))
     assert result.cases[0].status is Status.FAILED
     assert result.cases[0].message.startswith("all 3 attempts did not pass; last: step 1")
+
+
+def test_the_attempt_folder_tmp_is_made_only_for_a_case_that_names_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import tempfile
+
+    made: list[str] = []
+    real = tempfile.mkdtemp
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", counting)
+    result, _, pool = run(case("PLAIN", call("hi", a("contains", "hi"))),
+                          case("TMP", call("{{ tmp }}", a("contains", "orchestrator-"))))
+    assert [c.status for c in result.cases] == [Status.PASSED, Status.PASSED]
+    assert len(made) == 1 and pool.calls[1].prompt == made[0]  # a mkdir + rmdir per trivial case cost ~0.35 ms
+    assert not os.path.exists(made[0])  # removed when the attempt ended
