@@ -20,11 +20,11 @@ def github_annotation(problem: Problem) -> str:
             f"::{_data(message)}")
 
 
-def validate_github(paths: Sequence[str], overrides: Mapping[str, str]) -> int:
+def validate_github(paths: Sequence[str], overrides: Mapping[str, str], root: str | None = None) -> int:
     from orchestrator.plan.load import load_plans
 
     try:
-        plans = load_plans(list(paths), overrides)
+        plans = load_plans(list(paths), overrides, root)
     except PlanErrors as exc:
         for problem in exc.problems:
             print(github_annotation(problem))

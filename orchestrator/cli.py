@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     add_selection_args(run)
     add_run_args(run)
+    _add_root(run)
 
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
@@ -48,12 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_secret_arg(validate)
     validate.add_argument("--format", choices=("text", "github"), default="text",
                           help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
+    _add_root(validate)
 
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
     listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
     add_secret_arg(listing)
     add_selection_args(listing)
+    _add_root(listing)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
     schema.add_argument("--output", "-o", help="write it to this file instead")
@@ -76,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("config", metavar="CONFIG", help="e.g. promptfooconfig.yaml")
     importing.add_argument("-o", "--output", metavar="PLAN", help="write the plan here (default: standard output)")
     return parser
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", metavar="DIR", help="the folder include and discover may read from (default: "
+                        "the plan's project: the nearest folder above it holding .git or pyproject.toml)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,10 +156,10 @@ def secret_values(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(found + list(parse_vars(getattr(args, "secret", []), "--secret").values()))
 
 
-def load(paths: Sequence[str], overrides: dict[str, str]) -> list[Plan]:
+def load(paths: Sequence[str], overrides: dict[str, str], root: str | None = None) -> list[Plan]:
     from orchestrator.plan.load import load_plans
 
-    plans = load_plans(list(paths), overrides)
+    plans = load_plans(list(paths), overrides, root)
     for plan in plans:
         for warning in plan.warnings:
             print(warning, file=sys.stderr)
@@ -162,7 +170,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "github":
         from orchestrator.annotations import validate_github
 
-        return validate_github(args.plans, all_vars(args))
+        return validate_github(args.plans, all_vars(args), args.root)
     from orchestrator.plan.load import check_overrides, load_plan
     from orchestrator.wording import plural
 
@@ -171,7 +179,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     plans: list[Plan] = []
     for path in args.plans:  # each file gets its `ok` line or its errors
         try:
-            plan = load_plan(path, overrides)
+            plan = load_plan(path, overrides, args.root)
         except PlanErrors as exc:
             failed = True
             for problem in exc.problems:
@@ -187,7 +195,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    plans = load(args.plans, all_vars(args))
+    plans = load(args.plans, all_vars(args), args.root)
     print_list(plans, prepare(plans, args, running=False), {p.name: _shown(p) for p in plans})
     return ExitCode.GATE_PASSED
 
@@ -254,7 +262,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     jobs = _jobs(args.jobs)
     limit = max_memory(args)
-    plans = load(args.plans, all_vars(args))
+    plans = load(args.plans, all_vars(args), args.root)
     prepared = prepare(plans, args)
     out = Path(args.out)
     session = RunSession(

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from orchestrator.sandbox import BoundedSandbox
 
 
 class TemplateError(Exception):
@@ -33,12 +34,13 @@ GLOBAL_NAMES = frozenset(_OUR_GLOBALS) | {"range", "dict", "lipsum", "cycler", "
 
 
 @lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
+def environment() -> BoundedSandbox:
     """The one sandboxed environment every template and expression is compiled in."""
     import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    from orchestrator.sandbox import BoundedSandbox
+
+    env = BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

@@ -1,7 +1,6 @@
 """From the file as written to the list of cases: includes, defaults, discover and matrix."""
 from __future__ import annotations
 
-import glob
 import itertools
 import json
 import os
@@ -10,7 +9,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.errors import Location, Problem
-from orchestrator.plan import schema
+from orchestrator.plan import paths, schema
+from orchestrator.plan.schema import plan_schema
 from orchestrator.plan.suggest import missing_file
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.templating import TemplateError, has_template, render
@@ -39,6 +39,8 @@ class Context:
 
     main: Source
     overrides: Mapping[str, str]
+    root: Path  # include and discover stay inside it (plan.paths)
+    included: set[Path] = field(default_factory=set)  # each included file is read and merged once
     sections: dict[str, dict[str, Field]] = field(default_factory=lambda: {k: {} for k in MERGED})
     bad: dict[Path, list[NodePath]] = field(default_factory=dict)  # schema problems, per file
     secrets: list[str] = field(default_factory=list)  # `secrets` of the plan and its includes
@@ -106,25 +108,43 @@ def merge_includes(ctx: Context, source: Source, chain: tuple[Source, ...], prob
 def _include(ctx: Context, source: Source, chain: tuple[Source, ...], index: int, name: str,
              problems: list[Problem]) -> None:
     where = source.at(("include", index))
-    target = Path(os.path.abspath(source.directory / name))
+    try:
+        target = paths.check_include(source.directory, name, ctx.root)
+    except paths.PathRefused as exc:
+        problems.append(Problem(where, str(exc)))
+        return
     if any(s.path == target for s in chain + (source,)):
         names = [s.shown for s in chain + (source,)] + [shown_path(ctx.main, target)]
         start = next(i for i, s in enumerate(chain + (source,)) if s.path == target)
         problems.append(Problem(where, "include cycle: " + " -> ".join(names[start:])))
         return
+    if target in ctx.included:  # reached again (a diamond): already read, checked and merged
+        return
+    ctx.included.add(target)
     if not target.is_file():
         problems.append(Problem(where, missing_file(source.directory, name)))
         return
     included, found = load_yaml(shown_path(ctx.main, target), target)
-    problems.extend(found)
-    if included.data is None:
+    refused_kind = any(p.message.startswith(("a plan must be a mapping", "empty plan")) for p in found)
+    if included.data is None and found and not refused_kind:  # YAML it could not read: say where
+        problems.extend(found)
         return
+    if not _is_fragment(included.data):  # never quote what it holds: it may be anybody's file
+        problems.append(Problem(where, f"include '{name}' is not a plan fragment (a mapping of plan keys: "
+                                       "vars, env, providers, defaults...); its content is not shown"))
+        return
+    problems.extend(found)
     check_schema(ctx, included, problems, included=True)
     for key in NOT_MERGED:  # never silently ignored: a gate here would judge nothing
         if isinstance(included.data, dict) and key in included.data:
             problems.append(Problem(included.key_at((key,)), f"'{key}' in an included file is not used: include "
                                     f"merges {', '.join(MERGED)}; write it in the plan that includes this file"))
     merge_includes(ctx, included, chain + (source,), problems)
+
+
+def _is_fragment(data: Any) -> bool:
+    keys = plan_schema().get("properties", {})
+    return isinstance(data, dict) and any(key in keys for key in data)
 
 
 def case_keys(ctx: Context, index: int) -> dict[str, Field] | None:
@@ -176,17 +196,15 @@ def _label(value: Any) -> str:
     return str(value)
 
 
-def discover_files(source: Source, pattern: str) -> list[Path]:
-    root = str(source.directory)
-    found = glob.glob(os.path.join(root, pattern), recursive=True)
-    return sorted(Path(os.path.abspath(p)) for p in found if os.path.isfile(p))
-
-
 def _discover(ctx: Context, keys: dict[str, Field], entry: Field, case_vars: dict[str, Any],
               problems: list[Problem]) -> list[Expanded]:
     spec = keys["discover"]
     pattern = str(spec.value.get("glob", ""))
-    files = discover_files(spec.source, pattern)
+    try:
+        files = paths.discover(spec.source.directory, pattern, ctx.root)
+    except paths.PathRefused as exc:
+        problems.append(Problem(spec.source.at(spec.path + ("glob",)), str(exc)))
+        return []
     if not files:
         problems.append(Problem(spec.source.at(spec.path + ("glob",)), f"discover glob '{pattern}' matched no files"))
         return []

@@ -7,15 +7,18 @@ semantic checks -> expand (defaults, discover, matrix) -> the model (this module
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import PlanErrors, Problem, UserError
+from orchestrator.gc_pause import paused_gc
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
                                      StepSpec)
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
+from orchestrator.plan.paths import project_root
 from orchestrator.plan.promptfoo_types import kind_of
 from orchestrator.plan.semantic import BUILTIN_NAMES, Checker, split_python, template_names
 from orchestrator.plan.suggest import closest
@@ -27,13 +30,14 @@ _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load"
                   "http": ("timeout",)}
 
 
-def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[Plan]:
+def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None,
+               root: str | None = None) -> list[Plan]:
     """Load every plan; raise one PlanErrors with the problems of all of them."""
     plans: list[Plan] = []
     problems: list[Problem] = []
     for path in paths:
         try:
-            plans.append(load_plan(path, overrides))
+            plans.append(load_plan(path, overrides, root))
         except PlanErrors as exc:
             problems.extend(exc.problems)
     if problems:
@@ -59,12 +63,20 @@ def check_overrides(plans: Sequence[Plan], overrides: Mapping[str, str]) -> None
         raise UserError("\n".join(wrong))
 
 
-def load_plan(path: str, overrides: Mapping[str, str] | None = None) -> Plan:
-    """Load, validate and expand one plan file. Raises PlanErrors with ALL its problems."""
+def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str | None = None) -> Plan:
+    """Load, validate and expand one plan file. Raises PlanErrors with ALL its problems.
+
+    `include` and `discover` stay inside `root` (default: the plan's project root, plan.paths)."""
+    with paused_gc():  # a big plan is millions of objects without cycles: collections only cost
+        return _load_plan(path, overrides, root)
+
+
+def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None) -> Plan:
     main, problems = load_yaml(str(path))
     if main.data is None:
         raise PlanErrors(problems)
-    ctx = ex.Context(main=main, overrides=dict(overrides or {}))
+    project = Path(os.path.realpath(root)) if root is not None else project_root(main.path)
+    ctx = ex.Context(main=main, overrides=dict(overrides or {}), root=project)
     ex.check_schema(ctx, main, problems, included=False)
     ex.merge_includes(ctx, main, (), problems)
     checker = Checker(ctx)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import AbstractSet, Any, Iterable
 
+from orchestrator import regex_safety
 from orchestrator.errors import Problem
 from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
@@ -264,10 +265,9 @@ class Checker:
 
     def regex(self, pattern: Any, source: Source, path: NodePath) -> None:
         if isinstance(pattern, str) and not has_template(pattern):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                self.add(source, path, f"invalid regex '{pattern}': {exc}")
+            why = regex_safety.problem(pattern)
+            if why is not None:
+                self.add(source, path, f"invalid regex '{pattern}': {why}")
 
     def expression(self, text: str, source: Source, path: NodePath, scope: set[str], open_result: bool = False) -> None:
         error = expression_error(text)

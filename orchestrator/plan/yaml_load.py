@@ -22,7 +22,7 @@ from orchestrator.plan.yaml_hints import explain, unquoted_template
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
-MAX_VALUES = 100_000
+MAX_ALIAS_VALUES = 100_000  # values that aliases may add to a plan, in all
 
 PathKey = Union[str, int]
 NodePath = tuple[PathKey, ...]
@@ -68,10 +68,11 @@ _EventLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml whe
 _RESOLVER = yaml.SafeLoader("")
 
 
-def _events_to_node(text: str) -> Node | None:
+def _events_to_node(text: str, aliases: list[tuple[Node, Any]]) -> Node | None:
     """Compose the single document of `text` from parser events, iteratively (no recursion).
 
-    Refuses nesting deeper than MAX_DEPTH; aliases share nodes as PyYAML's composer does.
+    Refuses nesting deeper than MAX_DEPTH; aliases share nodes as PyYAML's composer does, and
+    each use of one is appended to `aliases` as (the node it names, where it is written).
     """
     anchors: dict[str, Node] = {}
     stack: list[tuple[Node, list[Any]]] = []
@@ -95,6 +96,7 @@ def _events_to_node(text: str) -> Node | None:
             if event.anchor not in anchors:
                 raise _Fail(event.start_mark.line + 1, event.start_mark.column + 1,
                             f"found undefined alias '{event.anchor}'")
+            aliases.append((anchors[event.anchor], event.start_mark))
             attach(anchors[event.anchor])
         elif isinstance(event, yaml.ScalarEvent):
             tag = event.tag
@@ -131,7 +133,6 @@ def _tag_shown(tag: str) -> str:
 class _Builder:
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.count = 0
         self.problems: list[Problem] = []
         self.constructor = SafeConstructor()
         self.active: set[int] = set()
@@ -141,9 +142,6 @@ class _Builder:
         return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: Node, path: NodePath) -> Any:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            raise _Fail(1, 1, "too many values after expanding aliases (alias bomb?)")
         if len(path) > MAX_DEPTH:
             raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
         if id(node) in self.active:
@@ -238,8 +236,13 @@ def _read(source: Source) -> str:
         raise _Fail(line, col, f"not UTF-8: invalid byte 0x{raw[exc.start]:02x} at line {line}") from None
 
 
-def _check_size(root: Node) -> None:
-    """Fail fast when expanding aliases would produce too many values or nest too deep."""
+def _check_aliases(aliases: list[tuple[Node, Any]]) -> None:
+    """Fail fast, at the alias that crosses the line, when aliases would expand to more than
+    MAX_ALIAS_VALUES values in all (a billion laughs), or an alias is inside what it names.
+
+    Only what aliases add is counted: a big plan without aliases is just a big plan."""
+    if not aliases:
+        return
     sizes: dict[int, int] = {}
     active: set[int] = set()
 
@@ -258,13 +261,16 @@ def _check_size(root: Node) -> None:
             total += sum(size(item, depth + 1) for item in node.value)
         elif isinstance(node, MappingNode):
             total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-        if total > MAX_VALUES:
-            raise _Fail(1, 1, "too many values after expanding aliases (alias bomb?)")
         active.discard(id(node))
         sizes[id(node)] = total
         return total
 
-    size(root, 0)
+    expanded = 0
+    for target, mark in aliases:
+        expanded += size(target, 0)
+        if expanded > MAX_ALIAS_VALUES:
+            raise _Fail(mark.line + 1, mark.column + 1, f"aliases expand to more than {MAX_ALIAS_VALUES:,} "
+                                                        "values (alias bomb?)")
 
 
 _FLOW_CHARS = re.compile(r"[\[\]{}\"'\n]")
@@ -292,8 +298,9 @@ def _check_flow_depth(text: str) -> None:
 def _compose(text: str) -> Node | None:
     if text.count("[") + text.count("{") > MAX_DEPTH:
         _check_flow_depth(text)
+    aliases: list[tuple[Node, Any]] = []
     try:
-        return _events_to_node(text)
+        root = _events_to_node(text, aliases)
     except yaml.MarkedYAMLError as exc:
         raise _Fail(*explain(text, exc)) from None
     except yaml.reader.ReaderError as exc:
@@ -304,6 +311,8 @@ def _compose(text: str) -> Node | None:
         raise _Fail(line, col, f"not a text file: control character 0x{char:02x} at line {line}") from None
     except yaml.YAMLError as exc:
         raise _Fail(1, 1, f"invalid YAML: {exc}") from None
+    _check_aliases(aliases)
+    return root
 
 
 def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Problem]]:
@@ -316,7 +325,6 @@ def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Proble
         node = _compose(_read(source))
         if node is None:
             raise _Fail(1, 1, "empty plan")
-        _check_size(node)
         builder = _Builder(source)
         data = builder.build(node, ())
     except _Fail as fail:

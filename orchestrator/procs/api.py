@@ -47,6 +47,9 @@ class CallOutcome:
     notes: tuple[str, ...] = ()
 
 
+MAX_WORKERS = 128  # worker processes per provider (documented in the plan schema)
+
+
 @dataclass(frozen=True)
 class PoolConfig:
     provider_id: str
@@ -65,6 +68,10 @@ class PoolConfig:
     affinity: str | None = None  # "session": same CallRequest.session -> same worker while it lives
     queue_timeout_s: float | None = None  # waiting longer than this for a free worker -> "PoolBusy"
     max_restarts: int | None = None  # consecutive failed starts of a slot before the provider is failed
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.workers <= MAX_WORKERS:  # the schema says so too; this guards other callers
+            raise ValueError(f"provider '{self.provider_id}': workers must be 1 to {MAX_WORKERS}, got {self.workers}")
 
 
 @dataclass(frozen=True)

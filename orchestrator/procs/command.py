@@ -1,8 +1,9 @@
 """Run one process to completion (the `exec` step): request in, outcome out; never raises for
 anything the process does.
 
-Output goes to temp files, not pipes: a daemon that inherits stdout would keep a pipe open
-forever and we would hang waiting for EOF; a file is simply read once the root has exited.
+Output goes to files (procs.capture: bounded on disk and in memory), not pipes: a daemon that
+inherits stdout would keep a pipe open forever and we would hang waiting for EOF; a file is
+simply read once the root has exited.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from typing import IO, Any, Mapping, Sequence
 import psutil
 
 from orchestrator.procs import memory, tree
+from orchestrator.procs.capture import Capture
 
-MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 KILL_GRACE_S = 0.5
 _POLL_S = 0.02
 
@@ -83,16 +84,6 @@ def signal_name(returncode: int) -> str | None:
         return f"signal {-returncode}"
 
 
-def read_capped(handle: IO[bytes], cap: int = MAX_OUTPUT_BYTES) -> str:
-    """The file's text from the start, decoded leniently, cut at `cap` bytes with a note."""
-    size = os.fstat(handle.fileno()).st_size
-    data = os.pread(handle.fileno(), min(size, cap), 0)
-    text = data.decode("utf-8", errors="replace")
-    if size > cap:
-        text += f"\n[output truncated: {size} bytes written, the first {cap} kept]\n"
-    return text
-
-
 def stdin_file(text: str | None) -> IO[bytes] | None:
     """A temp file holding `text`, rewound, to use as stdin (no pipe to keep fed)."""
     if text is None:
@@ -106,11 +97,12 @@ def stdin_file(text: str | None) -> IO[bytes] | None:
 def run_command(request: CommandRequest, stop: threading.Event | None = None) -> CommandOutcome:
     started = time.monotonic()
     stdin = stdin_file(request.stdin)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    out, err = Capture("exec-out"), Capture("exec-err")
+    try:
         try:
             proc = tree.spawn(request.argv, cwd=request.cwd, env=request.env,
                               stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                              stdout=out, stderr=err)
+                              stdout=out.write_fd, stderr=err.write_fd)
         except OSError as exc:
             kind, message = start_error(request.argv, exc)
             return CommandOutcome(duration_ms=round((time.monotonic() - started) * 1000, 3),
@@ -118,6 +110,8 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
         finally:
             if stdin is not None:
                 stdin.close()  # the child has its own copy
+            out.close_write()
+            err.close_write()
         memory.note_started(proc.pid)  # so the case's peak RSS includes what it runs
         deadline = None if request.timeout_s is None else started + request.timeout_s
         timed_out = interrupted = False
@@ -135,11 +129,14 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
         returncode = proc.wait()
         tree.unregister(proc.pid)
         outcome = CommandOutcome(
-            stdout=read_capped(out), stderr=read_capped(err),
+            stdout=out.since_mark(), stderr=err.since_mark(),
             exit_code=returncode if returncode >= 0 else None, signal=signal_name(returncode),
             timed_out=timed_out, interrupted=interrupted,
             duration_ms=round((time.monotonic() - started) * 1000, 3), pid=proc.pid,
             descendants=tuple(sorted(seen)))
+    finally:
+        out.close()
+        err.close()
     if timed_out:
         return _with_error(outcome, "TimeoutError", f"timeout after {shown_duration(request.timeout_s or 0.0)}")
     if interrupted:

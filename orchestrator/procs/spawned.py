@@ -8,7 +8,6 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from typing import Mapping, Sequence
 import psutil
 
 from orchestrator.procs import tree
-from orchestrator.procs.command import read_capped, stdin_file
+from orchestrator.procs.capture import Capture
+from orchestrator.procs.command import stdin_file
 
 STOP_GRACE_S = 0.5
 _POLL_S = 0.02
@@ -37,8 +37,8 @@ class Spawned:
         self.name = name
         self.argv = list(argv)
         self._cwd, self._env, self._stdin = cwd, dict(env), stdin
-        self._out = tempfile.TemporaryFile()
-        self._err = tempfile.TemporaryFile()
+        self._out = Capture(f"spawn-{name}-out")
+        self._err = Capture(f"spawn-{name}-err")
         self._proc: subprocess.Popen[bytes] | None = None
         self._output_taken = False
         self._stopped = False
@@ -55,10 +55,12 @@ class Spawned:
         try:
             self._proc = tree.spawn(self.argv, cwd=self._cwd, env=self._env,
                                     stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                                    stdout=self._out, stderr=self._err)
+                                    stdout=self._out.write_fd, stderr=self._err.write_fd)
         finally:
             if stdin is not None:
                 stdin.close()
+            self._out.close_write()
+            self._err.close_write()
         self.started = time.monotonic()
 
     def poll(self) -> int | None:
@@ -66,10 +68,10 @@ class Spawned:
         return None if self._proc is None else self._proc.poll()
 
     def stdout_text(self) -> str:
-        return read_capped(self._out)
+        return self._out.peek()
 
     def stderr_tail(self) -> str:
-        text = read_capped(self._err).rstrip()
+        text = self._err.peek().rstrip()
         return text if len(text) <= _TAIL_CHARS else "…" + text[-_TAIL_CHARS:]
 
     def wait_ready(self, ready: Ready, timeout_s: float, stop: threading.Event) -> str | None:
@@ -83,16 +85,16 @@ class Spawned:
                 return died
             if stop.is_set():
                 return f"spawn '{self.name}' interrupted before it was ready"
-            if self._is_ready(ready):
+            if self._is_ready(ready, deadline):
                 return None
             if time.monotonic() >= deadline:
                 return f"spawn '{self.name}' not ready after {timeout_s:g}s: {self._why_not(ready)}"
             time.sleep(_POLL_S)
 
-    def _is_ready(self, ready: Ready) -> bool:
+    def _is_ready(self, ready: Ready, deadline: float) -> bool:
         if ready.stdout_contains is not None and ready.stdout_contains not in self.stdout_text():
             return False
-        if ready.port is not None and not _accepts(ready.port):
+        if ready.port is not None and not _accepts(ready.port, deadline):
             return False
         return True
 
@@ -144,16 +146,20 @@ class Spawned:
             return None
         self._output_taken = True
         try:
-            return read_capped(self._out), read_capped(self._err)
+            return self._out.since_mark(), self._err.since_mark()
         finally:
             self._out.close()
             self._err.close()
 
 
-def _accepts(port: int) -> bool:
+def _accepts(port: int, deadline: float) -> bool:
+    """Whether something accepts a connection on `port`; never waits past `deadline`."""
     for host in ("127.0.0.1", "::1"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
         try:
-            with socket.create_connection((host, port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=min(0.2, remaining)):
                 return True
         except OSError:
             continue

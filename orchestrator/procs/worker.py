@@ -4,8 +4,9 @@ The calling thread does the whole round trip itself: write the request, then pol
 response pipe (and the worker's pidfd, so a death is seen even if an escaped grandchild holds
 the pipe) against the call's deadline. Nothing here runs per call but a few syscalls.
 
-The worker's fds 1 and 2 are anonymous files (created, then unlinked at once): what the
-provider and its children print lands there, and the controller reads what each call appended.
+The worker's fds 1 and 2 are anonymous files (procs.capture, bounded on disk and in memory):
+what the provider and its children print lands there, and the controller reads what each call
+appended.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import os
 import select
 import sys
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -24,9 +24,10 @@ import psutil
 
 from orchestrator.procs import protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
+from orchestrator.procs.capture import Capture
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
-OUTPUT_CAP = 1 << 20  # per call and stream
+OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
 _READ_CHUNK = 1 << 16
 
 
@@ -45,45 +46,6 @@ class Reply:
     detail: str = ""
 
 
-class _Capture:
-    """One of the worker's output streams: an unlinked temp file, read by offset."""
-
-    def __init__(self, label: str) -> None:
-        fd, path = tempfile.mkstemp(prefix=f"orchestrator-{label}-")
-        try:
-            self.write_fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-        finally:
-            os.unlink(path)  # gone from disk once the last fd on it is closed
-        self.read_fd = fd
-        self.mark = 0
-
-    def start(self) -> None:
-        self.mark = os.fstat(self.read_fd).st_size
-
-    def since_mark(self) -> str:
-        size = os.fstat(self.read_fd).st_size
-        if size <= self.mark:
-            return ""
-        length = size - self.mark
-        data = os.pread(self.read_fd, min(length, OUTPUT_CAP), self.mark)
-        self.mark = size
-        text = data.decode("utf-8", errors="replace")
-        if length > OUTPUT_CAP:
-            text += f"\n[... {length - OUTPUT_CAP} bytes truncated]\n"
-        return text
-
-    def close_write(self) -> None:
-        if self.write_fd >= 0:
-            os.close(self.write_fd)
-            self.write_fd = -1
-
-    def close(self) -> None:
-        self.close_write()
-        if self.read_fd >= 0:
-            os.close(self.read_fd)
-            self.read_fd = -1
-
-
 class Worker:
     """One worker process. Not thread-safe: the pool lends it to one caller at a time."""
 
@@ -93,8 +55,8 @@ class Worker:
         self.calls = 0
         self.pid: int | None = None
         self.returncode: int | None = None
-        self._stdout = _Capture(f"{config.provider_id}-{index}-out")
-        self._stderr = _Capture(f"{config.provider_id}-{index}-err")
+        self._stdout = Capture(f"{config.provider_id}-{index}-out", head=OUTPUT_KEEP, tail=OUTPUT_KEEP)
+        self._stderr = Capture(f"{config.provider_id}-{index}-err", head=OUTPUT_KEEP, tail=OUTPUT_KEEP)
         self._lines = protocol.LineBuffer()
         self._to_worker = -1
         self._from_worker = -1

@@ -138,6 +138,54 @@ def _encode(name: str, payload: Any) -> bytes:
     return (text + "\n").encode("ascii")
 
 
+# A result is truncated before it is sent, so a provider returning 100 MB costs the controller
+# neither memory nor report size (assertions see the kept head and tail).
+MAX_RESULT_BYTES = 16 * 1024 * 1024
+_STRING_KEEPS = (4 * 1024 * 1024, 32 * 1024)  # head and tail each, tried in turn
+
+
+def _shrunk(value: Any, keep: int) -> Any:
+    if isinstance(value, str) and len(value) > 2 * keep:
+        left_out = len(value) - 2 * keep
+        return (value[:keep] + "\n[… result truncated: {:,} characters, {:,} left out here; the first {:,} and "
+                "the last {:,} are kept …]\n".format(len(value), left_out, keep, keep) + value[-keep:])
+    if isinstance(value, dict):
+        return {k: _shrunk(v, keep) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shrunk(v, keep) for v in value]
+    return value
+
+
+def _text_size(value: Any, depth: int = 0) -> int:
+    """The characters of the strings inside `value` (a lower bound of its encoded size)."""
+    if isinstance(value, str):
+        return len(value)
+    if depth > 100:
+        return 0
+    if isinstance(value, dict):
+        return sum(len(str(k)) + _text_size(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return sum(_text_size(v, depth + 1) for v in value)
+    return 0
+
+
+def _bounded(name: str, payload: Any) -> bytes:
+    """The encoded message; a result past MAX_RESULT_BYTES has its long strings cut, and one
+    still too large becomes an error saying so."""
+    if name == RESULT and _text_size(payload) > MAX_RESULT_BYTES:  # cut before encoding it whole
+        payload = {**payload, "result": _shrunk(payload.get("result"), _STRING_KEEPS[0])}
+    encoded = _encode(name, payload)
+    if name != RESULT or len(encoded) <= MAX_RESULT_BYTES:
+        return encoded
+    for keep in _STRING_KEEPS:
+        smaller = _encode(name, {**payload, "result": _shrunk(payload.get("result"), keep)})
+        if len(smaller) <= MAX_RESULT_BYTES:
+            return smaller
+    return _encode(ERROR, {"id": payload.get("id"), "type": "ResultTooLarge", "traceback": "",
+                           "message": "the result encodes to {:,} bytes, over the limit of {:,} even with "
+                                      "its strings cut".format(len(encoded), MAX_RESULT_BYTES)})
+
+
 class Channel:
     def __init__(self, in_fd: int, out_fd: int) -> None:
         # The provider's own children must not inherit the protocol pipes (a grandchild
@@ -148,7 +196,7 @@ class Channel:
         self._out_fd = out_fd
 
     def send(self, name: str, payload: Any) -> None:
-        view = memoryview(_encode(name, payload))
+        view = memoryview(_bounded(name, payload))
         while view:
             view = view[os.write(self._out_fd, view):]
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
+from orchestrator import regex_safety
 from orchestrator.plan.model import MAIN_FIELD, AssertionSpec
 from orchestrator.result.model import AssertionResult
 from orchestrator.run.promptfoo_assertions import PROMPTFOO_KINDS, check_promptfoo
@@ -18,6 +19,10 @@ from orchestrator.values import json_safe, safe_repr
 from orchestrator.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000
+# `matches` uses the `regex` engine for its time limit (regex_safety): a backtracking pattern
+# fails its assertion instead of holding the GIL (and the run, and its signal handlers) for
+# hours; the GIL is released while matching, so the main thread still handles SIGINT/SIGTERM.
+MATCH_TIMEOUT_S = regex_safety.MATCH_TIMEOUT_S
 _MISSING = object()
 
 # Assertions whose natural field is not the step's main one.
@@ -184,9 +189,14 @@ def _icontains(expected: Any, actual: Any) -> tuple[bool, str]:
 
 def _matches(expected: Any, actual: Any) -> tuple[bool, str]:
     try:
-        return re.search(str(expected), _text(actual)) is not None, f"no match for /{expected}/"
-    except re.error as exc:
+        found = regex_safety.search(str(expected), _text(actual), MATCH_TIMEOUT_S)
+    except ValueError as exc:
         return False, f"invalid regex /{expected}/: {exc}"
+    except TimeoutError as exc:
+        return False, (f"regex /{str(expected)[:200]}/ gave up after {exc.args[0] if exc.args else MATCH_TIMEOUT_S:g}s "
+                       f"on {len(_text(actual)):,} characters (catastrophic backtracking? make nested "
+                       "repetitions unambiguous)")
+    return found, f"no match for /{expected}/"
 
 
 def _starts_with(expected: Any, actual: Any) -> tuple[bool, str]:

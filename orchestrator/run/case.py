@@ -15,6 +15,7 @@ from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
+from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
@@ -22,6 +23,7 @@ from orchestrator.run.free_ports import FreePorts
 from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
+from orchestrator.eval_clock import case_deadline
 from orchestrator.templating import TemplateError, evaluate, render
 
 
@@ -83,7 +85,9 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     if sampler is not None:
         attribute_starts(False)
     return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
-                   steps=tuple(steps), stdout="".join(ctx.stdout), stderr="".join(ctx.stderr),
+                   steps=tuple(stored_step(s) for s in steps),
+                   stdout=trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS),
+                   stderr=trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
                    started_at=started_wall, job=job, peak_rss_bytes=peak)
 
 
@@ -131,7 +135,9 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
     if step.as_name:
         ctx.variables[step.as_name] = view
     mine = returned_names(returned)
-    assertions = output.checks + tuple(check(spec, step.action, view, ctx.variables, mine) for spec in step.expect)
+    with case_deadline(ctx.deadline):  # a regex or expr never outlives the case
+        assertions = output.checks + tuple(check(spec, step.action, view, ctx.variables, mine)
+                                           for spec in step.expect)
     expects_error = any(a.kind == "error" for a in step.expect)
     if output.error is not None and not expects_error:
         status = Status.ERROR

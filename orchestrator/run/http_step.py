@@ -18,6 +18,7 @@ from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTime
 from orchestrator.templating import render
 
 DEFAULT_TIMEOUT_S = 30.0
+MAX_BODY_BYTES = 64 * 1024 * 1024  # kept of a response body; the rest is read and counted
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -61,21 +62,26 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
 
     if not url.startswith(("http://", "https://")):
         return HttpResponse(None, error=ErrorInfo("InvalidURL", f"URL must start with http:// or https://, got {url!r}"))
-    import urllib.error  # ~12 ms (http.client, ssl, email): only for the plans that make requests
+    import urllib.error  # ~15 ms (http.client, ssl, email): only for the plans that make requests
     import urllib.request
+
+    from orchestrator.run.http_deadline import open_with_deadline
 
     try:
         request = urllib.request.Request(url, data=data, headers=sent_headers, method=method.upper())
-        with urllib.request.urlopen(request, timeout=timeout_s or DEFAULT_TIMEOUT_S) as reply:
-            raw = reply.read()
-            return HttpResponse(reply.status, dict(reply.headers.items()), _decode(raw, reply.headers), elapsed())
+        with open_with_deadline(request, timeout_s or DEFAULT_TIMEOUT_S) as reply:
+            text = _body_text(reply, reply.headers)
+            return HttpResponse(reply.status, dict(reply.headers.items()), text, elapsed())
     except urllib.error.HTTPError as exc:  # a response with a 4xx/5xx status: still a response
-        raw = exc.read() if exc.fp is not None else b""
-        return HttpResponse(exc.code, dict(exc.headers.items()) if exc.headers else {},
-                            _decode(raw, exc.headers), elapsed())
+        try:
+            text = _body_text(exc, exc.headers) if exc.fp is not None else ""
+        except (socket.timeout, TimeoutError):
+            text = "(the body did not arrive within the deadline)"
+        return HttpResponse(exc.code, dict(exc.headers.items()) if exc.headers else {}, text, elapsed())
     except (socket.timeout, TimeoutError):
         return HttpResponse(None, duration_ms=elapsed(), error=ErrorInfo(
-            "TimeoutError", f"{method.upper()} {url}: no response within {timeout_s or DEFAULT_TIMEOUT_S:g}s"))
+            "TimeoutError", f"{method.upper()} {url}: no complete response within "
+                            f"{timeout_s or DEFAULT_TIMEOUT_S:g}s (the deadline covers headers and body)"))
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
@@ -86,6 +92,16 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
     except (ValueError, OSError) as exc:  # malformed URL, connection reset mid-read...
         return HttpResponse(None, duration_ms=elapsed(),
                             error=ErrorInfo("ConnectionError", f"{method.upper()} {url}: {exc}"))
+
+
+def _body_text(reply: Any, headers: Any) -> str:
+    from orchestrator.run.http_deadline import read_body
+
+    raw, total = read_body(reply, MAX_BODY_BYTES)
+    text = _decode(raw, headers)
+    if total > len(raw):
+        text += f"\n[body truncated: {total} bytes received, the first {len(raw)} kept]\n"
+    return text
 
 
 def _decode(raw: bytes, headers: Any) -> str:

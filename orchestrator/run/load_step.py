@@ -32,6 +32,7 @@ from orchestrator.values import whole
 from orchestrator.templating import render
 
 _PER_REQUEST = ("prompt", "vars", "session")
+MAX_CONCURRENCY = 1000  # callers (threads) of one load step; documented in the plan schema
 _SAMPLES = 5
 
 
@@ -77,6 +78,9 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     duration = seconds(args.get("duration"), ctx)
     if requests is None and duration is None:
         return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", "load needs 'requests' or 'duration'"))
+    if concurrency > MAX_CONCURRENCY:
+        return StepOutput({"requests": 0}, ErrorInfo("InvalidStep", f"load concurrency {concurrency} is over "
+                          f"the limit of {MAX_CONCURRENCY} callers (each is a thread)"))
     options = call_options(spec, ctx.plan, dict(fixed.get("options") or {}))
     case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
     templates = {k: args[k] for k in _PER_REQUEST if k in args}
@@ -105,14 +109,23 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             tally.add(latency, error, checked, outcome.worker.pid if outcome.worker else None)
 
     counter = _Counter()
-    if warmup:
-        _drive(one, counter, warmup, None, concurrency, None, ctx, hard_stop)
     tally = _Tally()
     measured_from = time.perf_counter()
-    end = None if duration is None else time.monotonic() + duration
-    _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
+    try:
+        if warmup:
+            _drive(one, counter, warmup, None, concurrency, None, ctx, hard_stop)
+        measured_from = time.perf_counter()
+        end = None if duration is None else time.monotonic() + duration
+        _drive(one, counter, requests, end, concurrency, tally, ctx, hard_stop)
+    except LoadCallersFailed as exc:
+        fields = _fields(tally, time.perf_counter() - measured_from, concurrency, warmup)
+        return StepOutput(fields, ErrorInfo("ResourceLimit", str(exc)))
     wall_s = time.perf_counter() - measured_from
     return StepOutput({**_fields(tally, wall_s, concurrency, warmup), **usage.fields(provider_id)})
+
+
+class LoadCallersFailed(RuntimeError):
+    """The load step could not start all its callers (the ones started were stopped)."""
 
 
 class _Counter:
@@ -149,10 +162,16 @@ def _drive(one: Any, counter: _Counter, count: int | None, end: float | None, co
             except BaseException as exc:  # a template error etc.: stop everyone, report it once
                 failure.append(exc)
 
-    threads = [threading.Thread(target=caller, name=f"load-{n}", daemon=True) for n in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    started: list[threading.Thread] = []
+    for n in range(concurrency):
+        thread = threading.Thread(target=caller, name=f"load-{n}", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError as exc:  # "can't start new thread": stop the callers already running
+            failure.append(LoadCallersFailed(f"could not start load caller {n + 1} of {concurrency}: {exc}"))
+            break
+        started.append(thread)
+    for thread in started:
         thread.join()
     if failure:
         raise failure[0]

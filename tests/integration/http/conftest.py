@@ -11,7 +11,8 @@ import pytest
 
 
 class Handler(BaseHTTPRequestHandler):
-    """/echo: the request back as JSON · /text: plain text · /status/N · /slow: 2 s · /result: a call result."""
+    """/echo: the request back as JSON · /text: plain text · /status/N · /slow: 2 s · /trickle*: a byte
+    every 0.2 s (body, headers, or an error body) · /result: a call result."""
 
     def _body(self) -> Any:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -51,12 +52,32 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/slow":
             time.sleep(2)
             self._send(200, "{}")
+        elif self.path in ("/trickle", "/trickle-headers", "/trickle-error"):  # a byte every 0.2 s
+            self._trickle()
         elif self.path == "/result":  # what an `http:` provider endpoint answers
             prompt = body.get("prompt") if isinstance(body, dict) else None
             self._send(200, json.dumps({"output": f"got {prompt}", "vars": body["context"]["vars"],
                                         "config": body["options"].get("config"), "tokens": 3}))
         else:
             self._send(404, json.dumps({"error": "no such path"}))
+
+    def _trickle(self) -> None:
+        try:
+            if self.path == "/trickle-headers":
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 100:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                return
+            self.send_response(500 if self.path == "/trickle-error" else 200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(100):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     do_GET = do_POST = do_PUT = do_DELETE = _route
 

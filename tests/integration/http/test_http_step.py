@@ -92,3 +92,28 @@ def test_an_error_assertion_accepts_the_expected_failure(server: str, closed_por
     result = run_plan(tmp_path, plan(server, f"""      - http: {{url: "http://127.0.0.1:{closed_port}/x"}}
         expect: [{{error: ConnectionError}}]"""))
     assert result.cases[0].status is Status.PASSED, result.cases[0].message
+
+
+def test_the_timeout_covers_a_body_or_headers_trickled_a_byte_at_a_time(server: str, tmp_path: Path) -> None:
+    result = run_plan(tmp_path, plan(server, f"""      - http: {{url: "{server}/trickle", timeout: 1s}}
+  - id: H-2
+    name: headers trickled
+    steps:
+      - http: {{url: "{server}/trickle-headers", timeout: 1s}}
+  - id: H-3
+    name: an error body trickled
+    steps:
+      - http: {{url: "{server}/trickle-error", timeout: 1s}}
+        expect: [{{expr: "status == 500"}}]
+  - id: H-4
+    name: the next case
+    steps:
+      - http: {{url: "{server}/text"}}"""))
+    body, headers, error_body, after = result.cases
+    for case in (body, headers):
+        assert case.status is Status.ERROR and "no complete response within 1s" in case.message
+    assert error_body.status is Status.PASSED
+    assert "did not arrive within the deadline" in step(result, 2).fields["text"]
+    for index in range(3):
+        assert step(result, index).duration_s < 2.0
+    assert after.status is Status.PASSED

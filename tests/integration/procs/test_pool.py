@@ -79,9 +79,32 @@ def test_output_is_capped_per_call_with_a_visible_note(make_pool: MakePool) -> N
     pool = make_pool(function="flood")
     outcome = pool.call(CallRequest(prompt=""))
     assert outcome.result == {"output": "flooded"}
-    assert outcome.stdout.startswith("x" * 1000)
-    assert outcome.stdout.count("x") == 1 << 20
-    assert outcome.stdout.endswith("[... 1048576 bytes truncated]\n")
+    assert outcome.stdout.startswith("x" * 1000) and outcome.stdout.endswith("x" * 1000)
+    assert outcome.stdout.count("x") == 1 << 20  # the first and the last 512 KiB
+    assert "[… output truncated: 2,097,152 bytes written, 1,048,576 left out here; " in outcome.stdout
+
+
+def test_a_chatty_provider_never_fills_the_disk(make_pool: MakePool) -> None:
+    from orchestrator.procs.capture import DISK_BYTES
+
+    pool = make_pool(function="chatty")
+    outcome = pool.call(CallRequest(prompt="200"))
+    assert outcome.result == {"output": "chatted"}
+    assert "209,715,200 bytes written" in outcome.stdout and len(outcome.stdout) < 2 * 1024 * 1024
+    worker = outcome.worker.pid
+
+    def used() -> int:
+        return os.stat(f"/proc/{worker}/fd/1").st_blocks * 512
+
+    assert poll(lambda: used() <= DISK_BYTES + (8 << 20), within=5), f"{used():,} bytes on disk"
+
+
+def test_a_huge_result_reaches_the_controller_truncated_with_a_note(make_pool: MakePool) -> None:
+    outcome = make_pool(function="huge").call(CallRequest(prompt="100"))
+    output = outcome.result["output"]
+    assert output.startswith("Hzzz") and output.endswith("zzzT")
+    assert "result truncated: 104,857,600 characters" in output
+    assert len(output) < 9 * 1024 * 1024
 
 
 def test_async_functions_share_one_event_loop_per_worker(make_pool: MakePool) -> None:

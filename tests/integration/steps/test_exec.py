@@ -6,7 +6,6 @@ import tempfile
 import threading
 import time
 
-from orchestrator.procs.command import read_capped
 from orchestrator.run.steps import CaseContext
 from tests.integration.steps.helpers import PY, REPO, act, all_gone, alive, pids_after, target
 
@@ -98,12 +97,14 @@ def test_stop_interrupts_a_running_command(ctx: CaseContext) -> None:
     assert out.error is not None and out.error.type == "Interrupted" and not alive(out.fields["pid"])
 
 
-def test_output_is_capped_with_a_note() -> None:
-    with tempfile.TemporaryFile() as handle:
-        handle.write(b"x" * 100 + "é".encode())
-        handle.flush()
-        text = read_capped(handle, cap=10)
-    assert text.startswith("x" * 10) and "[output truncated: 102 bytes written, the first 10 kept]" in text
+def test_chatty_output_is_capped_in_memory_and_on_disk_keeping_head_and_tail(ctx: CaseContext) -> None:
+    code = ("import sys\nsys.stdout.write('FIRST LINE\\n')\nblock = 'x' * 1048575 + '\\n'\n"
+            "for _ in range(60): sys.stdout.write(block)\nsys.stdout.write('LAST LINE\\n')")
+    out = act("exec", ctx, command=[PY, "-c", code])
+    text = out.fields["stdout"]
+    assert text.startswith("FIRST LINE\n") and text.endswith("LAST LINE\n")
+    assert "output truncated: 62,914,581 bytes written" in text
+    assert len(text) < 9 * 1024 * 1024
 
 
 def test_undecodable_output_is_replaced(ctx: CaseContext) -> None:

@@ -77,3 +77,30 @@ def test_the_whole_tree_of_a_term_ignoring_spawn_is_killed(ctx: CaseContext) -> 
     finish(ctx)
     assert time.monotonic() - began < 2.0
     assert all_gone(snapshot.fields["pids"], within=0.1)
+
+
+def test_a_port_check_never_waits_past_the_ready_deadline() -> None:
+    """A listener whose backlog is full drops new SYNs: each connect would hang until its own
+    timeout. The readiness check still ends by the deadline it was given."""
+    import socket
+    import time
+
+    from orchestrator.procs.spawned import _accepts
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(4):  # fill the accept queue; later connects are left unanswered
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        try:
+            started = time.monotonic()
+            _accepts(port, started + 0.05)
+            assert time.monotonic() - started < 0.15
+        finally:
+            for filler in fillers:
+                filler.close()

@@ -120,3 +120,52 @@ def test_equals_file_compares_exactly_and_says_where(tmp_path) -> None:
 def test_long_actual_values_are_shortened_for_reports() -> None:
     result = run("contains", "needle", {"output": "x" * 10_000})
     assert len(result.actual) < 2100 and result.actual.endswith("[8000 more characters]")
+
+
+@pytest.mark.parametrize("pattern, text", [(r"^(a|a)+$", "a" * 40 + "b"), (r"^(a|aa)+$", "a" * 60 + "b")])
+def test_a_catastrophic_regex_fails_its_assertion_within_the_time_limit(
+        pattern: str, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from orchestrator.run import assertions
+
+    monkeypatch.setattr(assertions, "MATCH_TIMEOUT_S", 0.3)
+    started = time.monotonic()
+    result = run("matches", pattern, {"output": text})
+    assert time.monotonic() - started < 1.5
+    assert not result.passed
+    assert "gave up after 0.3s" in result.message and "catastrophic backtracking" in result.message
+
+
+def test_a_regex_inside_a_json_assertion_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.run import assertions
+
+    monkeypatch.setattr(assertions, "MATCH_TIMEOUT_S", 0.3)
+    result = run("json", {"path": "a", "matches": "^(a|a)+$"}, {"output": '{"a": "' + "a" * 40 + 'b"}'})
+    assert not result.passed and "gave up" in result.message
+
+
+@pytest.mark.parametrize("pattern, why", [
+    ("(a{10000}){10000}", "its repeats expand to 100,000,000 items (limit 200,000)"),
+    ("a{4294967295}", "the repetition number is too large"),
+    ("(" * 1000 + ")" * 1000, "maximum recursion depth exceeded"),
+])
+def test_a_pattern_too_large_to_compile_is_an_invalid_regex_at_once(pattern: str, why: str) -> None:
+    import time
+
+    started = time.monotonic()
+    result = run("matches", pattern, {"output": "aaa"})
+    assert time.monotonic() - started < 0.5
+    assert not result.passed and why in result.message and result.message.startswith("invalid regex /")
+
+
+def test_a_regex_never_outlives_the_case_deadline() -> None:
+    import time
+
+    from orchestrator.sandbox_limits import case_deadline
+
+    started = time.monotonic()
+    with case_deadline(started + 0.3):
+        result = run("matches", r"^(a|a)+$", {"output": "a" * 40 + "b"})
+    assert time.monotonic() - started < 1.0
+    assert not result.passed and "gave up after 0.3s" in result.message

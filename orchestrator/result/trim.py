@@ -1,0 +1,44 @@
+"""What a result keeps for storage: long text cut to its head and tail, with a visible note.
+
+The run judges full values (assertions and `expr` see what a step produced, up to the capture
+caps of procs.capture and the provider result cap); only then are results trimmed, so that a
+chatty step cannot make results.json, JUnit or the HTML report huge.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from orchestrator.result.model import StepResult
+
+FIELD_KEEP_CHARS = 32 * 1024  # head and tail each, for every text inside a step's result fields
+LOG_KEEP_CHARS = 512 * 1024  # head and tail each, for a case attempt's captured stdout / stderr
+
+
+def trimmed_text(text: str, keep: int) -> str:
+    if len(text) <= 2 * keep:
+        return text
+    left_out = len(text) - 2 * keep
+    return (f"{text[:keep]}\n[… truncated for the report: {len(text):,} characters, {left_out:,} left out "
+            f"here; the first {keep:,} and the last {keep:,} are kept …]\n{text[-keep:]}")
+
+
+def trimmed(value: Any, keep: int = FIELD_KEEP_CHARS) -> Any:
+    """`value` with every long string inside it trimmed (the same object when nothing is)."""
+    if isinstance(value, str):
+        return trimmed_text(value, keep)
+    if isinstance(value, dict):
+        items = {k: trimmed(v, keep) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if isinstance(value, (list, tuple)):
+        seq = [trimmed(v, keep) for v in value]
+        return value if all(a is b for a, b in zip(seq, value)) else seq
+    return value
+
+
+def stored_step(step: StepResult) -> StepResult:
+    fields = trimmed(step.fields)
+    return step if fields is step.fields else replace(step, fields=fields)
+
+
+__all__ = ["FIELD_KEEP_CHARS", "LOG_KEEP_CHARS", "stored_step", "trimmed", "trimmed_text"]
