@@ -17,7 +17,8 @@ FILES = sorted(p for folder in ("plans", "tests/fixtures", "scenarios") for p in
 
 def _loaded(path: Path) -> tuple[object, ...]:
     source, problems = load_yaml(str(path))
-    return source.data, dict(source.values), dict(source.keys), [str(p) for p in problems]
+    return (source.data, {p: source.at(p) for p in source.values}, {p: source.key_at(p) for p in source.keys},
+            [str(p) for p in problems])
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
