@@ -324,17 +324,18 @@ def _compose_in_c(text: str) -> tuple[bool, Node | None]:
 
 def _too_deep(root: Node) -> bool:
     """A collection inside MAX_DEPTH others: what `_events_to_node` refuses."""
-    stack: list[tuple[Node, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, SequenceNode):
-            if depth >= MAX_DEPTH:
-                return True
-            stack.extend((item, depth + 1) for item in node.value)
-        elif isinstance(node, MappingNode):
-            if depth >= MAX_DEPTH:
-                return True
-            stack.extend((part, depth + 1) for pair in node.value for part in pair)
+    level = [root] if not isinstance(root, ScalarNode) else []  # the collections `depth` deep
+    depth = 0
+    while level:
+        if depth >= MAX_DEPTH:
+            return True
+        deeper: list[Node] = []
+        for node in level:
+            if isinstance(node, MappingNode):
+                deeper.extend(part for pair in node.value for part in pair if part.__class__ is not ScalarNode)
+            else:
+                deeper.extend(item for item in node.value if item.__class__ is not ScalarNode)
+        level, depth = deeper, depth + 1
     return False
 
 

@@ -47,3 +47,13 @@ def test_hostile_nesting_never_reaches_libyaml_s_recursive_composer(tmp_path: Pa
                           text=True, timeout=60, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 2, done.stderr
     assert message in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("depth", [98, 99, 100, 101])
+def test_the_depth_limit_is_the_event_composer_s(tmp_path: Path, depth: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = tmp_path / "p.yaml"
+    plan.write_text("version: 1\nx:\n" + "".join("  " * i + "- k:\n" for i in range(depth // 2)) + "  " * (depth // 2)
+                    + ("- [1]\n" if depth % 2 else "- 1\n"), encoding="utf-8")
+    fast = _loaded(plan)
+    monkeypatch.setattr(yaml_load, "_compose_in_c", lambda text: (False, None))
+    assert fast == _loaded(plan)
