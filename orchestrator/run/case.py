@@ -8,7 +8,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
@@ -24,7 +24,7 @@ from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.eval_clock import case_deadline
-from orchestrator.templating import TemplateError, evaluate, render
+from orchestrator.templating import TemplateError, evaluate, has_template, render
 
 
 def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,
@@ -92,9 +92,33 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
 
 
 def _may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
-    """False only when no text the case's templates are made of holds the word: Jinja2 offers no
-    way to read a variable without naming it."""
-    return "tmp" in repr((case.steps, case.vars, case.extra)) or "tmp" in repr(plan.vars)
+    """False only when no template the case is made of names `tmp`: Jinja2 offers no way to read
+    a variable without naming it. (The plan's vars and env are rendered with the case's
+    variables too.)"""
+    return _names_tmp((case.steps, case.vars, case.extra)) or _plan_names_tmp(plan)
+
+
+def _names_tmp(value: Any) -> bool:
+    """A template string holding the word `tmp` anywhere in `value` (locations and paths aside)."""
+    if isinstance(value, str):
+        return "tmp" in value and has_template(value)
+    if isinstance(value, Mapping):
+        return any(_names_tmp(k) or _names_tmp(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_names_tmp(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return any(_names_tmp(getattr(value, f.name)) for f in fields(value) if f.name != "location")
+    return False
+
+
+_PLANS_NAMING_TMP: dict[int, tuple[Plan, bool]] = {}  # by id; the plan is kept so the id stays its own
+
+
+def _plan_names_tmp(plan: Plan) -> bool:
+    known = _PLANS_NAMING_TMP.get(id(plan))
+    if known is None or known[0] is not plan:
+        known = _PLANS_NAMING_TMP[id(plan)] = (plan, _names_tmp((plan.vars, plan.env)))
+    return known[1]
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:

@@ -218,3 +218,12 @@ def test_with_one_job_cases_run_in_the_scheduling_thread_and_an_interrupt_still_
     assert threads == [threading.current_thread().name] * 2  # no hand-off to a job thread; C never started
     assert [c.status.value for c in result.cases] == ["passed", "interrupted", "interrupted"]
     assert "never closed" not in str(result.cases[1].final)
+
+
+def test_a_plan_env_naming_tmp_still_gets_the_attempt_folder(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from orchestrator.run import case as case_module
+
+    made: list[str] = []
+    monkeypatch.setattr(case_module.tempfile, "mkdtemp", lambda *a, **k: made.append("x") or "/nonexistent-tmp")
+    run(case("PLAIN", call("hi", a("contains", "hi"))), env={"WORK": "{{ tmp }}/work"})
+    assert made == ["x"]  # the plan's env is rendered with the case's variables (exec steps)
