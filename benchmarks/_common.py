@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -25,11 +26,24 @@ def trivial_plan(directory: Path, cases: int, name: str = "bench") -> Path:
     return plan
 
 
-def timed_run(argv: list[str], cwd: Path) -> tuple[float, int, int]:
+def user_env(**extra: str) -> dict[str, str]:
+    """The environment a user's shell has: bytecode written and read (as a `pip install` leaves it),
+    this checkout first on the path, no colour."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return {**env, "NO_COLOR": "1", **extra}
+
+
+def plain_pytest_env() -> dict[str, str]:
+    """pytest as it comes, without the third-party plugins installed beside it (bench, xdist...)."""
+    return user_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+
+
+def timed_run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """(wall seconds, exit code, peak RSS in bytes of the process itself, polled every 10 ms)."""
     began = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "NO_COLOR": "1"})
+                            env=env if env is not None else {**os.environ, "NO_COLOR": "1"})
     peak = 0
     done = threading.Event()
 
@@ -52,6 +66,27 @@ def timed_run(argv: list[str], cwd: Path) -> tuple[float, int, int]:
     if proc.returncode not in (0, 1):
         sys.stderr.write(err.decode(errors="replace"))
     return wall, proc.returncode, peak
+
+
+def interleaved(commands: dict[str, tuple[list[str], dict[str, str], Path]], rounds: int,
+                ok: tuple[int, ...] = (0,)) -> dict[str, list[float]]:
+    """Wall seconds of each command, run in turn `rounds` times (a busy spell of the shared machine
+    then hits every one of them), after one untimed warm-up each that also writes the bytecode."""
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    for timing in (False, *([True] * rounds)):
+        for name, (argv, env, cwd) in commands.items():
+            wall, code, _ = timed_run(argv, cwd, env)
+            if code not in ok:
+                raise SystemExit(f"{name} exited {code}")
+            if timing:
+                walls[name].append(wall)
+    return walls
+
+
+def spread(samples: list[float], base: list[float]) -> str:
+    """'median ratio (lowest–highest round ratio)' of samples to base, round by round."""
+    ratios = sorted(a / b for a, b in zip(samples, base))
+    return f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f}x)"
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:

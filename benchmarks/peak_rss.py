@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import timed_run, table, trivial_plan  # noqa: E402
+from _common import timed_run, table, trivial_plan, user_env  # noqa: E402
 
 
 def main() -> None:
@@ -28,9 +28,9 @@ def main() -> None:
             sub = d / f"part{part // 1000}"
             sub.mkdir()
             plans.append(str(trivial_plan(sub, min(1000, args.cases - part), name=f"bench{part // 1000}")))
-        _, _, bare = timed_run([sys.executable, "-c", "import time; time.sleep(0.3)"], d)
+        _, _, bare = timed_run([sys.executable, "-c", "import time; time.sleep(0.3)"], d, user_env())
         wall, code, peak = timed_run([sys.executable, "-m", "orchestrator", "run", *plans, "-q",
-                                      "--out", str(d / "out")], d)
+                                      "--out", str(d / "out")], d, user_env())
         assert code == 0, f"orchestrator exited {code}"
     mb = 1024 * 1024
     table(f"peak RSS, {args.cases} cases ({wall:.1f} s)", ("process", "peak MB", "ratio to bare python"),

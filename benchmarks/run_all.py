@@ -14,11 +14,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 QUICK = "--quick" in sys.argv[1:]
 RUNS = [
     ["roundtrip.py", "--calls", "1000" if QUICK else "5000"],
-    ["e2e_cases.py", "--cases", "1000"],
+    ["e2e_cases.py", "--cases", "1000", "--rounds", "3" if QUICK else "5"],
+    ["plan_load.py"],
     ["import_calls.py"],
     ["load_throughput.py", "--seconds", "1" if QUICK else "2"],
     ["peak_rss.py", "--cases", "2000" if QUICK else "10000"],
-    ["parallel_jobs.py"],
+    ["parallel_jobs.py", "--rounds", "1" if QUICK else "3"],
     ["report_render.py", "--cases", "2000" if QUICK else "10000"],
 ]
 

@@ -21,3 +21,11 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def long_lived() -> None:
+    """Everything alive now stays alive until the command ends (a loaded plan, a run read back):
+    move it out of the collector's sight (gc.freeze). Otherwise each full collection rescans
+    those millions of objects: `orchestrator report` of 10,000 cases spent ~0.5 s doing that.
+    Reference counting still frees them; only cycles among them would outlive the command."""
+    gc.freeze()

@@ -7,17 +7,20 @@ no chain of them can grow without bound either.
 """
 from __future__ import annotations
 
-import contextlib
 import inspect
 import itertools
 import re
-import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from jinja2 import pass_environment
 from jinja2.exceptions import SecurityError
 from jinja2.filters import make_attrgetter
+
+from orchestrator import eval_clock
+from orchestrator.eval_clock import case_deadline, time_limit
+
+__all__ = ["case_deadline", "time_limit"]  # and the rest; these two live in eval_clock
 
 EVALUATION_BUDGET_S = 2.0
 MAX_LENGTH = 16 * 1024 * 1024  # characters or items one operation may produce
@@ -32,33 +35,12 @@ class LimitExceeded(SecurityError):
     """An evaluation that would take too long or build too large a value."""
 
 
-_state = threading.local()
+_state = eval_clock.state
 
 
 def start_budget() -> None:
     _state.deadline = time.monotonic() + time_limit(EVALUATION_BUDGET_S)
     _state.output = 0
-
-
-@contextlib.contextmanager
-def case_deadline(deadline: float | None) -> Iterator[None]:
-    """Within this block (in this thread), evaluations also end by `deadline` (monotonic), so a
-    case with little time left never waits out a whole evaluation budget."""
-    previous = getattr(_state, "case_deadline", None)
-    _state.case_deadline = deadline
-    try:
-        yield
-    finally:
-        _state.case_deadline = previous
-
-
-def time_limit(default_s: float) -> float:
-    """`default_s`, or less when the case's deadline is nearer (never below 50 ms: a verdict
-    needs a moment to be reached)."""
-    deadline: float | None = getattr(_state, "case_deadline", None)
-    if deadline is None:
-        return default_s
-    return max(0.05, min(default_s, deadline - time.monotonic()))
 
 
 def check_budget() -> None:

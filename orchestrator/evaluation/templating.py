@@ -3,17 +3,20 @@
 A string that is exactly one `{{ expression }}` renders to the expression's native value (so
 `count: "{{ n * 2 }}"` is an int); any other string renders to a string. Containers are
 rendered element by element.
+
+Jinja2 is imported on the first template, not with this module: a plan without templates never
+pays for it (tests/unit/test_startup_imports.py keeps it so).
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-import jinja2
-from jinja2 import meta
+if TYPE_CHECKING:
+    import jinja2
 
-from orchestrator.evaluation.sandbox import BoundedSandbox
+    from orchestrator.evaluation.sandbox import BoundedSandbox
 
 
 class TemplateError(Exception):
@@ -23,18 +26,27 @@ class TemplateError(Exception):
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.S)
 
 
-def _environment() -> BoundedSandbox:
+_OUR_GLOBALS: dict[str, Any] = dict(len=len, min=min, max=max, abs=abs, round=round, sorted=sorted,
+                                    sum=sum, any=any, all=all, int=int, float=float, str=str, bool=bool)
+# Every name a template may call without defining it: Jinja2's own globals and ours
+# (the same as `environment().globals`, which a unit test checks).
+GLOBAL_NAMES = frozenset(_OUR_GLOBALS) | {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
+
+
+@lru_cache(maxsize=1)
+def environment() -> BoundedSandbox:
+    """The one sandboxed environment every template and expression is compiled in."""
+    import jinja2
+
+    from orchestrator.evaluation.sandbox import BoundedSandbox
+
     env = BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
     )
-    env.globals.update(len=len, min=min, max=max, abs=abs, round=round, sorted=sorted,
-                       sum=sum, any=any, all=all, int=int, float=float, str=str, bool=bool)
+    env.globals.update(_OUR_GLOBALS)
     return env
-
-
-ENV = _environment()
 
 
 def has_template(text: str) -> bool:
@@ -43,8 +55,10 @@ def has_template(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _compile_template(text: str) -> jinja2.Template:
+    import jinja2
+
     try:
-        return ENV.from_string(text)
+        return environment().from_string(text)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}") from None
     except Exception as exc:  # e.g. a constant Jinja folds into an integer too long to print
@@ -53,8 +67,10 @@ def _compile_template(text: str) -> jinja2.Template:
 
 @lru_cache(maxsize=4096)
 def _compile_expression(source: str) -> Callable[..., Any]:
+    import jinja2
+
     try:
-        return ENV.compile_expression(source, undefined_to_none=False)
+        return environment().compile_expression(source, undefined_to_none=False)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"expression syntax error in {source!r}: {exc.message}") from None
     except Exception as exc:  # e.g. a constant Jinja folds into an integer too long to print
@@ -63,8 +79,11 @@ def _compile_expression(source: str) -> Callable[..., Any]:
 
 def check_template(text: str) -> set[str]:
     """Compile `text`; return the variable names it reads. Raises TemplateError."""
+    import jinja2
+    from jinja2 import meta
+
     try:
-        ast = ENV.parse(text)
+        ast = environment().parse(text)
         return set(meta.find_undeclared_variables(ast))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}") from None
@@ -92,6 +111,8 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
 def render_string(text: str, variables: Mapping[str, Any]) -> Any:
     if not has_template(text):
         return text
+    import jinja2
+
     single = _SINGLE_EXPRESSION.match(text.strip()) if text == text.strip() else None
     try:
         if single:
@@ -109,6 +130,8 @@ def render_string(text: str, variables: Mapping[str, Any]) -> Any:
 
 def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate an `expr:` / `if:` expression."""
+    import jinja2
+
     try:
         return _defined(_compile_expression(source)(**variables))
     except TemplateError:
@@ -120,6 +143,8 @@ def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
 
 
 def _defined(value: Any) -> Any:
+    import jinja2
+
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
     return value

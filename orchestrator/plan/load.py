@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import PlanErrors, Problem, UserError
-from orchestrator.gc_pause import paused_gc
+from orchestrator.gc_pause import long_lived, paused_gc
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
                                      STEP_ACTIONS, StepSpec)
@@ -68,7 +68,9 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str |
 
     `include` and `discover` stay inside `root` (default: the plan's project root, plan.paths)."""
     with paused_gc():  # a big plan is millions of objects without cycles: collections only cost
-        return _load_plan(path, overrides, root)
+        plan = _load_plan(path, overrides, root)
+    long_lived()  # it lives as long as the run: the run's collections need not rescan it
+    return plan
 
 
 def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None) -> Plan:

@@ -12,17 +12,14 @@ import difflib
 from functools import lru_cache
 from typing import AbstractSet, Iterable
 
-import jinja2
-from jinja2 import nodes
-
 from orchestrator.plan import fields
 from orchestrator.plan.fields import ALTERNATIVE_MAIN, NOTES
 from orchestrator.plan.suggest import closest
-from orchestrator.evaluation.templating import ENV
+from orchestrator.evaluation.templating import GLOBAL_NAMES, environment
 
 # Names every template sees besides the plan's own (providers: live pool stats; free_port: a
 # free loopback port per attempt; tmp: a folder of the attempt's own, removed when it ends).
-BUILTIN_NAMES = frozenset(ENV.globals) | {"plan_dir", "env", "providers", "free_port", "tmp"}
+BUILTIN_NAMES = GLOBAL_NAMES | {"plan_dir", "env", "providers", "free_port", "tmp"}
 
 # What each action's result holds for its own `expect` (the spec's table, plus what is measured
 # for every step). `error` is set by every step that can fail; `result` holds returned keys.
@@ -87,8 +84,11 @@ def _hint(name: str, scope: AbstractSet[str], bound: AbstractSet[str], call_vars
 @lru_cache(maxsize=4096)
 def guarded(template: str) -> frozenset[str]:
     """Names read only where being undefined is allowed: `x is defined`, `x | default(...)`."""
+    import jinja2
+    from jinja2 import nodes
+
     try:
-        tree = ENV.parse(template)
+        tree = environment().parse(template)
     except jinja2.TemplateSyntaxError:
         return frozenset()
     found = {test.node.name for test in tree.find_all(nodes.Test)

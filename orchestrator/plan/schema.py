@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Callable
 
 from orchestrator.errors import Problem
 from orchestrator.plan.model import ASSERTION_KINDS, STEP_ACTIONS
@@ -14,6 +12,11 @@ from orchestrator.plan.promptfoo_types import refusal
 from orchestrator.plan.suggest import did_you_mean
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import NodePath, Source
+from orchestrator.plan.schema_fast import Unsupported, compile_schema
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 PathProblem = tuple[NodePath, Problem]
 
@@ -27,7 +30,7 @@ def plan_schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
+def _checked_schema() -> dict[str, Any]:
     """The schema without the one-action / one-kind rules of steps and assertions.
 
     jsonschema evaluates every oneOf branch of every step and assertion, which made a 100-case
@@ -36,7 +39,27 @@ def _validator() -> Draft202012Validator:
     schema = copy.deepcopy(plan_schema())
     for name in ("step", "assertion"):
         del schema["$defs"][name]["oneOf"]
-    return Draft202012Validator(_inline(schema, schema["$defs"]))
+    return _inline(schema, schema["$defs"])  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    """jsonschema, for the plans the fast check found invalid: it words their errors."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_checked_schema())
+
+
+@lru_cache(maxsize=2)
+def _fast_check(included: bool) -> Callable[[Any], bool] | None:
+    """The schema compiled once (schema_fast); None when it uses a keyword that compiler lacks."""
+    schema = _checked_schema()
+    if included:  # included files may omit version, name and cases
+        schema = {k: v for k, v in schema.items() if k != "required"}
+    try:
+        return compile_schema(schema)
+    except Unsupported:
+        return None
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -55,7 +78,9 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 def validate(source: Source, *, included: bool = False) -> list[PathProblem]:
     """Every schema violation in `source` as (path of the bad node, Problem)."""
     found: dict[Problem, NodePath] = {}
-    for error in _validator().iter_errors(source.data):
+    fast = _fast_check(included)
+    schema_errors = [] if fast is not None and fast(source.data) else _validator().iter_errors(source.data)
+    for error in schema_errors:
         if included and error.validator == "required" and not error.absolute_path:
             continue  # included files may omit version, name and cases
         for path, problem in _convert(error, source):

@@ -5,11 +5,13 @@ elsewhere (CI logs, pipes) each case is one plain line. `NO_COLOR` is honoured (
 """
 from __future__ import annotations
 
-from typing import TextIO
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO, Union
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 from orchestrator.report.console_tests import failing_test_lines, tests_total_line
 from orchestrator.report.sanitize import first_line
@@ -48,6 +50,47 @@ def _safe(text: str) -> str:
     return first_line(text, 200) if text else ""
 
 
+Part = Union[str, tuple[str, str]]  # text, or (text, rich style)
+
+
+class _PlainConsole:
+    """What the reporter needs of rich's Console when the output is not a terminal: a file to
+    write plain lines to. rich (~40 ms of imports) is loaded only where colour or a live bar can
+    show, as rich itself decides (a TTY, or FORCE_COLOR / TTY_COMPATIBLE set)."""
+
+    is_terminal = False
+    no_color = True
+    color_system = None
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.encoding = (getattr(file, "encoding", "utf-8") or "utf-8").lower()
+
+
+def _wants_rich(file: TextIO) -> bool:
+    if any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
+        return True
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _console(file: TextIO | None) -> Any:
+    target = file if file is not None else sys.stdout
+    if not _wants_rich(target):
+        return _PlainConsole(target)
+    from rich.console import Console
+
+    return Console(file=file, highlight=False, soft_wrap=True)
+
+
+def _text(parts: tuple[Part, ...]) -> Any:
+    from rich.text import Text
+
+    return Text.assemble(*parts)
+
+
 def _indented(line: str) -> str:
     """One line of captured output, its indentation kept, escape sequences shown as text."""
     shown = first_line(line, 300)
@@ -59,9 +102,7 @@ class ConsoleReporter:
 
     def __init__(self, console: Console | None = None, *, file: TextIO | None = None,
                  verbose: bool = False) -> None:
-        self.console = console or Console(
-            file=file, highlight=False, soft_wrap=True
-        )
+        self.console: Any = console or _console(file)
         self.verbose = verbose
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -75,6 +116,8 @@ class ConsoleReporter:
         """A live progress bar, only on a terminal; plain lines are all a log needs."""
         if not self.console.is_terminal or total == 0:
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         self._progress = Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[tally]}"), TimeRemainingColumn(),
@@ -105,9 +148,9 @@ class ConsoleReporter:
                 self.console.file.write(line + "\n")
             self.console.file.flush()
         else:
-            self.console.print(Text.assemble((word, STYLES[case.status]), rest), soft_wrap=True)
+            self.console.print(_text(((word, STYLES[case.status]), rest)), soft_wrap=True)
             for line in self._details(case):
-                self.console.print(Text(line), soft_wrap=True)
+                self.console.print(_text((line,)), soft_wrap=True)
         self._advance(1)
 
     def _tally_text(self) -> str:
@@ -168,38 +211,38 @@ class ConsoleReporter:
         return [f"    {stream} (last lines):", *(f"      {_indented(line)}" for line in tail)]
 
     def jobs_chosen(self, jobs: int, why: str) -> None:
-        self._print(Text(f"-j auto: {plural(jobs, 'case')} at once ({why})"))
+        self._print(f"-j auto: {plural(jobs, 'case')} at once ({why})")
 
     def summary(self, run: RunResult, outputs: list[str]) -> None:
         """What `run`, `report` and `merge` all end with: the failed cases (as pytest's short test
         summary), the counts, the gate rule by rule, and the reports written."""
-        self._print(Text(""))
+        self._print("")
         for case in run.cases:
             if case.status in _SUMMARISED:
                 why = f" - {first_line(case.message, 300)}" if case.message else ""
-                self._print(Text.assemble((case.status.value.upper(), STYLES[case.status]), f" {_safe(case.id)}{why}"))
-        self._print(Text.assemble(*_counts(run)))
+                self._print((case.status.value.upper(), STYLES[case.status]), f" {_safe(case.id)}{why}")
+        self._print(*_counts(run))
         inner = tests_total_line(run)
         for line in ([inner] if inner else []) + usage_lines(run):
-            self._print(Text(line))
+            self._print(line)
         flakes = flake_line(run)
         if flakes:
-            self._print(Text(flakes, style="magenta"))
+            self._print((flakes, "magenta"))
         verdict = ("Gate PASSED", "bold green") if run.gate.passed else ("Gate FAILED", "bold red")
-        self._print(Text.assemble(verdict, f" ({run.gate.scope})" if run.gate.scope else ""))
+        self._print(verdict, f" ({run.gate.scope})" if run.gate.scope else "")
         for rule in run.gate.rules:
             mark = ((self._ok, "green") if rule.judged else ("-", "yellow")) if rule.passed else (self._ko, "red")
             detail = f" — {_safe(rule.detail)}" if rule.detail else ""
-            self._print(Text.assemble("  ", mark, f" {_safe(rule.rule)}{detail}"))
+            self._print("  ", mark, f" {_safe(rule.rule)}{detail}")
         for path in outputs:
-            self._print(Text(f"Report written: {path}"))
+            self._print(f"Report written: {path}")
 
-    def _print(self, text: Text) -> None:
+    def _print(self, *parts: Part) -> None:
         if self._plain:
-            self.console.file.write(text.plain + "\n")
+            self.console.file.write("".join(p if isinstance(p, str) else p[0] for p in parts) + "\n")
             self.console.file.flush()
         else:
-            self.console.print(text, soft_wrap=True)
+            self.console.print(_text(parts), soft_wrap=True)
 
 
 def counts_line(run: RunResult) -> str:

@@ -104,9 +104,52 @@ def write_xml(root: ET.Element, out: Callable[[str], object]) -> None:
     """
     sink = _XmlSafeSink(out)
     sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    ET.ElementTree(root).write(sink, encoding="unicode")
+    if _plain_tree(root):
+        _serialize(root, sink.pieces, sink.flush_if_full)
+    else:  # namespaces, comments...: ElementTree's own serialiser
+        ET.ElementTree(root).write(sink, encoding="unicode")
     sink.write("\n")
     sink.flush()
+
+
+def _plain_tree(root: ET.Element) -> bool:
+    """Only plain tags and string attributes and texts: what `_serialize` writes as ElementTree would."""
+    for elem in root.iter():
+        tag = elem.tag
+        if not isinstance(tag, str) or tag.startswith("{") or not isinstance(elem.text or "", str) \
+                or not isinstance(elem.tail or "", str):
+            return False
+        for key, value in elem.items():
+            if not isinstance(key, str) or key.startswith("{") or not isinstance(value, str):
+                return False
+    return True
+
+
+_escape_cdata = ET._escape_cdata  # type: ignore[attr-defined]
+_escape_attrib = ET._escape_attrib  # type: ignore[attr-defined]
+
+
+def _serialize(elem: ET.Element, out: list[str], flush_if_full: Callable[[], None]) -> None:
+    """ElementTree's `write(encoding="unicode")` for a plain tree, byte for byte (its escaping
+    functions, `<x />` for an empty element), without its namespace pass and per-piece calls:
+    a 10,000-case JUnit file took 0.6 s, two thirds of it in ElementTree's serialiser."""
+    tag = elem.tag
+    out.append("<" + tag)
+    for key, value in elem.items():
+        out.append(f' {key}="{_escape_attrib(value)}"')
+    text = elem.text
+    if text or len(elem):
+        out.append(">")
+        if text:
+            out.append(_escape_cdata(text))
+        for child in elem:
+            _serialize(child, out, flush_if_full)
+        out.append("</" + tag + ">")
+    else:
+        out.append(" />")
+    if elem.tail:
+        out.append(_escape_cdata(elem.tail))
+    flush_if_full()
 
 
 class _XmlSafeSink:
@@ -114,19 +157,27 @@ class _XmlSafeSink:
 
     BLOCK = 1 << 20
 
+    PIECES = 2048  # `_serialize` appends to `pieces` directly and calls flush_if_full
+
     def __init__(self, out: Callable[[str], object]) -> None:
         self._out = out
-        self._pieces: list[str] = []
+        self.pieces: list[str] = []
         self._size = 0
 
     def write(self, text: str) -> int:
-        self._pieces.append(text)
+        self.pieces.append(text)
         self._size += len(text)
         if self._size >= self.BLOCK:
             self.flush()
         return len(text)
 
+    def flush_if_full(self) -> None:
+        if len(self.pieces) >= self.PIECES:
+            self.flush()
+
     def flush(self) -> None:
-        if self._pieces:
-            self._out(xml_safe("".join(self._pieces)))
-            self._pieces, self._size = [], 0
+        if self.pieces:
+            block = "".join(self.pieces)
+            self.pieces.clear()  # in place: `_serialize` holds this list
+            self._size = 0
+            self._out(xml_safe(block))

@@ -7,12 +7,28 @@ from pathlib import Path
 from typing import Callable
 
 from orchestrator.gc_pause import paused_gc
-from orchestrator.report.html import write_html
-from orchestrator.report.json_report import write_results
-from orchestrator.report.junit import write_junit
 from orchestrator.result.model import RunResult
 
 Writer = Callable[[RunResult, Path], None]
+
+
+# The writers are imported when called: Jinja2 and junit-xml load only in a command that writes.
+def write_results(run: RunResult, path: Path) -> None:
+    from orchestrator.report.json_report import write_results as write
+
+    write(run, path)
+
+
+def write_junit(run: RunResult, path: Path, *, flavor: str = "default") -> None:
+    from orchestrator.report.junit import write_junit as write
+
+    write(run, path, flavor=flavor)
+
+
+def write_html(run: RunResult, path: Path) -> None:
+    from orchestrator.report.html import write_html as write
+
+    write(run, path)
 
 
 @dataclass(frozen=True)

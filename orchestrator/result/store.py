@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
-from orchestrator.gc_pause import paused_gc
+from orchestrator.gc_pause import long_lived, paused_gc
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
 
@@ -151,6 +151,9 @@ def read_json(path: PathLike) -> RunResult:
                         f"{', '.join(map(str, READABLE_FORMATS))} (it writes {RESULTS_FORMAT})")
     try:
         with paused_gc():
-            return RunResult.from_dict(data)
+            run = RunResult.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
+    del data, text
+    long_lived()
+    return run

@@ -8,7 +8,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ErrorKind
@@ -25,8 +25,8 @@ from orchestrator.run.free_ports import FreePorts
 from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.pool_stats import ProviderStats
-from orchestrator.evaluation.sandbox_limits import case_deadline
-from orchestrator.evaluation.templating import TemplateError, evaluate, render
+from orchestrator.eval_clock import case_deadline
+from orchestrator.evaluation.templating import TemplateError, evaluate, has_template, render
 
 
 def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,
@@ -55,7 +55,9 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         lambda: [*ctx.started_pids, *started_here(ident), *(pid for pool in served_by for pid in pool.pids())])
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
-    scratch = tempfile.mkdtemp(prefix="orchestrator-")  # `tmp`: the attempt's own folder
+    # `tmp`: the attempt's own folder, made only for a case whose templates could name it
+    # (a mkdir and an rmdir were a third of a trivial case's cost).
+    scratch = tempfile.mkdtemp(prefix="orchestrator-") if _may_read_tmp(plan, case) else None
     try:
         ctx.variables = case_variables(plan, case, environ, scratch)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
@@ -74,7 +76,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         if broken is None and result.status in (Status.FAILED, Status.ERROR):
             broken = result
     steps.extend(_finish_processes(ctx, len(steps)))
-    shutil.rmtree(scratch, ignore_errors=True)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
     broken = broken or next((s for s in steps if s.status is Status.ERROR), None)
     status, message = _verdict(steps, broken)
     if status is Status.PASSED:
@@ -89,6 +92,36 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
                    stdout=trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS),
                    stderr=trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
                    started_at=started_wall, job=job, peak_rss_bytes=peak)
+
+
+def _may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
+    """False only when no template the case is made of names `tmp`: Jinja2 offers no way to read
+    a variable without naming it. (The plan's vars and env are rendered with the case's
+    variables too.)"""
+    return _names_tmp((case.steps, case.vars, case.extra)) or _plan_names_tmp(plan)
+
+
+def _names_tmp(value: Any) -> bool:
+    """A template string holding the word `tmp` anywhere in `value` (locations and paths aside)."""
+    if isinstance(value, str):
+        return "tmp" in value and has_template(value)
+    if isinstance(value, Mapping):
+        return any(_names_tmp(k) or _names_tmp(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_names_tmp(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return any(_names_tmp(getattr(value, f.name)) for f in fields(value) if f.name != "location")
+    return False
+
+
+_PLANS_NAMING_TMP: dict[int, tuple[Plan, bool]] = {}  # by id; the plan is kept so the id stays its own
+
+
+def _plan_names_tmp(plan: Plan) -> bool:
+    known = _PLANS_NAMING_TMP.get(id(plan))
+    if known is None or known[0] is not plan:
+        known = _PLANS_NAMING_TMP[id(plan)] = (plan, _names_tmp((plan.vars, plan.env)))
+    return known[1]
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -17,7 +15,6 @@ from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
 from orchestrator.result.model import ErrorInfo
 from orchestrator.evaluation.values import MAX_INT_DIGITS
-from orchestrator.run.http_deadline import open_with_deadline, read_body
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
 from orchestrator.evaluation.templating import render
 
@@ -66,6 +63,11 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
 
     if not url.startswith(("http://", "https://")):
         return HttpResponse(None, error=ErrorInfo("InvalidURL", f"URL must start with http:// or https://, got {url!r}"))
+    import urllib.error  # ~15 ms (http.client, ssl, email): only for the plans that make requests
+    import urllib.request
+
+    from orchestrator.run.http_deadline import open_with_deadline
+
     try:
         request = urllib.request.Request(url, data=data, headers=sent_headers, method=method.upper())
         with open_with_deadline(request, timeout_s or DEFAULT_TIMEOUT_S) as reply:
@@ -94,6 +96,8 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
 
 
 def _body_text(reply: Any, headers: Any) -> str:
+    from orchestrator.run.http_deadline import read_body
+
     raw, total = read_body(reply, MAX_BODY_BYTES)
     text = _decode(raw, headers)
     if total > len(raw):

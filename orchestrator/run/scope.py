@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any, Collection, Mapping
 
 from orchestrator.plan.fields import ALTERNATIVE_MAIN, CALL_FIELDS, NOTES, STEP_FIELDS
-from orchestrator.evaluation.templating import ENV
+from orchestrator.evaluation.templating import GLOBAL_NAMES
 
 # Functions every expression may call (len, min, int, ...): above what a provider returns, too.
-_GLOBALS = frozenset(ENV.globals)
+_GLOBALS = GLOBAL_NAMES
 __all__ = ["ALTERNATIVE_MAIN", "CALL_FIELDS", "NOTES", "STEP_FIELDS", "returned_names", "shadow_notes", "step_scope"]
 
 

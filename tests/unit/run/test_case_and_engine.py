@@ -169,3 +169,61 @@ def test_all_attempts_failing_is_failed() -> None:
     result = _run_with(FakePool(echo), case("F", call("x", a("equals", "never")), repeat=3))
     assert result.cases[0].status is Status.FAILED
     assert result.cases[0].message.startswith("all 3 attempts did not pass; last: step 1")
+
+
+def test_the_attempt_folder_tmp_is_made_only_for_a_case_that_names_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import tempfile
+
+    made: list[str] = []
+    real = tempfile.mkdtemp
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", counting)
+    result, _, pool = run(case("PLAIN", call("hi", a("contains", "hi"))),
+                          case("TMP", call("{{ tmp }}", a("contains", "orchestrator-"))))
+    assert [c.status for c in result.cases] == [Status.PASSED, Status.PASSED]
+    assert len(made) == 1 and pool.calls[1].prompt == made[0]  # a mkdir + rmdir per trivial case cost ~0.35 ms
+    assert not os.path.exists(made[0])  # removed when the attempt ended
+
+
+def test_with_one_job_cases_run_in_the_scheduling_thread_and_an_interrupt_still_closes_the_pools() -> None:
+    from orchestrator.procs.api import CallError
+    from .fakes import plan as make_plan
+
+    threads: list[str] = []
+    stop = threading.Event()
+    pool: FakePool
+
+    def behaviour(request):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        if request.prompt == "interrupted":  # as Ctrl+C: stop set, this call's worker gone
+            stop.set()
+            for _ in range(200):  # a call waiting for a worker ends when the pool closes
+                if pool.closed:
+                    return CallError("WorkerDied", "killed by the interrupt", "")
+                time.sleep(0.01)
+            return {"output": "the pools were never closed"}
+        return {"output": "ok"}
+
+    import time
+
+    pool = FakePool(behaviour)
+    engine = Engine([make_plan(case("A", call("a")), case("B", call("interrupted")), case("C", call("c")))],
+                    RunOptions(jobs=1), Collect(), stop, pool_factory=factory(pool))
+    result = engine.run()
+    assert threads == [threading.current_thread().name] * 2  # no hand-off to a job thread; C never started
+    assert [c.status.value for c in result.cases] == ["passed", "interrupted", "interrupted"]
+    assert "never closed" not in str(result.cases[1].final)
+
+
+def test_a_plan_env_naming_tmp_still_gets_the_attempt_folder(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from orchestrator.run import case as case_module
+
+    made: list[str] = []
+    monkeypatch.setattr(case_module.tempfile, "mkdtemp", lambda *a, **k: made.append("x") or "/nonexistent-tmp")
+    run(case("PLAIN", call("hi", a("contains", "hi"))), env={"WORK": "{{ tmp }}/work"})
+    assert made == ["x"]  # the plan's env is rendered with the case's variables (exec steps)

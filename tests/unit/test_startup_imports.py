@@ -1,0 +1,78 @@
+"""What each command imports at start-up (`python -X importtime`): a heavy library on a path
+that does not need it costs every run its import time (issue 13). Each command runs in its own
+interpreter, with stdout a pipe (not a terminal) as in CI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROVIDER = "def call_api(prompt, options, context):\n    return {'output': 'Echo: ' + str(prompt)}\n"
+# Each of these costs 5-45 ms to import.
+HEAVY = {"rich", "jsonschema", "jinja2", "psutil", "junit_xml", "lxml", "yaml", "http.client", "urllib.request"}
+
+
+def imported(args: list[str], cwd: Path) -> set[str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "PYTHONPROFILEIMPORTTIME")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "orchestrator", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode in (0, 1, 2), done.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def plan(tmp_path: Path, step: str = "{call: echo, prompt: hello, expect: [{contains: hello}]}") -> Path:
+    (tmp_path / "echo.py").write_text(PROVIDER, encoding="utf-8")
+    path = tmp_path / "plan.yaml"
+    path.write_text("version: 1\nname: tiny\nproviders:\n  echo: {python: echo.py}\ncases:\n"
+                    + "".join(f"  - id: C-{n}\n    name: case {n}\n    steps:\n      - {step}\n" for n in range(3)), encoding="utf-8")
+    return path
+
+
+def test_version_imports_nothing_heavy(tmp_path: Path) -> None:
+    assert imported(["--version"], tmp_path) & (HEAVY | {"orchestrator.plan.model"}) == set()
+
+
+def test_validate_of_a_valid_plan_without_templates(tmp_path: Path) -> None:
+    found = imported(["validate", str(plan(tmp_path))], tmp_path)
+    assert "orchestrator.plan.load" in found  # it did validate
+    assert found & HEAVY == {"yaml"}
+
+
+def test_validate_of_an_invalid_plan_words_its_errors_with_jsonschema(tmp_path: Path) -> None:
+    # The same probe sees jsonschema when it is needed: the tests above can fail.
+    found = imported(["validate", str(plan(tmp_path, step="{call: echo, prompt: hello, expect: [{contains: hello, bogus: 1}]}"))],
+                     tmp_path)
+    assert "jsonschema" in found
+
+
+def test_run_off_a_terminal_without_templates_or_http(tmp_path: Path) -> None:
+    found = imported(["run", str(plan(tmp_path)), "-q", "--out", str(tmp_path / "out")], tmp_path)
+    assert (tmp_path / "out" / "report.html").is_file()
+    # rich only for a terminal, jsonschema only for a plan with errors, urllib only for http steps;
+    # Jinja2 and junit-xml are what the HTML and JUnit writers are made of.
+    assert found & {"rich", "jsonschema", "lxml", "http.client", "urllib.request"} == set()
+
+
+@pytest.mark.parametrize("command", [["report"], ["list"]])
+def test_report_and_list(tmp_path: Path, command: list[str]) -> None:
+    path = plan(tmp_path)
+    if command == ["report"]:
+        subprocess.run([sys.executable, "-m", "orchestrator", "run", str(path), "-q", "--out", str(tmp_path / "o")],
+                       cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, check=True)
+        command = ["report", str(tmp_path / "o" / "results.json")]
+    else:
+        command = ["list", str(path)]
+    assert imported(command, tmp_path) & {"rich", "jsonschema", "psutil", "http.client", "urllib.request"} == set()
+
+
+def test_the_names_every_template_may_call_are_jinjas_globals() -> None:
+    from orchestrator.evaluation.templating import GLOBAL_NAMES, environment
+
+    assert frozenset(environment().globals) == GLOBAL_NAMES
