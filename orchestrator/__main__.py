@@ -2,6 +2,11 @@ from __future__ import annotations
 
 import sys
 
-from orchestrator.cli import main
+if sys.argv[1:2] == ["run"]:  # before the heavier imports: a stop signal from now on is not lost
+    from orchestrator import early_signals
+
+    early_signals.hold()
+
+from orchestrator.cli import main  # noqa: E402  (it holds, then ignores, stop signals itself too)
 
 sys.exit(main())

@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from orchestrator import __version__
+from orchestrator import __version__, early_signals
 from orchestrator.cli_select import (add_junit_flavor_arg, add_merge_parser, add_run_args, add_selection_args,
                                      cmd_merge, max_memory, prepare, print_list)
 from orchestrator.errors import ExitCode, InternalError, PlanErrors, UserError, most_severe
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="set a variable the plan declares or reads (over plan and case vars)")
     add_secret_arg(run)
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--timeout", metavar="DURATION",
+                     help="stop the run after this long (e.g. 30m): cases interrupted, reports written, exit 124")
     add_selection_args(run)
     add_run_args(run)
     _add_root(run)
@@ -87,6 +89,19 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`argv` None: the real command line (the `orchestrator` script), which owns the process's
+    signals; a list: called in-process (tests), which leaves them alone after the run."""
+    owns_signals = argv is None and sys.argv[1:2] == ["run"]
+    if owns_signals:
+        early_signals.hold()  # a stop signal from now on ends in reports (see early_signals)
+    try:
+        return _main(argv)
+    finally:
+        if owns_signals:
+            early_signals.ignore()  # exiting now: a late signal must not change the exit code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -250,7 +265,7 @@ def _init(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestrator.interrupts import Interrupts
 
-    interrupts = Interrupts().install()
+    interrupts = Interrupts(timeout_s=_run_timeout(args.timeout)).install()
     try:
         return _run(args, interrupts.stop)
     finally:
@@ -289,6 +304,20 @@ def masked_command(secrets: Sequence[str], plans: Sequence[Plan]) -> str:
 
     masker = Masker([*secrets, *(v for plan in plans for v in plan.secret_values(os.environ))])
     return " ".join(shlex.quote(masker.text(a)) for a in ["orchestrator", *sys.argv[1:]])
+
+
+def _run_timeout(value: str | None) -> float | None:
+    if value is None:
+        return None
+    from orchestrator.plan.units import parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"--timeout takes a duration such as 90s or 30m, got {value!r}: {exc}") from None
+    if seconds <= 0:
+        raise UserError(f"--timeout must be more than 0, got {value!r}")
+    return seconds
 
 
 def _jobs(value: str) -> int:

@@ -1,41 +1,126 @@
-"""SIGINT/SIGTERM for a run: the first stops it and kills every process tree; a second SIGINT exits.
+"""Stopping a run: SIGINT, SIGTERM, SIGHUP, SIGQUIT (SIGUSR1/2 too), or the run's own `--timeout`.
 
-Installed before plans are loaded, so that a Ctrl+C at any moment after start-up still ends in
-reports (every case `interrupted`) and exit 130, never a traceback.
+All of them stop the run the same way: `stop` is set (scheduling ends, unfinished cases become
+interrupted), every process tree is killed, the reports are still written, and the exit code
+says why (128 + N for signal N, 124 for the deadline; the signal wins when both happen). A
+second signal kills at once, without the grace period, and the reports are still written.
+
+The signal handler takes no lock (the main thread may hold any of them when the signal lands):
+it records the signal in plain attributes and writes one byte to a pipe. A watcher thread
+reads the pipe and does the work: `stop.set()` and `kill_all`.
 """
 from __future__ import annotations
 
 import os
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
-from orchestrator.errors import ExitCode
+from orchestrator import early_signals
 from orchestrator.procs.tree import kill_all
+
+STOP_SIGNALS = early_signals.HELD  # SIGINT, SIGTERM, SIGHUP, SIGQUIT, and SIGUSR1/2 (default: die)
+TIMEOUT_EXIT = 124  # as timeout(1)
+_FIRST_GRACE_S = 0.5
+
+
+class StopEvent(threading.Event):
+    """`stop`, plus why it was set: the first signal's number, or the deadline."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signum: int | None = None
+        self.deadline_passed = False
+        self.timeout_s: float | None = None
 
 
 class Interrupts:
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self._count = 0
+    def __init__(self, timeout_s: float | None = None) -> None:
+        self.stop = StopEvent()
+        self.stop.timeout_s = timeout_s
+        self._timeout_s = timeout_s
+        self._received: list[int] = []  # appended by the handler (list.append takes no lock)
+        self._handled = 0
         self._previous: dict[int, Any] = {}
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._closed = False
 
     def install(self) -> Interrupts:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             self._previous[sig] = signal.signal(sig, self._on_signal)
+        early = early_signals.take()  # arrived while the CLI was starting
+        if early:
+            self._received.extend(early)
+            self._wake()
+        threading.Thread(target=self._watch, name="interrupts", daemon=True).start()
+        if self._timeout_s is not None:
+            threading.Thread(target=self._deadline, args=(self._timeout_s,), name="deadline", daemon=True).start()
         return self
 
     def restore(self) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        # Under `python -m orchestrator` that puts back early_signals' recorder, so a signal
+        # after the run (the second of two quick Ctrl+C) cannot change how it ends.
         self._previous.clear()
+        self._closed = True
+        self._wake()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._count += 1
-        if self._count > 1 and signum == signal.SIGINT:
-            kill_all(grace_s=0.0)
-            os._exit(ExitCode.INTERRUPTED)
+        self._received.append(signum)
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._write_fd, b"x")
+        except OSError:  # pipe full: the watcher has bytes to read already
+            pass
+
+    def _watch(self) -> None:
+        try:
+            self._watch_pipe()
+        finally:  # restore() has put the old handlers back: nothing writes to the pipe any more
+            os.close(self._read_fd)
+            os.close(self._write_fd)
+
+    def _watch_pipe(self) -> None:
+        while not self._closed:
+            try:
+                os.read(self._read_fd, 64)
+            except OSError:
+                return
+            while self._handled < len(self._received):
+                signum = self._received[self._handled]
+                self._handled += 1
+                if self.stop.signum is None:
+                    self.stop.signum = signum
+                first = self._handled == 1 and not self.stop.deadline_passed
+                self._stop(grace_s=_FIRST_GRACE_S if first else 0.0)
+
+    def _deadline(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not self._closed and not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.stop.deadline_passed = True
+                self._stop(grace_s=_FIRST_GRACE_S)
+                return
+            self.stop.wait(min(left, 0.5))
+
+    def _stop(self, grace_s: float) -> None:
         self.stop.set()
-        # Killing waits out a grace period; never block (or take locks) inside the handler.
-        threading.Thread(target=kill_all, kwargs={"grace_s": 0.5}, daemon=True).start()
+        # on its own thread: a later signal must be able to speed up a kill still in its grace
+        threading.Thread(target=kill_all, kwargs={"grace_s": grace_s}, daemon=True).start()
+
+
+def stop_exit_code(stop: threading.Event) -> int | None:
+    """The exit code a stopped run ends with (None when nothing stopped it)."""
+    signum = getattr(stop, "signum", None)
+    if signum is not None:
+        return 128 + int(signum)
+    if getattr(stop, "deadline_passed", False):
+        return TIMEOUT_EXIT
+    return None

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ExitCode, UserError, most_severe
+from orchestrator.interrupts import stop_exit_code
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
+from orchestrator.procs.watchdog import guard_run
 from orchestrator.report.console import ConsoleReporter
 from orchestrator.report.github import report_to_github
 from orchestrator.report.writers import Written, write_all
@@ -29,6 +31,7 @@ from orchestrator.result.journal import Journal, journal_path
 from orchestrator.result.model import CaseResult, RunResult
 from orchestrator.result.outdir import FolderClaim, claim_folders, remove_previous_reports
 from orchestrator.run.engine import Engine, Listener, RunOptions
+from orchestrator.run.provider_leaks import describe as describe_provider_leaks
 
 _REWRITE_EVERY_S = 1.0
 
@@ -93,6 +96,7 @@ class RunSession(Listener):
     def run(self) -> int:
         """Run and report; the caller has installed `Interrupts`, which sets `stop`."""
         become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
+        guard_run()  # a watchdog kills the run's processes if we are killed; leftovers of killed runs go
         try:
             if not self.quiet:
                 self.console.start(self.engine.total)
@@ -109,6 +113,8 @@ class RunSession(Listener):
             on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
             self.console.summary(run, on_disk)  # never announce a report that is not there
             problems = [*written.problems, report_to_github(run)]  # annotations, step summary
+            for line in describe_provider_leaks(run.provider_leaks):
+                print(f"orchestrator: warning: {line}", file=sys.stderr)
             for problem in filter(None, problems):  # one failing writer does not stop the others
                 print(f"orchestrator: {problem}", file=sys.stderr)
             if self.journal is not None:
@@ -122,7 +128,8 @@ class RunSession(Listener):
             if self.journal is not None:
                 self.journal.close()
             self.claim.release()
-        return run_exit_code(run, stopped=self.stop.is_set(), unwritten=len(written.problems))
+        return run_exit_code(run, stopped=self.stop.is_set(), unwritten=len(written.problems),
+                             stop_code=stop_exit_code(self.stop))
 
     def _write(self, run: RunResult) -> Written:
         return write_all(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
@@ -155,11 +162,13 @@ def _remove_live_copy(path: Path) -> None:
         pass
 
 
-def run_exit_code(run: RunResult, *, stopped: bool, unwritten: int) -> int:
+def run_exit_code(run: RunResult, *, stopped: bool, unwritten: int, stop_code: int | None = None) -> int:
     """The run's exit code, decided here only; when several apply the most severe wins
-    (errors.most_severe: signal, timeout, 3, 2, 1, 0)."""
+    (errors.most_severe: signal, timeout, 3, 2, 1, 0). `stop_code`: 128 + N for the signal that
+    stopped the run, 124 for its --timeout (interrupts.stop_exit_code)."""
     return most_severe(
-        ExitCode.INTERRUPTED if run.interrupted or stopped else 0,
+        stop_code or 0,
+        ExitCode.INTERRUPTED if (run.interrupted or stopped) and stop_code is None else 0,
         ExitCode.INTERNAL if unwritten else 0,  # a report named in the output as not written
         ExitCode.GATE_PASSED if run.gate.passed else ExitCode.GATE_FAILED,
     )

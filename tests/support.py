@@ -1,11 +1,24 @@
 """Helpers every test folder shares: poll a condition with a deadline, ask if a pid lives,
-list the processes a test started (and only those: other tests' browsers are not its leaks)."""
+list the processes a test started (and only those: other tests' browsers are not its leaks).
+
+What is the suite's: every process carrying this suite's mark (`ORCHESTRATOR_TEST_SUITE`, set
+in os.environ on import, so every process the suite starts inherits it however it detaches),
+or descending from the test process without any suite mark (one that scrubbed its
+environment). Another orchestrator run on the same host (or one a test starts with another
+mark, to play that part) is never counted; nor are run watchdogs, which exit on their own.
+"""
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from typing import Callable
 
 import psutil
+
+SUITE_VAR = "ORCHESTRATOR_TEST_SUITE"
+SUITE_MARK = os.environ.setdefault(SUITE_VAR, uuid.uuid4().hex)
+_WATCHDOG_VAR = b"ORCHESTRATOR_WATCHDOG="
 
 
 def poll(condition: Callable[[], bool], within: float, every: float = 0.02) -> bool:
@@ -31,9 +44,46 @@ def gone(pid: int) -> bool:
     return not alive(pid)
 
 
+def _environ(pid: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def is_ours(pid: int, descendant: bool) -> bool:
+    """Does this process belong to this test suite (see the module docstring)?"""
+    raw = _environ(pid)
+    if raw is None:  # gone, or a zombie: nothing to say about it
+        return descendant
+    entries = raw.split(b"\0")
+    if any(e.startswith(_WATCHDOG_VAR) for e in entries):
+        return False
+    marks = [e for e in entries if e.startswith(SUITE_VAR.encode() + b"=")]
+    if marks:
+        return marks[0] == f"{SUITE_VAR}={SUITE_MARK}".encode()
+    return descendant
+
+
+def suite_processes() -> list[psutil.Process]:
+    """Every live process of this suite, wherever it is in the process table."""
+    me = os.getpid()
+    descendants = {c.pid for c in psutil.Process().children(recursive=True)}
+    out = []
+    for pid in psutil.pids():
+        if pid != me and is_ours(pid, pid in descendants) and alive(pid):
+            try:
+                out.append(psutil.Process(pid))
+            except psutil.Error:
+                continue
+    return out
+
+
 def live_descendants() -> list[psutil.Process]:
-    """This test process's descendants that still run."""
-    return [child for child in psutil.Process().children(recursive=True) if alive(child.pid)]
+    """This suite's processes that still run (this test process's descendants and whatever
+    carries the suite's mark: a daemon that detached is still the suite's)."""
+    return suite_processes()
 
 
 def started_since(before: set[int]) -> list[psutil.Process]:

@@ -118,6 +118,7 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
                 requirements={str(k): _text(v) for k, v in (data.get("requirements") or {}).items()},
                 risks={str(k): _risk(v) for k, v in (data.get("risks") or {}).items()},
                 gate=_gate(main) if "gate" in data else None, secrets=tuple(ctx.secrets),
+                provider_leaks=str(data.get("provider_leaks") or "warn"),
                 var_names=_var_names(ctx, cases, checker),
                 warnings=tuple(sorted(dict.fromkeys(checker.warnings),
                                       key=lambda w: (w.location.file, w.location.line, w.location.col))))

@@ -144,6 +144,7 @@ class Plan:
     # a --var naming none of them, in any selected plan, is a mistake (see load_plans).
     var_names: frozenset[str] = frozenset()
     warnings: tuple[Problem, ...] = ()  # "FILE:LINE:COL: warning: ..." the CLI prints; the plan is valid
+    provider_leaks: str = "warn"  # | "fail": what provider calls leave fails the calling case
 
     @property
     def directory(self) -> Path:

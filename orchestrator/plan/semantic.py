@@ -20,6 +20,7 @@ from orchestrator.templating import TemplateError, check_expression, check_templ
 
 SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
 BUILTIN_NAMES = names.BUILTIN_NAMES
+SELECTOR_SCOPES = ("case", "plan", "run", "machine")  # `of:` values that are not spawn names
 
 
 class Checker:
@@ -182,6 +183,9 @@ class Checker:
             self.add(source, at, f"{action} needs exactly one of 'command' or 'code'")
         elif "language" in args and "code" not in args:
             self.add(source, at + ("language",), "'language' goes with 'code'")
+        if action == "spawn" and args.get("name") in SELECTOR_SCOPES:
+            self.add(source, at + ("name",), f"a spawn cannot be named '{args['name']}': "
+                     f"{', '.join(SELECTOR_SCOPES)} are process selectors (`of: {args['name']}`)")
         ready = args.get("ready")
         if isinstance(ready, dict) and len(ready) != 1:
             self.add(source, at + ("ready",), "ready needs exactly one of stdout_contains, port, delay")
@@ -229,13 +233,14 @@ class Checker:
 
     def target(self, name: Any, source: Source, path: NodePath, spawns: set[str], *,
                providers: bool = True, run: bool = False) -> None:
-        if not isinstance(name, str) or has_template(name) or (run and name == "run"):
+        if not isinstance(name, str) or has_template(name) or (run and name in SELECTOR_SCOPES):
             return
         if providers and name.startswith("provider:"):
             self.provider_named(name[len("provider:"):].split("#", 1)[0], source, path)
             return
         if name not in spawns:
-            what = "a spawn name" + (", provider:ID" if providers else "") + (" or run" if run else "")
+            what = "a spawn name" + (", provider:ID" if providers else "") + (
+                " or one of " + ", ".join(SELECTOR_SCOPES) if run else "")
             known = f"; spawned in this case: {', '.join(sorted(spawns))}" if spawns else ""
             self.add(source, path, f"unknown process '{name}': give {what}{did_you_mean(name, spawns)}{known}")
 

@@ -16,6 +16,8 @@ class CallRequest:
     context: Mapping[str, Any] = field(default_factory=dict)  # holds "vars"
     timeout_s: float | None = None  # None: the provider's own timeout
     session: str | None = None
+    marker: str | None = None  # the calling attempt's case token: what the call starts carries it
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class PoolConfig:
     affinity: str | None = None  # "session": same CallRequest.session -> same worker while it lives
     queue_timeout_s: float | None = None  # waiting longer than this for a free worker -> "PoolBusy"
     max_restarts: int | None = None  # consecutive failed starts of a slot before the provider is failed
+    plan: str = "-"  # the plan's name, part of every worker's marker (procs/markers.py)
 
     def __post_init__(self) -> None:
         if not 1 <= self.workers <= MAX_WORKERS:  # the schema says so too; this guards other callers

@@ -128,6 +128,8 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
             time.sleep(_POLL_S)
         returncode = proc.wait()
         tree.unregister(proc.pid)
+        # killed by the run's own stop (a signal or --timeout kills every tree): not its doing
+        interrupted = interrupted or (returncode < 0 and not timed_out and stop is not None and stop.is_set())
         outcome = CommandOutcome(
             stdout=out.since_mark(), stderr=err.since_mark(),
             exit_code=returncode if returncode >= 0 else None, signal=signal_name(returncode),

@@ -113,7 +113,7 @@ class EphemeralPool:
         options: Mapping[str, Any] = request.options
         if cfg.config and "config" not in options:
             options = {**options, "config": dict(cfg.config)}
-        reply = worker.call(request.prompt, options, request.context, timeout_s)
+        reply = worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id)
         if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):
             worker.stop()
             worker.wait_exit(self._grace_s)

@@ -11,12 +11,15 @@ What belongs to a case (its "leak set"), for the roots it started (exec/spawn pi
   (c) pids seen as descendants while an exec ran (`note_started(pid, seen=...)`), when still
       alive and created after the case began: this finds setsid daemons without a subreaper.
 
-Exact for -j 1. Limits with parallel cases (-j N): running roots of other cases and pool
-workers are registered, so they and their trees are never blamed; but in (b) an orphan whose
-root has already exited cannot be told apart from one left by a neighbour case started
-earlier than ours, so a case may be blamed for (and kill) its neighbour's orphan. Without a
-subreaper (non-Linux, or prctl refused), an orphan that called setsid and was never seen in
-(c) escapes the check.
+  (d) every process carrying the case's own marker (markers.py) in its environment, wherever
+      it is in the process table: daemons, processes of a nested run, orphans of any kind.
+
+A process that carries this run's marker with ANOTHER value (a neighbour case under -j N, a
+provider worker) is never blamed, whatever (a)-(c) say: so a neighbour is never blamed or
+killed. Only processes that scrubbed their environment fall back on (a)-(c) alone; among those,
+with parallel cases, an orphan whose root already exited cannot be told apart from one left by
+a neighbour started earlier. Without a subreaper (non-Linux, or prctl refused), such an orphan
+that called setsid and was never seen in (c) escapes the check.
 
 Zombies are reaped with waitpid on their own pid, and only for pids no Popen in tree.py's
 registry owns, so a registered Popen still gets its exit status.
@@ -32,11 +35,12 @@ from typing import Iterable
 
 import psutil
 
-from orchestrator.procs import tree
+from orchestrator.procs import markers, tree
 from orchestrator.procs.snapshot import cmdline_of, session_members, tree_pids
 
 PR_SET_CHILD_SUBREAPER = 36
 KILL_GRACE_S = 0.5
+EXITING_GRACE_S = 0.3
 _SHOWN_CHARS = 200
 
 _lock = threading.Lock()
@@ -70,25 +74,54 @@ def note_started(pid: int) -> None:
         _created.setdefault(pid, created)
 
 
-def kill_leaks(pids: Iterable[int]) -> list[str]:
-    """Describe (`pid 123 (sleep 600)`) and kill every live process of the case's leak set."""
+def kill_leaks(pids: Iterable[int], marker: str | None = None, *, with_calls: bool = False) -> list[str]:
+    """Describe (`pid 123 (sleep 600)`) and kill every live process of the case's leak set.
+
+    `marker`: the case's marker value (markers.case_value); `with_calls`: also what provider
+    calls of the case started (their marker says so)."""
     roots = set(pids)
     with _lock:
         noted = {pid: _created.pop(pid) for pid in roots if pid in _created}
     since = min(noted.values()) if noted else None
-    leaked = _leak_set(roots, noted, since)
-    described = [f"pid {p.pid} ({_short(cmdline_of(p))})" for p in leaked]
+    marked = markers.scan() if marker is not None else {}
+    leaked = _without_exiting(_leak_set(roots, noted, since, marker, with_calls, marked))
+    described = [f"pid {p.pid} ({_short(cmdline_of(p))})" + _via(marked.get(p.pid)) for p in leaked]
     _kill(leaked)
     reap_orphans()
     return described
 
 
-def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> list[psutil.Process]:
+def _without_exiting(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """Drop processes that were already exiting (their memory, so their command line, is gone)
+    and finish within a moment: a dying process is not a leak."""
+    exiting = [p for p in procs if _no_cmdline(p)]
+    if not exiting:
+        return procs
+    gone = {p.pid for p in exiting} - {p.pid for p in _still_running(exiting, EXITING_GRACE_S)}
+    return [p for p in procs if p.pid not in gone]
+
+
+def _no_cmdline(proc: psutil.Process) -> bool:
+    try:
+        return not proc.cmdline()
+    except psutil.Error:
+        return True
+
+
+def _via(value: str | None) -> str:
+    provider = None if value is None else markers.Mark.parse(value).provider
+    return "" if provider is None else f" started by a call to provider {provider}"
+
+
+def _leak_set(roots: set[int], noted: dict[int, float], since: float | None, marker: str | None,
+              with_calls: bool, marked: dict[int, str]) -> list[psutil.Process]:
     # Our children are listed BEFORE the registry is read: a child forked meanwhile by another
     # thread's tree.spawn is registered by the time registered_pids() gets the registry lock.
     children = _children()
     registered = set(tree.registered_pids())
-    protected = tree_pids(registered - roots)  # pool workers and other cases' running roots
+    mine = {pid for pid, value in marked.items() if _is_mine(value, marker, with_calls)}
+    theirs = set(marked) - mine  # a neighbour's, or a worker's: never ours to blame
+    protected = tree_pids(registered - roots) | theirs  # pool workers and other cases' running roots
     # A root is itself only if its create_time still matches; an unnoted pid (a descendant
     # seen while an exec ran) only if it is newer than the case.
     live = {pid for pid in roots if pid in noted and _same_process(pid, noted[pid])}
@@ -97,14 +130,43 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None) -> 
     if since is not None:
         candidates |= tree_pids(_orphans(children, registered, protected, since))
     leaked = []
-    for pid in sorted(candidates - protected - {os.getpid()}):
+    for pid in sorted(((candidates - protected) | mine) - {os.getpid()}):
+        if pid not in mine and marker is not None and not _unmarked_or_mine(pid, marker, with_calls):
+            continue  # born after the scan above, and a neighbour's or a worker's
         try:
             proc = psutil.Process(pid)
-            if proc.status() != psutil.STATUS_ZOMBIE and _newer(pid, since):
+            if proc.status() != psutil.STATUS_ZOMBIE and (pid in mine or _newer(pid, since)) \
+                    and not markers.is_watchdog(pid):
                 leaked.append(proc)
         except psutil.Error:
             continue
     return leaked
+
+
+def _unmarked_or_mine(pid: int, marker: str, with_calls: bool) -> bool:
+    """Read now (the scan may predate the process): may the fallbacks blame it? Only if it
+    carries no marker of this run (it scrubbed its environment) or this case's. A process in
+    the middle of an exec shows no environment for a moment: read again before deciding."""
+    for _ in range(5):
+        raw = markers.environ_of(pid)
+        if raw:
+            value = markers.value_in(raw, markers.run_var())
+            return value is None or _is_mine(value, marker, with_calls)
+        if raw is None:  # gone
+            return True
+        time.sleep(0.01)
+    return True
+
+
+def _is_mine(value: str, marker: str | None, with_calls: bool) -> bool:
+    if marker is None:
+        return False
+    if value == marker:
+        return True
+    if not with_calls:
+        return False
+    mark, own = markers.Mark.parse(value), markers.Mark.parse(marker)
+    return mark.provider is not None and (mark.plan, mark.case) == (own.plan, own.case)
 
 
 def _children() -> list[psutil.Process]:
@@ -142,6 +204,12 @@ def _newer(pid: int, since: float | None) -> bool:
         return since is None or psutil.Process(pid).create_time() >= since - 0.05
     except psutil.Error:
         return False
+
+
+def kill_processes(procs: list[psutil.Process]) -> None:
+    """TERM, a short grace, KILL; our own zombies among them are reaped."""
+    _kill(procs)
+    reap_orphans()
 
 
 def _kill(procs: list[psutil.Process]) -> None:

@@ -266,7 +266,7 @@ class WorkerPool:
         if cfg.config and "config" not in options:
             options = {**options, "config": dict(cfg.config)}
         began = time.perf_counter()
-        reply = worker.call(request.prompt, options, request.context, timeout_s)
+        reply = worker.call(request.prompt, options, request.context, timeout_s, request.marker, request.case_id)
         duration_ms = (time.perf_counter() - began) * 1000
         info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
         if reply.outcome is Outcome.OK and reply.name in (protocol.RESULT, protocol.ERROR):

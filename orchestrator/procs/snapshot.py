@@ -11,7 +11,7 @@ from typing import Iterable
 
 import psutil
 
-from orchestrator.procs import tree
+from orchestrator.procs import markers, tree
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,9 @@ def session_members(sids: Iterable[int]) -> set[int]:
 
 
 def run_pids() -> set[int]:
-    """Every process the run started and still holds, with descendants (`of: run`)."""
-    return tree_pids(tree.registered_pids())
+    """Every process the run started and still holds or that carries its marker, with
+    descendants (`of: run`)."""
+    return tree_pids(tree.registered_pids()) | marked_pids("run", markers.UNOWNED)
 
 
 def cmdline_of(proc: psutil.Process) -> str:
@@ -105,3 +106,32 @@ def _name_matches(proc: psutil.Process, wanted: str) -> bool:
     except psutil.Error:
         return False
     return bool(argv) and os.path.basename(argv[0]) == wanted
+
+
+def with_descendants(pids: Iterable[int]) -> set[int]:
+    """`pids` and all their descendants, from one pass over the process table."""
+    found = set(pids)
+    children: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        children.setdefault(proc.info["ppid"] or 0, []).append(proc.pid)
+    todo = list(found)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def marked_pids(scope: str, marker: str) -> set[int]:
+    """Processes carrying this run's marker (markers.py), with their descendants.
+
+    scope `run`: any value; `plan`: values of `marker`'s plan; `case`: `marker`'s case, also
+    through its provider calls."""
+    own = markers.Mark.parse(marker)
+    found = set()
+    for pid, value in markers.scan().items():
+        mark = markers.Mark.parse(value)
+        if scope == "run" or (mark.plan == own.plan and (scope == "plan" or mark.case == own.case)):
+            found.add(pid)
+    return with_descendants(found) if found else found

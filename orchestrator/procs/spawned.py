@@ -6,7 +6,6 @@ file with pread, which leaves the offset the child writes at alone.
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -18,6 +17,7 @@ import psutil
 from orchestrator.procs import tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.command import stdin_file
+from orchestrator.procs.ports import accepts
 
 STOP_GRACE_S = 0.5
 _POLL_S = 0.02
@@ -94,7 +94,7 @@ class Spawned:
     def _is_ready(self, ready: Ready, deadline: float) -> bool:
         if ready.stdout_contains is not None and ready.stdout_contains not in self.stdout_text():
             return False
-        if ready.port is not None and not _accepts(ready.port, deadline):
+        if ready.port is not None and not accepts(ready.port, deadline):
             return False
         return True
 
@@ -132,11 +132,16 @@ class Spawned:
                 return code
             time.sleep(_POLL_S)
 
-    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
-        """Kill its whole tree (TERM, grace, KILL) and reap it; idempotent."""
+    def stop(self, grace_s: float = STOP_GRACE_S, *, only_if_running: bool = False) -> None:
+        """Kill its whole tree (TERM, grace, KILL) and reap it; idempotent. `only_if_running`:
+        a root that has already exited is only forgotten, and what it left behind stays for
+        the leak check to name (that is a leak, not a stop)."""
         if self._proc is None or self._stopped:
             return
         self._stopped = True
+        if only_if_running and self._proc.poll() is not None:
+            tree.unregister(self._proc.pid)
+            return
         tree.kill_tree(self._proc.pid, grace_s)
         self._proc.poll()
 
@@ -150,20 +155,6 @@ class Spawned:
         finally:
             self._out.close()
             self._err.close()
-
-
-def _accepts(port: int, deadline: float) -> bool:
-    """Whether something accepts a connection on `port`; never waits past `deadline`."""
-    for host in ("127.0.0.1", "::1"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        try:
-            with socket.create_connection((host, port), timeout=min(0.2, remaining)):
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def parse_signal(value: object) -> signal.Signals:

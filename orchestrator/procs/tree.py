@@ -20,10 +20,30 @@ from typing import IO, Iterable, Mapping, Sequence, Union
 
 import psutil
 
+from orchestrator.procs import markers
+
 _File = Union[int, IO[bytes], None]
 
 _lock = threading.Lock()
 _registry: dict[int, subprocess.Popen[bytes]] = {}
+_notify_fd = -1  # the watchdog's pipe: it learns each root's session, to kill it if we die
+
+
+def notify_roots(fd: int) -> None:
+    """From now on, write `+PID` / `-PID` lines to `fd` as roots are registered and forgotten."""
+    global _notify_fd
+    with _lock:
+        _notify_fd = fd
+        for pid in _registry:
+            _notify(b"+", pid)
+
+
+def _notify(sign: bytes, pid: int) -> None:
+    if _notify_fd >= 0:
+        try:
+            os.write(_notify_fd, sign + str(pid).encode() + b"\n")
+        except OSError:  # full (the watchdog is slow) or gone: the marker sweep still works
+            pass
 
 
 def spawn(
@@ -36,12 +56,17 @@ def spawn(
     stdout: _File = None,
     stderr: _File = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` in a new session and register it; raises OSError if it cannot start."""
+    """Start `argv` in a new session and register it; raises OSError if it cannot start.
+
+    It always carries the run's marker (markers.py): callers set who it belongs to."""
+    env = dict(os.environ if env is None else env)
+    if markers.run_var() not in env:
+        env = markers.marked_env(env, markers.UNOWNED)
     with _lock:  # registered before any other thread can ask kill_all for the list
         proc = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            env=dict(env) if env is not None else None,
+            env=env,
             pass_fds=tuple(pass_fds),
             stdin=stdin,
             stdout=stdout,
@@ -50,17 +75,20 @@ def spawn(
             close_fds=True,
         )
         _registry[proc.pid] = proc
+        _notify(b"+", proc.pid)
     return proc
 
 
 def register(proc: subprocess.Popen[bytes]) -> None:
     with _lock:
         _registry[proc.pid] = proc
+        _notify(b"+", proc.pid)
 
 
 def unregister(pid: int) -> None:
     with _lock:
-        _registry.pop(pid, None)
+        if _registry.pop(pid, None) is not None:
+            _notify(b"-", pid)
 
 
 def registered_pids() -> list[int]:
@@ -162,12 +190,13 @@ def _unreaped(roots: Iterable[int]) -> list[int]:
     return out
 
 
-def kill_trees(roots: Sequence[int], grace_s: float) -> None:
-    """Kill each root and its whole tree: TERM, wait `grace_s`, KILL survivors, reap."""
+def kill_trees(roots: Sequence[int], grace_s: float, extra: Sequence[psutil.Process] = ()) -> None:
+    """Kill each root and its whole tree (and `extra` processes): TERM, wait `grace_s`, KILL
+    survivors, reap."""
     roots = list(roots)
-    if not roots:
+    if not roots and not extra:
         return
-    victims: list[psutil.Process] = []
+    victims: list[psutil.Process] = list(extra)
     for root in roots:
         victims.extend(_collect(root))  # before any signal: a dead root has no children
         if root not in registered_pids():  # not ours to reap: wait for it like the others
@@ -188,6 +217,8 @@ def kill_trees(roots: Sequence[int], grace_s: float) -> None:
     for root in roots:
         with _lock:
             popen = _registry.pop(root, None)
+            if popen is not None:
+                _notify(b"-", root)
         if popen is not None:
             try:
                 popen.wait(timeout=5.0)

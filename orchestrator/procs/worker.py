@@ -22,9 +22,10 @@ from typing import Any, Iterable, Mapping
 
 import psutil
 
-from orchestrator.procs import protocol, tree
+from orchestrator.procs import markers, protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
+from orchestrator.procs.sweep import worker_leftovers
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
@@ -65,6 +66,7 @@ class Worker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._kill_lock = threading.Lock()
         self._killed = False
+        self.token = markers.new_worker_token()  # names this process in the markers of what it starts
         self.idle_since = 0.0  # time.monotonic() when it last became free (set by the pool)
         self.rss_sampled_at = 0.0
 
@@ -77,6 +79,7 @@ class Worker:
         self._from_worker, child_out = os.pipe()
         env = dict(os.environ)
         env.update(cfg.env)
+        env = markers.marked_env(env, self.marker_value("-"))
         # backslashreplace: printing a lone surrogate must not make the call fail
         env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
         argv = [cfg.interpreter or sys.executable, WORKER_MAIN, str(child_in), str(child_out), cfg.python_file, cfg.function]
@@ -100,6 +103,9 @@ class Worker:
                 self._poller.register(self._pidfd, select.POLLIN)
             except OSError:
                 self._pidfd = -1
+
+    def marker_value(self, case: str) -> str:
+        return markers.worker_value(self.config.plan, case, self.config.provider_id, self.token)
 
     def wait_ready(self, timeout_s: float) -> Reply:
         """The handshake: `ready`, `import_error`, or a timeout/death before either."""
@@ -138,14 +144,17 @@ class Worker:
 
     # -- calls ------------------------------------------------------------------------------
 
-    def call(self, prompt: Any, options: Mapping[str, Any], context: Mapping[str, Any], timeout_s: float) -> Reply:
+    def call(self, prompt: Any, options: Mapping[str, Any], context: Mapping[str, Any], timeout_s: float,
+             marker: str | None = None, case_id: str | None = None) -> Reply:
         deadline = time.monotonic() + timeout_s
         # No fresh marks here (two fstat calls per call): each call's output starts where the
         # previous call's ended, so stray writes between calls show up in the next call.
         self.calls += 1
         call_id = self.calls
-        data = protocol.encode(protocol.CALL, {"prompt": prompt, "options": options, "context": context,
-                                               "id": call_id})
+        message = {"prompt": prompt, "options": options, "context": context, "id": call_id}
+        if marker is not None:  # what the call starts is the calling case's (set around the call)
+            message["env"] = {markers.run_var(): self.marker_value(marker), markers.CASE_ID_VAR: case_id or ""}
+        data = protocol.encode(protocol.CALL, message)
         try:
             written = os.write(self._to_worker, data)
         except BlockingIOError:
@@ -259,7 +268,9 @@ def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
             worker._kill_lock.acquire()
             held.append(worker)
         victims = [w for w in held if not w._killed and w._proc is not None]
-        tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s)
+        # what their calls started and left, in their trees or not: reported, killed with them
+        extra = [p for w in victims for p in worker_leftovers(w.config.provider_id, w.token, w.pid)]
+        tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s, extra)
         for worker in held:
             worker._killed = True
             if worker._proc is not None:

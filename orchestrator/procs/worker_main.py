@@ -16,11 +16,12 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
     del sys.path[0]
 
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import traceback  # noqa: E402
-from typing import Any, Callable, Dict, List, Optional, Set  # noqa: E402
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set  # noqa: E402
 
 # Keep in sync with orchestrator/procs/protocol.py (a test asserts they agree).
 CALL = "call"
@@ -308,6 +309,24 @@ def _c_fflush() -> Optional[Callable[[Any], Any]]:
         return None
 
 
+@contextlib.contextmanager
+def _environ(values: Any) -> Iterator[None]:
+    """os.environ (and so every child the call starts) with `values` set, restored afterwards."""
+    if not isinstance(values, dict) or not values:
+        yield
+        return
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({str(k): str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
 def main(argv: List[str]) -> int:
     in_fd, out_fd, path, function = int(argv[1]), int(argv[2]), argv[3], argv[4]
     channel = Channel(in_fd, out_fd)
@@ -325,7 +344,11 @@ def main(argv: List[str]) -> int:
         if message is None or message[0] == STOP:
             return 0
         if message[0] == CALL:
-            name, payload = runner.call(message[1])
+            if "env" in message[1]:
+                with _environ(message[1]["env"]):  # the calling case's marker, for what the call starts
+                    name, payload = runner.call(message[1])
+            else:
+                name, payload = runner.call(message[1])
             payload["id"] = message[1].get("id")  # the controller checks each answer is for its call
             channel.send(name, payload)
         elif message[0] == PING:

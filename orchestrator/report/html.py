@@ -166,6 +166,9 @@ def _context(run: RunResult) -> dict[str, Any]:
         "load": sections.load_steps(run.cases),
         "workers": [_worker(w) for w in run.workers],
         "usage": [xml_safe(line.strip()) for line in usage_lines(run)],
+        "provider_leaks": [{"provider": xml_safe(p.provider), "plan": xml_safe(p.plan), "pid": p.pid,
+                            "cmdline": clean(p.cmdline, 500), "case": xml_safe(p.case or "")}
+                           for p in run.provider_leaks],
         "rows": script_json([_row(c) for c in run.cases]),
         "timeline": script_json(sections.timeline(run)),
         "data": packed_json(_details(c, limit) for c in run.cases),

@@ -35,7 +35,7 @@ from orchestrator.report.junit_details import seconds as _seconds
 from orchestrator.report.junit_inner import inner_testcases, keeps_own_testcase
 from orchestrator.report.junit_strict import FLAVORS, strict_flavour
 from orchestrator.report.sanitize import clean, first_line, write_xml, xml_safe
-from orchestrator.result.model import CaseResult, InnerTest, RunResult, Status
+from orchestrator.result.model import CaseResult, InnerTest, ProviderLeak, RunResult, Status
 from orchestrator.result.store import PathLike, atomic_writer
 from orchestrator.result.usage import has_usage, usage_summary, usage_text
 
@@ -146,11 +146,22 @@ def _gate_properties(run: RunResult) -> dict[str, str]:
         props["usage"] = usage_text(usage["total"])
         for name, entry in sorted(usage["providers"].items()):
             props[xml_safe(f"usage: {name}")] = usage_text(entry)
+    for (plan, provider), leaks in _leaks_by_provider(run).items():
+        props[xml_safe(f"provider leaks: {plan}/{provider}")] = clean(
+            f"{len(leaks)} process(es) left running, killed: "
+            + "; ".join(f"pid {p.pid} ({p.cmdline})" + (f" [case {p.case}]" if p.case else "") for p in leaks), 2000)
     if run.version:
         props["orchestrator.version"] = xml_safe(run.version)
     if run.command:
         props["orchestrator.command"] = clean(run.command, 2000)
     return props
+
+
+def _leaks_by_provider(run: RunResult) -> dict[tuple[str, str], list[ProviderLeak]]:
+    grouped: dict[tuple[str, str], list[ProviderLeak]] = {}
+    for leak in run.provider_leaks:
+        grouped.setdefault((leak.plan, leak.provider), []).append(leak)
+    return grouped
 
 
 def _case(case: CaseResult, classname: str, limit: int) -> TestCase:

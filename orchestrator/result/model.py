@@ -192,6 +192,17 @@ class WorkerStats:
 
 
 @dataclass(frozen=True)
+class ProviderLeak:
+    """A process a provider's call (or worker) started and left running; killed by the run."""
+
+    provider: str
+    pid: int
+    cmdline: str
+    plan: str
+    case: str | None = None  # the calling case's id, when a call started it
+
+
+@dataclass(frozen=True)
 class RunResult:
     plans: tuple[PlanInfo, ...]
     cases: tuple[CaseResult, ...]
@@ -206,6 +217,7 @@ class RunResult:
     # True only in the results the run wrote as it ended (interrupted or not): live rewrites and
     # a killed run's leftovers lack it, and readers then treat the run as incomplete.
     complete: bool = False
+    provider_leaks: tuple[ProviderLeak, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}
@@ -331,4 +343,5 @@ _NESTED.update({
     "RunResult.cases": (CaseResult,),
     "RunResult.gate": GateResult,
     "RunResult.workers": (WorkerStats,),
+    "RunResult.provider_leaks": (ProviderLeak,),
 })

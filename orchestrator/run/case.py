@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.procs.api import Pool
+from orchestrator.procs.markers import new_case_token
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
 from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
@@ -42,7 +43,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
                 environ: Mapping[str, str] | None = None) -> Attempt:
     started_wall, started = time.time(), time.monotonic()
     ctx = CaseContext(plan=plan, case=case, pools=pools, variables={}, stop=stop,
-                      deadline=None if case.timeout_s is None else started + case.timeout_s)
+                      deadline=None if case.timeout_s is None else started + case.timeout_s,
+                      marker=new_case_token(case.id))
     # Peak RSS of what serves the attempt: its providers' workers and the processes it starts.
     served_by = [pools[p] for p in case_providers(case) if p in pools]
     ident = threading.get_ident()
@@ -181,11 +183,13 @@ def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
             finalize()
         except Exception:  # one failing cleanup must not skip the others or the leak check
             pass
-    if not ctx.started_pids:
-        return []
+    with_calls = ctx.plan.provider_leaks == "fail"
+    if not ctx.started_pids and not with_calls:
+        return []  # nothing can carry the case's marker: spare the scan of the process table
     from orchestrator.procs.leaks import kill_leaks
+    from orchestrator.procs.markers import case_value
 
-    leaks = kill_leaks(ctx.started_pids)
+    leaks = kill_leaks(ctx.started_pids, case_value(ctx.plan.name, ctx.marker), with_calls=with_calls)
     if not leaks:
         return []
     error = ErrorInfo("ProcessLeak", f"{len(leaks)} process(es) started for the case were still alive "

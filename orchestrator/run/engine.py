@@ -22,11 +22,12 @@ from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
 from orchestrator.result.secrets import Masker
-from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, RunResult, Status,
-                                       WorkerStats)
+from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, GateRule, PlanInfo, ProviderLeak, RunResult,
+                                       Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import gate_dict, judge_plans
 from orchestrator.run.inline import InlineJob
+from orchestrator.run.provider_leaks import provider_leaks_after_run
 from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
 
 PoolFactory = Callable[[PoolConfig], Pool]
@@ -72,7 +73,7 @@ def _default_pool_factory(config: PoolConfig) -> Pool:
     return create_pool(config)  # persistent or ephemeral, by the provider's mode
 
 
-def pool_config(provider: ProviderSpec) -> PoolConfig:
+def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
     return PoolConfig(provider_id=provider.id, python_file=str(provider.python_file),
                       function=provider.function, interpreter=provider.interpreter,
                       workers=provider.workers, timeout_s=provider.timeout_s,
@@ -80,7 +81,7 @@ def pool_config(provider: ProviderSpec) -> PoolConfig:
                       cwd=str(provider.cwd), config=dict(provider.config), mode=provider.mode,
                       max_calls=provider.max_calls, max_rss_bytes=provider.max_rss_bytes,
                       affinity=provider.affinity, queue_timeout_s=provider.queue_timeout_s,
-                      max_restarts=provider.max_restarts)
+                      max_restarts=provider.max_restarts, plan=plan)
 
 
 def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
@@ -119,6 +120,7 @@ class Engine:
         self._environ = dict(os.environ)  # what `env` shows every case's templates
         self._crash: ErrorInfo | None = None  # an exception of ours that ended the scheduling
         self._masker = Masker(options.secrets + tuple(v for p in self.plans for v in p.secret_values(self._environ)))
+        self._provider_leaks: tuple[ProviderLeak, ...] = ()
 
     @property
     def total(self) -> int:
@@ -141,6 +143,7 @@ class Engine:
             workers = self._worker_stats()
             self._sampler.close()
             self.close()
+            self._provider_leaks = provider_leaks_after_run()
         return self.result(time.monotonic() - started, workers)
 
     def close(self) -> None:
@@ -159,11 +162,12 @@ class Engine:
                 unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")))
         interrupted = self.stop.is_set()
         plans = tuple(self._plan_info(i) for i in range(len(self.plans)))
-        gate = judge_plans(plans, cases, interrupted, self.options.selection)
+        gate = judge_plans(plans, cases, interrupted, self.options.selection, _deadline(self.stop))
         run = RunResult(
             plans=plans, cases=tuple(cases), gate=gate,
             started_at=self._started_at, duration_s=duration_s, interrupted=interrupted,
-            version=__version__, command=self.options.command, workers=workers)
+            version=__version__, command=self.options.command, workers=workers,
+            provider_leaks=self._provider_leaks)
         masked: RunResult = self._masker.value(replace(run, cases=()))  # the cases already are
         return replace(masked, cases=run.cases)
 
@@ -192,7 +196,7 @@ class Engine:
             for provider_id in providers_used(plan, plan.cases):
                 spec = plan.providers[provider_id]
                 if spec.kind == "python":
-                    pools[provider_id] = self._pool_factory(pool_config(spec))
+                    pools[provider_id] = self._pool_factory(pool_config(spec, plan.name))
                 elif spec.kind == "http":
                     from orchestrator.run.http_provider import HttpPool
 
@@ -210,8 +214,8 @@ class Engine:
         free_jobs = list(range(threads))
         exclusion = Exclusion()
         pending: dict[Future[CaseResult], tuple[tuple[int, int], int]] = {}
-        with (InlineJob(self.stop, self.close) if threads == 1 else ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")) \
-                as executor:
+        jobs = InlineJob(self.stop, self.close) if threads == 1 else ThreadPoolExecutor(threads, thread_name_prefix="job")
+        with jobs as executor:
             while ready or pending:
                 if not self.stop.is_set() and not self._failed_fast:
                     self._admit(executor, ready, pending, free_jobs, exclusion)
@@ -365,3 +369,12 @@ def _covers_not_in(more: Plan, fewer: Plan) -> tuple[str, ...]:
     """Keys covered by cases of `more` that `fewer` does not have."""
     kept = {c.id for c in fewer.cases}
     return tuple(dict.fromkeys(k for c in more.cases if c.id not in kept for k in c.covers))
+
+
+def _deadline(stop: threading.Event) -> str | None:
+    """The run's --timeout as written back ("30m"), when that is what stopped it."""
+    if not getattr(stop, "deadline_passed", False):
+        return None
+    from orchestrator.procs.command import shown_duration
+
+    return shown_duration(float(getattr(stop, "timeout_s", 0) or 0))

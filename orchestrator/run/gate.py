@@ -32,20 +32,21 @@ class PlanGate:
 
 
 def evaluate_gate(gate: GateSpec | None, cases: Sequence[CaseResult], interrupted: bool = False,
-                  selection: str = "") -> GateResult:
+                  selection: str = "", deadline: str | None = None) -> GateResult:
     """One gate over all `cases` (a single plan)."""
-    return judge([PlanGate("", gate)], cases, interrupted, selection)
+    return judge([PlanGate("", gate)], cases, interrupted, selection, deadline)
 
 
 def judge_plans(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool = False,
-                selection: str = "") -> GateResult:
-    """The gate of a run as its results file keeps it: what `run`, `merge` and `report` decide."""
+                selection: str = "", deadline: str | None = None) -> GateResult:
+    """The gate of a run as its results file keeps it: what `run`, `merge` and `report` decide.
+    `deadline`: set (e.g. "30m") when the run's own --timeout stopped it."""
     return judge([PlanGate(p.name, gate_from_dict(p.gate), frozenset(p.not_selected_covers),
-                           frozenset(p.other_shards_cover)) for p in plans], cases, interrupted, selection)
+                           frozenset(p.other_shards_cover)) for p in plans], cases, interrupted, selection, deadline)
 
 
 def judge(plans: Sequence[PlanGate], cases: Sequence[CaseResult], interrupted: bool = False,
-          selection: str = "") -> GateResult:
+          selection: str = "", deadline: str | None = None) -> GateResult:
     plans = [replace(p, gate=_named(p.gate)) for p in plans]
     gated = [p for p in plans if p.gate is not None]
     rules: list[GateRule] = []
@@ -60,7 +61,8 @@ def judge(plans: Sequence[PlanGate], cases: Sequence[CaseResult], interrupted: b
             rules.extend(replace(r, rule=f"{plan.plan}: {r.rule}") for r in found)
     unfinished = sum(1 for c in cases if c.status is Status.INTERRUPTED)
     if interrupted or unfinished:  # a case that did not finish was not checked, whatever the flag says
-        why = "interrupted; " if interrupted else ""
+        why = "" if not interrupted else (
+            f"run deadline reached (--timeout {deadline}); " if deadline is not None else "interrupted; ")
         rules.append(GateRule("run completed", False, f"{why}{unfinished} case(s) did not finish"))
     return GateResult(passed=all(r.passed for r in rules), rules=tuple(rules), selection=selection)
 

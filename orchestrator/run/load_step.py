@@ -99,7 +99,8 @@ def run_load(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         call_timeout = spec.timeout_s if hard_stop is None else max(0.001, min(spec.timeout_s, hard_stop - time.monotonic()))
         session = per.get("session")
         request = CallRequest(prompt=per.get("prompt", ""), options=options, context=context,
-                              timeout_s=call_timeout, session=None if session is None else str(session))
+                              timeout_s=call_timeout, session=None if session is None else str(session),
+                              marker=ctx.marker or None, case_id=ctx.case.id)
         started = time.perf_counter()
         outcome = pool.call(request)
         latency = (time.perf_counter() - started) * 1000

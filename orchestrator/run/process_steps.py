@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.units import parse_duration
-from orchestrator.procs import leaks, tree
+from orchestrator.procs import leaks, markers, tree
 from orchestrator.procs.command import (CommandError, CommandRequest, argv_for, run_command, signal_name,
                                         start_error)
-from orchestrator.procs.snapshot import run_pids, session_members, take, tree_pids
+from orchestrator.procs.ports import listener
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.junit_input import JUnitFile, Where
+from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, selector_of, snapshot, spawn_named
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
 from orchestrator.values import whole
 from orchestrator.templating import render
@@ -30,14 +32,6 @@ from orchestrator.templating import render
 SPAWN_READY_TIMEOUT_S = 30.0
 WAIT_WITHIN_S = 10.0
 _POLL_S = 0.02
-
-
-class StepProblem(Exception):
-    """The step's arguments cannot be acted on; becomes the step's error."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def _guarded(action: StepAction) -> StepAction:
@@ -80,7 +74,7 @@ def _process_setup(args: Mapping[str, Any], ctx: CaseContext) -> tuple[list[str]
     plan_env = render(dict(ctx.plan.env), ctx.variables)
     env = {**os.environ, **{k: str(v) for k, v in plan_env.items()},
            **{str(k): str(v) for k, v in (args.get("env") or {}).items()}}
-    return argv, str(cwd), env
+    return argv, str(cwd), markers.marked_env(env, markers.case_value(ctx.plan.name, ctx.marker), ctx.case.id)
 
 
 def _started(ctx: CaseContext, pid: int, seen: tuple[int, ...] = ()) -> None:
@@ -101,14 +95,6 @@ def _append_output(ctx: CaseContext, handle: Spawned) -> None:
 
 def _case_ran_out(ctx: CaseContext) -> bool:
     return ctx.deadline is not None and ctx.remaining() == 0.0
-
-
-def _spawn_named(ctx: CaseContext, name: str) -> Spawned:
-    handle = ctx.spawned.get(name)
-    if not isinstance(handle, Spawned):
-        known = ", ".join(sorted(ctx.spawned)) or "none"
-        raise StepProblem("UnknownTarget", f"no spawn named '{name}' (spawns so far: {known})")
-    return handle
 
 
 # -- exec ---------------------------------------------------------------------------------------
@@ -156,12 +142,21 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
         raise StepProblem("InvalidStep", "spawn needs a 'name' (steps refer to it by name)")
     if name in ctx.spawned:
         raise StepProblem("InvalidStep", f"a spawn named '{name}' already exists in this case")
+    if name in SELECTOR_SCOPES:  # a template rendered to one (written plainly, validate says so)
+        raise StepProblem("InvalidStep", f"a spawn cannot be named '{name}': "
+                          f"{', '.join(SELECTOR_SCOPES)} are process selectors")
     argv, cwd, env = _process_setup(args, ctx)
     ready = _ready(args.get("ready"))
     own = _seconds(args.get("timeout"), "spawn timeout")
     if own is None and step.timeout_s is None:
         own = SPAWN_READY_TIMEOUT_S
     limit = effective_timeout(step, ctx, own)
+    if ready.port is not None:
+        taken = listener(ready.port)
+        if taken is not None:  # a stale server must not answer for the new one
+            return StepOutput({"pid": None, "name": name}, ErrorInfo(
+                "PortTaken", f"spawn '{name}': port {ready.port} is already taken by {taken.describe()} "
+                "before the spawn started"))
     leaks.become_subreaper()
     handle = Spawned(name, argv, cwd=cwd, env=env, stdin=None if args.get("stdin") is None else str(args["stdin"]))
     try:
@@ -173,7 +168,7 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     ctx.spawned[name] = handle
 
     def finish() -> None:
-        handle.stop()
+        handle.stop(only_if_running=True)  # an exited root's leftovers are the leak check's
         _append_output(ctx, handle)
 
     ctx.finalizers.append(finish)
@@ -181,6 +176,10 @@ def run_spawn(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     problem = handle.wait_ready(ready, SPAWN_READY_TIMEOUT_S if limit is None else limit, ctx.stop)
     fields = {"pid": handle.pid, "name": name, "ready_ms": round((time.monotonic() - began) * 1000, 3)}
     if problem is None:
+        if ready.port is not None:
+            owner = listener(ready.port)
+            fields.update(port_pid=None if owner is None else owner.pid,
+                          port_cmdline=None if owner is None else owner.cmdline)
         return StepOutput(fields)
     if "not ready after" in problem and _case_ran_out(ctx):
         raise StepTimedOut(problem)
@@ -225,7 +224,7 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             raise StepTimedOut(f"signal delay of {delay:g}s exceeds the time left")
     if target.startswith("provider:"):
         provider, _sep, pick = target[len("provider:"):].partition("#")
-        pids = _pool(ctx, provider).pids()
+        pids = pool_named(ctx, provider).pids()
         if not pids:
             raise StepProblem("NoProcess", f"provider '{provider}' has no live worker to signal")
         if pick == "random":
@@ -234,51 +233,17 @@ def run_signal(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
             raise StepProblem("InvalidStep", f"unknown selector '#{pick}' in '{target}' (use #random)")
         sent = send_signal(pids, sig)
     else:
-        handle = _spawn_named(ctx, target)
+        handle = spawn_named(ctx, target)
         sent = handle.send(sig)
         if not sent:
             raise StepProblem("NoProcess", f"spawn '{target}' has already exited; {sig.name} not sent")
     return StepOutput({"pids": sent, "signal": sig.name})
 
 
-def _pool(ctx: CaseContext, provider: str) -> Any:
-    pool = ctx.pools.get(provider)
-    if pool is None:
-        known = ", ".join(sorted(ctx.pools)) or "none"
-        raise StepProblem("UnknownTarget", f"no running provider '{provider}' (providers: {known})")
-    return pool
-
-
 # -- processes and wait -------------------------------------------------------------------------
 
-def _selector(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        return {"of": value}
-    if not isinstance(value, Mapping):
-        raise StepProblem("InvalidStep", "a process selector is a mapping {of, cmdline, name}")
-    return dict(value)
-
-
-def _snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
-    of = selector.get("of")
-    pids: set[int] | None
-    if of is None:
-        pids = None
-    elif of == "run":
-        pids = run_pids()
-    elif str(of).startswith("provider:"):
-        pids = tree_pids(_pool(ctx, str(of)[len("provider:"):]).pids())
-    else:
-        handle = _spawn_named(ctx, str(of))
-        # a reaped root's pid may already be someone else's: then only its session counts
-        pids = tree_pids([handle.pid]) if handle.poll() is None else session_members([handle.pid])
-    cmdline, name = selector.get("cmdline"), selector.get("name")
-    return take(pids, cmdline=None if cmdline is None else str(cmdline),
-                name=None if name is None else str(name)).fields()
-
-
 def run_processes(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
-    return StepOutput(_snapshot(_selector(_args(step, ctx)), ctx))
+    return StepOutput(snapshot(selector_of(_args(step, ctx)), ctx))
 
 
 def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
@@ -288,7 +253,7 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     limit = within if limit is None else limit
     began = time.monotonic()
     if "exit" in args:
-        handle = _spawn_named(ctx, str(args["exit"]))
+        handle = spawn_named(ctx, str(args["exit"]))
         code = handle.wait_exit(limit, ctx.stop)
         waited = round((time.monotonic() - began) * 1000, 3)
         if code is None:
@@ -301,14 +266,14 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                            "waited_ms": waited})
     if "processes" not in args:
         raise StepProblem("InvalidStep", "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
-    selector = _selector(args["processes"])
+    selector = selector_of(args["processes"])
     wanted = _whole(args.get("count", 0), "wait count")
     while True:
-        fields = _snapshot(selector, ctx)
+        fields = snapshot(selector, ctx)
         waited = round((time.monotonic() - began) * 1000, 3)
         if fields["count"] == wanted or ctx.stop.is_set():
             return StepOutput({**fields, "waited_ms": waited})
-        ended = _ended_spawn(selector, ctx) if fields["count"] < wanted else None
+        ended = ended_spawn(selector, ctx) if fields["count"] < wanted else None
         if ended is not None:  # nothing is left that could start the missing processes
             tail = ended.stderr_tail()
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
@@ -323,17 +288,6 @@ def run_wait(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
                 "TimeoutError", f"{fields['count']} process(es) matching {selector} still running after "
                 f"{limit:g}s (expected {wanted}): {shown}"))
         time.sleep(_POLL_S)
-
-
-def _ended_spawn(selector: Mapping[str, Any], ctx: CaseContext) -> Spawned | None:
-    """The spawn `selector` is `of`, if it and every process of its session have ended."""
-    of = selector.get("of")
-    if of is None or of == "run" or str(of).startswith("provider:"):
-        return None
-    handle = _spawn_named(ctx, str(of))
-    if handle.poll() is None or session_members([handle.pid]):
-        return None
-    return handle
 
 
 PROCESS_ACTIONS: dict[str, StepAction] = {

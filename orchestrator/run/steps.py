@@ -31,6 +31,7 @@ class CaseContext:
     started_pids: set[int] = field(default_factory=set)
     spawned: dict[str, Any] = field(default_factory=dict)  # spawn name -> handle
     finalizers: list[Callable[[], None]] = field(default_factory=list)  # run last-first at the end
+    marker: str = ""  # this attempt's case token (procs/markers.py): what it starts carries it
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -87,7 +88,8 @@ def run_call(step: StepSpec, ctx: CaseContext, _: float | None) -> StepOutput:
     context = call_context(ctx.case, args.get("prompt", ""), {**case_vars, **call_vars}, args.get("context"))
     timeout = effective_timeout(step, ctx, spec.timeout_s)
     request = CallRequest(prompt=args.get("prompt", ""), options=options, context=context,
-                          timeout_s=timeout, session=_str_or_none(args.get("session")))
+                          timeout_s=timeout, session=_str_or_none(args.get("session")),
+                          marker=ctx.marker or None, case_id=ctx.case.id)
     outcome = pool.call(request)
     _capture(ctx, provider_id, outcome)
     fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider

@@ -9,7 +9,7 @@ from typing import Iterator
 import psutil
 import pytest
 
-from tests.support import poll
+from tests.support import poll, suite_processes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,11 +21,15 @@ def orchestrator(*args: str, cwd: Path = REPO, timeout: float = 120) -> subproce
 
 
 def worker_pids() -> set[int]:
-    """Every live orchestrator worker process on the machine (not zombies)."""
+    """Every live orchestrator worker process of this test suite (not zombies; not the
+    workers of another orchestrator run on the same host)."""
     found = set()
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        cmdline = proc.info["cmdline"] or []
-        if proc.info["status"] != psutil.STATUS_ZOMBIE and any(part.endswith("worker_main.py") for part in cmdline):
+    for proc in suite_processes():
+        try:
+            cmdline = proc.cmdline()
+        except psutil.Error:
+            continue
+        if any(part.endswith("worker_main.py") for part in cmdline):
             found.add(proc.pid)
     return found
 

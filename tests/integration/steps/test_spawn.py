@@ -85,7 +85,7 @@ def test_a_port_check_never_waits_past_the_ready_deadline() -> None:
     import socket
     import time
 
-    from orchestrator.procs.spawned import _accepts
+    from orchestrator.procs.ports import accepts
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -99,7 +99,7 @@ def test_a_port_check_never_waits_past_the_ready_deadline() -> None:
             fillers.append(filler)
         try:
             started = time.monotonic()
-            _accepts(port, started + 0.05)
+            accepts(port, started + 0.05)
             assert time.monotonic() - started < 0.15
         finally:
             for filler in fillers:

@@ -1,0 +1,86 @@
+"""Sweeping by the run's marker: what provider calls left running, and everything at the end.
+
+A provider worker serves many cases, so what its calls start is not in any case's leak check
+(unless the plan says `provider_leaks: fail`): it is killed when its worker is disposed of
+(recycled, replaced, closed) and at the end of the run, and each one is reported per provider.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import psutil
+
+from orchestrator.procs import markers, tree
+from orchestrator.procs.leaks import kill_processes
+from orchestrator.procs.snapshot import cmdline_of, tree_pids
+
+
+@dataclass(frozen=True)
+class Leftover:
+    pid: int
+    cmdline: str
+    mark: markers.Mark
+
+
+_lock = threading.Lock()
+_provider_leftovers: list[Leftover] = []
+
+
+def sweep(*, provider: str | None = None, worker: str | None = None) -> list[Leftover]:
+    """Kill every process carrying this run's marker (only a provider's / a worker's, if given)
+    that is not in a registered tree (a live worker or a running case root); returns them."""
+    found = find(provider=provider, worker=worker)
+    kill_processes([proc for proc, _ in found])
+    return record(found)
+
+
+def find(*, provider: str | None = None, worker: str | None = None,
+         worker_pid: int | None = None) -> list[tuple[psutil.Process, Leftover]]:
+    """The live processes `sweep` would kill. With `worker_pid`, only that worker itself is
+    spared (its children are its calls' leftovers), not every registered tree."""
+    marked = markers.scan()
+    if not marked:
+        return []
+    protected = {worker_pid} if worker_pid is not None else tree_pids(tree.registered_pids())
+    # What a worker started outside any call (at import) and still holds in its tree is part
+    # of it, and goes with its tree; what escaped the tree, or a call started, is a leftover.
+    own_tree = tree_pids([worker_pid]) if worker_pid is not None else set()
+    found: list[tuple[psutil.Process, Leftover]] = []
+    for pid, value in sorted(marked.items()):
+        mark = markers.Mark.parse(value)
+        if pid in protected or (provider is not None and mark.provider != provider) \
+                or (worker is not None and mark.worker != worker) or (mark.case == "-" and pid in own_tree):
+            continue
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.Error:
+            continue
+        found.append((proc, Leftover(pid, cmdline_of(proc), mark)))
+    return found
+
+
+def record(found: list[tuple[psutil.Process, Leftover]]) -> list[Leftover]:
+    """Keep the provider leftovers among `found` for the run's reports (once killed)."""
+    leftovers = [left for _, left in found]
+    with _lock:
+        _provider_leftovers.extend(f for f in leftovers if f.mark.provider is not None)
+    return leftovers
+
+
+def worker_leftovers(provider: str, worker: str, pid: int | None) -> list[psutil.Process]:
+    """Before a worker's tree is killed: what its calls started, in its tree or elsewhere
+    (recorded; the caller kills them with the tree, under one grace period)."""
+    found = find(provider=provider, worker=worker, worker_pid=pid)
+    record(found)
+    return [proc for proc, _ in found]
+
+
+def take_provider_leftovers() -> list[Leftover]:
+    """Every provider leftover swept since the last call (for the run's reports)."""
+    with _lock:
+        out = list(_provider_leftovers)
+        _provider_leftovers.clear()
+    return out

@@ -1,0 +1,192 @@
+"""Stopping a run from outside: SIGTERM, SIGHUP, SIGQUIT, two SIGINTs, the run's own --timeout
+and SIGKILL. Every way ends with nothing carrying the run's marker left alive; all but SIGKILL
+also with every report written and the exit code that says why."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import psutil
+import pytest
+
+from tests.integration.conftest import REPO, orchestrator, worker_pids
+from tests.support import SUITE_VAR, poll
+
+PROVIDER = """\
+import subprocess, sys, time
+
+def call_api(prompt, options, context):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # a call's child
+    time.sleep(120)
+    return {"output": "never"}
+"""
+
+
+def busy_plan(folder: Path) -> Path:
+    (folder / "busy.py").write_text(PROVIDER, encoding="utf-8")
+    plan = folder / "busy.yaml"
+    plan.write_text(f"""version: 1
+name: busy
+providers:
+  busy: {{python: busy.py, workers: 2}}
+cases:
+  - id: BUSY-1
+    name: a server, a command and two calls in flight
+    steps:
+      - spawn: {{name: server, command: [{sys.executable}, -c, "import time; print('up', flush=True); time.sleep(120)"],
+                 ready: {{stdout_contains: up}}}}
+      - parallel:
+          - exec: {{command: [sleep, "120"]}}
+          - {{call: busy, prompt: a}}
+          - {{call: busy, prompt: b}}
+  - id: BUSY-2
+    name: never reached
+    steps: [{{sleep: 1s}}]
+""", encoding="utf-8")
+    return plan
+
+
+def marked(orchestrator_pid: int) -> list[int]:
+    """Live processes carrying the marker of the run of this orchestrator process."""
+    needle = f"ORCHESTRATOR_RUN_{orchestrator_pid}_".encode()
+    found = []
+    for pid in psutil.pids():
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                if needle in handle.read() and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    found.append(pid)
+        except (OSError, psutil.Error):
+            continue
+    return found
+
+
+@pytest.fixture
+def started(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """A run with 2 workers, their calls' children, a spawn and an exec all alive (6+ marked)."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", str(busy_plan(tmp_path)), "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NO_COLOR": "1"})
+    try:
+        assert poll(lambda: len(marked(proc.pid)) >= 6, within=20), marked(proc.pid)
+        yield proc, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+        for pid in marked(proc.pid):
+            psutil.Process(pid).kill()
+
+
+@pytest.mark.parametrize("signals", [["SIGTERM"], ["SIGHUP"], ["SIGQUIT"], ["SIGUSR1"], ["SIGINT", "SIGINT"]])
+def test_a_stop_signal_interrupts_kills_everything_and_writes_every_report(
+        started: tuple[subprocess.Popen[str], Path], signals: list[str]) -> None:
+    proc, out = started
+    for name in signals:
+        proc.send_signal(signal.Signals[name])
+        time.sleep(0.05)
+    stdout, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 128 + signal.Signals[signals[0]], stdout + stderr
+    assert poll(lambda: not marked(proc.pid), within=2), marked(proc.pid)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["interrupted"] is True
+    assert [c["status"] for c in results["cases"]] == ["interrupted", "interrupted"]
+    assert "</testsuites>" in (out / "junit.xml").read_text(encoding="utf-8")
+    assert (out / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+
+
+def test_the_runs_own_deadline_stops_it_the_same_way_and_exits_124(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    began = time.monotonic()
+    done = orchestrator("run", str(busy_plan(tmp_path)), "--out", str(out), "--timeout", "3s")
+    assert done.returncode == 124, done.stdout + done.stderr
+    assert time.monotonic() - began < 10
+    assert "run deadline reached (--timeout 3s)" in done.stdout
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["gate"]["passed"] is False and results["interrupted"] is True
+    assert any("run deadline reached" in r["detail"] for r in results["gate"]["rules"])
+
+
+def test_a_bad_timeout_is_a_usage_error(tmp_path: Path) -> None:
+    done = orchestrator("run", str(busy_plan(tmp_path)), "--timeout", "soon")
+    assert done.returncode == 2 and "--timeout takes a duration" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_after_sigkill_nothing_with_the_runs_marker_outlives_it_by_a_second(
+        started: tuple[subprocess.Popen[str], Path]) -> None:
+    proc, _ = started
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert poll(lambda: not marked(proc.pid), within=1.0), marked(proc.pid)
+
+
+def test_a_run_kills_what_a_killed_run_left_and_says_so_in_one_line(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs: the orchestrator of the "killed run"
+    stale_var = f"ORCHESTRATOR_RUN_{dead.pid}_123_abcdef"
+    stale = subprocess.Popen(["sleep", "615"], env={**os.environ, stale_var: "plan:c1"}, start_new_session=True)
+    try:
+        plan = tmp_path / "tiny.yaml"
+        plan.write_text("version: 1\nname: tiny\ncases:\n  - {id: T-1, name: t, steps: [{sleep: 1ms}]}\n",
+                        encoding="utf-8")
+        done = orchestrator("run", str(plan), "--out", str(tmp_path / "out"), "-q")
+        assert done.returncode == 0, done.stdout + done.stderr
+        lines = [line for line in done.stderr.splitlines() if "left running by an earlier run" in line]
+        assert len(lines) == 1 and f"pids {stale.pid}" in lines[0], done.stderr
+        assert poll(lambda: stale.poll() is not None, within=2)
+    finally:
+        if stale.poll() is None:
+            stale.kill()
+        stale.wait()
+
+
+def test_the_suites_process_checks_pass_while_another_orchestrator_runs_beside_them(tmp_path: Path) -> None:
+    """Another run on the same host (another suite's mark, as a CI neighbour would have) keeps
+    workers busy throughout; this suite's checks see only this suite's processes."""
+    beside = tmp_path / "beside"
+    beside.mkdir()
+    neighbour = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", str(busy_plan(beside)),
+                                  "--out", str(beside / "out"), "-q"], cwd=REPO, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env={**os.environ, SUITE_VAR: "another-suite"})
+    try:
+        assert poll(lambda: len(marked(neighbour.pid)) >= 6, within=20)
+        before = worker_pids()
+        machine_wide = {p.pid for p in psutil.process_iter(["cmdline"])
+                        if any(part.endswith("worker_main.py") for part in p.info["cmdline"] or [])}
+        assert len(machine_wide - before) >= 2  # the neighbour's workers are there to be miscounted
+        plan = tmp_path / "echo.yaml"
+        (tmp_path / "echo.py").write_text("def call_api(prompt, options, context):\n    return {'output': prompt}\n",
+                                          encoding="utf-8")
+        plan.write_text("version: 1\nname: echo\nproviders:\n  echo: {python: echo.py, workers: 2}\n"
+                        "cases:\n  - {id: E-1, name: e, steps: [{call: echo, prompt: hi}]}\n", encoding="utf-8")
+        done = orchestrator("run", str(plan), "--out", str(tmp_path / "out"), "-q")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert poll(lambda: not (worker_pids() - before), within=3), worker_pids() - before
+        assert neighbour.poll() is None and len(marked(neighbour.pid)) >= 6  # untouched by our run
+    finally:
+        neighbour.send_signal(signal.SIGTERM)
+        assert neighbour.wait(timeout=15) == 143
+    assert poll(lambda: not marked(neighbour.pid), within=2)
+
+
+def test_a_shell_that_inherited_a_dead_runs_marker_is_not_a_leftover(tmp_path: Path) -> None:
+    """Started from a shell opened inside an old run's spawn: the shell is an ancestor, not a
+    leftover, and the new run's processes do not inherit the dead marker."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    plan = tmp_path / "env.yaml"
+    plan.write_text("version: 1\nname: env\ncases:\n  - id: E-1\n    name: e\n    steps:\n"
+                    "      - exec: {command: [env]}\n        expect: [{not_contains: ORCHESTRATOR_RUN_%d_}]\n" % dead.pid,
+                    encoding="utf-8")
+    shell = subprocess.run(["/bin/sh", "-c", f'"{sys.executable}" -m orchestrator run "{plan}" --out "{tmp_path}/out" -q;'
+                            ' echo "shell exit $?"'], cwd=REPO, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, f"ORCHESTRATOR_RUN_{dead.pid}_123_abcdef": "plan:c1"})
+    assert shell.returncode == 0 and "shell exit 0" in shell.stdout, shell.stdout + shell.stderr
+    assert "left running by an earlier run" not in shell.stderr
