@@ -26,6 +26,7 @@ from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo,
                                        Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import gate_dict, judge_plans
+from orchestrator.run.inline import InlineJob
 from orchestrator.run.provider_leaks import provider_leaks_after_run
 from orchestrator.run.schedule import Exclusion, case_providers, memory_allows, pick_next, run_order
 
@@ -201,8 +202,8 @@ class Engine:
         free_jobs = list(range(threads))
         exclusion = Exclusion()
         pending: dict[Future[CaseResult], tuple[tuple[int, int], int]] = {}
-        with (_Inline(self) if threads == 1 else ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")) \
-                as executor:
+        jobs = InlineJob(self.stop, self.close) if threads == 1 else ThreadPoolExecutor(threads, thread_name_prefix="job")
+        with jobs as executor:
             while ready or pending:
                 if not self.stop.is_set() and not self._failed_fast:
                     self._admit(executor, ready, pending, free_jobs, exclusion)
@@ -235,7 +236,7 @@ class Engine:
             for key, plan, case in sorted(ready, key=lambda item: item[0]):
                 self._finish(key, unrun_case(plan, case, Status.SKIPPED, "not run: fail-fast"))
 
-    def _admit(self, executor: ThreadPoolExecutor | _Inline, ready: list[tuple[tuple[int, int], Plan, CaseSpec]],
+    def _admit(self, executor: ThreadPoolExecutor | InlineJob, ready: list[tuple[tuple[int, int], Plan, CaseSpec]],
                pending: dict[Future[CaseResult], tuple[tuple[int, int], int]], free_jobs: list[int],
                exclusion: Exclusion) -> None:
         limit = self._job_limit()
@@ -350,38 +351,6 @@ class Engine:
                                              restarts=s.restarts, restart_reasons=tuple(s.restart_reasons),
                                              cold_start_ms=s.cold_start_ms, peak_rss_bytes=s.peak_rss_bytes))
         return tuple(stats)
-
-
-class _Inline:
-    """`-j 1`: each case runs in the scheduling thread itself, as a loop would run it. Handing
-    every case to a job thread and waiting for it cost ~0.3 ms a case (GIL hand-offs), a third
-    of a trivial case. The scheduling loop cannot close the pools on an interrupt while it runs a
-    case, so a watcher thread does: a call waiting for a worker the interrupt killed ends now."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._ended = threading.Event()
-
-    def __enter__(self) -> _Inline:
-        threading.Thread(target=self._close_on_stop, name="stop-watch", daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._ended.set()
-
-    def _close_on_stop(self) -> None:
-        while not self._ended.is_set():
-            if self._engine.stop.wait(_POLL_S):
-                self._engine.close()
-                return
-
-    def submit(self, fn: Callable[..., CaseResult], /, *args: Any) -> Future[CaseResult]:
-        done: Future[CaseResult] = Future()
-        try:
-            done.set_result(fn(*args))
-        except Exception as exc:  # as a job thread hands it back
-            done.set_exception(exc)
-        return done
 
 
 def _covers_not_in(more: Plan, fewer: Plan) -> tuple[str, ...]:
