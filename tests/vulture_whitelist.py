@@ -34,10 +34,3 @@ unpack_json  # report/html.py: reads back the packed case details the page carri
 results_schema  # report/json_report.py: the published schema of results.json
 write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)
 evaluate_gate  # run/gate.py: the one-plan form of judge_plans
-
-# An ErrorKind member whose only user is a line the perf branch rewrites (run/http_step.py's
-# InvalidURL): it moves to the enum once perf is merged.
-_.INVALID_URL
-
-# Dead, left only because the branch that owns the file (perf) is still being merged: delete then.
-counts_line  # report/console.py

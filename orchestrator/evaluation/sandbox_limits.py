@@ -11,7 +11,7 @@ import inspect
 import itertools
 import re
 import time
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from jinja2 import pass_environment
 from jinja2.exceptions import SecurityError

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Callable
 
 from orchestrator.errors import Problem

@@ -245,10 +245,6 @@ class ConsoleReporter:
             self.console.print(_text(parts), soft_wrap=True)
 
 
-def counts_line(run: RunResult) -> str:
-    return "".join(part if isinstance(part, str) else part[0] for part in _counts(run))
-
-
 def _counts(run: RunResult) -> list[str | tuple[str, str]]:
     counts = run.counts()
     parts: list[str | tuple[str, str]] = []

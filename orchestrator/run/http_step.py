@@ -62,7 +62,7 @@ def send(method: str, url: str, *, json_body: Any = None, body: str | None = Non
         return round((time.monotonic() - started) * 1000, 3)
 
     if not url.startswith(("http://", "https://")):
-        return HttpResponse(None, error=ErrorInfo("InvalidURL", f"URL must start with http:// or https://, got {url!r}"))
+        return HttpResponse(None, error=ErrorInfo(ErrorKind.INVALID_URL, f"URL must start with http:// or https://, got {url!r}"))
     import urllib.error  # ~15 ms (http.client, ssl, email): only for the plans that make requests
     import urllib.request
 
