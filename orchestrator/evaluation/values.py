@@ -162,3 +162,13 @@ def _safe(value: Any, where: str, notes: list[str], depth: int) -> Any:
     text = shown(value)
     notes.append(f"{where}: a {type(value).__name__} object became the text {text!r}")
     return text
+
+
+def as_text(value: Any) -> str:
+    """The text an assertion on text compares: strings as they are, None as "", anything else
+    as JSON (values JSON cannot carry converted first, see json_safe)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(json_safe(value)[0], ensure_ascii=False)

@@ -15,7 +15,7 @@ from orchestrator.result.model import AssertionResult
 from orchestrator.run.promptfoo_assertions import PROMPTFOO_KINDS, check_promptfoo
 from orchestrator.run.scope import ALTERNATIVE_MAIN, step_scope
 from orchestrator.run import strict_checks
-from orchestrator.evaluation.values import json_safe, safe_repr
+from orchestrator.evaluation.values import as_text, json_safe, safe_repr
 from orchestrator.evaluation.templating import TemplateError, evaluate, render
 
 _SHOWN_CHARS = 2000
@@ -141,15 +141,6 @@ def _plain(value: Any) -> bool:
     return True
 
 
-def _text(value: Any) -> str:
-    """The text an assertion on text compares: strings as they are, anything else as JSON."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    return json.dumps(json_safe(value)[0], ensure_ascii=False)
-
-
 _short = safe_repr
 
 
@@ -162,7 +153,7 @@ def _display(value: Any) -> Any:
     if isinstance(value, str) and len(value) > _SHOWN_CHARS:
         return value[:_SHOWN_CHARS] + f"… [{len(value) - _SHOWN_CHARS} more characters]"
     if isinstance(value, (dict, list)):
-        text = _text(value)
+        text = as_text(value)
         if len(text) > _SHOWN_CHARS:
             return text[:_SHOWN_CHARS] + f"… [{len(text) - _SHOWN_CHARS} more characters]"
     return value
@@ -173,9 +164,9 @@ Check = Callable[[Any, Any], "tuple[bool, str]"]
 
 def _contains(expected: Any, actual: Any) -> tuple[bool, str]:
     if isinstance(actual, list):
-        return (strict_checks.contains_item(actual, expected) or str(expected) in _text(actual),
+        return (strict_checks.contains_item(actual, expected) or str(expected) in as_text(actual),
                 f"{_short(expected)} is not in the list")
-    return str(expected) in _text(actual), f"{_short(expected)} not found"
+    return str(expected) in as_text(actual), f"{_short(expected)} not found"
 
 
 def _not_contains(expected: Any, actual: Any) -> tuple[bool, str]:
@@ -184,29 +175,29 @@ def _not_contains(expected: Any, actual: Any) -> tuple[bool, str]:
 
 
 def _icontains(expected: Any, actual: Any) -> tuple[bool, str]:
-    return str(expected).casefold() in _text(actual).casefold(), f"{_short(expected)} not found (ignoring case)"
+    return str(expected).casefold() in as_text(actual).casefold(), f"{_short(expected)} not found (ignoring case)"
 
 
 def _matches(expected: Any, actual: Any) -> tuple[bool, str]:
     try:
-        found = regex_safety.search(str(expected), _text(actual), MATCH_TIMEOUT_S)
+        found = regex_safety.search(str(expected), as_text(actual), MATCH_TIMEOUT_S)
     except ValueError as exc:
         return False, f"invalid regex /{expected}/: {exc}"
     except TimeoutError as exc:
         return False, (f"regex /{str(expected)[:200]}/ gave up after {exc.args[0] if exc.args else MATCH_TIMEOUT_S:g}s "
-                       f"on {len(_text(actual)):,} characters (catastrophic backtracking? make nested "
+                       f"on {len(as_text(actual)):,} characters (catastrophic backtracking? make nested "
                        "repetitions unambiguous)")
     return found, f"no match for /{expected}/"
 
 
 def _starts_with(expected: Any, actual: Any) -> tuple[bool, str]:
-    return _text(actual).startswith(str(expected)), f"does not start with {_short(expected)}"
+    return as_text(actual).startswith(str(expected)), f"does not start with {_short(expected)}"
 
 
 def _parsed(actual: Any) -> Any:
     if isinstance(actual, (dict, list)):
         return actual
-    return json.loads(_text(actual), parse_constant=_not_json)
+    return json.loads(as_text(actual), parse_constant=_not_json)
 
 
 def _not_json(constant: str) -> Any:
@@ -262,9 +253,9 @@ def _equals_file(expected: Any, actual: Any) -> tuple[bool, str]:
         golden = path.read_text(encoding="utf-8")
     except OSError as exc:
         return False, f"cannot read {path}: {exc.strerror}"
-    if _text(actual) == golden:
+    if as_text(actual) == golden:
         return True, ""
-    for n, (got, want) in enumerate(zip(_text(actual).splitlines(), golden.splitlines()), 1):
+    for n, (got, want) in enumerate(zip(as_text(actual).splitlines(), golden.splitlines()), 1):
         if got != want:
             return False, f"differs from {path.name} at line {n}: {_short(got)} != {_short(want)}"
     return False, f"differs from {path.name} in length or trailing newline"

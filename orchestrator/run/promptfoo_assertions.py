@@ -18,6 +18,7 @@ from orchestrator.plan.model import AssertionSpec
 from orchestrator.plan.promptfoo_types import OWN, THRESHOLDS
 from orchestrator.result.model import AssertionResult
 from orchestrator.evaluation.templating import TemplateError, render
+from orchestrator.evaluation.values import as_text
 
 PROMPTFOO_KINDS = frozenset(OWN)
 _SHOWN = 2000
@@ -42,7 +43,7 @@ def check_promptfoo(spec: AssertionSpec, on: str, actual: Any, fields: Mapping[s
         ok, why = _at_most(base, float(actual), float(threshold or 0), negated)
         return _result(spec, on, ok, threshold, actual, "" if ok else why)
     try:
-        ok, why, shown = _CHECKS[base](expected, _output_string(actual), threshold)
+        ok, why, shown = _CHECKS[base](expected, as_text(actual), threshold)
     except ValueError as exc:  # a value promptfoo would refuse: the assertion cannot hold
         return _result(spec, on, False, expected, actual, str(exc))
     if negated:
@@ -60,17 +61,6 @@ def _display(value: Any) -> Any:
     if isinstance(value, str) and len(value) > _SHOWN:
         return value[:_SHOWN] + f"… [{len(value) - _SHOWN} more characters]"
     return value
-
-
-def _output_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _measure(base: str, fields: Mapping[str, Any]) -> tuple[str, Any]:
