@@ -19,11 +19,10 @@ from types import FrameType
 from typing import Any
 
 from orchestrator.cli import early_signals
-from orchestrator.procs.tree import kill_all
+from orchestrator.procs.tree import KILL_GRACE_S, kill_all
 
 STOP_SIGNALS = early_signals.HELD  # SIGINT, SIGTERM, SIGHUP, SIGQUIT, and SIGUSR1/2 (default: die)
 TIMEOUT_EXIT = 124  # as timeout(1)
-_FIRST_GRACE_S = 0.5
 
 
 class StopEvent(threading.Event):
@@ -98,7 +97,7 @@ class Interrupts:
                 if self.stop.signum is None:
                     self.stop.signum = signum
                 first = self._handled == 1 and not self.stop.deadline_passed
-                self._stop(grace_s=_FIRST_GRACE_S if first else 0.0)
+                self._stop(grace_s=KILL_GRACE_S if first else 0.0)
 
     def _deadline(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -106,7 +105,7 @@ class Interrupts:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.stop.deadline_passed = True
-                self._stop(grace_s=_FIRST_GRACE_S)
+                self._stop(grace_s=KILL_GRACE_S)
                 return
             self.stop.wait(min(left, 0.5))
 

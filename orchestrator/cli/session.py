@@ -126,7 +126,7 @@ class RunSession(Listener):
             run = replace(self.engine.run(), complete=True)
         finally:
             self.console.stop()
-        kill_all(grace_s=0.5)
+        kill_all()
         return run
 
     def write(self, run: RunResult) -> Written:

@@ -23,7 +23,6 @@ from orchestrator.procs import memory, tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import signal_name
 
-KILL_GRACE_S = 0.5
 _POLL_S = 0.02
 
 
@@ -113,7 +112,7 @@ def run_command(request: CommandRequest, stop: threading.Event | None = None) ->
             elif stop is not None and stop.is_set():
                 interrupted = True
             if timed_out or interrupted:
-                tree.kill_tree(proc.pid, KILL_GRACE_S)
+                tree.kill_tree(proc.pid, tree.KILL_GRACE_S)
                 break
             seen.update(_descendants(proc.pid))
             time.sleep(_POLL_S)

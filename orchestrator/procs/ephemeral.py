@@ -12,7 +12,7 @@ import time
 from collections import deque
 
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import protocol
+from orchestrator.procs import protocol, tree
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.returned import answered, call_failure, send_call, unpack
 from orchestrator.procs.exits import short_exit
@@ -21,7 +21,7 @@ from orchestrator.procs.worker import Outcome, Worker
 
 
 class EphemeralPool:
-    def __init__(self, config: PoolConfig, *, grace_s: float = 0.5) -> None:
+    def __init__(self, config: PoolConfig, *, grace_s: float = tree.KILL_GRACE_S) -> None:
         if config.workers < 1:
             raise ValueError(f"provider {config.provider_id}: workers must be >= 1")
         self._config = config

@@ -39,7 +39,6 @@ from orchestrator.procs import markers, tree
 from orchestrator.procs.snapshot import cmdline_of, session_members, tree_pids
 
 PR_SET_CHILD_SUBREAPER = 36
-KILL_GRACE_S = 0.5
 EXITING_GRACE_S = 0.3
 _SHOWN_CHARS = 200
 
@@ -219,7 +218,7 @@ def _kill(procs: list[psutil.Process]) -> None:
                 getattr(proc, sig)()
             except psutil.Error:
                 pass
-        procs = _still_running(procs, KILL_GRACE_S if sig == "terminate" else 5.0)
+        procs = _still_running(procs, tree.KILL_GRACE_S if sig == "terminate" else 5.0)
         if not procs:
             return
 

@@ -17,7 +17,7 @@ import time
 from collections import deque
 
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import protocol
+from orchestrator.procs import protocol, tree
 from orchestrator.procs.returned import answered, call_failure, send_call, unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
@@ -41,7 +41,7 @@ def create_pool(config: PoolConfig) -> Pool:
 
 
 class WorkerPool:
-    def __init__(self, config: PoolConfig, *, grace_s: float = 0.5, ping_idle_s: float = PING_IDLE_S) -> None:
+    def __init__(self, config: PoolConfig, *, grace_s: float = tree.KILL_GRACE_S, ping_idle_s: float = PING_IDLE_S) -> None:
         if config.workers < 1:
             raise ValueError(f"provider {config.provider_id}: workers must be >= 1")
         self._config = config

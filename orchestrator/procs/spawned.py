@@ -20,7 +20,6 @@ from orchestrator.procs.command import stdin_file
 from orchestrator.procs.exits import exit_description
 from orchestrator.procs.ports import accepts
 
-STOP_GRACE_S = 0.5
 _POLL_S = 0.02
 _TAIL_CHARS = 1500
 
@@ -142,7 +141,7 @@ class Spawned:
                 return code
             time.sleep(_POLL_S)
 
-    def stop(self, grace_s: float = STOP_GRACE_S, *, only_if_running: bool = False) -> None:
+    def stop(self, grace_s: float = tree.KILL_GRACE_S, *, only_if_running: bool = False) -> None:
         """Kill its whole tree (TERM, grace, KILL) and reap it; idempotent. `only_if_running`:
         a root that has already exited is only forgotten, and what it left behind stays for
         the leak check to name (that is a leak, not a stop)."""

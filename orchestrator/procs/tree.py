@@ -24,6 +24,20 @@ from orchestrator.procs import markers
 
 _File = Union[int, IO[bytes], None]
 
+
+def _kill_grace() -> float:
+    """Seconds between SIGTERM and SIGKILL for every tree the product kills (a case's leak, a
+    hung call's worker, a stopped spawn, the end of the run): ORCHESTRATOR_KILL_GRACE, else 0.5."""
+    text = os.environ.get("ORCHESTRATOR_KILL_GRACE", "")
+    try:
+        value = float(text) if text.strip() else 0.5
+    except ValueError:
+        return 0.5
+    return min(max(value, 0.0), 60.0) if value == value else 0.5  # NaN: the default
+
+
+KILL_GRACE_S = _kill_grace()
+
 _lock = threading.Lock()
 _registry: dict[int, subprocess.Popen[bytes]] = {}
 _notify_fd = -1  # the watchdog's pipe: it learns each root's session, to kill it if we die
@@ -218,9 +232,9 @@ def kill_tree(pid: int, grace_s: float) -> None:
     kill_trees([pid], grace_s)
 
 
-def kill_all(grace_s: float = 0.5) -> None:
+def kill_all(grace_s: float = KILL_GRACE_S) -> None:
     """Kill every registered process and its tree (SIGINT handler, exit hook, tests)."""
     kill_trees(registered_pids(), grace_s)
 
 
-atexit.register(kill_all, 0.5)
+atexit.register(kill_all, KILL_GRACE_S)
