@@ -205,8 +205,9 @@ def _case(case: ex.Expanded, known: KnownValues) -> CaseSpec:
         timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
         retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
         concurrency=int(value.get("concurrency", 1)), vars=case.vars, matrix=case.matrix,
-        extra={**{k: value[k] for k in ("serial", "lock", "stop_on_failure") if k in value},
-               **({"discovered": str(case.vars["path"])} if "discover" in keys else {})})
+        serial=bool(value.get("serial", False)), lock=str(value["lock"]) if value.get("lock") else None,
+        stop_on_failure=bool(value.get("stop_on_failure", False)),
+        discovered=str(case.vars["path"]) if "discover" in keys else None)
 
 
 def _xfail(case: dict[str, Any]) -> tuple[Any, bool]:

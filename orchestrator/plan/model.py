@@ -104,7 +104,10 @@ class CaseSpec:
     concurrency: int = 1
     vars: Mapping[str, Any] = field(default_factory=dict)  # case vars + matrix values + discover vars
     matrix: Mapping[str, Any] = field(default_factory=dict)  # this expansion's values only
-    extra: Mapping[str, Any] = field(default_factory=dict)  # keys later issues add (serial, lock ...)
+    serial: bool = False  # runs alone: no other case at the same time
+    lock: str | None = None  # cases naming the same lock never overlap
+    stop_on_failure: bool = False  # with repeat: no new repetition after a failed one
+    discovered: str | None = None  # a `discover` case: the file it was made from
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def _may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
     """False only when no template the case is made of names `tmp`: Jinja2 offers no way to read
     a variable without naming it. (The plan's vars and env are rendered with the case's
     variables too.)"""
-    return _names_tmp((case.steps, case.vars, case.extra)) or _plan_names_tmp(plan)
+    return _names_tmp((case.steps, case.vars, case.lock)) or _plan_names_tmp(plan)
 
 
 def _names_tmp(value: Any) -> bool:
@@ -310,8 +310,8 @@ def unrun_case(plan: Plan, case: CaseSpec, status: Status, message: str) -> Case
 def _case_result(plan: Plan, case: CaseSpec, status: Status, message: str, duration: float,
                  attempts: tuple[Attempt, ...]) -> CaseResult:
     file, line = case.location.file, case.location.line
-    discovered = case.extra.get("discovered")
-    if isinstance(discovered, str):  # a case per file: reports and annotations point at the file
+    discovered = case.discovered
+    if discovered is not None:  # a case per file: reports and annotations point at the file
         file, line = (discovered if os.path.isabs(file) else os.path.relpath(discovered)), 1
     return CaseResult(id=case.id, name=case.name, plan=plan.name, file=file,
                       line=line, status=status, message=message, duration_s=duration,

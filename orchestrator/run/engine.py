@@ -319,7 +319,7 @@ class Engine:
         flakes: every attempt is kept, and attempts that disagree make the case flaky.
         With `stop_on_failure: true` no repetition starts after an attempt did not pass.
         """
-        stop_on_failure = bool(case.extra.get("stop_on_failure", False))
+        stop_on_failure = case.stop_on_failure
         failed = threading.Event()
 
         def one(_: int) -> list[Attempt]:

@@ -43,12 +43,11 @@ def run_order(items: Sequence[tuple[Key, T, CaseSpec]]) -> list[tuple[Key, T, Ca
 
 
 def is_serial(case: CaseSpec) -> bool:
-    return bool(case.extra.get("serial", False))
+    return case.serial
 
 
 def lock_of(case: CaseSpec) -> str | None:
-    lock = case.extra.get("lock")
-    return str(lock) if lock else None
+    return case.lock
 
 
 @dataclass

@@ -74,7 +74,7 @@ def test_case_keys_and_defaults(plan: Plan) -> None:
     assert first.timeout_s == 60.0  # from defaults
     # defaults vars merged, the case winning over them and --var (who=override) over both
     assert first.vars == {"who": "override", "extra": 1}
-    assert first.extra == {"serial": True, "lock": "gpu"}
+    assert first.serial is True and first.lock == "gpu" and first.stop_on_failure is False
     assert matrix.priority == "P1" and matrix.tags == ("common",)  # from the included defaults
     assert matrix.xfail == "expected to fail"
     assert matrix.matrix == {"n": 1, "m": "a"} and matrix.vars == {"who": "override", "extra": 1, "n": 1, "m": "a"}

@@ -127,7 +127,7 @@ def test_retries_inside_repeat_stop_at_the_limit_and_all_failing_is_failed() -> 
 
 
 def test_stop_on_failure_still_retries_the_failing_repetition_then_stops() -> None:
-    result = run(case("R", call("x", a("equals", "ok")), retries=1, repeat=5, extra={"stop_on_failure": True}),
+    result = run(case("R", call("x", a("equals", "ok")), retries=1, repeat=5, stop_on_failure=True),
                  pool=_alternating())
     assert [at.status for at in result.cases[0].attempts] == [Status.FAILED, Status.PASSED]
     assert result.cases[0].status is Status.FLAKY

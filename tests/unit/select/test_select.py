@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pathlib import Path
+from typing import Any
 
 from orchestrator.errors import Location, UserError
 from orchestrator.plan.model import CaseSpec, Plan
@@ -15,9 +16,9 @@ LOC = Location("p.yaml", 1, 1)
 
 
 def case(cid: str, name: str = "", tags: tuple[str, ...] = (), priority: str = "P2", level: str | None = None,
-         **extra: object) -> CaseSpec:
+         **scheduling: Any) -> CaseSpec:
     return CaseSpec(id=cid, name=name or cid, location=LOC, steps=(), tags=tags, priority=priority,
-                    level=level, extra=extra)
+                    level=level, **scheduling)
 
 
 CASES = (case("LOGIN-1", "User logs in", ("smoke",), "P0", "e2e"),
