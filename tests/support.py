@@ -16,6 +16,8 @@ from typing import Callable
 
 import psutil
 
+from orchestrator.procs.markers import environ_of
+
 SUITE_VAR = "ORCHESTRATOR_TEST_SUITE"
 SUITE_MARK = os.environ.setdefault(SUITE_VAR, uuid.uuid4().hex)
 _WATCHDOG_VAR = b"ORCHESTRATOR_WATCHDOG="
@@ -44,17 +46,9 @@ def gone(pid: int) -> bool:
     return not alive(pid)
 
 
-def _environ(pid: int) -> bytes | None:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def is_ours(pid: int, descendant: bool) -> bool:
     """Does this process belong to this test suite (see the module docstring)?"""
-    raw = _environ(pid)
+    raw = environ_of(pid)
     if raw is None:  # gone, or a zombie: nothing to say about it
         return descendant
     entries = raw.split(b"\0")
