@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from orchestrator.errors import ErrorKind
 from orchestrator.plan.semantic import SELECTOR_SCOPES
+from orchestrator.plan.step_args import Selector
 from orchestrator.procs import markers
 from orchestrator.procs.snapshot import marked_pids, run_pids, session_members, take, tree_pids
 from orchestrator.procs.spawned import Spawned
@@ -36,12 +36,9 @@ def pool_named(ctx: CaseContext, provider: str) -> Any:
     return pool
 
 
-def selector_of(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        return {"of": value}
-    if not isinstance(value, Mapping):
-        raise StepProblem(ErrorKind.INVALID_STEP, "a process selector is a mapping {of, cmdline, name}")
-    return dict(value)
+def selector_of(selector: Selector) -> dict[str, Any]:
+    """The selector's keys as given: what the process look-ups read and messages show."""
+    return selector.as_written()
 
 
 def snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
