@@ -31,12 +31,6 @@ class PlanGate:
     other_shards_cover: frozenset[str] = frozenset()  # keys covered by cases of other shards
 
 
-def evaluate_gate(gate: GateSpec | None, cases: Sequence[CaseResult], interrupted: bool = False,
-                  selection: str = "", deadline: str | None = None) -> GateResult:
-    """One gate over all `cases` (a single plan)."""
-    return judge([PlanGate("", recorded_gate(gate))], cases, interrupted, selection, deadline)
-
-
 def judge_plans(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool = False,
                 selection: str = "", deadline: str | None = None) -> GateResult:
     """The gate of a run as its results file keeps it: what `run`, `merge` and `report` decide.

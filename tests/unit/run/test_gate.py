@@ -9,7 +9,13 @@ import pytest
 from orchestrator.plan.model import GateSpec
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RecordedGate, RunResult, Status
 from orchestrator.result.store import read_json, write_json
-from orchestrator.run.gate import PlanGate, evaluate_gate, judge, judge_plans, recorded_gate
+from orchestrator.run.gate import PlanGate, judge, judge_plans, recorded_gate
+
+
+def evaluate_gate(gate: GateSpec | None, cases: list[CaseResult], interrupted: bool = False,
+                  selection: str = "", deadline: str | None = None) -> GateResult:
+    """One plan's gate over all `cases`."""
+    return judge([PlanGate("", recorded_gate(gate))], cases, interrupted, selection, deadline)
 
 
 def case(id: str, status: Status, priority: str = "P2", covers: tuple[str, ...] = (), plan: str = "p") -> CaseResult:
