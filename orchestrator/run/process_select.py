@@ -2,7 +2,7 @@
 providers by name. Shared by the process steps (process_steps.py)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.step_args import Selector
@@ -36,13 +36,8 @@ def pool_named(ctx: CaseContext, provider: str) -> Any:
     return pool
 
 
-def selector_of(selector: Selector) -> dict[str, Any]:
-    """The selector's keys as given: what the process look-ups read and messages show."""
-    return selector.as_written()
-
-
-def snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
-    of = selector.get("of", "run")
+def snapshot(selector: Selector, ctx: CaseContext) -> dict[str, Any]:
+    of = "run" if selector.of is None else selector.of
     pids: set[int] | None
     if of == "machine":
         pids = None
@@ -60,14 +55,14 @@ def snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
         handle = spawn_named(ctx, str(of))
         # a reaped root's pid may already be someone else's: then only its session counts
         pids = tree_pids([handle.pid]) if handle.poll() is None else session_members([handle.pid])
-    cmdline, name = selector.get("cmdline"), selector.get("name")
+    cmdline, name = selector.cmdline, selector.name
     return take(pids, cmdline=None if cmdline is None else str(cmdline),
                 name=None if name is None else str(name)).fields()
 
 
-def ended_spawn(selector: Mapping[str, Any], ctx: CaseContext) -> Spawned | None:
+def ended_spawn(selector: Selector, ctx: CaseContext) -> Spawned | None:
     """The spawn `selector` is `of`, if it and every process of its session have ended."""
-    of = selector.get("of", "run")
+    of = "run" if selector.of is None else selector.of
     if of in SELECTOR_SCOPES or str(of).startswith("provider:"):
         return None
     handle = spawn_named(ctx, str(of))

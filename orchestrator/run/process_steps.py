@@ -26,7 +26,7 @@ from orchestrator.procs.ports import listener
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.junit_input import JUnitFile, Where
-from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, selector_of, snapshot, spawn_named
+from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, snapshot, spawn_named
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
 from orchestrator.evaluation.values import whole
 from orchestrator.evaluation.templating import render
@@ -242,7 +242,7 @@ def run_signal(step: StepSpec, ctx: CaseContext) -> StepOutput:
 # -- processes and wait -------------------------------------------------------------------------
 
 def run_processes(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    return StepOutput(snapshot(selector_of(_args(step, ctx, Selector)), ctx))
+    return StepOutput(snapshot(_args(step, ctx, Selector), ctx))
 
 
 def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
@@ -265,7 +265,7 @@ def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
                            "waited_ms": waited})
     if args.processes is None:
         raise StepProblem(ErrorKind.INVALID_STEP, "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
-    selector = selector_of(args.processes)
+    selector = args.processes
     wanted = _whole(args.count, "wait count")
     while True:
         fields = snapshot(selector, ctx)
@@ -277,14 +277,14 @@ def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
             tail = ended.stderr_tail()
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
                 ErrorKind.PROCESS_EXITED, f"spawn '{ended.name}' {exit_description(ended.poll() or 0)} with "
-                f"{fields['count']} of the {wanted} process(es) matching {selector}"
+                f"{fields['count']} of the {wanted} process(es) matching {selector.as_written()}"
                 + (f"; stderr ends with:\n{tail}" if tail else " (no stderr)")))
         if time.monotonic() - began >= limit:
             if _case_ran_out(ctx):
                 raise StepTimedOut("processes still running")
             shown = "; ".join(f"pid {p} ({c})" for p, c in zip(fields["pids"], fields["cmdlines"]))
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
-                ErrorKind.TIMEOUT, f"{fields['count']} process(es) matching {selector} still running after "
+                ErrorKind.TIMEOUT, f"{fields['count']} process(es) matching {selector.as_written()} still running after "
                 f"{limit:g}s (expected {wanted}): {shown}"))
         time.sleep(_POLL_S)
 
