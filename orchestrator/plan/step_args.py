@@ -10,13 +10,19 @@ renders a field itself); durations written plainly are seconds already. None: no
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Mapping, TypeVar, Union
+from typing import Any, ClassVar, Mapping, Protocol, TypeVar, Union
 
 from orchestrator.evaluation.templating import render
 
 Duration = Union[float, str, None]  # seconds, or a template that renders to a duration
 Whole = Union[int, str]  # a whole number, or a template that renders to one
-A = TypeVar("A")
+
+
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+A = TypeVar("A", bound=_Dataclass)
 
 
 @dataclass(frozen=True)
@@ -151,10 +157,11 @@ def rendered(args: A, variables: Mapping[str, Any]) -> A:
     """`args` with every template in it rendered (nested argument types too), as a step that
     uses all its arguments at once renders them."""
     changes = {}
-    for f in fields(args):  # type: ignore[arg-type]
+    for f in fields(args):
         value = getattr(args, f.name)
-        changes[f.name] = rendered(value, variables) if isinstance(value, (ReadyArgs, Selector)) else render(value, variables)
-    return replace(args, **changes)  # type: ignore[type-var]
+        nested = isinstance(value, (ReadyArgs, Selector))
+        changes[f.name] = rendered(value, variables) if nested else render(value, variables)
+    return replace(args, **changes)
 
 
 __all__ = ["ARGS_TYPES", "ActionArgs", "CallArgs", "Duration", "ExecArgs", "HttpArgs", "LoadArgs", "ReadyArgs",
