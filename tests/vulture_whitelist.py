@@ -34,3 +34,13 @@ unpack_json  # report/html.py: reads back the packed case details the page carri
 results_schema  # report/json_report.py: the published schema of results.json
 write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)
 evaluate_gate  # run/gate.py: the one-plan form of judge_plans
+
+# Typed fields of the step records (result/step_fields.py) that no module reads by attribute yet:
+# each record declares its action's whole vocabulary (plan/fields.STEP_FIELDS, kept equal by
+# tests/unit/report/test_step_fields.py); plans read these by name in `expr`.
+ready_ms
+waited_ms
+errors_by_type
+correlation
+error_samples
+tokenUsage

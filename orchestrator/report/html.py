@@ -26,6 +26,7 @@ from orchestrator.report.sanitize import clean, display_json, first_line, show_v
 from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import Attempt, CaseResult, RunResult, Status, StepResult, WorkerStats, to_jsonable
 from orchestrator.result.nonfinite import finite
+from orchestrator.result.step_fields import WorkerRef
 from orchestrator.result.store import PathLike, atomic_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -248,14 +249,14 @@ def _step(s: StepResult) -> dict[str, Any]:
         "status": s.status.value,
         "duration": _fmt_seconds(s.duration_s),
         "line": s.line,
-        "worker": _step_worker(s.fields),
+        "worker": _step_worker(s.fields.worker),
         "error": None if s.error is None else {
             "type": xml_safe(s.error.type), "message": clean(s.error.message, 4000),
             "traceback": clean(s.error.traceback, 32 * 1024)},
         "assertions": [{"kind": xml_safe(a.kind), "on": xml_safe(a.on), "passed": a.passed,
                         "expected": show_value(a.expected), "actual": show_value(a.actual, 4000),
                         "message": clean(a.message, 2000), "line": a.line} for a in s.assertions],
-        "fields": _fields(s.fields),
+        "fields": _fields(s.fields.as_json()),
         "tests": [{"name": clean(t.name, 500), "status": t.status.value, "duration": _fmt_seconds(t.duration_s),
                    "where": xml_safe(f"{t.file}:{t.line}" if t.line else t.file), "message": clean(t.message, 500),
                    "details": clean(t.details, 8000) if t.status in (Status.FAILED, Status.ERROR) else ""}
@@ -263,11 +264,12 @@ def _step(s: StepResult) -> dict[str, Any]:
     }
 
 
-def _step_worker(fields: Mapping[str, Any]) -> str:
-    worker = fields.get("worker") if isinstance(fields, (dict, Mapping)) else None
-    if not worker or not isinstance(worker, (dict, Mapping)):
+def _step_worker(worker: WorkerRef | None) -> str:
+    if worker is None:
         return ""
-    parts = [f"{k} {value}" for k in ("pid", "index", "calls", "restarts") if (value := worker.get(k)) is not None]
+    parts = [f"{name} {value}" for name, value in (("pid", worker.pid), ("index", worker.index),
+                                                   ("calls", worker.calls), ("restarts", worker.restarts))
+             if value is not None]
     return xml_safe(" · ".join(parts))
 
 

@@ -199,7 +199,7 @@ def _prefixed(prefix: str, message: str) -> str:
 
 
 def _note(case: CaseResult) -> str:
-    skipped = [(s, str(s.fields.get("reason", ""))) for s in case.steps if s.status is Status.SKIPPED]
+    skipped = [(s, s.fields.reason or "") for s in case.steps if s.status is Status.SKIPPED]
     return _status_note(case) + "".join(  # steps skipped by `if:`, not those left out after a failure
         f"[orchestrator] step {s.index + 1} {s.title!r}: skipped ({why.removeprefix('skipped: ')})\n"
         for s, why in skipped if why.startswith("skipped"))

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from orchestrator.result.nonfinite import number_back
+from orchestrator.result.step_fields import StepFields, read_fields, step_fields
 
 # 2: `complete` (the completion mark), non-finite numbers as strings. Format 1 files are still
 # read; they have no completion mark, so they are never taken for a complete run.
@@ -81,9 +82,14 @@ class StepResult:
     duration_s: float
     assertions: tuple[AssertionResult, ...] = ()
     error: ErrorInfo | None = None
-    fields: Mapping[str, Any] = field(default_factory=dict)  # the step's result, JSON-safe
+    fields: StepFields = field(default_factory=StepFields)  # what the step measured, JSON-safe
     line: int | None = None
     tests: tuple[InnerTest, ...] = ()  # an exec's `junit:` file, one per test it reported
+
+    def __post_init__(self) -> None:
+        record = step_fields(self.action, self.fields)  # the action's record, also for a plain mapping
+        if record is not self.fields:
+            object.__setattr__(self, "fields", record)
 
 
 @dataclass(frozen=True)
@@ -294,8 +300,11 @@ def _build(cls: Any, data: Mapping[str, Any]) -> Any:
         elif type(value) is list:
             value = tuple(value)
         values[name] = value
-    # The classes are frozen dataclasses without __post_init__: filling __dict__ directly is what
-    # their __init__ does, without one object.__setattr__ call per field (3x faster at 10,000 cases).
+    if cls is StepResult:
+        values["fields"] = read_fields(values["action"], values["fields"])
+    # The classes are frozen dataclasses (StepResult's __post_init__ is the line above): filling
+    # __dict__ directly is what their __init__ does, without one object.__setattr__ call per field
+    # (3x faster at 10,000 cases).
     obj = object.__new__(cls)
     obj.__dict__.update(values)
     return obj

@@ -20,6 +20,7 @@ from orchestrator.errors import UserError
 from orchestrator.gc_pause import long_lived, paused_gc
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
+from orchestrator.result.step_fields import StepFields
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -72,6 +73,8 @@ def dumps(data: Any, indent: int | None = None) -> str:
 
 
 def _model_default(value: Any) -> Any:
+    if isinstance(value, StepFields):
+        return value.as_json()
     names = field_names(value)
     if names is not None:
         return {name: getattr(value, name) for name in names}
