@@ -18,7 +18,8 @@ from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
 from orchestrator.gc_pause import long_lived, paused_gc
-from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, field_names, to_jsonable
+from orchestrator.result.decode import run_from_json
+from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.step_fields import StepFields
 
@@ -73,11 +74,14 @@ def dumps(data: Any, indent: int | None = None) -> str:
 
 
 def _model_default(value: Any) -> Any:
-    if isinstance(value, StepFields):
-        return value.as_json()
     names = field_names(value)
     if names is not None:
-        return {name: getattr(value, name) for name in names}
+        out = {name: getattr(value, name) for name in names}
+        if type(value) is StepResult:  # its fields as their dict: no second call back per step
+            out["fields"] = value.fields.as_json()
+        return out
+    if isinstance(value, StepFields):
+        return value.as_json()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
@@ -154,7 +158,7 @@ def read_json(path: PathLike) -> RunResult:
                         f"{', '.join(map(str, READABLE_FORMATS))} (it writes {RESULTS_FORMAT})")
     try:
         with paused_gc():
-            run = RunResult.from_dict(data)
+            run = run_from_json(data)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
     del data, text
