@@ -102,7 +102,7 @@ def write_xml(root: ET.Element, out: Callable[[str], object]) -> None:
     Each block goes through `xml_safe`: every string was sanitised on the way in, and this pass
     is the last line of defence (a few ms) so that no path can write a character XML 1.0 forbids.
     """
-    sink = _XmlSafeSink(out)
+    sink = XmlSafeSink(out)
     sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     if _plain_tree(root):
         _serialize(root, sink.pieces, sink.flush_if_full)
@@ -152,7 +152,47 @@ def _serialize(elem: ET.Element, out: list[str], flush_if_full: Callable[[], Non
     flush_if_full()
 
 
-class _XmlSafeSink:
+def start_tag(tag: str, attrs: dict[str, str], empty: bool = False) -> str:
+    """`<tag a="v">` (or `<tag a="v" />`) as ElementTree writes it."""
+    text = "<" + tag + "".join(f' {key}="{_escape_attrib(value)}"' for key, value in attrs.items())
+    return text + (" />" if empty else ">")
+
+
+def write_indented(elem: ET.Element, level: int, sink: XmlSafeSink) -> None:
+    """`elem` as the child of an element at `level - 1`, written as `ET.indent` (two spaces a
+    level) and then `_serialize` would write it: its leading line break and indentation, then
+    the element; its tail is its parent's business. One pass, no change to the tree."""
+    pieces = sink.pieces
+    pieces.append("\n" + "  " * level)
+    _indented(elem, level, pieces)
+    sink.flush_if_full()
+
+
+def _indented(elem: ET.Element, level: int, out: list[str]) -> None:
+    tag = elem.tag
+    out.append("<" + tag)
+    for key, value in elem.items():
+        out.append(f' {key}="{_escape_attrib(value)}"')
+    text = elem.text
+    if len(elem):
+        inner = "\n" + "  " * (level + 1)
+        out.append(">" + (_escape_cdata(text) if text and text.strip() else inner))
+        last = len(elem) - 1
+        for n, child in enumerate(elem):
+            _indented(child, level + 1, out)
+            tail = child.tail
+            if tail and tail.strip():
+                out.append(_escape_cdata(tail))
+            else:
+                out.append(inner if n < last else "\n" + "  " * level)
+        out.append("</" + tag + ">")
+    elif text:
+        out.append(">" + _escape_cdata(text) + "</" + tag + ">")
+    else:
+        out.append(" />")
+
+
+class XmlSafeSink:
     """Collects the serialiser's small pieces and passes them on, made XML-safe, in blocks."""
 
     BLOCK = 1 << 20
