@@ -229,12 +229,13 @@ def _leaks_by_provider(run: RunResult) -> dict[tuple[str, str], list[ProviderLea
 
 def _case(case: CaseResult, classname: str, limit: int) -> ET.Element:
     status = case.status
-    reason = case.message or first_failure(case.steps) or status.value
     outcome = None
     if status is Status.FAILED:
+        reason = case.message or first_failure(case.steps) or status.value
         outcome = Outcome("failure", first_line(reason) or "failed", clean(case_details(case), limit),
                           junit_type(status, case.steps))
     elif status in (Status.ERROR, Status.INTERRUPTED):
+        reason = case.message or first_failure(case.steps) or status.value
         outcome = Outcome("error", first_line(reason) or status.value, clean(case_details(case), limit),
                           xml_safe(junit_type(status, case.steps)))
     elif status is Status.SKIPPED:

@@ -82,8 +82,16 @@ def properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
         values["case"] = case.id
     for name, value in values.items():
         if value:
-            _SubElement(props, "property", {"name": name, "value": xml_safe(value)})
+            safe = _LABELS.get(value)
+            if safe is None:
+                safe = xml_safe(value)
+                if len(_LABELS) < 4096:  # priorities, levels, tags: the same few values on every case
+                    _LABELS[value] = safe
+            _SubElement(props, "property", {"name": name, "value": safe})
     return props
+
+
+_LABELS: dict[str, str] = {}
 
 
 __all__ = ["Entry", "Outcome", "finish", "properties", "testcase"]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Generic, Iterator, Mapping, TypeVar, overload
 
 T = TypeVar("T")
+_new = object.__new__
+_set = object.__setattr__
 NOTES = "orchestrator_notes"  # the orchestrator's notes about the values (plan/fields.NOTES)
 PERCENTILES = ("min", "mean", "p50", "p95", "p99", "max")  # what a load step's latency_ms holds
 
@@ -97,10 +99,13 @@ class WorkerRef:
 
 
 def _worker(value: Any) -> WorkerRef | None:
-    if not value or not isinstance(value, Mapping):
+    if not value or (type(value) is not dict and not isinstance(value, Mapping)):
         return None
-    return WorkerRef(_int(value.get("pid")), _int(value.get("index")), _int(value.get("calls")),
-                     _int(value.get("restarts")))
+    get = value.get
+    ref = _new(WorkerRef)  # read once per step of every report: a frozen __init__ is 4 setattr calls
+    _set(ref, "__dict__", {"pid": _int(get("pid")), "index": _int(get("index")), "calls": _int(get("calls")),
+                           "restarts": _int(get("restarts"))})
+    return ref
 
 
 @dataclass(frozen=True)
