@@ -104,8 +104,8 @@ class _Display:
             raise
 
 
+# `value` as compact one-line JSON for people to read; anything JSON lacks shows as its repr.
 display_json = _Display()
-display_json.__doc__ = "`value` as compact one-line JSON for people to read; anything JSON lacks shows as its repr."
 
 
 def show_value(value: object, limit: int = 2000) -> str:
