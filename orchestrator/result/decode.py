@@ -40,14 +40,18 @@ class _Shape:
 
     def __init__(self, cls: Any, convert: dict[str, Callable[[Any], Any]]) -> None:
         self.cls = cls
-        self.names = frozenset(f.name for f in fields(cls))
+        self.order = tuple(f.name for f in fields(cls))
+        self.names = frozenset(self.order)
         self.defaults: dict[str, Any] = {f.name: _REQUIRED if f.default is MISSING else f.default for f in fields(cls)}
         self.factories: dict[str, Callable[[], Any]] = {
             f.name: f.default_factory for f in fields(cls) if f.default_factory is not MISSING}
         self.convert = tuple(convert.items())
 
     def complete(self, data: dict[str, Any]) -> None:
-        """Defaults for missing fields, unknown keys dropped (the slow path: older or newer files)."""
+        """Defaults for missing fields, unknown keys dropped, the fields in their declared order
+        (`store.encode` writes an object's fields in its attribute dict's order): the slow path,
+        for older or newer files. (A file with exactly the fields, in another order, is taken
+        as it is: no writer of ours makes one, and the order of JSON keys means nothing.)"""
         for name, default in self.defaults.items():
             if name in data:
                 continue
@@ -57,8 +61,9 @@ class _Shape:
                 raise TypeError(f"{self.cls.__name__} is missing '{name}'")
             else:
                 data[name] = default
-        for name in [k for k in data if k not in self.names]:
-            del data[name]
+        values = [data[name] for name in self.order]
+        data.clear()
+        data.update(zip(self.order, values))
 
     def read(self, data: dict[str, Any]) -> Any:
         if data.keys() != self.names:

@@ -76,9 +76,14 @@ def dumps(data: Any, indent: int | None = None) -> str:
 def _model_default(value: Any) -> Any:
     names = field_names(value)
     if names is not None:
-        out = {name: getattr(value, name) for name in names}
+        # A model object's attribute dict holds its fields in their declared order (its __init__
+        # sets them so; result.decode orders what it reads), and nothing else (frozen): it is
+        # what a dict built field by field would be, without building one per object.
+        out = value.__dict__
+        if len(out) != len(names):
+            out = {name: getattr(value, name) for name in names}
         if type(value) is StepResult:  # its fields as their dict: no second call back per step
-            out["fields"] = value.fields.as_json()
+            out = {**out, "fields": value.fields.as_json()}
         return out
     if isinstance(value, StepFields):
         return value.as_json()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from orchestrator.errors import UserError
 from orchestrator.result.decode import run_from_json
 from orchestrator.result.journal import Journal
-from orchestrator.result.store import read_json, run_json_chunks, write_json
+from orchestrator.result.store import encode, read_json, run_json_chunks, write_json
 
 from .factory import HOSTILE, run_result
 
@@ -127,6 +127,7 @@ def test_results_of_another_version_read_with_defaults_and_a_bad_status_is_a_use
     back = read_json(path).cases[0]
     assert back.tags == () and back.steps[0].tests == () and not hasattr(back, "added_later")
     assert back == replace(run_result().cases[0], tags=())
+    assert list(json.loads(encode(back))) == [f.name for f in fields(back)]  # written back in field order
     case["attempts"][0]["steps"][0]["status"] = "bogus"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(UserError, match="corrupt results file .*'bogus' is not a valid Status"):
