@@ -29,7 +29,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Callable, Iterator, Optional, Tuple
 
-from orchestrator.report.junit_cases import Entry, Outcome, finish, testcase
+from orchestrator.report.junit_cases import Outcome, Spec, finish, labels, testcase, testcase_text
 from orchestrator.report.junit_details import MIN_STREAM_LIMIT, case_details, first_failure, junit_type
 from orchestrator.report.junit_details import seconds as _seconds
 from orchestrator.report.junit_inner import SHOWN, inner_testcases, keeps_own_testcase
@@ -107,15 +107,20 @@ class _Layout:
                  "time": f"{_seconds(wall):.3f}", "timestamp": _timestamp(min(starts) if starts else run.started_at)}
         return attrs, _gate_properties(run) if first else None
 
-    def entries(self, group: int) -> Iterator[Entry]:
+    def specs(self, group: int) -> Iterator[tuple[Spec, CaseResult, InnerTest | None]]:
+        """(what the testcase says, its case, the inner test it reports or None) of the suite's
+        testcases, in order, each built when asked for."""
         classname_of: dict[str, str] = {}
         for case, planned in zip(self.groups[group][1], self.kinds[group]):
             key = case.level or "cases"
             classname = classname_of.get(key) or classname_of.setdefault(key, xml_safe(f"{case.plan}.{key}"))
             inner = iter(inner_testcases(case, classname, self.limit) if planned[0][0] is not None else ())
-            for test, kind in planned:
-                element = _case(case, classname, self.limit) if test is None else next(inner)[0]
-                yield Entry(finish(element, case, test, self.limit), case, test, kind)
+            for test, _ in planned:
+                yield (_case(case, classname, self.limit) if test is None else next(inner)[0]), case, test
+
+    def elements(self, group: int) -> Iterator[ET.Element]:
+        for spec, case, test in self.specs(group):
+            yield finish(testcase(spec), case, test, self.limit)
 
 
 _Planned = Tuple[Optional[InnerTest], str]  # (the inner test or None for the case itself, outcome)
@@ -146,7 +151,7 @@ def junit_tree(run: RunResult, *, flavor: str = "default") -> ET.Element:
         suite = ET.SubElement(root, "testsuite", attrs)
         if props is not None:
             suite.append(_properties_element(props))
-        suite.extend(entry.element for entry in layout.entries(i))
+        suite.extend(layout.elements(i))
     if flavor == "strict":
         root = strict_flavour(root, [name for name, _ in layout.groups] or [p.name for p in run.plans[:1]])
     ET.indent(root)
@@ -166,8 +171,11 @@ def _stream(run: RunResult, out: Callable[[str], object]) -> None:
             sink.write("\n  " + start_tag("testsuite", attrs))
             if props is not None:
                 write_indented(_properties_element(props), 2, sink)
-            for entry in layout.entries(i):
-                write_indented(entry.element, 2, sink)
+            for spec, case, test in layout.specs(i):
+                if test is None and len(case.attempts) > 1:  # rerun/flaky attempts: through the tree
+                    write_indented(finish(testcase(spec), case, test, layout.limit), 2, sink)
+                else:
+                    sink.write(testcase_text(spec, labels(case, test)))
             sink.write("\n  </testsuite>")
         sink.write("\n</testsuites>")
     sink.write("\n")
@@ -227,7 +235,7 @@ def _leaks_by_provider(run: RunResult) -> dict[tuple[str, str], list[ProviderLea
     return grouped
 
 
-def _case(case: CaseResult, classname: str, limit: int) -> ET.Element:
+def _case(case: CaseResult, classname: str, limit: int) -> Spec:
     status = case.status
     outcome = None
     if status is Status.FAILED:
@@ -242,10 +250,10 @@ def _case(case: CaseResult, classname: str, limit: int) -> ET.Element:
         outcome = Outcome("skipped", first_line(case.message) or "skipped")
     elif status is Status.XFAILED:
         outcome = Outcome("skipped", first_line(_prefixed("xfail", case.message)))
-    return testcase(xml_safe(f"{case.id}: {case.name}"), classname, _seconds(case.duration_s),
-                    xml_safe(case.file) or None, str(case.line) if case.line else None, outcome,
-                    clean(_note(case) + _output(case, "stdout"), limit) or None,
-                    clean(_output(case, "stderr"), limit) or None)
+    return Spec(xml_safe(f"{case.id}: {case.name}"), classname, _seconds(case.duration_s),
+                xml_safe(case.file) or None, str(case.line) if case.line else None, outcome,
+                clean(_note(case) + _output(case, "stdout"), limit) or None,
+                clean(_output(case, "stderr"), limit) or None)
 
 
 def _prefixed(prefix: str, message: str) -> str:

@@ -18,6 +18,8 @@ from orchestrator.result.model import CaseResult, InnerTest
 
 _Element = ET.Element
 _SubElement = ET.SubElement
+_attrib = ET._escape_attrib  # type: ignore[attr-defined]
+_cdata = ET._escape_cdata  # type: ignore[attr-defined]
 
 
 class Outcome(NamedTuple):
@@ -29,34 +31,48 @@ class Outcome(NamedTuple):
     type: str = ""
 
 
-class Entry(NamedTuple):
-    element: ET.Element
-    case: CaseResult
-    inner: InnerTest | None  # the inner test this testcase reports, None for the case itself
-    outcome: str  # "failure", "error", "skipped" or "" (passed): what the suite counts
+class Spec(NamedTuple):
+    """What one testcase says, its texts already XML-safe and cut to size."""
+
+    name: str
+    classname: str
+    elapsed: float
+    file: str | None
+    line: str | None
+    outcome: Outcome | None
+    stdout: str | None = None
+    stderr: str | None = None
 
 
-def testcase(name: str, classname: str, elapsed: float, file: str | None, line: str | None,
-             outcome: Outcome | None, stdout: str | None = None, stderr: str | None = None) -> ET.Element:
-    """junit-xml's testcase layout. Its `time` attribute followed `name` only when the time was
-    not 0; otherwise it came last (added afterwards): the order is kept."""
-    attrs = {"name": name}
-    if elapsed:
+def _attributes(spec: Spec) -> dict[str, str]:
+    """junit-xml's testcase attributes. Its `time` followed `name` only when the time was not 0;
+    otherwise it came last (added afterwards): the order is kept."""
+    attrs = {"name": spec.name}
+    if spec.elapsed:
         attrs["time"] = ""
-    if classname:
-        attrs["classname"] = classname
-    if file:
-        attrs["file"] = file
-    if line:
-        attrs["line"] = line
-    attrs["time"] = f"{seconds(elapsed):.3f}"
-    element = _Element("testcase", attrs)
+    if spec.classname:
+        attrs["classname"] = spec.classname
+    if spec.file:
+        attrs["file"] = spec.file
+    if spec.line:
+        attrs["line"] = spec.line
+    attrs["time"] = f"{seconds(spec.elapsed):.3f}"
+    return attrs
+
+
+def _outcome_attributes(outcome: Outcome) -> dict[str, str]:
+    if outcome.tag == "skipped":
+        return {"message": outcome.message} if outcome.message else {}
+    kind = outcome.type or outcome.tag
+    return {"type": kind, "message": outcome.message} if outcome.message else {"type": kind}
+
+
+def testcase(spec: Spec) -> ET.Element:
+    """The testcase as an element (without its labels: see `finish`)."""
+    element = _Element("testcase", _attributes(spec))
+    outcome, stdout, stderr = spec.outcome, spec.stdout, spec.stderr
     if outcome is not None:
-        if outcome.tag == "skipped":
-            child = _SubElement(element, "skipped", {"message": outcome.message} if outcome.message else {})
-        else:
-            child = _SubElement(element, outcome.tag, {"type": outcome.type or outcome.tag, "message": outcome.message}
-                                if outcome.message else {"type": outcome.type or outcome.tag})
+        child = _SubElement(element, outcome.tag, _outcome_attributes(outcome))
         if outcome.text:
             child.text = outcome.text
     if stdout:
@@ -74,12 +90,13 @@ def finish(element: ET.Element, case: CaseResult, inner: InnerTest | None, limit
     return element
 
 
-def properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
-    props = _Element("properties")
+def labels(case: CaseResult, inner: InnerTest | None) -> list[tuple[str, str]]:
+    """(name, XML-safe value) of each `<property>` of the testcase."""
     values = {"priority": case.priority, "level": case.level or "", "tags": ",".join(case.tags),
               "covers": ",".join(case.covers), "status": (inner or case).status.value}
     if inner is not None:
         values["case"] = case.id
+    out = []
     for name, value in values.items():
         if value:
             safe = _LABELS.get(value)
@@ -87,11 +104,43 @@ def properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
                 safe = xml_safe(value)
                 if len(_LABELS) < 4096:  # priorities, levels, tags: the same few values on every case
                     _LABELS[value] = safe
-            _SubElement(props, "property", {"name": name, "value": safe})
-    return props
+            out.append((name, safe))
+    return out
 
 
 _LABELS: dict[str, str] = {}
 
 
-__all__ = ["Entry", "Outcome", "finish", "properties", "testcase"]
+def properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
+    props = _Element("properties")
+    for name, value in labels(case, inner):
+        _SubElement(props, "property", {"name": name, "value": value})
+    return props
+
+
+def testcase_text(spec: Spec, case_labels: list[tuple[str, str]]) -> str:
+    """`finish(testcase(spec))` of a testcase without rerun/flaky attempts, as
+    `sanitize.write_indented(..., 2, ...)` writes it: the same text without the elements."""
+    attrs = "".join([f' {key}="{_attrib(value)}"' for key, value in _attributes(spec).items()])
+    parts = [f"\n    <testcase{attrs}>"]
+    if case_labels:
+        parts.append("\n      <properties>")
+        parts += [f'\n        <property name="{name}" value="{_attrib(value)}" />' for name, value in case_labels]
+        parts.append("\n      </properties>")
+    else:
+        parts.append("\n      <properties />")
+    outcome = spec.outcome
+    if outcome is not None:
+        tag = outcome.tag
+        start = f"\n      <{tag}" + "".join([f' {key}="{_attrib(value)}"'
+                                              for key, value in _outcome_attributes(outcome).items()])
+        parts.append(f"{start}>{_cdata(outcome.text)}</{tag}>" if outcome.text else f"{start} />")
+    if spec.stdout:
+        parts.append(f"\n      <system-out>{_cdata(spec.stdout)}</system-out>")
+    if spec.stderr:
+        parts.append(f"\n      <system-err>{_cdata(spec.stderr)}</system-err>")
+    parts.append("\n    </testcase>")
+    return "".join(parts)
+
+
+__all__ = ["Outcome", "Spec", "finish", "labels", "properties", "testcase", "testcase_text"]

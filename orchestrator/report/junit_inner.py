@@ -7,9 +7,7 @@ statuses the inner tests cannot carry (skipped, xfailed, interrupted, retries).
 """
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
-from orchestrator.report.junit_cases import Outcome, testcase
+from orchestrator.report.junit_cases import Outcome, Spec
 from orchestrator.report.junit_details import seconds
 from orchestrator.report.sanitize import clean, first_line, xml_safe
 from orchestrator.result.model import CaseResult, InnerTest, Status, StepResult
@@ -20,7 +18,7 @@ SHOWN = (Status.PASSED, Status.FAILED, Status.ERROR, Status.FLAKY, Status.XPASSE
 _BAD = (Status.FAILED, Status.ERROR)
 
 
-def inner_testcases(case: CaseResult, classname: str, limit: int) -> list[tuple[ET.Element, InnerTest]]:
+def inner_testcases(case: CaseResult, classname: str, limit: int) -> list[tuple[Spec, InnerTest]]:
     if case.status not in SHOWN:
         return []
     return [(_testcase(case, test, classname, limit), test) for test in case.inner_tests]
@@ -41,7 +39,7 @@ def _explained(step: StepResult) -> bool:
             and all(a.passed or a.kind in _EXPLAINED_KINDS for a in step.assertions))
 
 
-def _testcase(case: CaseResult, test: InnerTest, classname: str, limit: int) -> ET.Element:
+def _testcase(case: CaseResult, test: InnerTest, classname: str, limit: int) -> Spec:
     message = first_line(test.message) or test.status.value
     outcome = None
     if test.status is Status.FAILED:
@@ -50,5 +48,5 @@ def _testcase(case: CaseResult, test: InnerTest, classname: str, limit: int) -> 
         outcome = Outcome("error", message, clean(test.details or test.message, limit), "Error")
     elif test.status is Status.SKIPPED:
         outcome = Outcome("skipped", message)
-    return testcase(xml_safe(f"{case.id}::{test.name}"), classname, seconds(test.duration_s),
-                    xml_safe(test.file) or None, str(test.line) if test.line else None, outcome)
+    return Spec(xml_safe(f"{case.id}::{test.name}"), classname, seconds(test.duration_s),
+                xml_safe(test.file) or None, str(test.line) if test.line else None, outcome)

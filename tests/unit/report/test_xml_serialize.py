@@ -43,6 +43,8 @@ def test_the_streamed_junit_is_the_tree_as_elementtree_writes_it(hostile: bool) 
     from orchestrator.report.junit import _stream
 
     run = run_result(hostile=hostile)
+    quoted = replace(run.cases[0], name='q"uo\nte\r\t<&>', file="", line=0, duration_s=0.0, level=None, tags=())
+    run = replace(run, cases=(quoted,) + run.cases[1:])
     out: list[str] = []
     _stream(run, out.append)
     assert "".join(out) == _element_tree(junit_tree(run))
