@@ -56,7 +56,7 @@ def mib(n: int | None) -> str:
 def step_worker(worker: WorkerRef | None) -> str:
     if worker is None:
         return ""
-    parts = [f"{name} {value}" for name, value in (("pid", worker.pid), ("index", worker.index),
+    parts = [f"{name} {value}" for name, value in (("pid", worker.pid), ("index", worker.pool_index),
                                                    ("calls", worker.calls), ("restarts", worker.restarts))
              if value is not None]
     return xml_safe(" · ".join(parts))

@@ -1,7 +1,7 @@
 """What a step measured, as one typed record per action: the reports read these by attribute.
 
 Each action's record (`CallFields`, `ExecFields`, `LoadFields`, ...) declares that action's fields
-(the vocabulary of `plan/fields.STEP_FIELDS`; tests/unit/result/test_step_fields.py keeps the
+(the vocabulary of `plan/fields.STEP_FIELDS`; tests/unit/report/test_step_fields.py keeps the
 two equal) as typed attributes, on top of what any step may carry (`reason`, `stdout`,
 `stderr`, `worker`). A value of the wrong type (a hand-edited results.json) reads as None.
 
@@ -9,16 +9,18 @@ The record keeps the values as the step produced them, in their order: that is i
 results.json form (`as_json`, unchanged by the records) and the read-only name lookup that
 assertions and `expr` use (`record["stdout"]`, `result.KEY`): a call's provider may return keys
 of its own, which no record can declare (`CallFields.returned`).
+
+The small values the records decode (WorkerRef, LoadSummary...) are NamedTuples rather than
+frozen dataclasses: they are made on every read (a frozen dataclass's __init__ is a setattr
+call per field) and this module is on every command's import path (a dataclass costs ~1 ms to
+define, a NamedTuple ~0.15 ms).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Generic, Iterator, Mapping, TypeVar, overload
+from typing import Any, Callable, ClassVar, Generic, Iterator, Mapping, NamedTuple, TypeVar, overload
 
 T = TypeVar("T")
-_new = object.__new__
-_set = object.__setattr__
 NOTES = "orchestrator_notes"  # the orchestrator's notes about the values (plan/fields.NOTES)
 PERCENTILES = ("min", "mean", "p50", "p95", "p99", "max")  # what a load step's latency_ms holds
 
@@ -88,12 +90,11 @@ def finite(value: Any) -> float | None:
     return float(value)
 
 
-@dataclass(frozen=True)
-class WorkerRef:
+class WorkerRef(NamedTuple):
     """The provider worker that served a call."""
 
     pid: int | None = None
-    index: int | None = None
+    pool_index: int | None = None  # its place in the pool (stored as `index`: a tuple has an index())
     calls: int | None = None
     restarts: int | None = None
 
@@ -102,14 +103,10 @@ def _worker(value: Any) -> WorkerRef | None:
     if not value or (type(value) is not dict and not isinstance(value, Mapping)):
         return None
     get = value.get
-    ref = _new(WorkerRef)  # read once per step of every report: a frozen __init__ is 4 setattr calls
-    _set(ref, "__dict__", {"pid": _int(get("pid")), "index": _int(get("index")), "calls": _int(get("calls")),
-                           "restarts": _int(get("restarts"))})
-    return ref
+    return WorkerRef(_int(get("pid")), _int(get("index")), _int(get("calls")), _int(get("restarts")))
 
 
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(NamedTuple):
     """A step's `error` field: what `error:` / `no_error:` assertions read."""
 
     type: str
@@ -123,8 +120,7 @@ def _error(value: Any) -> FieldError | None:
     return FieldError(str(value.get("type", "")), str(value.get("message", "")), str(value.get("traceback") or ""))
 
 
-@dataclass(frozen=True)
-class TestCounts:
+class TestCounts(NamedTuple):
     """An exec's `junit:` file in numbers (`tests.failed` in an expr)."""
 
     total: int = 0
@@ -264,8 +260,7 @@ class HttpFields(StepFields):
     error = Field(_error)
 
 
-@dataclass(frozen=True)
-class LoadSummary:
+class LoadSummary(NamedTuple):
     """What the HTML report draws of a load step; a number that cannot be drawn is None."""
 
     requests: float | None

@@ -56,7 +56,7 @@ def test_records_read_back_from_results_json_typed_and_in_order(tmp_path: Path) 
     call, exe, load, par = read_json(tmp_path / "results.json").cases[0].steps
 
     assert isinstance(call.fields, CallFields) and call.fields.output == "hi" and call.fields.provider == "echo"
-    assert call.fields.worker == WorkerRef(pid=7, index=1, calls=3, restarts=0)
+    assert call.fields.worker == WorkerRef(pid=7, pool_index=1, calls=3, restarts=0)
     assert call.fields.returned == {"answer": 42}  # the provider's own keys, which no record declares
     assert list(call.fields) == ["answer", "output", "error", "duration_ms", "worker", "provider"]
     assert call.fields["answer"] == 42  # the name lookup assertions and `expr` use
