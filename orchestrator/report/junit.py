@@ -37,7 +37,7 @@ from orchestrator.report.junit_strict import FLAVORS, strict_flavour
 from orchestrator.report.sanitize import XmlSafeSink, clean, first_line, start_tag, write_indented, write_xml, xml_safe
 from orchestrator.result.model import CaseResult, InnerTest, ProviderLeak, RunResult, Status
 from orchestrator.result.store import PathLike, atomic_writer
-from orchestrator.result.usage import has_usage, usage_summary, usage_text
+from orchestrator.result.usage import usage_labels
 
 STREAM_LIMIT = 64 * 1024  # characters per system-out / system-err / failure body
 OUTPUT_BUDGET = 20 * 2**20  # GitLab rejects JUnit files over 30 MiB: stay well below
@@ -212,11 +212,8 @@ def _gate_properties(run: RunResult) -> dict[str, str]:
         props[xml_safe(key)] = xml_safe(f"{verdict} — {rule.detail}" if rule.detail else verdict)
     if run.interrupted:
         props["interrupted"] = "true"
-    usage = usage_summary(run)
-    if has_usage(usage):
-        props["usage"] = usage_text(usage["total"])
-        for name, entry in sorted(usage["providers"].items()):
-            props[xml_safe(f"usage: {name}")] = usage_text(entry)
+    for provider, text in usage_labels(run):
+        props[xml_safe(f"usage: {provider}") if provider else "usage"] = text
     for (plan, provider), leaks in _leaks_by_provider(run).items():
         props[xml_safe(f"provider leaks: {plan}/{provider}")] = clean(
             f"{len(leaks)} process(es) left running, killed: "

@@ -96,6 +96,16 @@ def usage_text(entry: Mapping[str, Any]) -> str:
             + f", cost {entry['cost']:.6g} over {entry['calls']} call{'s' if entry['calls'] != 1 else ''}")
 
 
+def usage_labels(run: RunResult) -> list[tuple[str, str]]:
+    """("", the run's total) and (provider, its total) for every provider called, in name order, as
+    `usage_text` words them; [] when nothing reported any usage. For reports that label each."""
+    summary = usage_summary(run)
+    if not has_usage(summary):
+        return []
+    return [("", usage_text(summary["total"]))] + [
+        (name, usage_text(entry)) for name, entry in sorted(summary["providers"].items())]
+
+
 def usage_lines(run: RunResult) -> list[str]:
     """'Usage: <total>' and one line per provider with usage; [] when nothing reported any."""
     summary = usage_summary(run)
