@@ -52,9 +52,9 @@ def traceability(run: RunResult, index: Mapping[int, int] | None = None) -> list
     for plan in run.plans:
         items: list[tuple[str, str, str]] = [("requirement", key, str(text)) for key, text in plan.requirements.items()]
         for key, risk in plan.risks.items():
-            risk = risk if isinstance(risk, Mapping) else {}
-            rating = ", ".join(f"{k} {risk[k]}" for k in ("likelihood", "impact", "level") if risk.get(k))
-            title = str(risk.get("title", ""))
+            rating = ", ".join(f"{name} {value}" for name, value in (("likelihood", risk.likelihood),
+                                                                    ("impact", risk.impact)) if value)
+            title = risk.title
             items.append(("risk", key, f"{title} ({rating})" if rating and title else title or rating))
         for kind, key, text in items:
             covering = covering_cases.get((plan.name, key), [])

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from orchestrator.result.model import (
     AssertionResult, Attempt, CaseResult, ErrorInfo, GateResult, GateRule, InnerTest, PlanInfo, ProviderLeak,
-    RunResult, Status, StepResult, WorkerStats,
+    RiskInfo, RunResult, Status, StepResult, WorkerStats,
 )
 from orchestrator.result.nonfinite import number_back as _number
 from orchestrator.result.step_fields import read_fields
@@ -100,7 +100,9 @@ _ATTEMPT = _Shape(Attempt, {"status": _status, "duration_s": _number, "started_a
 _CASE = _Shape(CaseResult, {"status": _status, "duration_s": _number, "tags": _tuple, "covers": _tuple})
 _RULE = _Shape(GateRule, {})
 _GATE = _Shape(GateResult, {"rules": _many(_RULE)})
-_PLAN = _Shape(PlanInfo, {"case_ids": _tuple, "not_selected_covers": _tuple, "other_shards_cover": _tuple})
+_RISK = _Shape(RiskInfo, {})
+_PLAN = _Shape(PlanInfo, {"risks": lambda risks: {key: _RISK.read(risk) for key, risk in risks.items()},
+                          "case_ids": _tuple, "not_selected_covers": _tuple, "other_shards_cover": _tuple})
 _WORKER = _Shape(WorkerStats, {"restart_reasons": _tuple, "cold_start_ms": _number})
 _LEAK = _Shape(ProviderLeak, {})
 _RUN = _Shape(RunResult, {"plans": _many(_PLAN), "gate": _GATE.read, "started_at": _number,

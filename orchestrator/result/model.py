@@ -167,12 +167,21 @@ class GateResult:
 
 
 @dataclass(frozen=True)
+class RiskInfo:
+    """A risk the plan names (`risks:`), for the traceability reports."""
+
+    title: str = ""
+    likelihood: str | None = None  # low, medium, high
+    impact: str | None = None
+
+
+@dataclass(frozen=True)
 class PlanInfo:
     name: str
     title: str
     file: str
     requirements: Mapping[str, str] = field(default_factory=dict)
-    risks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    risks: Mapping[str, RiskInfo] = field(default_factory=dict)
     # What `orchestrator merge` needs to rebuild one run from shards: the plan's gate as written
     # ({pass_rate: {P0: 1.0}, max_flaky: 0, require_covered: [...]}, None without a gate) and
     # the ids of every selected case in plan order (all shards together).
