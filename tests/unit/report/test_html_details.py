@@ -88,7 +88,8 @@ def test_odd_values_of_a_hand_edited_file_give_the_same_text() -> None:
                   tests=(InnerTest("t", Status.FAILED, math.nan, "C", "f.py", 3, "why", "trace\x1b"),),
                   fields={"output": math.nan, "worker": {"pid": 1, "calls": 2}, "stdout": "é\ud800"})
     attempt = replace(case.attempts[-1], steps=(odd,), peak_rss_bytes=None, started_at=0.0, duration_s=math.nan)
+    odd_index = replace(odd, index=math.inf)  # type: ignore[arg-type]
     for variant in (replace(case, attempts=(attempt,)),
                     replace(case, attempts=(replace(attempt, job=1.5),)),  # type: ignore[arg-type]
-                    replace(case, attempts=(replace(attempt, steps=(replace(odd, index=math.inf),)),))):  # type: ignore[arg-type]
+                    replace(case, attempts=(replace(attempt, steps=(odd_index,)),))):
         assert details_json(variant, 2048) == _general(variant, 2048)
