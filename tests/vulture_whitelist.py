@@ -33,3 +33,12 @@ render_html  # report/html.py: the page as one string (write_html streams the sa
 unpack_json  # report/html.py: reads back the packed case details the page carries
 results_schema  # report/json_report.py: the published schema of results.json
 write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)
+# Typed fields of the step records (result/step_fields.py) that no module reads by attribute yet:
+# each record declares its action's whole vocabulary (plan/fields.STEP_FIELDS, kept equal by
+# tests/unit/report/test_step_fields.py); plans read these by name in `expr`.
+ready_ms
+waited_ms
+errors_by_type
+correlation
+error_samples
+tokenUsage

@@ -174,7 +174,7 @@ class ConsoleReporter:
         if not self.verbose:
             return lines
         for step in case.steps:
-            reason = step.fields.get("reason") if step.status is Status.SKIPPED else None
+            reason = step.fields.reason if step.status is Status.SKIPPED else None
             lines.append(f"    step {step.index + 1} {_safe(step.title)}: {step.status.value} {step.duration_s:.2f}s"
                          + (f" ({first_line(str(reason).removeprefix('skipped: '), 200)})" if reason else ""))
             if step.error is not None:
@@ -195,9 +195,9 @@ class ConsoleReporter:
         if case.status not in _REASONED or final is None:
             return []
         failed = case.failed_step
-        own = failed.fields.get("stderr") if failed is not None else None  # an exec's own stderr
+        own = failed.fields.stderr if failed is not None else None  # an exec's own stderr
         text = own if isinstance(own, str) and own.strip() else final.stderr
-        stdout = failed.fields.get("stdout") if failed is not None else None
+        stdout = failed.fields.stdout if failed is not None else None
         if not text.strip() and isinstance(stdout, str) and stdout.strip():
             return self._tail("stdout", stdout)  # test runners (pytest) print their failures on stdout
         return self._tail("stderr", text)

@@ -12,9 +12,9 @@ from typing import Any, Mapping, Sequence
 
 from orchestrator.report.sanitize import clean, xml_safe
 from orchestrator.result.model import CaseResult, RunResult, Status
+from orchestrator.result.step_fields import LoadFields
 from orchestrator.vocabulary import LEVELS
 
-PERCENTILES = ("min", "mean", "p50", "p95", "p99", "max")
 RANKED = 20
 _BAD = (Status.FAILED, Status.ERROR, Status.INTERRUPTED, Status.XPASSED)
 
@@ -52,9 +52,9 @@ def traceability(run: RunResult, index: Mapping[int, int] | None = None) -> list
     for plan in run.plans:
         items: list[tuple[str, str, str]] = [("requirement", key, str(text)) for key, text in plan.requirements.items()]
         for key, risk in plan.risks.items():
-            risk = risk if isinstance(risk, Mapping) else {}
-            rating = ", ".join(f"{k} {risk[k]}" for k in ("likelihood", "impact", "level") if risk.get(k))
-            title = str(risk.get("title", ""))
+            rating = ", ".join(f"{name} {value}" for name, value in (("likelihood", risk.likelihood),
+                                                                    ("impact", risk.impact)) if value)
+            title = risk.title
             items.append(("risk", key, f"{title} ({rating})" if rating and title else title or rating))
         for kind, key, text in items:
             covering = covering_cases.get((plan.name, key), [])
@@ -105,50 +105,21 @@ def load_steps(cases: Sequence[CaseResult]) -> list[dict[str, Any]]:
     out = []
     for i, case in enumerate(cases):
         for step in case.steps:
-            fields = step.fields if isinstance(step.fields, Mapping) else {}
-            latency = fields.get("latency_ms")
-            if step.action != "load" or not isinstance(latency, Mapping):
+            load = step.fields.summary if isinstance(step.fields, LoadFields) else None
+            if load is None:
                 continue
-            values = {k: _number(latency.get(k)) for k in PERCENTILES}
-            top = max((v for v in values.values() if v is not None), default=0.0) or 1.0
+            top = max((v for _, v in load.latency_ms if v is not None), default=0.0) or 1.0
             out.append({
                 "i": i, "id": xml_safe(case.id), "step": clean(step.title, 200), "status": step.status.value,
-                "requests": _number(fields.get("requests")), "errors": _number(fields.get("failed", fields.get("errors"))),
-                "rps": _number(fields.get("rps")), "success": _number(fields.get("success_rate")),
+                "requests": load.requests, "errors": load.errors, "rps": load.rps, "success": load.success_rate,
                 "latency": [{"name": k, "ms": v, "pct": 0.0 if v is None else round(100 * v / top, 1)}
-                            for k, v in values.items()],
-                "histogram": _histogram(fields.get("histogram")),
+                            for k, v in load.latency_ms],
+                "histogram": _histogram(load.histogram),
             })
     return out
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _histogram(raw: Any) -> list[dict[str, Any]]:
-    """Buckets as [{label, count, pct}] from the shapes a load step may use.
-
-    Accepted: {"bucket label": count}, [[upper_ms, count], ...], [{"le"|"upper_ms"|"ms"|"bucket": x,
-    "count": n}, ...] and {"bounds_ms": [...], "counts": [...]}.
-    """
-    pairs: list[tuple[str, float]] = []
-    if isinstance(raw, Mapping) and isinstance(raw.get("counts"), list):
-        bounds = raw.get("bounds_ms") or raw.get("bounds") or raw.get("buckets") or []
-        labels = [f"≤ {b}" for b in bounds] if isinstance(bounds, list) else []
-        for n, count in enumerate(raw["counts"]):
-            pairs.append((labels[n] if n < len(labels) else f"> {bounds[-1]}" if labels else str(n), count))
-    elif isinstance(raw, Mapping):
-        pairs = [(str(k), v) for k, v in raw.items()]
-    elif isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, (list, tuple)) and len(item) == 2:
-                pairs.append((f"≤ {item[0]}", item[1]))
-            elif isinstance(item, Mapping):
-                bound = next((item[k] for k in ("le", "upper_ms", "ms", "bucket", "label") if k in item), "?")
-                pairs.append((f"≤ {bound}" if not isinstance(bound, str) else bound, item.get("count", 0)))
-    counted = [(label, _number(count) or 0.0) for label, count in pairs]
-    top = max((c for _, c in counted), default=0.0) or 1.0
-    return [{"label": xml_safe(label[:40]), "count": int(c), "pct": round(100 * c / top, 1)} for label, c in counted]
+def _histogram(buckets: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
+    """Buckets as [{label, count, pct}], each bar as long as its share of the largest."""
+    top = max((c for _, c in buckets), default=0.0) or 1.0
+    return [{"label": xml_safe(label[:40]), "count": int(c), "pct": round(100 * c / top, 1)} for label, c in buckets]

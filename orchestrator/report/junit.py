@@ -1,8 +1,9 @@
 """The JUnit XML report, as Jenkins, GitLab, GitHub actions and xunitparser read it.
 
-Built with junit-xml; its output is post-processed only for what that package cannot express:
+The layout is the one junit-xml wrote (each testcase is built in it by `junit_cases`), with
 per-testcase `<properties>` (as pytest's `record_property` writes them), a `time` on every
-testcase (junit-xml omits `time="0"`, which some consumers read as NaN), and tidy totals.
+testcase (junit-xml omitted `time="0"`, which some consumers read as NaN), and tidy totals. The
+default flavour is written case by case, never as one tree.
 
 Status mapping (pytest's conventions where it has one):
   failed              -> <failure type="AssertionFailed">   expected vs actual per failed assertion
@@ -26,19 +27,17 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Callable, Iterator, Optional, Tuple
 
-from junit_xml import TestCase, TestSuite
-
-from orchestrator.report.junit_details import (MIN_STREAM_LIMIT, add_interim, case_details, first_failure,
-                                               junit_type)
+from orchestrator.report.junit_cases import Outcome, Spec, finish, labels, testcase, testcase_text
+from orchestrator.report.junit_details import MIN_STREAM_LIMIT, case_details, first_failure, junit_type
 from orchestrator.report.junit_details import seconds as _seconds
-from orchestrator.report.junit_inner import inner_testcases, keeps_own_testcase
+from orchestrator.report.junit_inner import SHOWN, inner_testcases, keeps_own_testcase
 from orchestrator.report.junit_strict import FLAVORS, strict_flavour
-from orchestrator.report.sanitize import clean, first_line, write_xml, xml_safe
+from orchestrator.report.sanitize import XmlSafeSink, clean, first_line, start_tag, write_indented, write_xml, xml_safe
 from orchestrator.result.model import CaseResult, InnerTest, ProviderLeak, RunResult, Status
 from orchestrator.result.store import PathLike, atomic_writer
-from orchestrator.result.usage import has_usage, usage_summary, usage_text
+from orchestrator.result.usage import usage_labels
 
 STREAM_LIMIT = 64 * 1024  # characters per system-out / system-err / failure body
 OUTPUT_BUDGET = 20 * 2**20  # GitLab rejects JUnit files over 30 MiB: stay well below
@@ -46,56 +45,148 @@ __all__ = ["FLAVORS", "junit_tree", "write_junit"]
 
 
 def write_junit(run: RunResult, path: PathLike, *, flavor: str = "default") -> None:
-    """Write the run as one JUnit XML file (atomically), streamed from the element tree.
+    """Write the run as one JUnit XML file (atomically).
 
-    `flavor` "strict": a single `<testsuite>` that validates against the Jenkins xUnit and
-    Maven Surefire XSDs, with per-testcase labels moved into `<system-out>` (see junit_strict).
+    The default flavour is streamed case by case: each case's testcases are built, written and
+    dropped, so the file never exists as one tree in memory. `flavor` "strict": a single
+    `<testsuite>` that validates against the Jenkins xUnit and Maven Surefire XSDs, with
+    per-testcase labels moved into `<system-out>` (see junit_strict), reshaped from the whole tree.
     """
+    if flavor not in FLAVORS:
+        raise ValueError(f"unknown JUnit flavour {flavor!r} (known: {', '.join(FLAVORS)})")
     with atomic_writer(path) as fh:
-        write_xml(junit_tree(run, flavor=flavor), lambda text: fh.write(text.encode("utf-8")))
+        def out(text: str) -> None:
+            fh.write(text.encode("utf-8"))
+        if flavor == "strict":
+            write_xml(junit_tree(run, flavor=flavor), out)
+        else:
+            _stream(run, out)
+
+
+class _Layout:
+    """What the run's document holds before any testcase is built: the suites (one per plan
+    with cases), what each testcase of each case counts as, and the size limit of its texts."""
+
+    def __init__(self, run: RunResult) -> None:
+        self.limit = _stream_limit(len(run.cases) + sum(len(c.inner_tests) for c in run.cases))
+        by_plan: dict[str, list[CaseResult]] = {}
+        for plan in run.plans:
+            by_plan.setdefault(plan.name, [])
+        for case in run.cases:
+            by_plan.setdefault(case.plan, []).append(case)
+        # A suite without testcases is dropped by Jenkins and warned about by validators.
+        self.groups = [(name, cases) for name, cases in by_plan.items() if cases]
+        self.kinds = [[_testcases(case) for case in cases] for _, cases in self.groups]
+        total = _seconds(run.duration_s)
+        self.suites = [self._suite(run, name, cases, kinds, total, i == 0)
+                       for i, ((name, cases), kinds) in enumerate(zip(self.groups, self.kinds))]
+        counts = {key: sum(int(s[key]) for s, _ in self.suites) for key in ("errors", "failures", "tests")}
+        times = [float(s["time"]) for s, _ in self.suites]
+        self.root = {**{k: str(v) for k, v in counts.items()},
+                     "time": f"{total or max(times, default=0.0):.3f}"}
+
+    def _suite(self, run: RunResult, name: str, cases: list[CaseResult], kinds: list[list[_Planned]],
+               total: float, first: bool) -> tuple[dict[str, str], dict[str, str] | None]:
+        """(the suite's attributes, its properties: the run-wide gate verdict, on the first suite
+        only — xunitparser keeps ONE property dict for the whole document and asserts names are
+        unique across suites)."""
+        outcomes = Counter(kind for planned in kinds for _, kind in planned)
+        spans = [(a.started_at, a.started_at + _seconds(a.duration_s)) for c in cases for a in c.attempts
+                 if a.started_at > 0]
+        # Suite time: from its first case's start to its last case's end (what the run took for it,
+        # however many cases ran at once); a lone suite's: the run's own duration.
+        if len(self.groups) == 1 and total > 0:
+            wall = total
+        elif spans:
+            wall = max(end for _, end in spans) - min(start for start, _ in spans)
+        else:
+            wall = sum(_seconds(c.duration_s) for c in cases)
+        starts = [start for start, _ in spans]
+        attrs = {"errors": str(outcomes["error"]), "failures": str(outcomes["failure"]), "name": xml_safe(name),
+                 "skipped": str(outcomes["skipped"]), "tests": str(sum(outcomes.values())),
+                 "time": f"{_seconds(wall):.3f}", "timestamp": _timestamp(min(starts) if starts else run.started_at)}
+        return attrs, _gate_properties(run) if first else None
+
+    def specs(self, group: int) -> Iterator[tuple[Spec, CaseResult, InnerTest | None]]:
+        """(what the testcase says, its case, the inner test it reports or None) of the suite's
+        testcases, in order, each built when asked for."""
+        classname_of: dict[str, str] = {}
+        for case, planned in zip(self.groups[group][1], self.kinds[group]):
+            key = case.level or "cases"
+            classname = classname_of.get(key) or classname_of.setdefault(key, xml_safe(f"{case.plan}.{key}"))
+            inner = iter(inner_testcases(case, classname, self.limit) if planned[0][0] is not None else ())
+            for test, _ in planned:
+                yield (_case(case, classname, self.limit) if test is None else next(inner)[0]), case, test
+
+    def elements(self, group: int) -> Iterator[ET.Element]:
+        for spec, case, test in self.specs(group):
+            yield finish(testcase(spec), case, test, self.limit)
+
+
+_Planned = Tuple[Optional[InnerTest], str]  # (the inner test or None for the case itself, outcome)
+
+
+def _testcases(case: CaseResult) -> list[_Planned]:
+    """The testcases of one case and what each counts as: its inner tests, then its own unless
+    they explain its verdict."""
+    inner: list[_Planned] = [(test, _INNER_OUTCOME.get(test.status, "")) for test in case.inner_tests] \
+        if case.status in SHOWN and case.inner_tests else []
+    if inner and not keeps_own_testcase(case):
+        return inner
+    return inner + [(None, _OUTCOME.get(case.status, ""))]
+
+
+_OUTCOME = {Status.FAILED: "failure", Status.ERROR: "error", Status.INTERRUPTED: "error",
+            Status.SKIPPED: "skipped", Status.XFAILED: "skipped"}
+_INNER_OUTCOME = {Status.FAILED: "failure", Status.ERROR: "error", Status.SKIPPED: "skipped"}
 
 
 def junit_tree(run: RunResult, *, flavor: str = "default") -> ET.Element:
     """The root element of the run's report in `flavor`, indented, ready to serialise."""
     if flavor not in FLAVORS:
         raise ValueError(f"unknown JUnit flavour {flavor!r} (known: {', '.join(FLAVORS)})")
-    limit = _stream_limit(len(run.cases) + sum(len(c.inner_tests) for c in run.cases))
-    by_plan: dict[str, list[CaseResult]] = {}
-    for plan in run.plans:
-        by_plan.setdefault(plan.name, [])
-    for case in run.cases:
-        by_plan.setdefault(case.plan, []).append(case)
-    # A suite without testcases is dropped by Jenkins and warned about by validators.
-    groups = [(name, cases) for name, cases in by_plan.items() if cases]
-    entries = [[entry for case in cases for entry in _entries(case, limit)] for _, cases in groups]
-    suites = [_suite(run, name, [tc for tc, _, _ in group], first=i == 0)
-              for i, ((name, _), group) in enumerate(zip(groups, entries))]
-    root = _testsuites(suites)
-    _post_process(root, entries, limit)
-    _wall_times(root, run, [cases for _, cases in groups])
+    layout = _Layout(run)
+    root = ET.Element("testsuites", layout.root)
+    for i, (attrs, props) in enumerate(layout.suites):
+        suite = ET.SubElement(root, "testsuite", attrs)
+        if props is not None:
+            suite.append(_properties_element(props))
+        suite.extend(layout.elements(i))
     if flavor == "strict":
-        root = strict_flavour(root, [name for name, _ in groups] or [p.name for p in run.plans[:1]])
+        root = strict_flavour(root, [name for name, _ in layout.groups] or [p.name for p in run.plans[:1]])
     ET.indent(root)
     return root
 
 
-def _testsuites(suites: list[TestSuite]) -> ET.Element:
-    """The <testsuites> root over junit-xml's own suite elements.
+def _stream(run: RunResult, out: Callable[[str], object]) -> None:
+    """The default flavour, written as `junit_tree(run)` would serialise, one case at a time."""
+    layout = _Layout(run)
+    sink = XmlSafeSink(out)
+    sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    if not layout.suites:
+        sink.write(start_tag("testsuites", layout.root, empty=True))
+    else:
+        sink.write(start_tag("testsuites", layout.root))
+        for i, (attrs, props) in enumerate(layout.suites):
+            sink.write("\n  " + start_tag("testsuite", attrs))
+            if props is not None:
+                write_indented(_properties_element(props), 2, sink)
+            for spec, case, test in layout.specs(i):
+                if test is None and len(case.attempts) > 1:  # rerun/flaky attempts: through the tree
+                    write_indented(finish(testcase(spec), case, test, layout.limit), 2, sink)
+                else:
+                    sink.write(testcase_text(spec, labels(case, test)))
+            sink.write("\n  </testsuite>")
+        sink.write("\n</testsuites>")
+    sink.write("\n")
+    sink.flush()
 
-    What `junit_xml.to_xml_report_string` builds, without its serialise-and-reparse round trip
-    (a third of the writing time at 10,000 cases) and without its deletion of illegal
-    characters, which `sanitize` has already turned into visible escapes.
-    """
-    root = ET.Element("testsuites")
-    totals = dict.fromkeys(("disabled", "errors", "failures", "tests"), 0)
-    for suite in suites:
-        element = suite.build_xml_doc()
-        for key in totals:
-            totals[key] += int(element.get(key, 0))
-        root.append(element)
-    for key, value in totals.items():
-        root.set(key, str(value))
-    return root
+
+def _properties_element(props: dict[str, str]) -> ET.Element:
+    element = ET.Element("properties")
+    for name, value in props.items():
+        ET.SubElement(element, "property", {"name": name, "value": value})
+    return element
 
 
 def _stream_limit(n_cases: int) -> int:
@@ -107,27 +198,6 @@ def _stream_limit(n_cases: int) -> int:
 
 def _timestamp(unix: float) -> str:
     return datetime.fromtimestamp(unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-Entry = tuple[TestCase, CaseResult, "InnerTest | None"]
-
-
-def _entries(case: CaseResult, limit: int) -> list[Entry]:
-    """The testcases of one case: its inner tests, then its own unless they explain its verdict."""
-    classname = xml_safe(f"{case.plan}.{case.level or 'cases'}")
-    inner: list[Entry] = [(tc, case, test) for tc, test in inner_testcases(case, classname, limit)]
-    if inner and not keeps_own_testcase(case):
-        return inner
-    return inner + [(_case(case, classname, limit), case, None)]
-
-
-def _suite(run: RunResult, plan: str, cases: Sequence[TestCase], first: bool) -> TestSuite:
-    props: dict[str, str] | None = None
-    if first:
-        # xunitparser keeps ONE property dict for the whole document and asserts names are
-        # unique across suites, so the run-wide gate verdict goes on the first suite only.
-        props = _gate_properties(run)
-    return TestSuite(name=xml_safe(plan), test_cases=list(cases), properties=props)
 
 
 def _gate_properties(run: RunResult) -> dict[str, str]:
@@ -142,11 +212,8 @@ def _gate_properties(run: RunResult) -> dict[str, str]:
         props[xml_safe(key)] = xml_safe(f"{verdict} — {rule.detail}" if rule.detail else verdict)
     if run.interrupted:
         props["interrupted"] = "true"
-    usage = usage_summary(run)
-    if has_usage(usage):
-        props["usage"] = usage_text(usage["total"])
-        for name, entry in sorted(usage["providers"].items()):
-            props[xml_safe(f"usage: {name}")] = usage_text(entry)
+    for provider, text in usage_labels(run):
+        props[xml_safe(f"usage: {provider}") if provider else "usage"] = text
     for (plan, provider), leaks in _leaks_by_provider(run).items():
         props[xml_safe(f"provider leaks: {plan}/{provider}")] = clean(
             f"{len(leaks)} process(es) left running, killed: "
@@ -165,30 +232,25 @@ def _leaks_by_provider(run: RunResult) -> dict[tuple[str, str], list[ProviderLea
     return grouped
 
 
-def _case(case: CaseResult, classname: str, limit: int) -> TestCase:
-    tc = TestCase(
-        name=xml_safe(f"{case.id}: {case.name}"),
-        classname=classname,
-        elapsed_sec=_seconds(case.duration_s),
-        stdout=clean(_note(case) + _stream(case, "stdout"), limit) or None,
-        stderr=clean(_stream(case, "stderr"), limit) or None,
-        file=xml_safe(case.file) or None,
-        line=str(case.line) if case.line else None,
-    )
+def _case(case: CaseResult, classname: str, limit: int) -> Spec:
     status = case.status
-    if status is Status.PASSED:
-        return tc
-    reason = case.message or first_failure(case.steps) or status.value
+    outcome = None
     if status is Status.FAILED:
-        tc.add_failure_info(first_line(reason) or "failed", clean(case_details(case), limit), junit_type(status, case.steps))
+        reason = case.message or first_failure(case.steps) or status.value
+        outcome = Outcome("failure", first_line(reason) or "failed", clean(case_details(case), limit),
+                          junit_type(status, case.steps))
     elif status in (Status.ERROR, Status.INTERRUPTED):
-        tc.add_error_info(first_line(reason) or status.value, clean(case_details(case), limit),
+        reason = case.message or first_failure(case.steps) or status.value
+        outcome = Outcome("error", first_line(reason) or status.value, clean(case_details(case), limit),
                           xml_safe(junit_type(status, case.steps)))
     elif status is Status.SKIPPED:
-        tc.add_skipped_info(first_line(case.message) or "skipped")
+        outcome = Outcome("skipped", first_line(case.message) or "skipped")
     elif status is Status.XFAILED:
-        tc.add_skipped_info(first_line(_prefixed("xfail", case.message)))
-    return tc
+        outcome = Outcome("skipped", first_line(_prefixed("xfail", case.message)))
+    return Spec(xml_safe(f"{case.id}: {case.name}"), classname, _seconds(case.duration_s),
+                xml_safe(case.file) or None, str(case.line) if case.line else None, outcome,
+                clean(_note(case) + _output(case, "stdout"), limit) or None,
+                clean(_output(case, "stderr"), limit) or None)
 
 
 def _prefixed(prefix: str, message: str) -> str:
@@ -199,7 +261,7 @@ def _prefixed(prefix: str, message: str) -> str:
 
 
 def _note(case: CaseResult) -> str:
-    skipped = [(s, str(s.fields.get("reason", ""))) for s in case.steps if s.status is Status.SKIPPED]
+    skipped = [(s, s.fields.reason or "") for s in case.steps if s.status is Status.SKIPPED]
     return _status_note(case) + "".join(  # steps skipped by `if:`, not those left out after a failure
         f"[orchestrator] step {s.index + 1} {s.title!r}: skipped ({why.removeprefix('skipped: ')})\n"
         for s, why in skipped if why.startswith("skipped"))
@@ -216,7 +278,7 @@ def _status_note(case: CaseResult) -> str:
     return ""
 
 
-def _stream(case: CaseResult, name: str) -> str:
+def _output(case: CaseResult, name: str) -> str:
     texts = [getattr(a, name) for a in case.attempts]
     if len(case.attempts) <= 1:
         return texts[0] if texts else ""
@@ -225,51 +287,3 @@ def _stream(case: CaseResult, name: str) -> str:
         if text:
             out.append(f"--- attempt {n}/{len(texts)} ({attempt.status.value}) ---\n{text}")
     return "\n".join(out)
-
-
-
-def _post_process(root: ET.Element, groups: list[list[Entry]], limit: int) -> None:
-    # `disabled` is always 0 here and most JUnit schemas reject the attribute.
-    root.attrib.pop("disabled", None)
-    for suite, entries in zip(root.findall("testsuite"), groups):
-        suite.attrib.pop("disabled", None)
-        for element, (tc, case, inner) in zip(suite.findall("testcase"), entries):
-            element.set("time", f"{_seconds(tc.elapsed_sec or 0.0):.3f}")
-            skipped = element.find("skipped")
-            if skipped is not None:  # junit-xml's type="skipped" says nothing and schemas reject it
-                skipped.attrib.pop("type", None)
-            if inner is None and len(case.attempts) > 1:  # only repeats and retries have interim results
-                add_interim(element, case, limit)
-            element.insert(0, _properties(case, inner))
-
-
-def _properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
-    props = ET.Element("properties")
-    values = {"priority": case.priority, "level": case.level or "", "tags": ",".join(case.tags),
-              "covers": ",".join(case.covers), "status": (inner or case).status.value}
-    if inner is not None:
-        values["case"] = case.id
-    for name, value in values.items():
-        if value:
-            ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
-    return props
-
-
-def _wall_times(root: ET.Element, run: RunResult, groups: list[list[CaseResult]]) -> None:
-    """Suite time: from its first case's start to its last case's end (what the run took for it,
-    however many cases ran at once); the root's and a lone suite's: the run's own duration."""
-    suites = root.findall("testsuite")
-    total = _seconds(run.duration_s)
-    for suite, cases in zip(suites, groups):
-        spans = [(a.started_at, a.started_at + _seconds(a.duration_s)) for c in cases for a in c.attempts
-                 if a.started_at > 0]
-        if len(suites) == 1 and total > 0:
-            wall = total
-        elif spans:
-            wall = max(end for _, end in spans) - min(start for start, _ in spans)
-        else:
-            wall = sum(_seconds(c.duration_s) for c in cases)
-        suite.set("time", f"{_seconds(wall):.3f}")
-        starts = [start for start, _ in spans]
-        suite.set("timestamp", _timestamp(min(starts) if starts else run.started_at))
-    root.set("time", f"{total or max((float(s.get('time', '0')) for s in suites), default=0.0):.3f}")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 from orchestrator.errors import ErrorKind
 from orchestrator.report.sanitize import clean, first_line, show_value, xml_safe
 from orchestrator.result.model import Attempt, CaseResult, Status, StepResult
+from orchestrator.result.step_fields import StepFields
 
 MIN_STREAM_LIMIT = 4 * 1024
 OUTPUT_TAIL_LINES = 20  # of a failed process's stdout and stderr, in its <failure> text
@@ -73,13 +74,12 @@ def attempt_details(attempt: Attempt) -> list[str]:
     return lines
 
 
-def output_tails(fields: Mapping[str, object]) -> list[str]:
+def output_tails(fields: StepFields) -> list[str]:
     """The last lines a failed process wrote to stdout and to stderr: test runners such as
     pytest print their failures on stdout, most other tools on stderr."""
     lines: list[str] = []
-    for stream in ("stdout", "stderr"):
-        text = fields.get(stream) if isinstance(fields, Mapping) else None
-        if isinstance(text, str) and text.strip():
+    for stream, text in (("stdout", fields.stdout), ("stderr", fields.stderr)):
+        if text is not None and text.strip():
             tail = text.rstrip("\n").split("\n")[-OUTPUT_TAIL_LINES:]
             lines.append(f"  {stream} (last {len(tail)} lines):" if len(tail) > 1 else f"  {stream}:")
             lines.extend(f"    {line}" for line in tail)

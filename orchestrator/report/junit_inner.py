@@ -7,20 +7,19 @@ statuses the inner tests cannot carry (skipped, xfailed, interrupted, retries).
 """
 from __future__ import annotations
 
-from junit_xml import TestCase
-
+from orchestrator.report.junit_cases import Outcome, Spec
 from orchestrator.report.junit_details import seconds
 from orchestrator.report.sanitize import clean, first_line, xml_safe
 from orchestrator.result.model import CaseResult, InnerTest, Status, StepResult
 
 # A failed assertion of these kinds on a step with inner tests is what the inner failures explain.
 _EXPLAINED_KINDS = ("exit_code", "junit")
-_SHOWN = (Status.PASSED, Status.FAILED, Status.ERROR, Status.FLAKY, Status.XPASSED)
+SHOWN = (Status.PASSED, Status.FAILED, Status.ERROR, Status.FLAKY, Status.XPASSED)
 _BAD = (Status.FAILED, Status.ERROR)
 
 
-def inner_testcases(case: CaseResult, classname: str, limit: int) -> list[tuple[TestCase, InnerTest]]:
-    if case.status not in _SHOWN:
+def inner_testcases(case: CaseResult, classname: str, limit: int) -> list[tuple[Spec, InnerTest]]:
+    if case.status not in SHOWN:
         return []
     return [(_testcase(case, test, classname, limit), test) for test in case.inner_tests]
 
@@ -40,15 +39,14 @@ def _explained(step: StepResult) -> bool:
             and all(a.passed or a.kind in _EXPLAINED_KINDS for a in step.assertions))
 
 
-def _testcase(case: CaseResult, test: InnerTest, classname: str, limit: int) -> TestCase:
-    tc = TestCase(name=xml_safe(f"{case.id}::{test.name}"), classname=classname,
-                  elapsed_sec=seconds(test.duration_s), file=xml_safe(test.file) or None,
-                  line=str(test.line) if test.line else None)
+def _testcase(case: CaseResult, test: InnerTest, classname: str, limit: int) -> Spec:
     message = first_line(test.message) or test.status.value
+    outcome = None
     if test.status is Status.FAILED:
-        tc.add_failure_info(message, clean(test.details or test.message, limit), "AssertionError")
+        outcome = Outcome("failure", message, clean(test.details or test.message, limit), "AssertionError")
     elif test.status is Status.ERROR:
-        tc.add_error_info(message, clean(test.details or test.message, limit), "Error")
+        outcome = Outcome("error", message, clean(test.details or test.message, limit), "Error")
     elif test.status is Status.SKIPPED:
-        tc.add_skipped_info(message)
-    return tc
+        outcome = Outcome("skipped", message)
+    return Spec(xml_safe(f"{case.id}::{test.name}"), classname, seconds(test.duration_s),
+                xml_safe(test.file) or None, str(test.line) if test.line else None, outcome)

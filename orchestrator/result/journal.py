@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from orchestrator.errors import UserError
+from orchestrator.result.decode import case_from_json, run_from_json
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 from orchestrator.result.store import PathLike, encode
 
@@ -139,8 +140,7 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] |
         else:
             items.append(item)
     try:
-        shell = {"plans": [], "cases": items, "gate": {"passed": False}, "started_at": 0.0, "duration_s": 0.0}
-        cases = list(RunResult.from_dict(shell).cases)
-        return (None if start is None else RunResult.from_dict(start)), cases, end
+        cases = [case_from_json(item) for item in items]
+        return (None if start is None else run_from_json(start)), cases, end
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None

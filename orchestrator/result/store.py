@@ -18,8 +18,10 @@ from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
 from orchestrator.gc_pause import long_lived, paused_gc
-from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, field_names, to_jsonable
+from orchestrator.result.decode import run_from_json
+from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
+from orchestrator.result.step_fields import StepFields
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -74,7 +76,17 @@ def dumps(data: Any, indent: int | None = None) -> str:
 def _model_default(value: Any) -> Any:
     names = field_names(value)
     if names is not None:
-        return {name: getattr(value, name) for name in names}
+        # A model object's attribute dict holds its fields in their declared order (its __init__
+        # sets them so; result.decode orders what it reads), and nothing else (frozen): it is
+        # what a dict built field by field would be, without building one per object.
+        out = value.__dict__
+        if len(out) != len(names):
+            out = {name: getattr(value, name) for name in names}
+        if type(value) is StepResult:  # its fields as their dict: no second call back per step
+            out = {**out, "fields": value.fields.as_json()}
+        return out
+    if isinstance(value, StepFields):
+        return value.as_json()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):
@@ -151,7 +163,7 @@ def read_json(path: PathLike) -> RunResult:
                         f"{', '.join(map(str, READABLE_FORMATS))} (it writes {RESULTS_FORMAT})")
     try:
         with paused_gc():
-            run = RunResult.from_dict(data)
+            run = run_from_json(data)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
     del data, text

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from orchestrator.result.model import StepResult
+from orchestrator.result.step_fields import step_fields
 
 FIELD_KEEP_CHARS = 32 * 1024  # head and tail each, for every text inside a step's result fields
 LOG_KEEP_CHARS = 512 * 1024  # head and tail each, for a case attempt's captured stdout / stderr
@@ -37,8 +38,9 @@ def trimmed(value: Any, keep: int = FIELD_KEEP_CHARS) -> Any:
 
 
 def stored_step(step: StepResult) -> StepResult:
-    fields = trimmed(step.fields)
-    return step if fields is step.fields else replace(step, fields=fields)
+    stored = step.fields.as_json()
+    fields = trimmed(stored)
+    return step if fields is stored else replace(step, fields=step_fields(step.action, fields))
 
 
 __all__ = ["FIELD_KEEP_CHARS", "LOG_KEEP_CHARS", "stored_step", "trimmed", "trimmed_text"]

@@ -8,6 +8,7 @@ like the flake summary: written to results.json, never read back.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterable, Mapping
 
 from orchestrator.result.model import RunResult
@@ -29,7 +30,22 @@ def _calls(fields: Mapping[str, Any], action: str) -> Iterable[Mapping[str, Any]
 
 
 def usage_summary(run: RunResult) -> dict[str, Any]:
-    """{"providers": {id: {calls, tokens: {total, prompt, completion, cached}, cost}}, "total": {...}}"""
+    """{"providers": {id: {calls, tokens: {total, prompt, completion, cached}, cost}}, "total": {...}}
+
+    Every report asks for it of the same run: the last run's summary is kept (a fresh copy each
+    time: callers may keep or change what they get)."""
+    last = _LAST
+    if last and last[0] is run:
+        return copy.deepcopy(last[1])
+    summary = _summary(run)
+    _LAST[:] = [run, copy.deepcopy(summary)]
+    return summary
+
+
+_LAST: list[Any] = []
+
+
+def _summary(run: RunResult) -> dict[str, Any]:
     providers: dict[str, dict[str, Any]] = {}
     for case in run.cases:
         for attempt in case.attempts:
@@ -78,6 +94,16 @@ def usage_text(entry: Mapping[str, Any]) -> str:
     parts = ", ".join(f"{key} {tokens[key]:,}" for key in TOKEN_KEYS[1:] if tokens[key])
     return (f"{tokens['total']:,} tokens" + (f" ({parts})" if parts else "")
             + f", cost {entry['cost']:.6g} over {entry['calls']} call{'s' if entry['calls'] != 1 else ''}")
+
+
+def usage_labels(run: RunResult) -> list[tuple[str, str]]:
+    """("", the run's total) and (provider, its total) for every provider called, in name order, as
+    `usage_text` words them; [] when nothing reported any usage. For reports that label each."""
+    summary = usage_summary(run)
+    if not has_usage(summary):
+        return []
+    return [("", usage_text(summary["total"]))] + [
+        (name, usage_text(entry)) for name, entry in sorted(summary["providers"].items())]
 
 
 def usage_lines(run: RunResult) -> list[str]:

@@ -17,6 +17,7 @@ from orchestrator.procs.api import Pool
 from orchestrator.procs.markers import new_case_token
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
+from orchestrator.result.step_fields import step_fields
 from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
@@ -174,7 +175,8 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action=step.action, status=status,
                       duration_s=time.monotonic() - started, assertions=assertions,
-                      error=output.error, fields=fields, line=step.location.line, tests=output.tests)
+                      error=output.error, fields=step_fields(step.action, fields), line=step.location.line,
+                      tests=output.tests)
 
 
 def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
@@ -225,7 +227,8 @@ def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action="parallel", status=status,
                       duration_s=time.monotonic() - started, assertions=inner + own, error=error,
-                      fields=fields, line=step.location.line, tests=tuple(t for r in results for t in r.tests))
+                      fields=step_fields("parallel", fields), line=step.location.line,
+                      tests=tuple(t for r in results for t in r.tests))
 
 
 def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status, str]:
@@ -321,7 +324,7 @@ def _case_result(plan: Plan, case: CaseSpec, status: Status, message: str, durat
 
 def _not_run(index: int, step: StepSpec, why: str) -> StepResult:
     return StepResult(index=index, title=step.title, action=step.action, status=Status.SKIPPED,
-                      duration_s=0.0, fields={"reason": why}, line=step.location.line)
+                      duration_s=0.0, fields=step_fields(step.action, {"reason": why}), line=step.location.line)
 
 
 def _error_step(index: int, title: str, action: str, error: ErrorInfo, line: int,

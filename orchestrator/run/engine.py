@@ -22,7 +22,7 @@ from orchestrator.procs.api import Pool, PoolConfig
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
 from orchestrator.result.secrets import Masker
-from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RunResult,
+from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RiskInfo, RunResult,
                                        Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import judge_plans, recorded_gate
@@ -165,8 +165,7 @@ class Engine:
         loaded = (self.options.selected_from or (self.options.unsharded or tuple(self.plans)))[index]
         return PlanInfo(name=p.name, title=p.title, file=p.cases[0].location.file if p.cases else str(p.path),
                         requirements=dict(p.requirements),
-                        risks={k: {"title": r.title, "likelihood": r.likelihood, "impact": r.impact}
-                               for k, r in p.risks.items()},
+                        risks={k: RiskInfo(r.title, r.likelihood, r.impact) for k, r in p.risks.items()},
                         gate=recorded_gate(p.gate), case_ids=tuple(c.id for c in whole.cases),
                         not_selected_covers=_covers_not_in(loaded, whole),
                         other_shards_cover=_covers_not_in(whole, p))

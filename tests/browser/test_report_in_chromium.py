@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 
 from orchestrator.report.html import write_html
-from orchestrator.result.model import GateResult, GateRule, PlanInfo, RunResult, Status, StepResult
+from orchestrator.result.model import GateResult, GateRule, PlanInfo, RiskInfo, RunResult, Status, StepResult
 
 from tests.unit.report.factory import many_cases, run_result
 
@@ -30,7 +30,7 @@ def hostile_run() -> RunResult:
                           attempts=tuple(replace(a, stdout=a.stdout + PWN, stderr=PWN, message=PWN,
                                                  steps=a.steps + (load,)) for a in c.attempts))
                   for i, c in enumerate(run.cases))
-    plans = (replace(run.plans[0], title=PWN, requirements={"AC-1": PWN, PWN: PWN}, risks={"RISK-1": {"title": PWN}}),
+    plans = (replace(run.plans[0], title=PWN, requirements={"AC-1": PWN, PWN: PWN}, risks={"RISK-1": RiskInfo(PWN)}),
              *run.plans[1:])
     gate = GateResult(False, (GateRule(PWN, False, PWN),))
     return replace(run, cases=cases, plans=plans, gate=gate, command=PWN, version=PWN)

@@ -9,6 +9,7 @@ from orchestrator.result.model import (
     GateResult,
     GateRule,
     PlanInfo,
+    RiskInfo,
     RunResult,
     Status,
     StepResult,
@@ -85,7 +86,7 @@ def run_result(*, hostile: bool = False, big: bool = False, gate_passed: bool = 
     rules = (GateRule("pass_rate[P0] >= 100%", gate_passed, "0/1 passed (0%)" if not gate_passed else "1/1 passed (100%)"),
              GateRule("max_flaky <= 1", True, f"1 flaky {h}"))
     return RunResult(
-        plans=(PlanInfo("smoke", f"Smoke tests {h}", "plans/smoke.yaml", {"AC-1": "works"}, {"RISK-1": {"level": "high"}}),
+        plans=(PlanInfo("smoke", f"Smoke tests {h}", "plans/smoke.yaml", {"AC-1": "works"}, {"RISK-1": RiskInfo(impact="high")}),
                PlanInfo("other", "Other", "plans/other.yaml"),
                PlanInfo("empty", "No cases selected", "plans/empty.yaml")),
         cases=all_statuses(hostile, big),

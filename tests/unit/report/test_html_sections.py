@@ -60,9 +60,9 @@ def test_load_step_percentiles_and_histograms_render_escaped() -> None:
 
 
 def test_histogram_shapes() -> None:
-    from orchestrator.report.html_sections import _histogram
+    from orchestrator.result.step_fields import histogram_buckets
 
-    assert [b["label"] for b in _histogram({"bounds_ms": [1, 2], "counts": [3, 4, 5]})] == ["≤ 1", "≤ 2", "> 2"]
-    assert [b["count"] for b in _histogram([{"le": 5, "count": 2}, {"le": 10, "count": 1}])] == [2, 1]
-    assert _histogram({"0-5": 7})[0]["label"] == "0-5" and _histogram("junk") == []
+    assert [label for label, _ in histogram_buckets({"bounds_ms": [1, 2], "counts": [3, 4, 5]})] == ["≤ 1", "≤ 2", "> 2"]
+    assert [count for _, count in histogram_buckets([{"le": 5, "count": 2}, {"le": 10, "count": 1}])] == [2, 1]
+    assert histogram_buckets({"0-5": 7})[0][0] == "0-5" and histogram_buckets("junk") == ()
     assert PlanInfo("p", "P", "p.yaml").requirements == {}

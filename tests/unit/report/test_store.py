@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 from orchestrator.errors import UserError
-from orchestrator.result.model import RunResult
+from orchestrator.result.decode import run_from_json
 from orchestrator.result.journal import Journal
-from orchestrator.result.store import read_json, run_json_chunks, write_json
+from orchestrator.result.store import encode, read_json, run_json_chunks, write_json
 
 from .factory import HOSTILE, run_result
 
@@ -113,7 +114,24 @@ def test_journal_read_of_missing_file_is_a_user_error(tmp_path: Path) -> None:
 
 
 def test_empty_run_round_trips(tmp_path: Path) -> None:
-    run = RunResult.from_dict({"plans": [], "cases": [], "gate": {"passed": True}, "started_at": 1.0,
-                               "duration_s": 0.0})
+    run = run_from_json({"plans": [], "cases": [], "gate": {"passed": True}, "started_at": 1.0, "duration_s": 0.0})
     write_json(run, tmp_path / "r.json")
     assert read_json(tmp_path / "r.json") == run
+
+
+def test_results_of_another_version_read_with_defaults_and_a_bad_status_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    write_json(run_result(), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    case = data["cases"][0]
+    case["added_later"] = {"x": 1}  # a newer writer's key: ignored
+    del case["tags"], case["attempts"][0]["steps"][0]["tests"]  # an older writer's file: defaults
+    path.write_text(json.dumps(data), encoding="utf-8")
+    back = read_json(path).cases[0]
+    assert back.tags == () and back.steps[0].tests == () and not hasattr(back, "added_later")
+    assert back == replace(run_result().cases[0], tags=())
+    assert list(json.loads(encode(back))) == [f.name for f in fields(back)]  # written back in field order
+    case["attempts"][0]["steps"][0]["status"] = "bogus"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(UserError, match="corrupt results file .*'bogus' is not a valid Status"):
+        read_json(path)

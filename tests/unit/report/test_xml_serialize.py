@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
@@ -14,7 +15,7 @@ from .factory import run_result
 
 def _element_tree(root: ET.Element) -> str:
     out: list[str] = []
-    sink = sanitize._XmlSafeSink(out.append)
+    sink = sanitize.XmlSafeSink(out.append)
     sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     ET.ElementTree(root).write(sink, encoding="unicode")
     sink.write("\n")
@@ -35,8 +36,25 @@ def test_junit_is_written_as_elementtree_writes_it(hostile: bool, flavor: str) -
     assert _ours(root) == _element_tree(root)
 
 
+@pytest.mark.parametrize("hostile", [False, True])
+def test_the_streamed_junit_is_the_tree_as_elementtree_writes_it(hostile: bool) -> None:
+    """The default flavour is written case by case (junit._stream), never as one tree: it must
+    be what serialising the whole tree would give."""
+    from orchestrator.report.junit import _stream
+
+    run = run_result(hostile=hostile)
+    quoted = replace(run.cases[0], name='q"uo\nte\r\t<&>', file="", line=0, duration_s=0.0, level=None, tags=())
+    run = replace(run, cases=(quoted,) + run.cases[1:])
+    out: list[str] = []
+    _stream(run, out.append)
+    assert "".join(out) == _element_tree(junit_tree(run))
+    empty: list[str] = []
+    _stream(replace(run, cases=(), plans=()), empty.append)
+    assert "".join(empty) == _element_tree(junit_tree(replace(run, cases=(), plans=())))
+
+
 def test_escaping_empty_elements_tails_and_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sanitize._XmlSafeSink, "PIECES", 3)  # many small blocks: none lost
+    monkeypatch.setattr(sanitize.XmlSafeSink, "PIECES", 3)  # many small blocks: none lost
     root = ET.Element("a", {"q": 'x"<&>\n\r\t', "empty": ""})
     for n in range(50):
         child = ET.SubElement(root, "b", {"n": str(n)})
