@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from orchestrator.errors import Location, Problem
+from orchestrator.gc_pause import slotted
 # The plan's vocabularies come from its schema (orchestrator.vocabulary); re-exported for the plan layer.
 from orchestrator.vocabulary import ASSERTION_KINDS as ASSERTION_KINDS
 from orchestrator.vocabulary import LEVELS as LEVELS
@@ -46,6 +47,7 @@ class ProviderSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+@slotted
 @dataclass(frozen=True)
 class AssertionSpec:
     kind: str  # one of ASSERTION_KINDS, or a promptfoo type (plan/promptfoo_types.py)
@@ -55,6 +57,7 @@ class AssertionSpec:
     threshold: float | None = None  # promptfoo's `threshold` (levenshtein, latency, cost)
 
 
+@slotted
 @dataclass(frozen=True)
 class StepSpec:
     """One step. `args` holds the action's parameters as written.
@@ -84,6 +87,7 @@ class StepSpec:
         return f"{self.action} {target}".strip()
 
 
+@slotted
 @dataclass(frozen=True)
 class CaseSpec:
     id: str  # after matrix expansion: "E2E-006[n=1]"
