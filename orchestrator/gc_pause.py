@@ -51,7 +51,8 @@ def slotted(cls: type[T]) -> type[T]:
         # dataclass's own refer to the class it was given, not to this one
         body["__setattr__"] = _frozen_setattr
         body["__delattr__"] = _frozen_delattr
-    rebuilt: type[T] = type(cls)(cls.__name__, cls.__bases__, body)
+    metaclass: Any = type(cls)
+    rebuilt: type[T] = metaclass(cls.__name__, cls.__bases__, body)
     rebuilt.__qualname__ = cls.__qualname__
     return rebuilt
 
