@@ -69,7 +69,10 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str |
     `include` and `discover` stay inside `root` (default: the plan's project root, plan.paths)."""
     with paused_gc():  # a big plan is millions of objects without cycles: collections only cost
         plan = _load_plan(path, overrides, root)
-    long_lived()  # it lives as long as the run: the run's collections need not rescan it
+        # It lives as long as the run: the run's collections need not rescan it. Frozen before the
+        # collector resumes, or its first collection scans all that the load allocated (0.5 s at
+        # 20,000 cases).
+        long_lived()
     return plan
 
 

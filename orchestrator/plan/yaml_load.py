@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -29,19 +30,25 @@ NodePath = tuple[PathKey, ...]
 
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_STR, _SEQ, _MAP = f"{_STD}str", f"{_STD}seq", f"{_STD}map"
+# Keys repeat in every case ("id", "steps", "call"...): one string each, not one per occurrence.
+_intern = sys.intern
 
 
 @dataclass
 class Source:
-    """One loaded YAML file: its data and the location of every value and mapping key."""
+    """One loaded YAML file: its data and where every value and mapping key was written."""
 
     shown: str  # the path as the user wrote it (or relative to the cwd for included files)
     path: Path  # absolute
     data: Any = None
-    # Where each value and key starts, as YAML marks (0-based line and column): made a Location
-    # only when asked (at, key_at), as 20,000 cases have ~350,000 values and few problems.
-    values: dict[NodePath, Any] = field(default_factory=dict)
-    keys: dict[NodePath, Any] = field(default_factory=dict)
+    # The composed document: a value's place is found by walking it along the value's path, only
+    # when asked (at, key_at), as 20,000 cases have ~350,000 values and few problems. Only what
+    # `data` was built from is reachable: a refused tag or key, or a repeated key, is not.
+    root: Node | None = None
+    _index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False)
+    _chain: list[tuple[Node | None, Node]] = field(default_factory=list, repr=False)  # the last walk
+    _parts: list[PathKey] = field(default_factory=list, repr=False)
 
     @property
     def directory(self) -> Path:
@@ -49,16 +56,67 @@ class Source:
 
     def at(self, path: NodePath) -> Location:
         """Where the value at `path` is (or its nearest existing ancestor)."""
-        for end in range(len(path), -1, -1):
-            found = self.values.get(path[:end])
-            if found is not None:
-                return Location(self.shown, found.line + 1, found.column + 1)
-        return Location(self.shown, 1, 1)
+        if self.root is None:
+            return Location(self.shown, 1, 1)
+        mark = self._walk(path)[-1][1].start_mark
+        return Location(self.shown, mark.line + 1, mark.column + 1)
 
     def key_at(self, path: NodePath) -> Location:
         """Where the key naming the value at `path` is written."""
-        mark = self.keys.get(path)
-        return Location(self.shown, mark.line + 1, mark.column + 1) if mark is not None else self.at(path)
+        if self.root is None or not path:
+            return self.at(path)
+        chain = self._walk(path)
+        key = chain[-1][0]
+        if len(chain) <= len(path) or key is None:  # not there, or a list item: it has no key
+            return self.at(path)
+        return Location(self.shown, key.start_mark.line + 1, key.start_mark.column + 1)
+
+    def _walk(self, path: NodePath) -> list[tuple[Node | None, Node]]:
+        """(key node or None, node) for the root and each part of `path` found, in order. Asked
+        for the paths of one case after another, it starts where the last walk's path agrees."""
+        chain, parts = self._chain, self._parts
+        if not chain or chain[0][1] is not self.root:
+            assert self.root is not None
+            chain[:], parts[:] = [(None, self.root)], []
+        same, limit = 0, min(len(parts), len(path))
+        while same < limit and parts[same] == path[same]:
+            same += 1
+        del chain[same + 1:], parts[same:]
+        node = chain[-1][1]
+        for part in path[same:]:
+            found = self._child(node, part)
+            if found is None:
+                break
+            chain.append(found)
+            parts.append(part)
+            node = found[1]
+        return chain
+
+    def _child(self, node: Node, part: PathKey) -> tuple[Node | None, Node] | None:
+        """(key node or None, value node) of `part` inside `node`, as the builder took it."""
+        if node.__class__ is SequenceNode:
+            if node.tag == _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
+                return None, node.value[part]
+            return None
+        if node.__class__ is not MappingNode or node.tag != _MAP or not isinstance(part, str):
+            return None
+        if len(node.value) <= 16:
+            for key_node, value_node in node.value:
+                if key_node.value == part and _usable_key(key_node):
+                    return key_node, value_node
+            return None
+        index = self._index.get(id(node))
+        if index is None:
+            index = self._index[id(node)] = {}
+            for key_node, value_node in node.value:
+                if _usable_key(key_node) and key_node.value not in index:
+                    index[key_node.value] = (key_node, value_node)
+        return index.get(part)
+
+
+def _usable_key(key_node: Node) -> bool:
+    """A key the builder takes (its first occurrence is the one it keeps)."""
+    return key_node.__class__ is ScalarNode and key_node.tag in _SCALAR_TAGS
 
 
 class _Fail(Exception):
@@ -141,26 +199,32 @@ class _Builder:
         self.constructor = SafeConstructor()
         self.active: set[int] = set()
         self.fatal = False
+        # What `_compose_in_c` needs to know that the event composer would have agreed: how deep
+        # the collections built went, and whether a part of the document was not built.
+        self.deepest = 0
+        self.skipped = False
 
     def loc(self, node: Node) -> Location:
         return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def build(self, node: Node, path: NodePath) -> Any:
-        if len(path) > MAX_DEPTH:
+    def build(self, node: Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
             raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
+        if node.__class__ is ScalarNode:
+            return node.value if node.tag == _STR else self.scalar(node)
         if id(node) in self.active:
             raise _Fail(*self._line_col(node), "an alias refers to the value that contains it")
-        self.source.values[path] = node.start_mark
-        if isinstance(node, ScalarNode):
-            return self.scalar(node)
+        if depth > self.deepest:
+            self.deepest = depth
         self.active.add(id(node))
         try:
-            if isinstance(node, SequenceNode) and node.tag == f"{_STD}seq":
-                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            if isinstance(node, MappingNode) and node.tag == f"{_STD}map":
-                return self.mapping(node, path)
+            if isinstance(node, SequenceNode) and node.tag == _SEQ:
+                return [self.build(item, depth + 1) for item in node.value]
+            if isinstance(node, MappingNode) and node.tag == _MAP:
+                return self.mapping(node, depth)
         finally:
             self.active.discard(id(node))
+        self.skipped = True
         self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
         return None
 
@@ -185,32 +249,37 @@ class _Builder:
                                                          f"'{node.value}': {exc}"))
             return None
 
-    def mapping(self, node: MappingNode, path: NodePath) -> dict[str, Any]:
+    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
+        deeper = depth + 1
         for key_node, value_node in node.value:
-            if key_node.tag == f"{_STD}merge":
-                self.fatal = True
+            if key_node.__class__ is ScalarNode and key_node.tag == _STR:
+                key = _intern(key_node.value)  # as written: `on:` and `yes:` stay strings
+            elif key_node.tag == f"{_STD}merge":
+                self.fatal = self.skipped = True
                 self.problems.append(Problem(self.loc(key_node), "merge keys ('<<') are not supported: write "
                                              "the keys out, or use 'defaults:' for shared case keys"))
                 continue
-            if not isinstance(key_node, ScalarNode):
-                self.fatal = True
+            elif not isinstance(key_node, ScalarNode):
+                self.fatal = self.skipped = True
                 template = unquoted_template(node)
                 self.problems.append(Problem(self.loc(node), template) if template
                                      else Problem(self.loc(key_node), "mapping keys must be plain strings"))
                 continue
-            if key_node.tag not in _SCALAR_TAGS:
+            elif key_node.tag not in _SCALAR_TAGS:
+                self.skipped = True
                 self.problems.append(Problem(self.loc(key_node), self._bad_tag(key_node.tag)))
                 continue
-            key = str(key_node.value)  # as written: `on:` and `yes:` stay strings
+            else:
+                key = _intern(str(key_node.value))
             if key in first_line:
+                self.skipped = True
                 self.problems.append(Problem(self.loc(key_node),
                                              f"duplicate key '{key}' (first at line {first_line[key]})"))
                 continue
             first_line[key] = key_node.start_mark.line + 1
-            self.source.keys[path + (key,)] = key_node.start_mark
-            result[key] = self.build(value_node, path + (key,))
+            result[key] = self.build(value_node, deeper)
         return result
 
 
@@ -306,20 +375,77 @@ def _compose_in_c(text: str) -> tuple[bool, Node | None]:
     """(True, the document) composed by libyaml (~2x faster than composing its events here), for the
     plans where that cannot differ from `_events_to_node`: no alias (so no alias to count or
     report), lines short enough that libyaml's recursive composer cannot overflow the C stack
-    on hostile nesting (it crashes at ~100,000 levels), no collection nested MAX_DEPTH deep, one
-    document, no YAML error. Anything else returns (False, None), and the event composer gives
-    the established result and messages."""
-    if _CLoader is None or _EventLoader is not _CLoader or "*" in text:
+    on hostile nesting (it crashes at ~100,000 levels), one document, no YAML error. Anything
+    else returns (False, None), and the event composer gives the established result and messages.
+    A document nested MAX_DEPTH deep is found while it is built (`_build_composed_in_c`)."""
+    if _FastCLoader is None or _EventLoader is not _CLoader or "*" in text:
         return False, None
     if max(map(len, text.splitlines()), default=0) > _LONGEST_LINE_IN_C:
         return False, None
     try:
-        root = yaml.compose(text, Loader=_CLoader)
+        root = yaml.compose(text, Loader=_FastCLoader)
     except yaml.YAMLError:
         return False, None
-    if root is not None and _too_deep(root):
-        return False, None
     return True, root
+
+
+def _fast_c_loader() -> Any:
+    """libyaml's loader with PyYAML's implicit tag resolution done in one step: it is called for
+    every value, and resolving paths (which a safe loader never has) cost as much again."""
+    if _CLoader is None:
+        return None
+    resolvers = _CLoader.yaml_implicit_resolvers
+    assert not _CLoader.yaml_path_resolvers
+    wildcard = resolvers.get(None, [])
+    by_first = {first: tuple(found + wildcard) for first, found in resolvers.items() if first is not None}
+    none = tuple(wildcard)
+    scalar, sequence, mapping = (_CLoader.DEFAULT_SCALAR_TAG, _CLoader.DEFAULT_SEQUENCE_TAG,
+                                 _CLoader.DEFAULT_MAPPING_TAG)
+
+    class FastCLoader(_CLoader):  # type: ignore[misc, valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode:
+                if implicit[0]:
+                    for tag, regexp in by_first.get(value[:1], none):
+                        if regexp.match(value):
+                            return tag
+                return scalar
+            return sequence if kind is SequenceNode else mapping
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    return FastCLoader
+
+
+_FastCLoader: Any = _fast_c_loader()
+
+
+def _build_composed_in_c(source: Source, root: Node | None) -> tuple[_Builder, Any] | None:
+    """`_build` of what libyaml composed, or None when a collection is nested MAX_DEPTH deep: the
+    event composer then refuses it where it always did. Building finds that at no extra cost
+    unless it went that deep or left part of the document unbuilt (a refused key or tag)."""
+    try:
+        built = _build(source, root)
+    except _Fail:
+        if root is not None and _too_deep(root):
+            return None
+        raise
+    builder = built[0]
+    if (builder.skipped or builder.deepest >= MAX_DEPTH) and root is not None and _too_deep(root):
+        return None
+    return built
+
+
+def _build(source: Source, root: Node | None) -> tuple[_Builder, Any]:
+    if root is None:
+        raise _Fail(1, 1, "empty plan")
+    source.root = root
+    builder = _Builder(source)
+    return builder, builder.build(root, 0)
 
 
 def _too_deep(root: Node) -> bool:
@@ -339,12 +465,18 @@ def _too_deep(root: Node) -> bool:
     return False
 
 
-def _compose(text: str) -> Node | None:
+def _load(source: Source, text: str) -> tuple[_Builder, Any]:
     if text.count("[") + text.count("{") > MAX_DEPTH:
         _check_flow_depth(text)
     done, composed = _compose_in_c(text)
     if done:
-        return composed
+        built = _build_composed_in_c(source, composed)
+        if built is not None:
+            return built
+    return _build(source, _compose_events(text))
+
+
+def _compose_events(text: str) -> Node | None:
     aliases: list[tuple[Node, Any]] = []
     try:
         root = _events_to_node(text, aliases)
@@ -369,14 +501,9 @@ def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Proble
     """
     source = Source(shown=shown, path=Path(os.path.abspath(path if path is not None else shown)))
     try:
-        node = _compose(_read(source))
-        if node is None:
-            raise _Fail(1, 1, "empty plan")
-        builder = _Builder(source)
-        data = builder.build(node, ())
+        builder, data = _load(source, _read(source))
     except _Fail as fail:
-        source.values.clear()
-        source.keys.clear()
+        source.root = None
         return source, [Problem(Location(shown, fail.line, fail.col), fail.message)]
     if builder.fatal:  # a value we refused (tag, merge key): what follows would only be noise
         return source, builder.problems
