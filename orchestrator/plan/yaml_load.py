@@ -402,7 +402,7 @@ def _fast_c_loader() -> Any:
     scalar, sequence, mapping = (_CLoader.DEFAULT_SCALAR_TAG, _CLoader.DEFAULT_SEQUENCE_TAG,
                                  _CLoader.DEFAULT_MAPPING_TAG)
 
-    class FastCLoader(_CLoader):  # type: ignore[misc, valid-type]
+    class FastCLoader(_CLoader):  # type: ignore[misc]
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
                 if implicit[0]:
