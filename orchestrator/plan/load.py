@@ -240,7 +240,7 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
     value = raw[action]
     args: dict[str, Any]
     if action == "call":
-        args = {"provider": known.provider(value, source.at(path + ("call",))),
+        args = {"provider": _provider_id(value, known, source, path + ("call",)),
                 **{k: raw[k] for k in ("prompt", "vars", "options", "context", "session") if k in raw}}
     elif action == "sleep":
         args = {"duration": _duration(value)}
@@ -249,7 +249,7 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
     else:
         args = dict(value)
         if action == "load" and "call" in args:
-            args["call"] = known.provider(args["call"], source.at(path + ("load", "call")))
+            args["call"] = _provider_id(args["call"], known, source, path + ("load", "call"))
         known.typed_args(action, args, source, path)
         for key in _DURATION_ARGS.get(action, ()):
             if key in args:
@@ -267,6 +267,11 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
                     as_name=raw.get("as"), expect=expect,
                     timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
                     always=bool(raw.get("always", False)), condition=raw.get("if"))
+
+
+def _provider_id(name: Any, known: KnownValues, source: Source, path: NodePath) -> Any:
+    """The provider a step names; its place is looked up only for a templated name (that may not render)."""
+    return known.provider(name, source.at(path)) if isinstance(name, str) and has_template(name) else name
 
 
 def _assertion(raw: dict[str, Any], source: Source, path: NodePath) -> AssertionSpec:

@@ -318,32 +318,34 @@ def _check_aliases(aliases: list[tuple[Node, Any]]) -> None:
         return
     sizes: dict[int, int] = {}
     active: set[int] = set()
-
-    def size(node: Node, depth: int) -> int:
-        if depth > MAX_DEPTH:
-            raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
-                        f"nesting deeper than {MAX_DEPTH} levels")
-        if id(node) in sizes:
-            return sizes[id(node)]
-        if id(node) in active:
-            raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
-                        "an alias refers to the value that contains it")
-        active.add(id(node))
-        total = 1
-        if isinstance(node, SequenceNode):
-            total += sum(size(item, depth + 1) for item in node.value)
-        elif isinstance(node, MappingNode):
-            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-        active.discard(id(node))
-        sizes[id(node)] = total
-        return total
-
     expanded = 0
     for target, mark in aliases:
-        expanded += size(target, 0)
+        expanded += _expanded_size(target, 0, sizes, active)
         if expanded > MAX_ALIAS_VALUES:
             raise _Fail(mark.line + 1, mark.column + 1, f"aliases expand to more than {MAX_ALIAS_VALUES:,} "
                                                         "values (alias bomb?)")
+
+
+def _expanded_size(node: Node, depth: int, sizes: dict[int, int], active: set[int]) -> int:
+    """How many values `node` stands for, aliases expanded (`sizes` remembers each node's)."""
+    if depth > MAX_DEPTH:
+        raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
+                    f"nesting deeper than {MAX_DEPTH} levels")
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in active:
+        raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
+                    "an alias refers to the value that contains it")
+    active.add(id(node))
+    total = 1
+    if isinstance(node, SequenceNode):
+        total += sum(_expanded_size(item, depth + 1, sizes, active) for item in node.value)
+    elif isinstance(node, MappingNode):
+        total += sum(_expanded_size(k, depth + 1, sizes, active) + _expanded_size(v, depth + 1, sizes, active)
+                     for k, v in node.value)
+    active.discard(id(node))
+    sizes[id(node)] = total
+    return total
 
 
 _FLOW_CHARS = re.compile(r"[\[\]{}\"'\n]")
