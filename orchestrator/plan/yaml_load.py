@@ -203,6 +203,7 @@ class _Builder:
         # the collections built went, and whether a part of the document was not built.
         self.deepest = 0
         self.skipped = False
+        self.strings: dict[str, str] = {}
 
     def loc(self, node: Node) -> Location:
         return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -211,7 +212,9 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is ScalarNode:
-            return node.value if node.tag == _STR else self.scalar(node)
+            if node.tag == _STR:  # a value written many times (a provider, a tag) is one string
+                return self.strings.setdefault(node.value, node.value)
+            return self.scalar(node)
         if id(node) in self.active:
             raise _Fail(*self._line_col(node), "an alias refers to the value that contains it")
         if depth > self.deepest:
