@@ -256,6 +256,7 @@ class _Builder:
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         deeper = depth + 1
+        strings = self.strings
         for key_node, value_node in node.value:
             if key_node.__class__ is ScalarNode and key_node.tag == _STR:
                 key = _intern(key_node.value)  # as written: `on:` and `yes:` stay strings
@@ -282,7 +283,10 @@ class _Builder:
                                              f"duplicate key '{key}' (first at line {first_line[key]})"))
                 continue
             first_line[key] = key_node.start_mark.line + 1
-            result[key] = self.build(value_node, deeper)
+            if value_node.__class__ is ScalarNode and value_node.tag == _STR and deeper <= MAX_DEPTH:
+                result[key] = strings.setdefault(value_node.value, value_node.value)  # build's, inlined
+            else:
+                result[key] = self.build(value_node, deeper)
         return result
 
 
