@@ -33,4 +33,3 @@ render_html  # report/html.py: the page as one string (write_html streams the sa
 unpack_json  # report/html.py: reads back the packed case details the page carries
 results_schema  # report/json_report.py: the published schema of results.json
 write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)
-evaluate_gate  # run/gate.py: the one-plan form of judge_plans

@@ -15,8 +15,9 @@ from typing import Any, Mapping, Sequence
 from orchestrator.errors import PlanErrors, Problem, UserError
 from orchestrator.gc_pause import long_lived, paused_gc
 from orchestrator.plan import expand as ex
-from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec,
-                                     STEP_ACTIONS, StepSpec)
+from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, ParallelArgs, Plan, ProviderSpec, RiskSpec,
+                                     STEP_ACTIONS, StepArgs, StepSpec)
+from orchestrator.plan.step_args import build_args
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
 from orchestrator.plan.paths import project_root
@@ -211,7 +212,8 @@ def _case(case: ex.Expanded, known: KnownValues) -> CaseSpec:
         xfail=_reason(_xfail(value)[0], "expected to fail"), xfail_strict=_xfail(value)[1],
         timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
         retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
-        concurrency=int(value.get("concurrency", 1)), vars=case.vars or _NO_VALUES, matrix=case.matrix or _NO_VALUES,
+        concurrency=int(value.get("concurrency", 1)),
+        vars=case.vars or _NO_VALUES, matrix=case.matrix or _NO_VALUES,
         serial=bool(value.get("serial", False)), lock=str(value["lock"]) if value.get("lock") else None,
         stop_on_failure=bool(value.get("stop_on_failure", False)),
         discovered=str(case.vars["path"]) if "discover" in keys else None)
@@ -267,7 +269,8 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
     for i, spec in enumerate(raw.get("expect") or ()):
         known.assertion(spec, source, path + ("expect", i))
     expect = tuple(_assertion(a, source, path + ("expect", i)) for i, a in enumerate(raw.get("expect") or ()))
-    return StepSpec(action=action, args=args, location=source.at(path), name=raw.get("name"),
+    typed: StepArgs = ParallelArgs(**args) if action == "parallel" else build_args(action, args)
+    return StepSpec(action=action, args=typed, location=source.at(path), name=raw.get("name"),
                     as_name=raw.get("as"), expect=expect,
                     timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
                     always=bool(raw.get("always", False)), condition=raw.get("if"))

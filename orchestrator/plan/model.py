@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar, Union
 
 from orchestrator.errors import Location, Problem
 from orchestrator.gc_pause import slotted
+from orchestrator.plan.step_args import ActionArgs, CallArgs, Selector, SpawnArgs
 # The plan's vocabularies come from its schema (orchestrator.vocabulary); re-exported for the plan layer.
 from orchestrator.vocabulary import ASSERTION_KINDS as ASSERTION_KINDS
 from orchestrator.vocabulary import LEVELS as LEVELS
@@ -57,20 +58,26 @@ class AssertionSpec:
     threshold: float | None = None  # promptfoo's `threshold` (levenshtein, latency, cost)
 
 
+@dataclass(frozen=True)
+class ParallelArgs:
+    """`parallel: [...]`: steps run at once (beside StepSpec because it holds steps)."""
+
+    steps: tuple[StepSpec, ...]
+
+
+StepArgs = Union[ActionArgs, ParallelArgs]
+_Args = TypeVar("_Args")
+
+
 @slotted
 @dataclass(frozen=True)
 class StepSpec:
-    """One step. `args` holds the action's parameters as written.
-
-    For `call: echo` with sibling keys, args == {"provider": "echo", "prompt": ..., "vars": ...,
-    "options": ..., "context": ..., "session": ...} (only the keys given).
-    For mapping actions (`exec: {...}`) args is that mapping. For `sleep: 1s`, {"duration": 1.0};
-    for `processes: {...}` the selector mapping; for `parallel: [...]`, {"steps": (StepSpec, ...)}.
-    Durations in args are already converted to seconds (float).
-    """
+    """One step. `args` holds the action's parameters as written, typed per action
+    (plan/step_args.py; `parallel`: ParallelArgs): strings may still be templates, durations
+    written plainly are already seconds (float)."""
 
     action: str  # one of STEP_ACTIONS
-    args: Mapping[str, Any]
+    args: StepArgs
     location: Location
     name: str | None = None
     as_name: str | None = None
@@ -83,8 +90,16 @@ class StepSpec:
     def title(self) -> str:
         if self.name:
             return self.name
-        target = self.args.get("provider") or self.args.get("name") or ""
-        return f"{self.action} {target}".strip()
+        args = self.args
+        target = (args.provider if isinstance(args, CallArgs)
+                  else args.name if isinstance(args, (SpawnArgs, Selector)) else None)
+        return f"{self.action} {target or ''}".strip()
+
+    def args_as(self, kind: type[_Args]) -> _Args:
+        """`args` as the type its action has: what the action's code reads."""
+        if not isinstance(self.args, kind):
+            raise TypeError(f"a '{self.action}' step has {type(self.args).__name__} arguments, not {kind.__name__}")
+        return self.args
 
 
 @slotted

@@ -87,19 +87,18 @@ class _Parser:
         return KExpressionError(f"-k {self.source!r}: expected {what} {where}")
 
     def expr(self) -> Matcher:
-        left = self.conj()
-        while self._peek() == "or":
-            self.pos += 1
-            right = self.conj()
-            left = (lambda a, b: lambda c: a(c) or b(c))(left, right)
-        return left
+        return self._joined("or", self.conj, lambda a, b: lambda c: a(c) or b(c))
 
     def conj(self) -> Matcher:
-        left = self.neg()
-        while self._peek() == "and":
+        return self._joined("and", self.neg, lambda a, b: lambda c: a(c) and b(c))
+
+    def _joined(self, word: str, operand: Callable[[], Matcher],
+                join: Callable[[Matcher, Matcher], Matcher]) -> Matcher:
+        """`operand (word operand)*`, joined left to right."""
+        left = operand()
+        while self._peek() == word:
             self.pos += 1
-            right = self.neg()
-            left = (lambda a, b: lambda c: a(c) and b(c))(left, right)
+            left = join(left, operand())
         return left
 
     def neg(self) -> Matcher:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Mapping
 
 _DURATION = re.compile(r"^\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms|s|m|h)?\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -32,23 +32,22 @@ def _is_number(value: Any) -> bool:
 
 def parse_duration(value: Any) -> float:
     """Seconds from `30`, `1.5`, `"250ms"`, `"5s"`, `"2m"`, `"1h"`. Raises ValueError."""
-    if _is_number(value):
-        if value < 0 or not math.isfinite(value):
-            raise ValueError(f"invalid duration {_shown(value)}: must be >= 0; {DURATION_HINT}")
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ValueError(f"invalid duration {_shown(value)}: {DURATION_HINT}")
-    return float(match.group("n")) * _SECONDS[match.group("unit")]
+    return float(_amount(value, "duration", DURATION_HINT, _DURATION, _SECONDS))
 
 
 def parse_size(value: Any) -> int:
     """Bytes from `1024`, `"10KB"`, `"1KiB"`, `"500MB"`, `"512MiB"`, `"2GiB"`. Raises ValueError."""
+    return int(_amount(value, "size", SIZE_HINT, _SIZE, _BYTES))
+
+
+def _amount(value: Any, what: str, hint: str, pattern: re.Pattern[str], units: Mapping[str | None, float]) -> float:
+    """A number >= 0 as it is, or a string `pattern` reads as a number and a unit, in base units."""
     if _is_number(value):
         if value < 0 or not math.isfinite(value):
-            raise ValueError(f"invalid size {_shown(value)}: must be >= 0; {SIZE_HINT}")
-        return int(value)
-    match = _SIZE.match(value) if isinstance(value, str) else None
+            raise ValueError(f"invalid {what} {_shown(value)}: must be >= 0; {hint}")
+        number: float = value  # an int stays exact: parse_size takes it as it is
+        return number
+    match = pattern.match(value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"invalid size {_shown(value)}: {SIZE_HINT}")
-    return int(float(match.group("n")) * _BYTES[match.group("unit")])
+        raise ValueError(f"invalid {what} {_shown(value)}: {hint}")
+    return float(match.group("n")) * units[match.group("unit")]

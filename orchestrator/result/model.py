@@ -169,6 +169,16 @@ class GateResult:
 
 
 @dataclass(frozen=True)
+class RecordedGate:
+    """A plan's gate as written, as the results file records it, so that `merge` and `report`
+    can judge the gate again from the cases (orchestrator/run/gate.py makes and judges it)."""
+
+    pass_rate: Mapping[str, float] = field(default_factory=dict)  # priority -> fraction 0..1
+    max_flaky: int | None = None
+    require_covered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PlanInfo:
     name: str
     title: str
@@ -176,9 +186,8 @@ class PlanInfo:
     requirements: Mapping[str, str] = field(default_factory=dict)
     risks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # What `orchestrator merge` needs to rebuild one run from shards: the plan's gate as written
-    # ({pass_rate: {P0: 1.0}, max_flaky: 0, require_covered: [...]}, None without a gate) and
-    # the ids of every selected case in plan order (all shards together).
-    gate: Mapping[str, Any] | None = None
+    # (None without a gate) and the ids of every selected case in plan order (all shards together).
+    gate: RecordedGate | None = None
     case_ids: tuple[str, ...] = ()
     # What coverage rules need beyond the cases: requirement/risk keys covered by cases the
     # selection left out, and by cases of other shards (judged by `merge`, not by one shard).
@@ -278,6 +287,8 @@ _NESTED: dict[str, Any] = {}
 
 def _build(cls: Any, data: Mapping[str, Any]) -> Any:
     """Rebuild a dataclass tree from its JSON form (unknown keys are ignored)."""
+    if type(data) is not dict:  # `"gate": "x"` would otherwise read as all defaults (`in` on a string)
+        raise TypeError(f"{cls.__name__} is not an object: {type(data).__name__}")
     values: dict[str, Any] = {}
     for name, nested, default, factory in _decoders(cls):
         if name not in data:
@@ -342,6 +353,7 @@ _NESTED.update({
     "CaseResult.attempts": (Attempt,),
     "GateResult.rules": (GateRule,),
     "RunResult.plans": (PlanInfo,),
+    "PlanInfo.gate": RecordedGate,
     "RunResult.cases": (CaseResult,),
     "RunResult.gate": GateResult,
     "RunResult.workers": (WorkerStats,),

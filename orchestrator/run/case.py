@@ -13,7 +13,7 @@ from dataclasses import fields, is_dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ErrorKind
-from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.plan.model import CaseSpec, ParallelArgs, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.markers import new_case_token
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
@@ -204,7 +204,7 @@ def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
 def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     """Sub-steps run at once; the step is as bad as its worst sub-step, then its own `expect`."""
     started = time.monotonic()
-    subs: Sequence[StepSpec] = step.args.get("steps", ())
+    subs: Sequence[StepSpec] = step.args_as(ParallelArgs).steps
     with ThreadPoolExecutor(max_workers=max(1, len(subs)), thread_name_prefix="parallel") as executor:
         results = list(executor.map(lambda pair: run_step(pair[0], pair[1], ctx), enumerate(subs)))
     fields: dict[str, Any] = {

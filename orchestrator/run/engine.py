@@ -25,7 +25,7 @@ from orchestrator.result.secrets import Masker
 from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RunResult,
                                        Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
-from orchestrator.run.gate import gate_dict, judge_plans
+from orchestrator.run.gate import judge_plans, recorded_gate
 from orchestrator.run.inline import InlineJob
 from orchestrator.run.provider_leaks import provider_leaks_after_run
 from orchestrator.run.schedule import Exclusion, case_providers, memory_allows, pick_next, run_order
@@ -167,7 +167,7 @@ class Engine:
                         requirements=dict(p.requirements),
                         risks={k: {"title": r.title, "likelihood": r.likelihood, "impact": r.impact}
                                for k, r in p.risks.items()},
-                        gate=gate_dict(p.gate), case_ids=tuple(c.id for c in whole.cases),
+                        gate=recorded_gate(p.gate), case_ids=tuple(c.id for c in whole.cases),
                         not_selected_covers=_covers_not_in(loaded, whole),
                         other_shards_cover=_covers_not_in(whole, p))
 

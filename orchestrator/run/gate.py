@@ -10,10 +10,10 @@ judged: they do not fail the gate, and the verdict of a selection says it is not
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 from orchestrator.plan.model import PRIORITIES, GateSpec
-from orchestrator.result.model import CaseResult, GateResult, GateRule, PlanInfo, Status
+from orchestrator.result.model import CaseResult, GateResult, GateRule, PlanInfo, RecordedGate, Status
 
 _BAD = (Status.FAILED, Status.ERROR)
 # What a case must end as to cover a requirement: it ran and held. An xfailed case is a known
@@ -26,22 +26,16 @@ class PlanGate:
     """One plan's gate, and what its coverage rules need to know beyond the cases."""
 
     plan: str
-    gate: GateSpec | None
+    gate: RecordedGate | None
     not_selected_covers: frozenset[str] = frozenset()  # keys covered by cases the selection left out
     other_shards_cover: frozenset[str] = frozenset()  # keys covered by cases of other shards
-
-
-def evaluate_gate(gate: GateSpec | None, cases: Sequence[CaseResult], interrupted: bool = False,
-                  selection: str = "", deadline: str | None = None) -> GateResult:
-    """One gate over all `cases` (a single plan)."""
-    return judge([PlanGate("", gate)], cases, interrupted, selection, deadline)
 
 
 def judge_plans(plans: Sequence[PlanInfo], cases: Sequence[CaseResult], interrupted: bool = False,
                 selection: str = "", deadline: str | None = None) -> GateResult:
     """The gate of a run as its results file keeps it: what `run`, `merge` and `report` decide.
     `deadline`: set (e.g. "30m") when the run's own --timeout stopped it."""
-    return judge([PlanGate(p.name, gate_from_dict(p.gate), frozenset(p.not_selected_covers),
+    return judge([PlanGate(p.name, p.gate, frozenset(p.not_selected_covers),
                            frozenset(p.other_shards_cover)) for p in plans], cases, interrupted, selection, deadline)
 
 
@@ -67,7 +61,7 @@ def judge(plans: Sequence[PlanGate], cases: Sequence[CaseResult], interrupted: b
     return GateResult(passed=all(r.passed for r in rules), rules=tuple(rules), selection=selection)
 
 
-def _named(gate: GateSpec | None) -> GateSpec | None:
+def _named(gate: RecordedGate | None) -> RecordedGate | None:
     """`gate: {}` (or a gate naming nothing) is no gate."""
     if gate is None or not (gate.pass_rate or gate.max_flaky is not None or gate.require_covered):
         return None
@@ -151,16 +145,9 @@ def _percent(fraction: float) -> str:
     return f"{value:.0f}%" if abs(value - round(value)) < 1e-9 else f"{value:.1f}%"
 
 
-def gate_dict(gate: GateSpec | None) -> dict[str, Any] | None:
-    """The gate as the results file keeps it, for `merge` and `report` (see gate_from_dict)."""
+def recorded_gate(gate: GateSpec | None) -> RecordedGate | None:
+    """The plan's gate as the results file records it (PlanInfo.gate): what `merge` and `report`
+    judge again. The results model writes and reads it as {pass_rate, max_flaky, require_covered}."""
     if gate is None:
         return None
-    return {"pass_rate": dict(gate.pass_rate), "max_flaky": gate.max_flaky,
-            "require_covered": list(gate.require_covered)}
-
-
-def gate_from_dict(data: Mapping[str, Any] | None) -> GateSpec | None:
-    if data is None:
-        return None
-    return GateSpec(pass_rate={str(k): float(v) for k, v in dict(data.get("pass_rate") or {}).items()},
-                    max_flaky=data.get("max_flaky"), require_covered=tuple(data.get("require_covered") or ()))
+    return RecordedGate(pass_rate=dict(gate.pass_rate), max_flaky=gate.max_flaky, require_covered=gate.require_covered)

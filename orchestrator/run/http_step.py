@@ -13,10 +13,10 @@ from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.step_args import HttpArgs, rendered
 from orchestrator.result.model import ErrorInfo
 from orchestrator.evaluation.values import MAX_INT_DIGITS
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
-from orchestrator.evaluation.templating import render
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # kept of a response body; the rest is read and counted
@@ -111,20 +111,20 @@ def _decode(raw: bytes, headers: Any) -> str:
 
 
 def run_http(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    args = dict(render(dict(step.args), ctx.variables))
-    method = str(args.get("method") or ("POST" if "json" in args or "body" in args else "GET")).upper()
+    args = rendered(step.args_as(HttpArgs), ctx.variables)
+    method = str(args.method or ("POST" if args.has_body else "GET")).upper()
     if method not in _METHODS:
         return StepOutput({}, ErrorInfo(ErrorKind.INVALID_STEP, f"unknown HTTP method {method!r}: use one of "
                                         + ", ".join(_METHODS)))
-    own = seconds(args.get("timeout"), ctx) if args.get("timeout") is not None else DEFAULT_TIMEOUT_S
+    own = seconds(args.timeout, ctx) if args.timeout is not None else DEFAULT_TIMEOUT_S
     timeout = effective_timeout(step, ctx, own)
-    response = send(method, str(args.get("url", "")), json_body=args.get("json"), body=args.get("body"),
-                    headers=args.get("headers"), timeout_s=timeout)
+    response = send(method, str(args.url), json_body=args.json, body=args.body,
+                    headers=args.headers, timeout_s=timeout)
     error = response.error
     if error is not None and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
     if error is None and response.status is not None and response.status >= 400 and not _reads_status(step):
-        error = ErrorInfo(ErrorKind.HTTP, f"{method} {args.get('url')} answered {response.status}: "
+        error = ErrorInfo(ErrorKind.HTTP, f"{method} {args.url} answered {response.status}: "
                           f"{_first_line(response.text)} (assert on 'status' to expect an error status)")
     fields = {"status": response.status, "headers": dict(response.headers), "json": response.json(),
               "text": response.text, "duration_ms": response.duration_ms,

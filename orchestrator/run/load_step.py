@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.step_args import LoadArgs
 from orchestrator.procs.api import CallOutcome
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.promptfoo_call import UsageTally, call_options
@@ -32,7 +33,6 @@ from orchestrator.run.steps import CaseContext, StepAction, StepOutput, effectiv
 from orchestrator.evaluation.values import whole
 from orchestrator.evaluation.templating import render
 
-_PER_REQUEST = ("prompt", "vars", "session")
 MAX_CONCURRENCY = 1000  # callers (threads) of one load step; documented in the plan schema
 _SAMPLES = 5
 
@@ -62,28 +62,29 @@ class _Tally:
 
 
 def run_load(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    args = dict(step.args)
-    provider_id = str(render(args.get("call", ""), ctx.variables))
+    args = step.args_as(LoadArgs)
+    provider_id = str(render(args.call, ctx.variables))
     pool = ctx.pools.get(provider_id)
     if pool is None:
         return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' cannot be loaded in this version (no worker pool)"))
     spec = ctx.plan.providers[provider_id]
-    fixed = render({k: v for k, v in args.items() if k not in _PER_REQUEST and k != "duration"}, ctx.variables)
+    # rendered now; prompt, vars and session per request (they may read `i`)
+    given_requests, given_concurrency, given_warmup, given_options = (
+        render(v, ctx.variables) for v in (args.requests, args.concurrency, args.warmup, args.options))
     try:
-        requests = None if fixed.get("requests") is None else whole(fixed["requests"], "load requests", 0)
-        concurrency = max(1, whole(fixed.get("concurrency", 1), "load concurrency"))
-        warmup = max(0, whole(fixed.get("warmup", 0), "load warmup"))
+        requests = None if given_requests is None else whole(given_requests, "load requests", 0)
+        concurrency = max(1, whole(given_concurrency, "load concurrency"))
+        warmup = max(0, whole(given_warmup, "load warmup"))
     except ValueError as exc:
         return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, str(exc)))
-    duration = seconds(args.get("duration"), ctx)
+    duration = seconds(args.duration, ctx)
     if requests is None and duration is None:
         return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, "load needs 'requests' or 'duration'"))
     if concurrency > MAX_CONCURRENCY:
         return StepOutput({"requests": 0}, ErrorInfo(ErrorKind.INVALID_STEP, f"load concurrency {concurrency} is over "
                           f"the limit of {MAX_CONCURRENCY} callers (each is a thread)"))
-    options = call_options(spec, ctx.plan, dict(fixed.get("options") or {}))
-    templates = {k: args[k] for k in _PER_REQUEST if k in args}
+    options = call_options(spec, ctx.plan, dict(given_options or {}))
     limit = effective_timeout(step, ctx)
     began = time.monotonic()
     hard_stop = None if limit is None else began + limit
@@ -92,11 +93,11 @@ def run_load(step: StepSpec, ctx: CaseContext) -> StepOutput:
 
     def one(i: int, tally: _Tally | None) -> None:
         scope = {**ctx.variables, "i": i}
-        per = render(templates, scope) if templates else {}
+        prompt, call_vars, session = (render(v, scope) for v in (args.prompt, args.vars, args.session))
         token = f"{prefix}-{i}"
         call_timeout = spec.timeout_s if hard_stop is None else max(0.001, min(spec.timeout_s, hard_stop - time.monotonic()))
-        request = provider_request(ctx, options, per.get("prompt", ""), per.get("vars") or {},
-                                   {"request_id": token}, call_timeout, per.get("session"))
+        request = provider_request(ctx, options, prompt, call_vars or {},
+                                   {"request_id": token}, call_timeout, session)
         started = time.perf_counter()
         outcome = pool.call(request)
         latency = (time.perf_counter() - started) * 1000

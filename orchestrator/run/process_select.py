@@ -2,10 +2,10 @@
 providers by name. Shared by the process steps (process_steps.py)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
-from orchestrator.errors import ErrorKind
 from orchestrator.plan.semantic import SELECTOR_SCOPES
+from orchestrator.plan.step_args import Selector
 from orchestrator.procs import markers
 from orchestrator.procs.snapshot import marked_pids, run_pids, session_members, take, tree_pids
 from orchestrator.procs.spawned import Spawned
@@ -36,16 +36,8 @@ def pool_named(ctx: CaseContext, provider: str) -> Any:
     return pool
 
 
-def selector_of(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        return {"of": value}
-    if not isinstance(value, Mapping):
-        raise StepProblem(ErrorKind.INVALID_STEP, "a process selector is a mapping {of, cmdline, name}")
-    return dict(value)
-
-
-def snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
-    of = selector.get("of", "run")
+def snapshot(selector: Selector, ctx: CaseContext) -> dict[str, Any]:
+    of = "run" if selector.of is None else selector.of
     pids: set[int] | None
     if of == "machine":
         pids = None
@@ -63,14 +55,14 @@ def snapshot(selector: Mapping[str, Any], ctx: CaseContext) -> dict[str, Any]:
         handle = spawn_named(ctx, str(of))
         # a reaped root's pid may already be someone else's: then only its session counts
         pids = tree_pids([handle.pid]) if handle.poll() is None else session_members([handle.pid])
-    cmdline, name = selector.get("cmdline"), selector.get("name")
+    cmdline, name = selector.cmdline, selector.name
     return take(pids, cmdline=None if cmdline is None else str(cmdline),
                 name=None if name is None else str(name)).fields()
 
 
-def ended_spawn(selector: Mapping[str, Any], ctx: CaseContext) -> Spawned | None:
+def ended_spawn(selector: Selector, ctx: CaseContext) -> Spawned | None:
     """The spawn `selector` is `of`, if it and every process of its session have ended."""
-    of = selector.get("of", "run")
+    of = "run" if selector.of is None else selector.of
     if of in SELECTOR_SCOPES or str(of).startswith("provider:"):
         return None
     handle = spawn_named(ctx, str(of))

@@ -12,10 +12,11 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, TypeVar, Union
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.step_args import ExecArgs, ReadyArgs, Selector, SignalArgs, SpawnArgs, WaitArgs, rendered
 from orchestrator.plan.semantic import SELECTOR_SCOPES
 from orchestrator.plan.units import parse_duration
 from orchestrator.procs import leaks, markers
@@ -25,11 +26,12 @@ from orchestrator.procs.ports import listener
 from orchestrator.procs.spawned import Ready, Spawned, parse_signal, send_signal
 from orchestrator.result.model import ErrorInfo
 from orchestrator.run.junit_input import JUnitFile, Where
-from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, selector_of, snapshot, spawn_named
+from orchestrator.run.process_select import StepProblem, ended_spawn, pool_named, snapshot, spawn_named
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout
 from orchestrator.evaluation.values import whole
 from orchestrator.evaluation.templating import render
 
+A = TypeVar("A", ExecArgs, SpawnArgs, SignalArgs, WaitArgs, Selector)
 SPAWN_READY_TIMEOUT_S = 30.0
 WAIT_WITHIN_S = 10.0
 _POLL_S = 0.02
@@ -52,8 +54,8 @@ def _guarded(action: StepAction) -> StepAction:
 
 # -- shared -------------------------------------------------------------------------------------
 
-def _args(step: StepSpec, ctx: CaseContext) -> dict[str, Any]:
-    return dict(render(dict(step.args), ctx.variables))
+def _args(step: StepSpec, ctx: CaseContext, kind: type[A]) -> A:
+    return rendered(step.args_as(kind), ctx.variables)
 
 
 def _seconds(value: Any, what: str) -> float | None:
@@ -65,16 +67,16 @@ def _seconds(value: Any, what: str) -> float | None:
         raise StepProblem(ErrorKind.INVALID_STEP, f"{what}: {exc}") from None
 
 
-def _process_setup(args: Mapping[str, Any], ctx: CaseContext) -> tuple[list[str], str, dict[str, str]]:
-    argv = argv_for(args.get("command"), shell=bool(args.get("shell", False)), code=args.get("code"),
-                    language=args.get("language"))
-    cwd = Path(str(args.get("cwd") or "."))
+def _process_setup(args: Union[ExecArgs, SpawnArgs], ctx: CaseContext,
+                   shell: bool = False) -> tuple[list[str], str, dict[str, str]]:
+    argv = argv_for(args.command, shell=shell, code=args.code, language=args.language)
+    cwd = Path(str(args.cwd or "."))
     cwd = cwd if cwd.is_absolute() else ctx.plan.directory / cwd
     if not cwd.is_dir():
         raise StepProblem("OSError", f"cwd does not exist or is not a directory: {cwd}")
     plan_env = render(dict(ctx.plan.env), ctx.variables)
     env = {**os.environ, **{k: str(v) for k, v in plan_env.items()},
-           **{str(k): str(v) for k, v in (args.get("env") or {}).items()}}
+           **{str(k): str(v) for k, v in (args.env or {}).items()}}
     return argv, str(cwd), markers.marked_env(env, markers.case_value(ctx.plan.name, ctx.marker), ctx.case.id)
 
 
@@ -101,12 +103,12 @@ def _case_ran_out(ctx: CaseContext) -> bool:
 # -- exec ---------------------------------------------------------------------------------------
 
 def run_exec(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    args = _args(step, ctx)
-    argv, cwd, env = _process_setup(args, ctx)
+    args = _args(step, ctx, ExecArgs)
+    argv, cwd, env = _process_setup(args, ctx, shell=bool(args.shell))
     leaks.become_subreaper()
-    stdin = args.get("stdin")
-    timeout = effective_timeout(step, ctx, _seconds(args.get("timeout"), "exec timeout"))
-    junit = _junit_file(args.get("junit"), cwd, ctx)
+    stdin = args.stdin
+    timeout = effective_timeout(step, ctx, _seconds(args.timeout, "exec timeout"))
+    junit = _junit_file(args.junit, cwd, ctx)
     outcome = run_command(CommandRequest(argv=argv, cwd=cwd, env=env, timeout_s=timeout,
                                          stdin=None if stdin is None else str(stdin)), ctx.stop)
     if outcome.pid is not None:
@@ -137,8 +139,8 @@ def _junit_file(value: Any, cwd: str, ctx: CaseContext) -> JUnitFile | None:
 # -- spawn --------------------------------------------------------------------------------------
 
 def run_spawn(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    args = _args(step, ctx)
-    name = str(args.get("name") or "").strip()
+    args = _args(step, ctx, SpawnArgs)
+    name = str(args.name or "").strip()
     if not name:
         raise StepProblem(ErrorKind.INVALID_STEP, "spawn needs a 'name' (steps refer to it by name)")
     if name in ctx.spawned:
@@ -147,10 +149,8 @@ def run_spawn(step: StepSpec, ctx: CaseContext) -> StepOutput:
         raise StepProblem(ErrorKind.INVALID_STEP, f"a spawn cannot be named '{name}': "
                           f"{', '.join(SELECTOR_SCOPES)} are process selectors")
     argv, cwd, env = _process_setup(args, ctx)
-    ready = _ready(args.get("ready"))
-    own = _seconds(args.get("timeout"), "spawn timeout")
-    if own is None and step.timeout_s is None:
-        own = SPAWN_READY_TIMEOUT_S
+    ready = _ready(args.ready)
+    own = SPAWN_READY_TIMEOUT_S if step.timeout_s is None else None
     limit = effective_timeout(step, ctx, own)
     if ready.port is not None:
         taken = listener(ready.port)
@@ -159,7 +159,7 @@ def run_spawn(step: StepSpec, ctx: CaseContext) -> StepOutput:
                 "PortTaken", f"spawn '{name}': port {ready.port} is already taken by {taken.describe()} "
                 "before the spawn started"))
     leaks.become_subreaper()
-    handle = Spawned(name, argv, cwd=cwd, env=env, stdin=None if args.get("stdin") is None else str(args["stdin"]))
+    handle = Spawned(name, argv, cwd=cwd, env=env)
     try:
         handle.start()
     except OSError as exc:
@@ -188,15 +188,13 @@ def run_spawn(step: StepSpec, ctx: CaseContext) -> StepOutput:
     return StepOutput(fields, ErrorInfo(kind, problem.message))
 
 
-def _ready(value: Any) -> Ready:
+def _ready(value: ReadyArgs | None) -> Ready:
     if value is None:
         return Ready()
-    if not isinstance(value, Mapping):
-        raise StepProblem(ErrorKind.INVALID_STEP, "ready must be a mapping: {stdout_contains | port | delay}")
-    port = value.get("port")
-    return Ready(stdout_contains=None if value.get("stdout_contains") is None else str(value["stdout_contains"]),
+    port = value.port
+    return Ready(stdout_contains=None if value.stdout_contains is None else str(value.stdout_contains),
                  port=None if port is None else _whole(port, "ready port"),
-                 delay_s=_seconds(value.get("delay"), "ready delay"))
+                 delay_s=_seconds(value.delay, "ready delay"))
 
 
 def _whole(value: Any, what: str) -> int:
@@ -209,13 +207,13 @@ def _whole(value: Any, what: str) -> int:
 # -- signal -------------------------------------------------------------------------------------
 
 def run_signal(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    args = _args(step, ctx)
-    target = str(args.get("target") or "")
+    args = _args(step, ctx, SignalArgs)
+    target = str(args.target or "")
     try:
-        sig = parse_signal(args.get("signal", "SIGTERM"))
+        sig = parse_signal(args.signal)
     except ValueError as exc:
         raise StepProblem(ErrorKind.INVALID_STEP, str(exc)) from None
-    delay = _seconds(args.get("delay"), "signal delay")
+    delay = _seconds(args.delay, "signal delay")
     if delay:  # e.g. inside `parallel`, to hit a load that is already under way
         limit = effective_timeout(step, ctx)
         ctx.stop.wait(delay if limit is None else min(delay, limit))
@@ -244,17 +242,17 @@ def run_signal(step: StepSpec, ctx: CaseContext) -> StepOutput:
 # -- processes and wait -------------------------------------------------------------------------
 
 def run_processes(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    return StepOutput(snapshot(selector_of(_args(step, ctx)), ctx))
+    return StepOutput(snapshot(_args(step, ctx, Selector), ctx))
 
 
 def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    args = _args(step, ctx)
-    within = _seconds(args.get("within"), "wait within") or WAIT_WITHIN_S
+    args = _args(step, ctx, WaitArgs)
+    within = _seconds(args.within, "wait within") or WAIT_WITHIN_S
     limit = effective_timeout(step, ctx, within)
     limit = within if limit is None else limit
     began = time.monotonic()
-    if "exit" in args:
-        handle = spawn_named(ctx, str(args["exit"]))
+    if args.exit is not None:
+        handle = spawn_named(ctx, str(args.exit))
         code = handle.wait_exit(limit, ctx.stop)
         waited = round((time.monotonic() - began) * 1000, 3)
         if code is None:
@@ -265,10 +263,10 @@ def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
         _append_output(ctx, handle)
         return StepOutput({"exit_code": code if code >= 0 else None, "signal": signal_name(code),
                            "waited_ms": waited})
-    if "processes" not in args:
+    if args.processes is None:
         raise StepProblem(ErrorKind.INVALID_STEP, "wait needs 'exit: SPAWN' or 'processes: SELECTOR'")
-    selector = selector_of(args["processes"])
-    wanted = _whole(args.get("count", 0), "wait count")
+    selector = args.processes
+    wanted = _whole(args.count, "wait count")
     while True:
         fields = snapshot(selector, ctx)
         waited = round((time.monotonic() - began) * 1000, 3)
@@ -279,14 +277,14 @@ def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
             tail = ended.stderr_tail()
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
                 ErrorKind.PROCESS_EXITED, f"spawn '{ended.name}' {exit_description(ended.poll() or 0)} with "
-                f"{fields['count']} of the {wanted} process(es) matching {selector}"
+                f"{fields['count']} of the {wanted} process(es) matching {selector.as_written()}"
                 + (f"; stderr ends with:\n{tail}" if tail else " (no stderr)")))
         if time.monotonic() - began >= limit:
             if _case_ran_out(ctx):
                 raise StepTimedOut("processes still running")
             shown = "; ".join(f"pid {p} ({c})" for p, c in zip(fields["pids"], fields["cmdlines"]))
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
-                ErrorKind.TIMEOUT, f"{fields['count']} process(es) matching {selector} still running after "
+                ErrorKind.TIMEOUT, f"{fields['count']} process(es) matching {selector.as_written()} still running after "
                 f"{limit:g}s (expected {wanted}): {shown}"))
         time.sleep(_POLL_S)
 

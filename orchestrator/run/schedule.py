@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence, TypeVar
 
-from orchestrator.plan.model import CaseSpec
+from orchestrator.plan.model import CaseSpec, ParallelArgs, StepSpec
+from orchestrator.plan.step_args import CallArgs, LoadArgs
 from orchestrator.vocabulary import PRIORITIES
 
 Key = tuple[int, int]  # (plan index, case index)
@@ -19,15 +20,15 @@ def case_providers(case: CaseSpec) -> list[str]:
     """Provider ids a case calls, in first-use order (`call` and `load` steps, nested too)."""
     found: dict[str, None] = {}
 
-    def walk(steps: Iterable[object]) -> None:
+    def walk(steps: Iterable[StepSpec]) -> None:
         for step in steps:
-            args = getattr(step, "args", {})
-            action = getattr(step, "action", "")
-            if action == "call":
-                found[str(args["provider"])] = None
-            elif action == "load" and args.get("call") is not None:
-                found[str(args["call"])] = None
-            walk(args.get("steps", ()))
+            args = step.args
+            if isinstance(args, CallArgs):
+                found[str(args.provider)] = None
+            elif isinstance(args, LoadArgs):
+                found[str(args.call)] = None
+            elif isinstance(args, ParallelArgs):
+                walk(args.steps)
 
     walk(case.steps)
     return list(found)

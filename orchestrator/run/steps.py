@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
@@ -74,19 +75,21 @@ def effective_timeout(step: StepSpec, ctx: CaseContext, own: float | None = None
 
 
 def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    provider_id = str(step.args["provider"])
+    given = step.args_as(CallArgs)
+    provider_id = str(given.provider)
     spec = ctx.plan.providers[provider_id]
     pool = ctx.pools.get(provider_id)
     if pool is None:
         return StepOutput({"output": None}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
     # The call's own vars first (in the case's scope); the rest of the step sees them too.
-    call_vars = dict(render(step.args.get("vars") or {}, ctx.variables))
+    call_vars = dict(render(given.vars or {}, ctx.variables))
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
-    args = render({k: v for k, v in step.args.items() if k not in ("provider", "vars")}, scope)
-    options = call_options(spec, ctx.plan, dict(args.get("options") or {}))
-    request = provider_request(ctx, options, args.get("prompt", ""), call_vars, args.get("context"),
-                               effective_timeout(step, ctx, spec.timeout_s), args.get("session"))
+    prompt, options, context, session = (render(v, scope) for v in (given.prompt, given.options, given.context,
+                                                                      given.session))
+    options = call_options(spec, ctx.plan, dict(options or {}))
+    request = provider_request(ctx, options, prompt, call_vars, context,
+                               effective_timeout(step, ctx, spec.timeout_s), session)
     outcome = pool.call(request)
     _capture(ctx, provider_id, outcome)
     fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider
@@ -147,7 +150,7 @@ def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, 
 
 
 def run_sleep(step: StepSpec, ctx: CaseContext) -> StepOutput:
-    duration = seconds(step.args.get("duration", 0), ctx) or 0.0
+    duration = seconds(step.args_as(SleepArgs).duration, ctx) or 0.0
     limit = effective_timeout(step, ctx)
     started = time.monotonic()
     ctx.stop.wait(duration if limit is None else min(duration, limit))

@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.errors import Location
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.plan.step_args import build_args
 from orchestrator.procs import leaks
 from orchestrator.run.process_steps import PROCESS_ACTIONS
 from orchestrator.run.steps import CaseContext, StepOutput
@@ -34,8 +35,10 @@ def pids_after(text: str, word: str) -> list[int]:
     return [int(line.split()[1]) for line in text.splitlines() if line.startswith(word + " ")]
 
 
-def step(action: str, *, title: str | None = None, **args: Any) -> StepSpec:
-    return StepSpec(action=action, args=args, location=Location("steps-under-test.yaml", 1, 1), name=title)
+def step(action: str, *, title: str | None = None, timeout_s: float | None = None, **args: Any) -> StepSpec:
+    """A step as a plan would give it: `args` are its action's keys, typed as the loader types them."""
+    return StepSpec(action=action, args=build_args(action, args), location=Location("steps-under-test.yaml", 1, 1),
+                    name=title, timeout_s=timeout_s)
 
 
 def make_plan(env: dict[str, str] | None = None, steps: tuple[StepSpec, ...] = ()) -> tuple[Plan, CaseSpec]:
@@ -43,8 +46,8 @@ def make_plan(env: dict[str, str] | None = None, steps: tuple[StepSpec, ...] = (
     return Plan(path=PLAN_PATH, name="steps-under-test", cases=(case,), env=env or {}), case
 
 
-def act(action: str, ctx: CaseContext, **args: Any) -> StepOutput:
-    return PROCESS_ACTIONS[action](step(action, **args), ctx)
+def act(action: str, ctx: CaseContext, *, timeout_s: float | None = None, **args: Any) -> StepOutput:
+    return PROCESS_ACTIONS[action](step(action, timeout_s=timeout_s, **args), ctx)
 
 
 def stray_descendants(before: set[int]) -> list[str]:

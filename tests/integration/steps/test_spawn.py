@@ -47,7 +47,8 @@ def test_ready_after_a_delay(ctx: CaseContext) -> None:
 
 
 def test_not_ready_in_time_names_what_was_awaited(ctx: CaseContext) -> None:
-    out = act("spawn", ctx, name="srv", command=["sleep", "30"], ready={"stdout_contains": "listening"}, timeout=0.5)
+    out = act("spawn", ctx, name="srv", command=["sleep", "30"], ready={"stdout_contains": "listening"},
+              timeout_s=0.5)  # the step's `timeout:`
     assert out.error is not None and out.error.type == "TimeoutError"
     assert out.error.message == "spawn 'srv' not ready after 0.5s: stdout never contained 'listening'"
 

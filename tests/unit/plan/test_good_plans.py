@@ -8,7 +8,9 @@ import pytest
 
 from orchestrator.errors import Location, PlanErrors
 from orchestrator.plan.load import load_plan
-from orchestrator.plan.model import Plan
+from orchestrator.plan.model import ParallelArgs, Plan
+from orchestrator.plan.step_args import (CallArgs, ExecArgs, HttpArgs, LoadArgs, ReadyArgs, SignalArgs, SleepArgs,
+                                         SpawnArgs, WaitArgs)
 
 ROOT = Path(__file__).resolve().parents[3]
 GOOD = ROOT / "tests" / "fixtures" / "good_plans"
@@ -86,14 +88,14 @@ def test_discover_cases(plan: Plan) -> None:
     assert alpha.name == "scripts/test_alpha.py"
     assert alpha.vars["path"] == str(script) and alpha.vars["relpath"] == "scripts/test_alpha.py"
     assert (alpha.vars["name"], alpha.vars["stem"], alpha.vars["dir"]) == ("test_alpha.py", "test_alpha", str(script.parent))
-    assert alpha.steps[0].args == {"command": ["python3", "{{ path }}"], "timeout": 300.0}
+    assert alpha.steps[0].args == ExecArgs(command=["python3", "{{ path }}"], timeout=300.0)
 
 
 def test_call_step_args_and_assertions(plan: Plan) -> None:
     call = plan.cases[0].steps[0]
     assert call.action == "call" and call.as_name == "first" and call.title == "call echo"
-    assert call.args == {"provider": "echo", "prompt": "{{ greeting }}, {{ who }}", "vars": {"x": 1},
-                         "options": {"temperature": 1}, "session": "s1"}
+    assert call.args == CallArgs(provider="echo", prompt="{{ greeting }}, {{ who }}", vars={"x": 1},
+                                 options={"temperature": 1}, session="s1")
     kinds = [(a.kind, a.value, a.on) for a in call.expect]
     assert kinds[:6] == [("contains", "Hello", None), ("not_contains", "bye", None), ("is-json", None, None),
                          ("matches", "^echo", None), ("starts_with", "echo", "output"),
@@ -106,16 +108,18 @@ def test_call_step_args_and_assertions(plan: Plan) -> None:
 
 def test_durations_in_steps(plan: Plan) -> None:
     sleep, exec_step = plan.cases[0].steps[1], plan.cases[0].steps[2]
-    assert sleep.args == {"duration": 2.0}
-    assert exec_step.args["timeout"] == 5.0 and exec_step.condition == "first.output != ''"
+    assert sleep.args == SleepArgs(2.0)
+    assert exec_step.args_as(ExecArgs).timeout == 5.0 and exec_step.condition == "first.output != ''"
     spawn, parallel, wait, processes, http = plan.cases[1].steps
-    assert spawn.args["ready"] == {"delay": 0.1}
-    load, signal = parallel.args["steps"]
-    assert load.action == "load" and load.args["duration"] == 60.0 and load.args["requests"] == "{{ n * 10 }}"
-    assert signal.args == {"target": "provider:echo#random", "signal": "SIGKILL"}
-    assert wait.args == {"exit": "srv", "within": 3.0}
+    assert spawn.args_as(SpawnArgs).ready == ReadyArgs(delay=0.1)
+    load, signal = parallel.args_as(ParallelArgs).steps
+    assert load.action == "load" and load.args_as(LoadArgs).duration == 60.0
+    assert load.args_as(LoadArgs).requests == "{{ n * 10 }}"
+    assert signal.args == SignalArgs(target="provider:echo#random", signal="SIGKILL")
+    assert wait.args == WaitArgs(exit="srv", within=3.0)
     assert processes.always is True and processes.expect[0].kind == "count"
-    assert http.args["timeout"] == 2.0 and http.args["json"] == {"a": 1}
+    assert http.args_as(HttpArgs).timeout == 2.0 and http.args_as(HttpArgs).json == {"a": 1}
+    assert http.args_as(HttpArgs).has_body
 
 
 def test_loading_is_fast(monkeypatch: pytest.MonkeyPatch) -> None:

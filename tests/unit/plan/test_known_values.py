@@ -8,6 +8,7 @@ import pytest
 
 from orchestrator.errors import PlanErrors, UserError
 from orchestrator.plan.load import load_plan, load_plans
+from orchestrator.plan.step_args import CallArgs, LoadArgs
 
 PROVIDER = "def call_api(prompt, options, context):\n    return {'output': prompt}\n"
 
@@ -41,9 +42,9 @@ def test_a_templated_provider_name_is_resolved_from_plan_case_matrix_and_var(tmp
       - load: {call: "{{ target }}", prompt: hi, requests: 2}
 """)
     plan = load_plan(path)
-    assert [c.steps[0].args["provider"] for c in plan.cases] == ["echo", "other", "echo", "other"]
-    assert [c.steps[1].args["call"] for c in plan.cases[2:]] == ["echo", "other"]
-    assert load_plans([path], {"which": "other"})[0].cases[0].steps[0].args["provider"] == "other"
+    assert [c.steps[0].args_as(CallArgs).provider for c in plan.cases] == ["echo", "other", "echo", "other"]
+    assert [c.steps[1].args_as(LoadArgs).call for c in plan.cases[2:]] == ["echo", "other"]
+    assert load_plans([path], {"which": "other"})[0].cases[0].steps[0].args_as(CallArgs).provider == "other"
 
 
 def test_a_templated_provider_name_that_names_no_provider_is_an_error_at_its_line(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import shlex
 from dataclasses import replace
 from urllib.parse import quote, quote_plus
 
-from orchestrator.result.model import AssertionResult
+from orchestrator.result.model import AssertionResult, RecordedGate
 from orchestrator.result.secrets import MASK, Masker, looks_secret
 
 from .factory import run_result
@@ -51,9 +51,9 @@ def test_model_values_are_masked_deeply_but_numbers_only_where_any_value_may_sta
 
 def test_numbers_of_the_plan_s_gate_and_risks_are_never_masked() -> None:
     run = run_result()
-    plan = replace(run.plans[0], gate={"pass_rate": {"P0": 1.0}, "max_flaky": 1}, risks={"R": {"score": 1}})
+    plan = replace(run.plans[0], gate=RecordedGate({"P0": 1.0}, 1), risks={"R": {"score": 1}})
     masked = Masker(["1"]).value(replace(run, plans=(plan,)))
-    assert masked.plans[0].gate == {"pass_rate": {"P0": 1.0}, "max_flaky": 1}  # `merge` reads it back as numbers
+    assert masked.plans[0].gate == RecordedGate({"P0": 1.0}, 1)  # `merge` reads it back as numbers
     assert masked.plans[0].risks == {"R": {"score": 1}}
 
 

@@ -57,6 +57,9 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path: Path, monkeypatch: py
     ('{"format": 99, "cases": []}', "results format 99"),
     ('{"format": 1, "cases": [{"id": "x"}], "plans": [], "gate": {"passed": true}, "started_at": 0, "duration_s": 0}',
      "corrupt results file"),
+    # a plan's gate that is not an object once read as "no gate": the run passed whatever its rules said
+    ('{"format": 1, "cases": [], "plans": [{"name": "p", "title": "", "file": "p.yaml", "gate": "x"}], '
+     '"gate": {"passed": true}, "started_at": 0, "duration_s": 0}', "corrupt results file"),
 ])
 def test_read_json_problems_are_user_errors(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "results.json"

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from orchestrator.errors import Location
 from orchestrator.plan.model import AssertionSpec, CaseSpec, Plan, ProviderSpec, StepSpec
+from orchestrator.plan.step_args import CallArgs
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, PoolConfig, WorkerInfo, WorkerStatus
 
 Behaviour = Callable[[CallRequest], "dict[str, Any] | CallError"]
@@ -57,7 +58,7 @@ AT = Location("plan.yaml", 3, 5)
 
 
 def call(prompt: str, *expect: AssertionSpec, **extra: Any) -> StepSpec:
-    return StepSpec(action="call", args={"provider": "echo", "prompt": prompt}, location=AT,
+    return StepSpec(action="call", args=CallArgs("echo", prompt), location=AT,
                     expect=tuple(expect), **extra)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from orchestrator.result.model import CaseResult, Status
 from orchestrator.run.engine import Engine, Listener, RunOptions
@@ -62,7 +63,7 @@ def test_output_printed_by_providers_is_kept_in_the_case_log() -> None:
 
 def test_a_calls_vars_fill_its_prompt_and_reach_the_provider_as_in_promptfoo() -> None:
     step = call("{{ who }}!")
-    step.args["vars"] = {"who": "{{ greeting }} world"}
+    step = replace(step, args=replace(step.args, vars={"who": "{{ greeting }} world"}))
     result, _, pool = run(case("C", step, vars={"greeting": "hi"}))
     assert result.cases[0].status is Status.PASSED, result.cases[0].message
     assert pool.calls[0].prompt == "hi world!"

@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from orchestrator.plan.model import GateSpec
-from orchestrator.result.model import CaseResult, PlanInfo, Status
-from orchestrator.run.gate import PlanGate, evaluate_gate, gate_dict, judge, judge_plans
+from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RecordedGate, RunResult, Status
+from orchestrator.result.store import read_json, write_json
+from orchestrator.run.gate import PlanGate, judge, judge_plans, recorded_gate
+
+
+def evaluate_gate(gate: GateSpec | None, cases: list[CaseResult], interrupted: bool = False,
+                  selection: str = "", deadline: str | None = None) -> GateResult:
+    """One plan's gate over all `cases`."""
+    return judge([PlanGate("", recorded_gate(gate))], cases, interrupted, selection, deadline)
 
 
 def case(id: str, status: Status, priority: str = "P2", covers: tuple[str, ...] = (), plan: str = "p") -> CaseResult:
@@ -73,7 +84,7 @@ def test_a_named_zero_tolerates_that_priority_only() -> None:
 def test_an_empty_gate_is_no_gate() -> None:
     cases = [case("A", Status.PASSED, "P0"), case("B", Status.SKIPPED, "P1")]
     assert evaluate_gate(GateSpec(), cases) == evaluate_gate(None, cases)
-    assert judge_plans([PlanInfo("p", "", "p.yaml", gate=gate_dict(GateSpec()))], cases) == evaluate_gate(None, cases)
+    assert judge_plans([PlanInfo("p", "", "p.yaml", gate=recorded_gate(GateSpec()))], cases) == evaluate_gate(None, cases)
 
 
 @pytest.mark.parametrize("gate", [GateSpec(pass_rate={"P0": 1.0}), GateSpec(pass_rate={"P0": 0.5}),
@@ -120,7 +131,7 @@ def test_max_flaky_and_require_covered() -> None:
 
 def test_coverage_by_deselected_cases_is_not_judged_and_the_verdict_says_it_is_partial() -> None:
     """`--id E2E-001` on a plan with require_covered failed the gate; selecting nothing passed."""
-    gate = GateSpec(require_covered=("AC-1", "AC-2", "AC-3"))
+    gate = RecordedGate(require_covered=("AC-1", "AC-2", "AC-3"))
     plan = PlanGate("p", gate, not_selected_covers=frozenset({"AC-2", "AC-3"}))
     cases = [case("E2E-001", Status.PASSED, covers=("AC-1",)), case("E2E-009", Status.FAILED, covers=("AC-3",))]
     verdict = judge([plan], cases, selection="--id E2E-001 --id E2E-009")
@@ -131,19 +142,19 @@ def test_coverage_by_deselected_cases_is_not_judged_and_the_verdict_says_it_is_p
     assert not by_rule["covered AC-3"].passed  # a selected covering case failed: that is judged
     assert verdict.selection == "--id E2E-001 --id E2E-009"
     # a key that no case of the plan covers still fails, selection or not
-    assert not judge([PlanGate("p", GateSpec(require_covered=("AC-9",)))], cases[:1]).passed
+    assert not judge([PlanGate("p", RecordedGate(require_covered=("AC-9",)))], cases[:1]).passed
 
 
 def test_a_shard_leaves_coverage_by_other_shards_to_the_merge() -> None:
-    plan = PlanGate("p", GateSpec(require_covered=("AC-1",)), other_shards_cover=frozenset({"AC-1"}))
+    plan = PlanGate("p", RecordedGate(require_covered=("AC-1",)), other_shards_cover=frozenset({"AC-1"}))
     verdict = judge([plan], [case("A", Status.PASSED)])
     assert verdict.passed and not verdict.rules[-1].judged
     assert verdict.selection == ""
 
 
 def test_each_plan_gate_judges_its_own_cases() -> None:
-    tolerant = PlanGate("a", GateSpec(pass_rate={"P3": 0.0}))
-    strict = PlanGate("b", GateSpec(max_flaky=0))
+    tolerant = PlanGate("a", RecordedGate(pass_rate={"P3": 0.0}))
+    strict = PlanGate("b", RecordedGate(max_flaky=0))
     ok = [case("A1", Status.FAILED, "P3", plan="a"), case("B1", Status.PASSED, "P3", plan="b")]
     verdict = judge([tolerant, strict], ok)
     assert verdict.passed, verdict.rules
@@ -166,3 +177,19 @@ def test_a_case_that_did_not_finish_fails_the_gate_even_when_the_run_is_not_flag
         verdict = evaluate_gate(gate, [case("A", Status.PASSED), case("B", Status.INTERRUPTED)])
         assert not verdict.passed
         assert verdict.rules[-1].detail == "1 case(s) did not finish"
+
+
+def test_the_recorded_gate_goes_through_results_json_unchanged_and_is_judged_alike(tmp_path: Path) -> None:
+    """`merge` and `report` judge the gate again from what results.json keeps of it."""
+    spec = GateSpec(pass_rate={"P0": 1.0, "P2": 0.5}, max_flaky=0, require_covered=("AC-1",))
+    plan = PlanInfo("p", "", "p.yaml", gate=recorded_gate(spec))
+    run = RunResult(plans=(plan,), cases=(), gate=GateResult(True), started_at=0.0, duration_s=0.0)
+    write_json(run, tmp_path / "results.json")
+    kept = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["plans"][0]["gate"]
+    assert kept == {"pass_rate": {"P0": 1.0, "P2": 0.5}, "max_flaky": 0, "require_covered": ["AC-1"]}
+    back = read_json(tmp_path / "results.json").plans[0].gate
+    assert back == RecordedGate({"P0": 1.0, "P2": 0.5}, 0, ("AC-1",))
+    cases = [case("A", Status.PASSED, "P0", covers=("AC-1",)), case("B", Status.FAILED, "P2"),
+             case("C", Status.FLAKY, "P2")]
+    assert judge_plans([replace(plan, gate=back)], cases) == evaluate_gate(spec, cases)
+    assert not evaluate_gate(spec, cases).passed  # max_flaky 0

@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator.errors import Location
 from orchestrator.plan.model import StepSpec
+from orchestrator.plan.step_args import LoadArgs
 from orchestrator.result.model import Status
 from orchestrator.run import load_step
 from orchestrator.run.engine import Engine, RunOptions
@@ -20,8 +21,8 @@ AT = Location("plan.yaml", 3, 5)
 
 
 def load(concurrency: object, requests: int = 100000) -> StepSpec:
-    return StepSpec(action="load", args={"call": "echo", "prompt": "sleep", "requests": requests,
-                                         "concurrency": concurrency}, location=AT)
+    return StepSpec(action="load", args=LoadArgs(call="echo", prompt="sleep", requests=requests,
+                                                 concurrency=concurrency), location=AT)  # type: ignore[arg-type]
 
 
 def run(*cases):

@@ -50,10 +50,10 @@ def test_a_cleanup_step_alone_does_not_make_a_case_pass() -> None:
 
 
 def test_a_parallel_step_whose_steps_were_all_skipped_is_skipped() -> None:
-    from orchestrator.plan.model import StepSpec
+    from orchestrator.plan.model import ParallelArgs, StepSpec
     from .fakes import AT
 
-    parallel = StepSpec(action="parallel", args={"steps": (call("a", condition="false"),)}, location=AT)
+    parallel = StepSpec(action="parallel", args=ParallelArgs((call("a", condition="false"),)), location=AT)
     result = run(case("C", parallel))
     assert result.cases[0].steps[0].status is Status.SKIPPED
     assert result.cases[0].status is Status.SKIPPED
