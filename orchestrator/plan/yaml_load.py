@@ -1,8 +1,9 @@
 """Safe YAML loading that remembers where every value and key came from.
 
-PyYAML's safe parser (libyaml when present) yields events; we compose the nodes ourselves,
-iteratively, and build plain Python values from them (so no constructor ever runs user-chosen
-code), recording a Location per path. Hostile input
+libyaml composes the document where that cannot change a message (`_compose_in_c`); otherwise
+we compose PyYAML's parser events ourselves, iteratively. Plain Python values are built from the
+nodes (so no constructor ever runs user-chosen code), and the document is kept until the plan is
+built: `Source.at(path)` finds where a value was written by walking it. Hostile input
 (alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
 """
 from __future__ import annotations
