@@ -1,123 +1,37 @@
 """Safe YAML loading that remembers where every value and key came from.
 
-libyaml composes the document where that cannot change a message (`_compose_in_c`); otherwise
+libyaml composes the document where that cannot change a message (plan/yaml_c.py); otherwise
 we compose PyYAML's parser events ourselves, iteratively. Plain Python values are built from the
 nodes (so no constructor ever runs user-chosen code), and the document is kept until the plan is
-built: `Source.at(path)` finds where a value was written by walking it. Hostile input
-(alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
+built: `Source.at(path)` (plan/yaml_source.py) finds where a value was written by walking it.
+Hostile input (alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
 """
 from __future__ import annotations
 
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location, Problem
+from orchestrator.plan.yaml_c import compose_in_c as _compose_in_c
+from orchestrator.plan.yaml_c import too_deep
 from orchestrator.plan.yaml_hints import explain, unquoted_template
+from orchestrator.plan.yaml_source import MAP, NodePath, PathKey, SCALAR_TAGS, SEQ, STD, STR, Source
+
+__all__ = ["MAX_ALIAS_VALUES", "MAX_BYTES", "MAX_DEPTH", "NodePath", "PathKey", "Source", "load_yaml"]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_ALIAS_VALUES = 100_000  # values that aliases may add to a plan, in all
 
-PathKey = Union[str, int]
-NodePath = tuple[PathKey, ...]
-
-_STD = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_STR, _SEQ, _MAP = f"{_STD}str", f"{_STD}seq", f"{_STD}map"
 # Keys repeat in every case ("id", "steps", "call"...): one string each, not one per occurrence.
 _intern = sys.intern
-
-
-@dataclass
-class Source:
-    """One loaded YAML file: its data and where every value and mapping key was written."""
-
-    shown: str  # the path as the user wrote it (or relative to the cwd for included files)
-    path: Path  # absolute
-    data: Any = None
-    # The composed document: a value's place is found by walking it along the value's path, only
-    # when asked (at, key_at), as 20,000 cases have ~350,000 values and few problems. Only what
-    # `data` was built from is reachable: a refused tag or key, or a repeated key, is not.
-    root: Node | None = None
-    _index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False)
-    _chain: list[tuple[Node | None, Node]] = field(default_factory=list, repr=False)  # the last walk
-    _parts: list[PathKey] = field(default_factory=list, repr=False)
-
-    @property
-    def directory(self) -> Path:
-        return self.path.parent
-
-    def at(self, path: NodePath) -> Location:
-        """Where the value at `path` is (or its nearest existing ancestor)."""
-        if self.root is None:
-            return Location(self.shown, 1, 1)
-        mark = self._walk(path)[-1][1].start_mark
-        return Location(self.shown, mark.line + 1, mark.column + 1)
-
-    def key_at(self, path: NodePath) -> Location:
-        """Where the key naming the value at `path` is written."""
-        if self.root is None or not path:
-            return self.at(path)
-        chain = self._walk(path)
-        key = chain[-1][0]
-        if len(chain) <= len(path) or key is None:  # not there, or a list item: it has no key
-            return self.at(path)
-        return Location(self.shown, key.start_mark.line + 1, key.start_mark.column + 1)
-
-    def _walk(self, path: NodePath) -> list[tuple[Node | None, Node]]:
-        """(key node or None, node) for the root and each part of `path` found, in order. Asked
-        for the paths of one case after another, it starts where the last walk's path agrees."""
-        chain, parts = self._chain, self._parts
-        if not chain or chain[0][1] is not self.root:
-            assert self.root is not None
-            chain[:], parts[:] = [(None, self.root)], []
-        same, limit = 0, min(len(parts), len(path))
-        while same < limit and parts[same] == path[same]:
-            same += 1
-        del chain[same + 1:], parts[same:]
-        node = chain[-1][1]
-        for part in path[same:]:
-            found = self._child(node, part)
-            if found is None:
-                break
-            chain.append(found)
-            parts.append(part)
-            node = found[1]
-        return chain
-
-    def _child(self, node: Node, part: PathKey) -> tuple[Node | None, Node] | None:
-        """(key node or None, value node) of `part` inside `node`, as the builder took it."""
-        if node.__class__ is SequenceNode:
-            if node.tag == _SEQ and isinstance(part, int) and 0 <= part < len(node.value):
-                return None, node.value[part]
-            return None
-        if node.__class__ is not MappingNode or node.tag != _MAP or not isinstance(part, str):
-            return None
-        if len(node.value) <= 16:
-            for key_node, value_node in node.value:
-                if key_node.value == part and _usable_key(key_node):
-                    return key_node, value_node
-            return None
-        index = self._index.get(id(node))
-        if index is None:
-            index = self._index[id(node)] = {}
-            for key_node, value_node in node.value:
-                if _usable_key(key_node) and key_node.value not in index:
-                    index[key_node.value] = (key_node, value_node)
-        return index.get(part)
-
-
-def _usable_key(key_node: Node) -> bool:
-    """A key the builder takes (its first occurrence is the one it keeps)."""
-    return key_node.__class__ is ScalarNode and key_node.tag in _SCALAR_TAGS
 
 
 class _Fail(Exception):
@@ -126,8 +40,8 @@ class _Fail(Exception):
         self.line, self.col, self.message = line, col, message
 
 
-_EventLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
-_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+_LIBYAML: Any = getattr(yaml, "CSafeLoader", None)
+_EventLoader: Any = _LIBYAML or yaml.SafeLoader  # libyaml when available: ~10x faster
 _RESOLVER = yaml.SafeLoader("")
 
 
@@ -190,7 +104,7 @@ def _events_to_node(text: str, aliases: list[tuple[Node, Any]]) -> Node | None:
 
 
 def _tag_shown(tag: str) -> str:
-    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+    return "!!" + tag[len(STD):] if tag.startswith(STD) else tag
 
 
 class _Builder:
@@ -213,7 +127,7 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is ScalarNode:
-            if node.tag == _STR:  # a value written many times (a provider, a tag) is one string
+            if node.tag == STR:  # a value written many times (a provider, a tag) is one string
                 return self.strings.setdefault(node.value, node.value)
             return self.scalar(node)
         if id(node) in self.active:
@@ -222,9 +136,9 @@ class _Builder:
             self.deepest = depth
         self.active.add(id(node))
         try:
-            if isinstance(node, SequenceNode) and node.tag == _SEQ:
+            if isinstance(node, SequenceNode) and node.tag == SEQ:
                 return [self.build(item, depth + 1) for item in node.value]
-            if isinstance(node, MappingNode) and node.tag == _MAP:
+            if isinstance(node, MappingNode) and node.tag == MAP:
                 return self.mapping(node, depth)
         finally:
             self.active.discard(id(node))
@@ -241,10 +155,10 @@ class _Builder:
         return f"tag '{_tag_shown(tag)}' is not allowed (plans are data)"
 
     def scalar(self, node: ScalarNode) -> Any:
-        if node.tag not in _SCALAR_TAGS:
+        if node.tag not in SCALAR_TAGS:
             self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
             return None
-        if node.tag in (f"{_STD}str", f"{_STD}timestamp"):
+        if node.tag in (f"{STD}str", f"{STD}timestamp"):
             return str(node.value)
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -259,9 +173,9 @@ class _Builder:
         deeper = depth + 1
         strings = self.strings
         for key_node, value_node in node.value:
-            if key_node.__class__ is ScalarNode and key_node.tag == _STR:
+            if key_node.__class__ is ScalarNode and key_node.tag == STR:
                 key = _intern(key_node.value)  # as written: `on:` and `yes:` stay strings
-            elif key_node.tag == f"{_STD}merge":
+            elif key_node.tag == f"{STD}merge":
                 self.fatal = self.skipped = True
                 self.problems.append(Problem(self.loc(key_node), "merge keys ('<<') are not supported: write "
                                              "the keys out, or use 'defaults:' for shared case keys"))
@@ -272,7 +186,7 @@ class _Builder:
                 self.problems.append(Problem(self.loc(node), template) if template
                                      else Problem(self.loc(key_node), "mapping keys must be plain strings"))
                 continue
-            elif key_node.tag not in _SCALAR_TAGS:
+            elif key_node.tag not in SCALAR_TAGS:
                 self.skipped = True
                 self.problems.append(Problem(self.loc(key_node), self._bad_tag(key_node.tag)))
                 continue
@@ -284,7 +198,7 @@ class _Builder:
                                              f"duplicate key '{key}' (first at line {first_line[key]})"))
                 continue
             first_line[key] = key_node.start_mark.line + 1
-            if value_node.__class__ is ScalarNode and value_node.tag == _STR and deeper <= MAX_DEPTH:
+            if value_node.__class__ is ScalarNode and value_node.tag == STR and deeper <= MAX_DEPTH:
                 result[key] = strings.setdefault(value_node.value, value_node.value)  # build's, inlined
             else:
                 result[key] = self.build(value_node, deeper)
@@ -378,62 +292,6 @@ def _check_flow_depth(text: str) -> None:
             depth = max(0, depth - 1)
 
 
-_LONGEST_LINE_IN_C = 1000  # block nesting is at most ~2 levels per column: libyaml recurses safely
-
-
-def _compose_in_c(text: str) -> tuple[bool, Node | None]:
-    """(True, the document) composed by libyaml (~2x faster than composing its events here), for the
-    plans where that cannot differ from `_events_to_node`: no alias (so no alias to count or
-    report), lines short enough that libyaml's recursive composer cannot overflow the C stack
-    on hostile nesting (it crashes at ~100,000 levels), one document, no YAML error. Anything
-    else returns (False, None), and the event composer gives the established result and messages.
-    A document nested MAX_DEPTH deep is found while it is built (`_build_composed_in_c`)."""
-    if _FastCLoader is None or _EventLoader is not _CLoader or "*" in text:
-        return False, None
-    if max(map(len, text.splitlines()), default=0) > _LONGEST_LINE_IN_C:
-        return False, None
-    try:
-        root = yaml.compose(text, Loader=_FastCLoader)
-    except yaml.YAMLError:
-        return False, None
-    return True, root
-
-
-def _fast_c_loader() -> Any:
-    """libyaml's loader with PyYAML's implicit tag resolution done in one step: it is called for
-    every value, and resolving paths (which a safe loader never has) cost as much again."""
-    if _CLoader is None:
-        return None
-    resolvers = _CLoader.yaml_implicit_resolvers
-    assert not _CLoader.yaml_path_resolvers
-    wildcard = resolvers.get(None, [])
-    by_first = {first: tuple(found + wildcard) for first, found in resolvers.items() if first is not None}
-    none = tuple(wildcard)
-    scalar, sequence, mapping = (_CLoader.DEFAULT_SCALAR_TAG, _CLoader.DEFAULT_SEQUENCE_TAG,
-                                 _CLoader.DEFAULT_MAPPING_TAG)
-
-    class FastCLoader(_CLoader):  # type: ignore[misc]
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            if kind is ScalarNode:
-                if implicit[0]:
-                    for tag, regexp in by_first.get(value[:1], none):
-                        if regexp.match(value):
-                            return tag
-                return scalar
-            return sequence if kind is SequenceNode else mapping
-
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
-
-    return FastCLoader
-
-
-_FastCLoader: Any = _fast_c_loader()
-
-
 def _build_composed_in_c(source: Source, root: Node | None) -> tuple[_Builder, Any] | None:
     """`_build` of what libyaml composed, or None when a collection is nested MAX_DEPTH deep: the
     event composer then refuses it where it always did. Building finds that at no extra cost
@@ -441,11 +299,11 @@ def _build_composed_in_c(source: Source, root: Node | None) -> tuple[_Builder, A
     try:
         built = _build(source, root)
     except _Fail:
-        if root is not None and _too_deep(root):
+        if root is not None and too_deep(root, MAX_DEPTH):
             return None
         raise
     builder = built[0]
-    if (builder.skipped or builder.deepest >= MAX_DEPTH) and root is not None and _too_deep(root):
+    if (builder.skipped or builder.deepest >= MAX_DEPTH) and root is not None and too_deep(root, MAX_DEPTH):
         return None
     return built
 
@@ -458,27 +316,11 @@ def _build(source: Source, root: Node | None) -> tuple[_Builder, Any]:
     return builder, builder.build(root, 0)
 
 
-def _too_deep(root: Node) -> bool:
-    """A collection inside MAX_DEPTH others: what `_events_to_node` refuses."""
-    level = [root] if not isinstance(root, ScalarNode) else []  # the collections `depth` deep
-    depth = 0
-    while level:
-        if depth >= MAX_DEPTH:
-            return True
-        deeper: list[Node] = []
-        for node in level:
-            if isinstance(node, MappingNode):
-                deeper.extend(part for pair in node.value for part in pair if part.__class__ is not ScalarNode)
-            else:
-                deeper.extend(item for item in node.value if item.__class__ is not ScalarNode)
-        level, depth = deeper, depth + 1
-    return False
-
-
 def _load(source: Source, text: str) -> tuple[_Builder, Any]:
     if text.count("[") + text.count("{") > MAX_DEPTH:
         _check_flow_depth(text)
-    done, composed = _compose_in_c(text)
+    # Only where the events come from libyaml too: then its composer sees the same document.
+    done, composed = _compose_in_c(text) if _EventLoader is _LIBYAML else (False, None)
     if done:
         built = _build_composed_in_c(source, composed)
         if built is not None:
