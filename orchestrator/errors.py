@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 
+from orchestrator.gc_pause import slotted
+
 
 class ExitCode(IntEnum):
     GATE_PASSED = 0
@@ -60,6 +62,7 @@ def most_severe(*codes: int) -> int:
     return max((int(c) for c in codes), default=int(ExitCode.GATE_PASSED))
 
 
+@slotted
 @dataclass(frozen=True)
 class Location:
     """A place in a plan file; line and col are 1-based as editors show them."""

@@ -19,7 +19,13 @@ intercepted_binops  # jinja2 SandboxedEnvironment class attribute (sandbox.py)
 template_class  # jinja2 Environment class attribute (sandbox.py)
 _.call_binop  # jinja2 SandboxedEnvironment hook for the intercepted operators (sandbox.py)
 
+# libyaml's composer calls these on its loader (plan/yaml_load.py FastCLoader: resolving paths is a no-op).
+descend_resolver
+ascend_resolver
+
 # Parameters a caller's signature fixes.
+current_node  # yaml_load FastCLoader.descend_resolver, as libyaml calls it
+current_index
 frame  # signal handler signature (interrupts.py)
 exc_type  # context manager __exit__ signature (result/journal.py)
 __self  # jinja2 call() signature (sandbox.py)

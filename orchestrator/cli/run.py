@@ -67,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         plans = load_stage(request)
         prepared = shard_stage(select_stage(plans, request.select), request.select)
         with open_session(request, plans, prepared, interrupts.stop) as session:
+            del plans, prepared  # the session holds them only while it runs: the reports need the results
             run = session.execute()
             written = session.write(run)
         return exit_code(verdict(run, written, interrupts.stop, stop_exit_code(interrupts.stop)))

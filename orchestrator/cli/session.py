@@ -58,12 +58,15 @@ class RunSession(Listener):
         self.junit, self.html, self.json = junit, html, json
         self.junit_flavor = reports.junit_flavor
         self.stop = stop
-        self.engine = Engine(plans, options, self, self.stop)
+        # The engine holds the plans; dropped once the run ended (see execute), so that the
+        # memory of 10,000 cases' specs serves the reports being written instead.
+        self.engine: Engine | None = Engine(plans, options, self, self.stop)
+        engine = self.engine
         self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
         # Before any case runs: a report folder we cannot write would otherwise lose the whole run.
         folders = [p.parent for p in (junit, html, json)] + ([out] if out is not None else [])
-        start = self.engine.result(0.0)  # every case not yet run; its command line masked
+        start = engine.result(0.0)  # every case not yet run; its command line masked
         try:
             self.claim: FolderClaim = claim_folders(folders, start.command)
         except OSError as exc:
@@ -100,7 +103,7 @@ class RunSession(Listener):
         if not self.quiet:
             self.console.case_finished(case)
         now = time.monotonic()
-        if now - self._last_write >= self._rewrite_every and not self.stop.is_set():
+        if self.engine is not None and now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             live = self.engine.result(now - self._started)
             self._write(mark_incomplete(live, "the run had not ended when this report was written"))
             self._last_write = time.monotonic()
@@ -118,14 +121,17 @@ class RunSession(Listener):
 
     def execute(self) -> RunResult:
         """The run stage: every case, to its end or to `stop` (set by `Interrupts`)."""
+        engine = self.engine
+        assert engine is not None, "a session runs once"
         become_subreaper()  # orphans and double-forked daemons of targets stay ours to find and kill
         guard_run()  # a watchdog kills the run's processes if we are killed; leftovers of killed runs go
         if not self.quiet:
-            self.console.start(self.engine.total)
+            self.console.start(engine.total)
         try:
-            run = replace(self.engine.run(), complete=True)
+            run = replace(engine.run(), complete=True)
         finally:
             self.console.stop()
+            self.engine = None
         kill_all()
         return run
 

@@ -54,10 +54,12 @@ class Context:
 
     def broken(self, source: Source, path: NodePath) -> bool:
         """True when the schema found a problem at `path` itself."""
-        return path in self.bad.get(source.path, ())
+        return bool(self.bad) and path in self.bad.get(source.path, ())
 
     def clean(self, source: Source, path: NodePath) -> bool:
         """True when the schema found no problem at or under `path`."""
+        if not self.bad:  # a valid plan: asked for every key of every case
+            return True
         return not any(b[:len(path)] == path for b in self.bad.get(source.path, ()))
 
 
@@ -85,7 +87,8 @@ def shown_path(ctx_main: Source, target: Path) -> str:
 
 def check_schema(ctx: Context, source: Source, problems: list[Problem], *, included: bool) -> None:
     found = schema.validate(source, included=included)
-    ctx.bad.setdefault(source.path, []).extend(path for path, _ in found)
+    if found:
+        ctx.bad.setdefault(source.path, []).extend(path for path, _ in found)
     problems.extend(problem for _, problem in found)
 
 

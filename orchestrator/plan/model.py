@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping, TypeVar, Union
 
 from orchestrator.errors import Location, Problem
+from orchestrator.gc_pause import slotted
 from orchestrator.plan.step_args import ActionArgs, CallArgs, Selector, SpawnArgs
 # The plan's vocabularies come from its schema (orchestrator.vocabulary); re-exported for the plan layer.
 from orchestrator.vocabulary import ASSERTION_KINDS as ASSERTION_KINDS
@@ -47,6 +48,7 @@ class ProviderSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+@slotted
 @dataclass(frozen=True)
 class AssertionSpec:
     kind: str  # one of ASSERTION_KINDS, or a promptfoo type (plan/promptfoo_types.py)
@@ -67,6 +69,7 @@ StepArgs = Union[ActionArgs, ParallelArgs]
 _Args = TypeVar("_Args")
 
 
+@slotted
 @dataclass(frozen=True)
 class StepSpec:
     """One step. `args` holds the action's parameters as written, typed per action
@@ -99,6 +102,7 @@ class StepSpec:
         return self.args
 
 
+@slotted
 @dataclass(frozen=True)
 class CaseSpec:
     id: str  # after matrix expansion: "E2E-006[n=1]"

@@ -92,28 +92,30 @@ def validate(source: Source, *, included: bool = False) -> list[PathProblem]:
 def _exclusive(source: Source) -> list[PathProblem]:
     """Steps with no or several actions, assertions with no or several kinds."""
     out: list[PathProblem] = []
-    step_schema = plan_schema()["$defs"]["step"]
-    assertion_schema = plan_schema()["$defs"]["assertion"]
-
-    def steps(items: Any, path: NodePath) -> None:
-        for i, step in enumerate(items if isinstance(items, list) else ()):
-            if not isinstance(step, dict):
-                continue
-            out.extend(_pick(step, step_schema, "a step", source, path + (i,), STEP_ACTIONS))
-            steps(step.get("parallel"), path + (i, "parallel"))
-            expect = step.get("expect")
-            for j, spec in enumerate(expect if isinstance(expect, list) else []):
-                if isinstance(spec, dict):
-                    out.extend(_pick(spec, assertion_schema, "an assertion", source, path + (i, "expect", j),
-                                     ASSERTION_KINDS + ("type",)))
-
     data = source.data
     if isinstance(data.get("defaults"), dict):
-        steps(data["defaults"].get("steps"), ("defaults", "steps"))
+        _exclusive_steps(data["defaults"].get("steps"), ("defaults", "steps"), source, out)
     for i, case in enumerate(data.get("cases") if isinstance(data.get("cases"), list) else ()):
         if isinstance(case, dict):
-            steps(case.get("steps"), ("cases", i, "steps"))
+            _exclusive_steps(case.get("steps"), ("cases", i, "steps"), source, out)
     return out
+
+
+def _exclusive_steps(items: Any, path: NodePath, source: Source, out: list[PathProblem]) -> None:
+    # A function of the module, not a closure calling itself: that is a reference cycle, which
+    # kept the whole file (its values and YAML nodes) alive until the collector ran.
+    step_schema = plan_schema()["$defs"]["step"]
+    assertion_schema = plan_schema()["$defs"]["assertion"]
+    for i, step in enumerate(items if isinstance(items, list) else ()):
+        if not isinstance(step, dict):
+            continue
+        out.extend(_pick(step, step_schema, "a step", source, path + (i,), STEP_ACTIONS))
+        _exclusive_steps(step.get("parallel"), path + (i, "parallel"), source, out)
+        expect = step.get("expect")
+        for j, spec in enumerate(expect if isinstance(expect, list) else []):
+            if isinstance(spec, dict):
+                out.extend(_pick(spec, assertion_schema, "an assertion", source, path + (i, "expect", j),
+                                 ASSERTION_KINDS + ("type",)))
 
 
 def _convert(error: ValidationError, source: Source) -> list[PathProblem]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Mapping, Protocol, TypeVar, Union
 
 from orchestrator.evaluation.templating import render
+from orchestrator.gc_pause import slotted
 
 Duration = Union[float, str, None]  # seconds, or a template that renders to a duration
 Whole = Union[int, str]  # a whole number, or a template that renders to one
@@ -25,6 +26,7 @@ class _Dataclass(Protocol):
 A = TypeVar("A", bound=_Dataclass)
 
 
+@slotted
 @dataclass(frozen=True)
 class CallArgs:
     """`call: PROVIDER` and its sibling keys."""
@@ -37,6 +39,7 @@ class CallArgs:
     session: Any = None
 
 
+@slotted
 @dataclass(frozen=True)
 class ExecArgs:
     command: Any = None  # a list (argv) or a string
@@ -50,6 +53,7 @@ class ExecArgs:
     timeout: Duration = None
 
 
+@slotted
 @dataclass(frozen=True)
 class ReadyArgs:
     """`spawn: {ready: ...}`: when the process counts as started."""
@@ -59,6 +63,7 @@ class ReadyArgs:
     delay: Duration = None
 
 
+@slotted
 @dataclass(frozen=True)
 class SpawnArgs:
     name: str
@@ -70,6 +75,7 @@ class SpawnArgs:
     ready: ReadyArgs | None = None
 
 
+@slotted
 @dataclass(frozen=True)
 class SignalArgs:
     target: str
@@ -77,6 +83,7 @@ class SignalArgs:
     delay: Duration = None
 
 
+@slotted
 @dataclass(frozen=True)
 class Selector:
     """A process selector: the `processes` step's arguments, and `wait: {processes: ...}`."""
@@ -90,6 +97,7 @@ class Selector:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
+@slotted
 @dataclass(frozen=True)
 class WaitArgs:
     exit: str | None = None  # a spawn name
@@ -98,6 +106,7 @@ class WaitArgs:
     count: Whole = 0
 
 
+@slotted
 @dataclass(frozen=True)
 class SleepArgs:
     """`sleep: DURATION`."""
@@ -105,6 +114,7 @@ class SleepArgs:
     duration: Duration = 0.0
 
 
+@slotted
 @dataclass(frozen=True)
 class LoadArgs:
     call: str  # the provider id
@@ -118,6 +128,7 @@ class LoadArgs:
     session: Any = None
 
 
+@slotted
 @dataclass(frozen=True)
 class HttpArgs:
     url: str

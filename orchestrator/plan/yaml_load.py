@@ -1,64 +1,37 @@
 """Safe YAML loading that remembers where every value and key came from.
 
-PyYAML's safe parser (libyaml when present) yields events; we compose the nodes ourselves,
-iteratively, and build plain Python values from them (so no constructor ever runs user-chosen
-code), recording a Location per path. Hostile input
-(alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
+libyaml composes the document where that cannot change a message (plan/yaml_c.py); otherwise
+we compose PyYAML's parser events ourselves, iteratively. Plain Python values are built from the
+nodes (so no constructor ever runs user-chosen code), and the document is kept until the plan is
+built: `Source.at(path)` (plan/yaml_source.py) finds where a value was written by walking it.
+Hostile input (alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
 """
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location, Problem
+from orchestrator.plan.yaml_c import compose_in_c as _compose_in_c
+from orchestrator.plan.yaml_c import too_deep
 from orchestrator.plan.yaml_hints import explain, unquoted_template
+from orchestrator.plan.yaml_source import MAP, NodePath, PathKey, SCALAR_TAGS, SEQ, STD, STR, Source
+
+__all__ = ["MAX_ALIAS_VALUES", "MAX_BYTES", "MAX_DEPTH", "NodePath", "PathKey", "Source", "load_yaml"]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_ALIAS_VALUES = 100_000  # values that aliases may add to a plan, in all
 
-PathKey = Union[str, int]
-NodePath = tuple[PathKey, ...]
-
-_STD = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-
-
-@dataclass
-class Source:
-    """One loaded YAML file: its data and the location of every value and mapping key."""
-
-    shown: str  # the path as the user wrote it (or relative to the cwd for included files)
-    path: Path  # absolute
-    data: Any = None
-    # Where each value and key starts, as YAML marks (0-based line and column): made a Location
-    # only when asked (at, key_at), as 20,000 cases have ~350,000 values and few problems.
-    values: dict[NodePath, Any] = field(default_factory=dict)
-    keys: dict[NodePath, Any] = field(default_factory=dict)
-
-    @property
-    def directory(self) -> Path:
-        return self.path.parent
-
-    def at(self, path: NodePath) -> Location:
-        """Where the value at `path` is (or its nearest existing ancestor)."""
-        for end in range(len(path), -1, -1):
-            found = self.values.get(path[:end])
-            if found is not None:
-                return Location(self.shown, found.line + 1, found.column + 1)
-        return Location(self.shown, 1, 1)
-
-    def key_at(self, path: NodePath) -> Location:
-        """Where the key naming the value at `path` is written."""
-        mark = self.keys.get(path)
-        return Location(self.shown, mark.line + 1, mark.column + 1) if mark is not None else self.at(path)
+# Keys repeat in every case ("id", "steps", "call"...): one string each, not one per occurrence.
+_intern = sys.intern
 
 
 class _Fail(Exception):
@@ -67,8 +40,8 @@ class _Fail(Exception):
         self.line, self.col, self.message = line, col, message
 
 
-_EventLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
-_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+_LIBYAML: Any = getattr(yaml, "CSafeLoader", None)
+_EventLoader: Any = _LIBYAML or yaml.SafeLoader  # libyaml when available: ~10x faster
 _RESOLVER = yaml.SafeLoader("")
 
 
@@ -131,7 +104,7 @@ def _events_to_node(text: str, aliases: list[tuple[Node, Any]]) -> Node | None:
 
 
 def _tag_shown(tag: str) -> str:
-    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+    return "!!" + tag[len(STD):] if tag.startswith(STD) else tag
 
 
 class _Builder:
@@ -141,26 +114,35 @@ class _Builder:
         self.constructor = SafeConstructor()
         self.active: set[int] = set()
         self.fatal = False
+        # What `_compose_in_c` needs to know that the event composer would have agreed: how deep
+        # the collections built went, and whether a part of the document was not built.
+        self.deepest = 0
+        self.skipped = False
+        self.strings: dict[str, str] = {}
 
     def loc(self, node: Node) -> Location:
         return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def build(self, node: Node, path: NodePath) -> Any:
-        if len(path) > MAX_DEPTH:
+    def build(self, node: Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
             raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
+        if node.__class__ is ScalarNode:
+            if node.tag == STR:  # a value written many times (a provider, a tag) is one string
+                return self.strings.setdefault(node.value, node.value)
+            return self.scalar(node)
         if id(node) in self.active:
             raise _Fail(*self._line_col(node), "an alias refers to the value that contains it")
-        self.source.values[path] = node.start_mark
-        if isinstance(node, ScalarNode):
-            return self.scalar(node)
+        if depth > self.deepest:
+            self.deepest = depth
         self.active.add(id(node))
         try:
-            if isinstance(node, SequenceNode) and node.tag == f"{_STD}seq":
-                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            if isinstance(node, MappingNode) and node.tag == f"{_STD}map":
-                return self.mapping(node, path)
+            if isinstance(node, SequenceNode) and node.tag == SEQ:
+                return [self.build(item, depth + 1) for item in node.value]
+            if isinstance(node, MappingNode) and node.tag == MAP:
+                return self.mapping(node, depth)
         finally:
             self.active.discard(id(node))
+        self.skipped = True
         self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
         return None
 
@@ -173,10 +155,10 @@ class _Builder:
         return f"tag '{_tag_shown(tag)}' is not allowed (plans are data)"
 
     def scalar(self, node: ScalarNode) -> Any:
-        if node.tag not in _SCALAR_TAGS:
+        if node.tag not in SCALAR_TAGS:
             self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
             return None
-        if node.tag in (f"{_STD}str", f"{_STD}timestamp"):
+        if node.tag in (f"{STD}str", f"{STD}timestamp"):
             return str(node.value)
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -185,32 +167,41 @@ class _Builder:
                                                          f"'{node.value}': {exc}"))
             return None
 
-    def mapping(self, node: MappingNode, path: NodePath) -> dict[str, Any]:
+    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
+        deeper = depth + 1
+        strings = self.strings
         for key_node, value_node in node.value:
-            if key_node.tag == f"{_STD}merge":
-                self.fatal = True
+            if key_node.__class__ is ScalarNode and key_node.tag == STR:
+                key = _intern(key_node.value)  # as written: `on:` and `yes:` stay strings
+            elif key_node.tag == f"{STD}merge":
+                self.fatal = self.skipped = True
                 self.problems.append(Problem(self.loc(key_node), "merge keys ('<<') are not supported: write "
                                              "the keys out, or use 'defaults:' for shared case keys"))
                 continue
-            if not isinstance(key_node, ScalarNode):
-                self.fatal = True
+            elif not isinstance(key_node, ScalarNode):
+                self.fatal = self.skipped = True
                 template = unquoted_template(node)
                 self.problems.append(Problem(self.loc(node), template) if template
                                      else Problem(self.loc(key_node), "mapping keys must be plain strings"))
                 continue
-            if key_node.tag not in _SCALAR_TAGS:
+            elif key_node.tag not in SCALAR_TAGS:
+                self.skipped = True
                 self.problems.append(Problem(self.loc(key_node), self._bad_tag(key_node.tag)))
                 continue
-            key = str(key_node.value)  # as written: `on:` and `yes:` stay strings
+            else:
+                key = _intern(str(key_node.value))
             if key in first_line:
+                self.skipped = True
                 self.problems.append(Problem(self.loc(key_node),
                                              f"duplicate key '{key}' (first at line {first_line[key]})"))
                 continue
             first_line[key] = key_node.start_mark.line + 1
-            self.source.keys[path + (key,)] = key_node.start_mark
-            result[key] = self.build(value_node, path + (key,))
+            if value_node.__class__ is ScalarNode and value_node.tag == STR and deeper <= MAX_DEPTH:
+                result[key] = strings.setdefault(value_node.value, value_node.value)  # build's, inlined
+            else:
+                result[key] = self.build(value_node, deeper)
         return result
 
 
@@ -249,32 +240,34 @@ def _check_aliases(aliases: list[tuple[Node, Any]]) -> None:
         return
     sizes: dict[int, int] = {}
     active: set[int] = set()
-
-    def size(node: Node, depth: int) -> int:
-        if depth > MAX_DEPTH:
-            raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
-                        f"nesting deeper than {MAX_DEPTH} levels")
-        if id(node) in sizes:
-            return sizes[id(node)]
-        if id(node) in active:
-            raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
-                        "an alias refers to the value that contains it")
-        active.add(id(node))
-        total = 1
-        if isinstance(node, SequenceNode):
-            total += sum(size(item, depth + 1) for item in node.value)
-        elif isinstance(node, MappingNode):
-            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-        active.discard(id(node))
-        sizes[id(node)] = total
-        return total
-
     expanded = 0
     for target, mark in aliases:
-        expanded += size(target, 0)
+        expanded += _expanded_size(target, 0, sizes, active)
         if expanded > MAX_ALIAS_VALUES:
             raise _Fail(mark.line + 1, mark.column + 1, f"aliases expand to more than {MAX_ALIAS_VALUES:,} "
                                                         "values (alias bomb?)")
+
+
+def _expanded_size(node: Node, depth: int, sizes: dict[int, int], active: set[int]) -> int:
+    """How many values `node` stands for, aliases expanded (`sizes` remembers each node's)."""
+    if depth > MAX_DEPTH:
+        raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
+                    f"nesting deeper than {MAX_DEPTH} levels")
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in active:
+        raise _Fail(node.start_mark.line + 1, node.start_mark.column + 1,
+                    "an alias refers to the value that contains it")
+    active.add(id(node))
+    total = 1
+    if isinstance(node, SequenceNode):
+        total += sum(_expanded_size(item, depth + 1, sizes, active) for item in node.value)
+    elif isinstance(node, MappingNode):
+        total += sum(_expanded_size(k, depth + 1, sizes, active) + _expanded_size(v, depth + 1, sizes, active)
+                     for k, v in node.value)
+    active.discard(id(node))
+    sizes[id(node)] = total
+    return total
 
 
 _FLOW_CHARS = re.compile(r"[\[\]{}\"'\n]")
@@ -299,52 +292,43 @@ def _check_flow_depth(text: str) -> None:
             depth = max(0, depth - 1)
 
 
-_LONGEST_LINE_IN_C = 1000  # block nesting is at most ~2 levels per column: libyaml recurses safely
-
-
-def _compose_in_c(text: str) -> tuple[bool, Node | None]:
-    """(True, the document) composed by libyaml (~2x faster than composing its events here), for the
-    plans where that cannot differ from `_events_to_node`: no alias (so no alias to count or
-    report), lines short enough that libyaml's recursive composer cannot overflow the C stack
-    on hostile nesting (it crashes at ~100,000 levels), no collection nested MAX_DEPTH deep, one
-    document, no YAML error. Anything else returns (False, None), and the event composer gives
-    the established result and messages."""
-    if _CLoader is None or _EventLoader is not _CLoader or "*" in text:
-        return False, None
-    if max(map(len, text.splitlines()), default=0) > _LONGEST_LINE_IN_C:
-        return False, None
+def _build_composed_in_c(source: Source, root: Node | None) -> tuple[_Builder, Any] | None:
+    """`_build` of what libyaml composed, or None when a collection is nested MAX_DEPTH deep: the
+    event composer then refuses it where it always did. Building finds that at no extra cost
+    unless it went that deep or left part of the document unbuilt (a refused key or tag)."""
     try:
-        root = yaml.compose(text, Loader=_CLoader)
-    except yaml.YAMLError:
-        return False, None
-    if root is not None and _too_deep(root):
-        return False, None
-    return True, root
+        built = _build(source, root)
+    except _Fail:
+        if root is not None and too_deep(root, MAX_DEPTH):
+            return None
+        raise
+    builder = built[0]
+    if (builder.skipped or builder.deepest >= MAX_DEPTH) and root is not None and too_deep(root, MAX_DEPTH):
+        return None
+    return built
 
 
-def _too_deep(root: Node) -> bool:
-    """A collection inside MAX_DEPTH others: what `_events_to_node` refuses."""
-    level = [root] if not isinstance(root, ScalarNode) else []  # the collections `depth` deep
-    depth = 0
-    while level:
-        if depth >= MAX_DEPTH:
-            return True
-        deeper: list[Node] = []
-        for node in level:
-            if isinstance(node, MappingNode):
-                deeper.extend(part for pair in node.value for part in pair if part.__class__ is not ScalarNode)
-            else:
-                deeper.extend(item for item in node.value if item.__class__ is not ScalarNode)
-        level, depth = deeper, depth + 1
-    return False
+def _build(source: Source, root: Node | None) -> tuple[_Builder, Any]:
+    if root is None:
+        raise _Fail(1, 1, "empty plan")
+    source.root = root
+    builder = _Builder(source)
+    return builder, builder.build(root, 0)
 
 
-def _compose(text: str) -> Node | None:
+def _load(source: Source, text: str) -> tuple[_Builder, Any]:
     if text.count("[") + text.count("{") > MAX_DEPTH:
         _check_flow_depth(text)
-    done, composed = _compose_in_c(text)
+    # Only where the events come from libyaml too: then its composer sees the same document.
+    done, composed = _compose_in_c(text) if _EventLoader is _LIBYAML else (False, None)
     if done:
-        return composed
+        built = _build_composed_in_c(source, composed)
+        if built is not None:
+            return built
+    return _build(source, _compose_events(text))
+
+
+def _compose_events(text: str) -> Node | None:
     aliases: list[tuple[Node, Any]] = []
     try:
         root = _events_to_node(text, aliases)
@@ -369,14 +353,9 @@ def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Proble
     """
     source = Source(shown=shown, path=Path(os.path.abspath(path if path is not None else shown)))
     try:
-        node = _compose(_read(source))
-        if node is None:
-            raise _Fail(1, 1, "empty plan")
-        builder = _Builder(source)
-        data = builder.build(node, ())
+        builder, data = _load(source, _read(source))
     except _Fail as fail:
-        source.values.clear()
-        source.keys.clear()
+        source.root = None
         return source, [Problem(Location(shown, fail.line, fail.col), fail.message)]
     if builder.fatal:  # a value we refused (tag, merge key): what follows would only be noise
         return source, builder.problems

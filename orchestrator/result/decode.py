@@ -46,6 +46,7 @@ class _Shape:
         self.factories: dict[str, Callable[[], Any]] = {
             f.name: f.default_factory for f in fields(cls) if f.default_factory is not MISSING}
         self.convert = tuple(convert.items())
+        self.slotted = "__slots__" in cls.__dict__
 
     def complete(self, data: dict[str, Any]) -> None:
         """Defaults for missing fields, unknown keys dropped, the fields in their declared order
@@ -71,7 +72,11 @@ class _Shape:
         for name, convert in self.convert:
             data[name] = convert(data[name])
         obj = _new(self.cls)
-        _set(obj, "__dict__", data)
+        if self.slotted:  # no attribute dict to hand over (gc_pause.slotted): one field at a time
+            for name, value in data.items():
+                _set(obj, name, value)
+        else:
+            _set(obj, "__dict__", data)
         return obj
 
 
@@ -112,8 +117,9 @@ _RUN = _Shape(RunResult, {"plans": _many(_PLAN), "gate": _GATE.read, "started_at
 
 
 def _step(data: dict[str, Any]) -> StepResult:
+    if "action" in data:  # without one the step is malformed: `read` says so
+        data["fields"] = read_fields(data["action"], data.get("fields", {}))
     step: StepResult = _STEP.read(data)
-    data["fields"] = read_fields(data["action"], data["fields"])  # the attribute dict: see _Shape.read
     return step
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Mapping
 
+from orchestrator.gc_pause import slotted
 from orchestrator.result.step_fields import StepFields, step_fields
 
 # 2: `complete` (the completion mark), non-finite numbers as strings. Format 1 files are still
@@ -35,6 +36,7 @@ class Status(str, Enum):
         return self not in (Status.SKIPPED, Status.INTERRUPTED)
 
 
+@slotted
 @dataclass(frozen=True)
 class ErrorInfo:
     type: str  # "ValueError", "TimeoutError", "WorkerCrashed", "ImportError", "TemplateError" ...
@@ -42,6 +44,7 @@ class ErrorInfo:
     traceback: str = ""
 
 
+@slotted
 @dataclass(frozen=True)
 class AssertionResult:
     kind: str
@@ -58,6 +61,7 @@ class AssertionResult:
         return self.kind if self.kind == self.on else f"{self.kind} on {self.on}"
 
 
+@slotted
 @dataclass(frozen=True)
 class InnerTest:
     """One test of a suite an `exec` step ran, read from the JUnit file its command wrote."""
@@ -72,6 +76,7 @@ class InnerTest:
     details: str = ""  # the runner's failure text (assertion, traceback)
 
 
+@slotted
 @dataclass(frozen=True)
 class StepResult:
     index: int
@@ -91,6 +96,7 @@ class StepResult:
             object.__setattr__(self, "fields", record)
 
 
+@slotted
 @dataclass(frozen=True)
 class Attempt:
     """One execution of a case; a case has several with `repeat` or `retries`."""
@@ -106,6 +112,7 @@ class Attempt:
     peak_rss_bytes: int | None = None
 
 
+@slotted
 @dataclass(frozen=True)
 class CaseResult:
     id: str

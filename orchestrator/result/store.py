@@ -79,8 +79,8 @@ def _model_default(value: Any) -> Any:
         # A model object's attribute dict holds its fields in their declared order (its __init__
         # sets them so; result.decode orders what it reads), and nothing else (frozen): it is
         # what a dict built field by field would be, without building one per object.
-        out = value.__dict__
-        if len(out) != len(names):
+        out = getattr(value, "__dict__", None)  # None for the slotted classes (gc_pause.slotted)
+        if out is None or len(out) != len(names):
             out = {name: getattr(value, name) for name in names}
         if type(value) is StepResult:  # its fields as their dict: no second call back per step
             out = {**out, "fields": value.fields.as_json()}

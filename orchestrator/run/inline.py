@@ -30,6 +30,9 @@ class InlineJob:
 
     def __exit__(self, *_: object) -> None:
         self._ended.set()
+        # The watcher may wait up to _WATCH_S more: it must not keep the engine (and with it
+        # every case's spec) alive while the reports are written.
+        self._close_pools = _nothing
 
     def _close_on_stop(self) -> None:
         while not self._ended.is_set():
@@ -44,3 +47,7 @@ class InlineJob:
         except Exception as exc:  # as a job thread hands it back
             done.set_exception(exc)
         return done
+
+
+def _nothing() -> None:
+    pass

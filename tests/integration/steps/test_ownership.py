@@ -2,6 +2,7 @@
 a spawn's leftovers after its root exited are a leak, selectors see whose processes they say."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -42,7 +43,7 @@ def process_actions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def run(*steps: StepSpec, case_id: str = "T-1") -> Attempt:
     plan, case = make_plan(steps=tuple(steps))
-    case = case.__class__(**{**case.__dict__, "id": case_id})
+    case = dataclasses.replace(case, id=case_id)
     return case_module.run_attempt(plan, case, {}, threading.Event())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -17,8 +18,22 @@ FILES = sorted(p for folder in ("plans", "tests/fixtures", "scenarios") for p in
 
 def _loaded(path: Path) -> tuple[object, ...]:
     source, problems = load_yaml(str(path))
-    return (source.data, {p: source.at(p) for p in source.values}, {p: source.key_at(p) for p in source.keys},
+    paths = list(_paths(source.data, ()))
+    return (source.data, {p: source.at(p) for p in paths}, {p: source.key_at(p) for p in paths},
             [str(p) for p in problems])
+
+
+def _paths(value: object, path: tuple[object, ...]) -> Iterator[tuple[object, ...]]:
+    """Every path into `value`, and one past each (its location is its nearest ancestor's)."""
+    yield path
+    yield path + ("not-there",)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, path + (key,))
+    elif isinstance(value, list):
+        yield path + (len(value),)
+        for index, item in enumerate(value):
+            yield from _paths(item, path + (index,))
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
