@@ -17,11 +17,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Sequence
 
+from orchestrator.cli.options import ReportPaths
 from orchestrator.errors import UserError
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
@@ -35,30 +36,20 @@ from orchestrator.result.journal import Journal, journal_path
 from orchestrator.result.model import CaseResult, RunResult
 from orchestrator.result.outdir import FolderClaim, claim_folders, remove_previous_reports
 from orchestrator.run.engine import Engine, Listener, RunOptions
+from orchestrator.run.pools import Pools
 from orchestrator.run.provider_leaks import describe as describe_provider_leaks
 
 _REWRITE_EVERY_S = 1.0
 
 
-@dataclass(frozen=True)
-class ReportPaths:
-    """Where `run` writes its reports; `out` is the folder whose previous reports are removed."""
-
-    junit: Path
-    html: Path
-    json: Path
-    out: Path | None = None
-    junit_flavor: str = "default"
-
-
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], options: RunOptions, reports: ReportPaths, stop: threading.Event,
-                 *, quiet: bool = False, verbose: bool = False) -> None:
+                 *, quiet: bool = False, verbose: bool = False, pools: Pools | None = None) -> None:
         junit, html, json, out = reports.junit, reports.html, reports.json, reports.out
         self.junit, self.html, self.json = junit, html, json
         self.junit_flavor = reports.junit_flavor
         self.stop = stop
-        self.engine = Engine(plans, options, self, self.stop)
+        self.engine = Engine(plans, options, self, self.stop, pools=pools)  # pools: started early (run/pools.py)
         self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
         # Before any case runs: a report folder we cannot write would otherwise lose the whole run.
