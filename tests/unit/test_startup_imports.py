@@ -76,3 +76,12 @@ def test_the_names_every_template_may_call_are_jinjas_globals() -> None:
     from orchestrator.evaluation.templating import GLOBAL_NAMES, environment
 
     assert frozenset(environment().globals) == GLOBAL_NAMES
+
+
+def test_run_of_a_plan_with_errors_ends_before_the_run_path_is_imported(tmp_path: Path) -> None:
+    # The run path (session, engine, reports, process handling) is imported only after the plans
+    # are selected, while the providers' workers start (run/pools.start_early).
+    found = imported(["run", str(plan(tmp_path, step="{call: nowhere, prompt: hello}")), "-q", "--out",
+                      str(tmp_path / "out")], tmp_path)
+    assert "orchestrator.plan.load" in found  # it did load the plan
+    assert found & {"orchestrator.cli.session", "orchestrator.run.engine", "jinja2", "junit_xml"} == set()

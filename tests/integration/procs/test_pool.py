@@ -227,3 +227,12 @@ def test_large_requests_and_responses_cross_the_pipes_whole(make_pool: MakePool)
         outcome = pool.call(CallRequest(prompt=big, timeout_s=10))
         assert outcome.error is None and outcome.result is not None
         assert outcome.result["output"] == big
+
+
+def test_start_returns_with_every_worker_process_started(make_pool: MakePool) -> None:
+    # Spawned in the caller's thread: at the start of a run the workers then boot while the
+    # orchestrator imports the rest of its run path, instead of after a thread got the GIL.
+    pool = make_pool(workers=3)
+    assert len(pool.pids()) == 3
+    outcome = pool.call(CallRequest(prompt="hi"))
+    assert outcome.error is None and outcome.worker is not None and outcome.worker.pid in pool.pids()
