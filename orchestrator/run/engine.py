@@ -114,9 +114,32 @@ class Engine:
         return self.result(time.monotonic() - started, workers)
 
     def close(self) -> None:
-        for pools in (*self._pools.values(), *self._early.values()):
-            for pool in pools.values():
+        """Close every pool, all at once: each one waits for its workers' graceful exit, and a
+        plan with a dozen providers waited for them one after another."""
+        pools = list({id(pool): pool for by_id in (*self._pools.values(), *self._early.values())
+                      for pool in by_id.values()}.values())
+        failures: list[BaseException] = []
+
+        def close(pool: Pool) -> None:
+            try:
                 pool.close()
+            except BaseException as exc:  # raised here, as when they were closed in this thread
+                failures.append(exc)
+
+        closers = []
+        for pool in pools[1:]:
+            thread = threading.Thread(target=close, args=(pool,), name="close-pool", daemon=True)
+            try:
+                thread.start()
+                closers.append(thread)
+            except RuntimeError:  # no thread to be had: close it here
+                close(pool)
+        if pools:
+            close(pools[0])
+        for thread in closers:
+            thread.join()
+        if failures:
+            raise failures[0]
 
     def result(self, duration_s: float, workers: tuple[WorkerStats, ...] = ()) -> RunResult:
         """The run so far: cases that have not finished are interrupted."""
