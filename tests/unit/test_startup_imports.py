@@ -84,7 +84,7 @@ def test_run_of_a_plan_with_errors_ends_before_the_run_path_is_imported(tmp_path
     found = imported(["run", str(plan(tmp_path, step="{call: nowhere, prompt: hello}")), "-q", "--out",
                       str(tmp_path / "out")], tmp_path)
     assert "orchestrator.plan.load" in found  # it did load the plan
-    assert found & {"orchestrator.cli.session", "orchestrator.run.engine", "jinja2", "junit_xml"} == set()
+    assert found & {"orchestrator.cli.session", "orchestrator.run.engine", "psutil", "jinja2", "junit_xml"} == set()
 
 
 def test_the_provider_worker_starts_without_inspect_or_traceback(tmp_path: Path) -> None:
