@@ -72,6 +72,8 @@ class RunSession(Listener):
         except OSError as exc:
             self._journal_failed(exc)
         self._started = time.monotonic()
+        self._finished = 0
+        self._writers_imported: threading.Thread | None = None
         self._last_write = self._started
         self._rewrite_every = _REWRITE_EVERY_S
 
@@ -90,6 +92,9 @@ class RunSession(Listener):
                 self._journal_failed(exc)
         if not self.quiet:
             self.console.case_finished(case)
+        self._finished += 1
+        if self._finished == self.engine.total:
+            self._writers_imported = _import_writers_meanwhile()
         now = time.monotonic()
         if now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             live = self.engine.result(now - self._started)
@@ -124,6 +129,8 @@ class RunSession(Listener):
         """The write stage: the final reports, the summary, and the journal's fate."""
         if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
             journal_path(self.json).unlink(missing_ok=True)
+        if self._writers_imported is not None:
+            self._writers_imported.join()
         written = self._write(run)
         for path in {self.junit, self.html, self.json} - set(written.paths):
             _remove_live_copy(path)
@@ -163,6 +170,22 @@ class RunSession(Listener):
             self.journal = None
         print(f"orchestrator: cannot write the journal {journal_path(self.json)}: {exc.strerror or exc}; "
               "the run goes on with its results in memory", file=sys.stderr)
+
+
+def _import_writers_meanwhile() -> threading.Thread:
+    """The report writers' imports (Jinja2 above all), on a thread once the last case finished:
+    the run then mostly waits for its workers to exit, and the final write need not import."""
+    def load() -> None:
+        try:
+            import orchestrator.report.html  # noqa: F401
+            import orchestrator.report.json_report  # noqa: F401
+            import orchestrator.report.junit  # noqa: F401
+        except Exception:  # the writer imports it again, and reports what is wrong
+            pass
+
+    thread = threading.Thread(target=load, name="import-writers", daemon=True)
+    thread.start()
+    return thread
 
 
 def _remove_live_copy(path: Path) -> None:
