@@ -58,6 +58,8 @@ def test_run_off_a_terminal_without_templates_or_http(tmp_path: Path) -> None:
     # rich only for a terminal, jsonschema only for a plan with errors, urllib only for http steps;
     # Jinja2 and junit-xml are what the HTML and JUnit writers are made of.
     assert found & {"rich", "jsonschema", "lxml", "http.client", "urllib.request"} == set()
+    # the process, http and load steps' modules only for a plan with such steps
+    assert found & {"orchestrator.run.process_steps", "orchestrator.run.http_step", "orchestrator.run.load_step"} == set()
 
 
 @pytest.mark.parametrize("command", [["report"], ["list"]])
