@@ -117,15 +117,17 @@ class WorkerPool:
     def _spawn(self, slot: Slot) -> tuple[Worker, float] | None:
         """The slot's worker process, started (and when); None if the pool is closed or failed."""
         cfg = self._config
-        worker = Worker(cfg, slot.index)
         began = time.perf_counter()
         with self._cond:
             if self._closed:
                 return None
+        worker: Worker | None = None
         try:
+            worker = Worker(cfg, slot.index)  # its output files first: a full /tmp fails here
             worker.spawn()
         except OSError as exc:
-            worker.dispose(0)
+            if worker is not None:
+                worker.dispose(0)
             interpreter = cfg.interpreter or "python"
             self._fail(CallError(ErrorKind.IMPORT, f"provider {cfg.provider_id} failed to import: cannot start {interpreter!r}: {exc}"))
             return None

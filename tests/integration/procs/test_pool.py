@@ -5,6 +5,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from orchestrator.procs.api import CallRequest
 
 from tests.support import poll
@@ -236,3 +238,17 @@ def test_start_returns_with_every_worker_process_started(make_pool: MakePool) ->
     assert len(pool.pids()) == 3
     outcome = pool.call(CallRequest(prompt="hi"))
     assert outcome.error is None and outcome.worker is not None and outcome.worker.pid in pool.pids()
+
+
+def test_a_worker_whose_output_files_cannot_be_made_fails_the_provider_with_the_reason(
+        make_pool: MakePool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.procs import capture
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(capture.tempfile, "mkstemp", full)
+    pool = make_pool(queue_timeout_s=5.0)  # before, the call waited for a worker that never came
+    outcome = pool.call(CallRequest(prompt="hi"))
+    assert outcome.error is not None and outcome.error.type == "ImportError", outcome.error
+    assert "No space left on device" in outcome.error.message
