@@ -61,11 +61,15 @@ def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[
 
     # What the run stage does before it starts anything: leftovers of dead runs go first (and
     # their markers out of our environment, which the workers inherit), then the watchdog.
-    become_subreaper()
-    guard_run()
-    for started in pools.values():
-        for pool in started.values():
-            pool.start()
+    try:
+        become_subreaper()
+        guard_run()
+        for started in pools.values():
+            for pool in started.values():
+                pool.start()
+    except BaseException:
+        close_all(pools)
+        raise
     return pools
 
 
