@@ -19,6 +19,11 @@ intercepted_binops  # jinja2 SandboxedEnvironment class attribute (sandbox.py)
 template_class  # jinja2 Environment class attribute (sandbox.py)
 _.call_binop  # jinja2 SandboxedEnvironment hook for the intercepted operators (sandbox.py)
 
+# Step action tables read by name when their module is first needed (run/actions.py).
+HTTP_ACTIONS
+LOAD_ACTIONS
+PROCESS_ACTIONS
+
 # Parameters a caller's signature fixes.
 frame  # signal handler signature (interrupts.py)
 exc_type  # context manager __exit__ signature (result/journal.py)
