@@ -23,6 +23,11 @@ _.call_binop  # jinja2 SandboxedEnvironment hook for the intercepted operators (
 descend_resolver
 ascend_resolver
 
+# Step action tables read by name when their module is first needed (run/actions.py).
+HTTP_ACTIONS
+LOAD_ACTIONS
+PROCESS_ACTIONS
+
 # Parameters a caller's signature fixes.
 current_node  # yaml_load FastCLoader.descend_resolver, as libyaml calls it
 current_index

@@ -5,12 +5,25 @@ import argparse
 import os
 import shlex
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from orchestrator.errors import UserError
 
 if TYPE_CHECKING:  # the plan model (and the schema its vocabulary reads) stays off `--help`'s path
     from orchestrator.plan.model import Plan
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where `run` writes its reports; `out` is the folder whose previous reports are removed."""
+
+    junit: Path
+    html: Path
+    json: Path
+    out: Path | None = None
+    junit_flavor: str = "default"
 
 
 def parse_vars(pairs: Sequence[str], option: str = "--var") -> dict[str, str]:

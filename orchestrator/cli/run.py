@@ -1,7 +1,9 @@
 """`orchestrator run`: load → select → shard → run → write → verdict, each stage a function.
 
 The command line becomes a typed `RunRequest` first (a bad -j, --timeout or --max-memory is a
-usage error before anything loads); each stage takes the previous stage's value.
+usage error before anything loads); each stage takes the previous stage's value. The run path
+(session, engine, reports) is imported only once the plans are selected, while the providers'
+workers start (run/pools.start_early).
 """
 from __future__ import annotations
 
@@ -9,16 +11,20 @@ import argparse
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from orchestrator.cli import options as opts
+from orchestrator.cli.options import ReportPaths
 from orchestrator.cli.plans import load
 from orchestrator.cli.select import Prepared, SelectOptions, select_stage, shard_stage
-from orchestrator.cli.session import ReportPaths, RunSession
 from orchestrator.cli.verdict import Outcome, exit_code
 from orchestrator.plan.model import Plan
-from orchestrator.report.writers import Written
-from orchestrator.result.model import RunResult
+
+if TYPE_CHECKING:
+    from orchestrator.cli.session import RunSession
+    from orchestrator.report.writers import Written
+    from orchestrator.result.model import RunResult
+    from orchestrator.run.pools import Pools
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         plans = load_stage(request)
         prepared = shard_stage(select_stage(plans, request.select), request.select)
-        with open_session(request, plans, prepared, interrupts.stop) as session:
-            del plans, prepared  # the session holds them only while it runs: the reports need the results
-            run = session.execute()
-            written = session.write(run)
+        from orchestrator.run.pools import close_all, start_early
+
+        pools = start_early(prepared.plans, interrupts.stop)  # the workers boot while the rest is imported
+        try:
+            with open_session(request, plans, prepared, interrupts.stop, pools) as session:
+                del plans, prepared  # the session holds them only while it runs: the reports need the results
+                run = session.execute()
+                written = session.write(run)
+        finally:
+            close_all(pools)  # already closed by the engine, unless the session never started it
         return exit_code(verdict(run, written, interrupts.stop, stop_exit_code(interrupts.stop)))
     finally:
         interrupts.restore()
@@ -80,8 +92,10 @@ def load_stage(request: RunRequest) -> list[Plan]:
 
 
 def open_session(request: RunRequest, loaded: Sequence[Plan], prepared: Prepared,
-                 stop: threading.Event) -> RunSession:
-    """Claims the report folders (before any case runs) and builds the engine's typed options."""
+                 stop: threading.Event, pools: Pools | None = None) -> RunSession:
+    """Claims the report folders (before any case runs) and builds the engine's typed options;
+    `pools`: started early, for the engine to adopt."""
+    from orchestrator.cli.session import RunSession
     from orchestrator.run.engine import RunOptions
 
     options = RunOptions(jobs=request.jobs, command=opts.masked_command(request.secrets, loaded),
@@ -90,7 +104,7 @@ def open_session(request: RunRequest, loaded: Sequence[Plan], prepared: Prepared
                          unsharded=prepared.unsharded, shard=str(prepared.shard or ""), secrets=request.secrets,
                          selected_from=prepared.loaded, selection=prepared.selection)
     return RunSession(list(prepared.plans), options, request.reports, stop, quiet=request.quiet,
-                      verbose=request.verbose)
+                      verbose=request.verbose, pools=pools)
 
 
 def verdict(run: RunResult, written: Written, stop: threading.Event, stop_code: int | None) -> Outcome:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Sequence
 
+from orchestrator.cli.options import ReportPaths
 from orchestrator.errors import UserError
 from orchestrator.plan.model import Plan
 from orchestrator.procs.leaks import become_subreaper
@@ -35,32 +36,22 @@ from orchestrator.result.journal import Journal, journal_path
 from orchestrator.result.model import CaseResult, RunResult
 from orchestrator.result.outdir import FolderClaim, claim_folders, remove_previous_reports
 from orchestrator.run.engine import Engine, Listener, RunOptions
+from orchestrator.run.pools import Pools
 from orchestrator.run.provider_leaks import describe as describe_provider_leaks
 
 _REWRITE_EVERY_S = 1.0
 
 
-@dataclass(frozen=True)
-class ReportPaths:
-    """Where `run` writes its reports; `out` is the folder whose previous reports are removed."""
-
-    junit: Path
-    html: Path
-    json: Path
-    out: Path | None = None
-    junit_flavor: str = "default"
-
-
 class RunSession(Listener):
     def __init__(self, plans: Sequence[Plan], options: RunOptions, reports: ReportPaths, stop: threading.Event,
-                 *, quiet: bool = False, verbose: bool = False) -> None:
+                 *, quiet: bool = False, verbose: bool = False, pools: Pools | None = None) -> None:
         junit, html, json, out = reports.junit, reports.html, reports.json, reports.out
         self.junit, self.html, self.json = junit, html, json
         self.junit_flavor = reports.junit_flavor
         self.stop = stop
         # The engine holds the plans; dropped once the run ended (see execute), so that the
         # memory of 10,000 cases' specs serves the reports being written instead.
-        self.engine: Engine | None = Engine(plans, options, self, self.stop)
+        self.engine: Engine | None = Engine(plans, options, self, self.stop, pools=pools)  # pools: started early (run/pools.py)
         engine = self.engine
         self.console = ConsoleReporter(verbose=verbose)
         self.quiet = quiet
@@ -84,6 +75,8 @@ class RunSession(Listener):
         except OSError as exc:
             self._journal_failed(exc)
         self._started = time.monotonic()
+        self._finished = 0
+        self._writers_imported: threading.Thread | None = None
         self._last_write = self._started
         self._rewrite_every = _REWRITE_EVERY_S
 
@@ -102,6 +95,9 @@ class RunSession(Listener):
                 self._journal_failed(exc)
         if not self.quiet:
             self.console.case_finished(case)
+        self._finished += 1
+        if self.engine is not None and self._finished == self.engine.total:
+            self._writers_imported = _import_writers_meanwhile()
         now = time.monotonic()
         if self.engine is not None and now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             live = self.engine.result(now - self._started)
@@ -139,6 +135,8 @@ class RunSession(Listener):
         """The write stage: the final reports, the summary, and the journal's fate."""
         if self._journal_broken:  # it holds less than memory does, and its space may be what the reports need
             journal_path(self.json).unlink(missing_ok=True)
+        if self._writers_imported is not None:
+            self._writers_imported.join()
         written = self._write(run)
         for path in {self.junit, self.html, self.json} - set(written.paths):
             _remove_live_copy(path)
@@ -178,6 +176,22 @@ class RunSession(Listener):
             self.journal = None
         print(f"orchestrator: cannot write the journal {journal_path(self.json)}: {exc.strerror or exc}; "
               "the run goes on with its results in memory", file=sys.stderr)
+
+
+def _import_writers_meanwhile() -> threading.Thread:
+    """The report writers' imports (Jinja2 above all), on a thread once the last case finished:
+    the run then mostly waits for its workers to exit, and the final write need not import."""
+    def load() -> None:
+        try:
+            import orchestrator.report.html  # noqa: F401
+            import orchestrator.report.json_report  # noqa: F401
+            import orchestrator.report.junit  # noqa: F401
+        except Exception:  # the writer imports it again, and reports what is wrong
+            pass
+
+    thread = threading.Thread(target=load, name="import-writers", daemon=True)
+    thread.start()
+    return thread
 
 
 def _remove_live_copy(path: Path) -> None:

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-import psutil
+# psutil is imported where it is used: a run that stops early (a plan with errors) never needs it.
 
 PREFIX = "ORCHESTRATOR_RUN_"
 RUN_ID_VAR = "ORCHESTRATOR_RUN_ID"
@@ -44,6 +44,8 @@ def run_id() -> str:
     global _run_id
     with _lock:
         if _run_id is None:
+            import psutil
+
             created = int(round(psutil.Process().create_time() * 100))
             _run_id = f"{os.getpid()}_{created}_{secrets.token_hex(3)}"
         return _run_id
@@ -125,6 +127,8 @@ def value_in(environ: bytes, var: str) -> str | None:
 def scan(var: str | None = None, pids: Iterable[int] | None = None) -> dict[int, str]:
     """pid -> marker value, for every process carrying `var` (default: this run's variable).
     The orchestrator itself and watchdogs are never listed."""
+    import psutil
+
     var = var or run_var()
     key = var.encode() + b"="
     watchdog = WATCHDOG_VAR.encode() + b"="
@@ -175,6 +179,8 @@ def run_alive(run: str) -> bool:
     if match is None:
         return True  # not ours to judge
     pid, created = int(match.group(1)), int(match.group(2))
+    import psutil
+
     try:
         return abs(int(round(psutil.Process(pid).create_time() * 100)) - created) <= 1
     except psutil.Error:

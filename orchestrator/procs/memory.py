@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 import psutil
 
 from orchestrator.procs import tree
+from orchestrator.procs.snapshot import children_by_parent
 
 DEFAULT_JOB_BYTES = 2 * 1024**3  # the estimate for one job before anything is measured (seed 004)
 
@@ -164,9 +165,7 @@ class PeakSampler:
 
     @staticmethod
     def sample(watches: list[_Watch]) -> None:
-        children: dict[int, list[int]] = {}
-        for proc in psutil.process_iter(["ppid"]):
-            children.setdefault(proc.info["ppid"] or 0, []).append(proc.pid)
+        children = children_by_parent()
         rss: dict[int, int] = {}
         for watch in watches:
             try:

@@ -74,45 +74,63 @@ class WorkerPool:
             if self._started or self._closed:
                 return
             self._started = True
-            for slot in self._slots:
-                self._launch(slot)
+            self._starting += len(self._slots)  # callers wait for these from now on
+        # The processes start in this thread: a starting thread would first wait for the GIL
+        # while the caller goes on (importing the run path, at the start of a run). Threads
+        # then wait for the handshakes.
+        for slot in self._slots:
+            spawned = self._spawn(slot)
+            with self._cond:
+                self._starting -= 1
+                if spawned is not None:
+                    self._launch(slot, spawned=spawned)
+                self._cond.notify_all()
 
-    def _launch(self, slot: Slot, delay_s: float = 0.0) -> None:
-        """Start a worker for `slot` on a background thread (caller holds the lock)."""
+    def _launch(self, slot: Slot, delay_s: float = 0.0, spawned: tuple[Worker, float] | None = None) -> None:
+        """Start a worker for `slot` (or wait for the one `spawned`) on a background thread
+        (caller holds the lock)."""
         self._starting += 1
         thread = threading.Thread(
-            target=self._bring_up, args=(slot, delay_s), daemon=True,
+            target=self._bring_up, args=(slot, delay_s, spawned), daemon=True,
             name=f"pool-{self._config.provider_id}-{slot.index}",
         )
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
 
-    def _bring_up(self, slot: Slot, delay_s: float) -> None:
+    def _bring_up(self, slot: Slot, delay_s: float, spawned: tuple[Worker, float] | None = None) -> None:
         try:
+            if spawned is not None:
+                self._await_ready(slot, *spawned)
+                return
             if delay_s:
                 with self._cond:
                     self._cond.wait_for(lambda: self._closed, timeout=delay_s)
-            self._start_worker(slot)
+            spawned = self._spawn(slot)
+            if spawned is not None:
+                self._await_ready(slot, *spawned)
         finally:
             with self._cond:
                 self._starting -= 1
                 self._cond.notify_all()
 
-    def _start_worker(self, slot: Slot) -> None:
+    def _spawn(self, slot: Slot) -> tuple[Worker, float] | None:
+        """The slot's worker process, started (and when); None if the pool is closed or failed."""
         cfg = self._config
-        worker = Worker(cfg, slot.index)
         began = time.perf_counter()
         with self._cond:
             if self._closed:
-                return
+                return None
+        worker: Worker | None = None
         try:
+            worker = Worker(cfg, slot.index)  # its output files first: a full /tmp fails here
             worker.spawn()
         except OSError as exc:
-            worker.dispose(0)
+            if worker is not None:
+                worker.dispose(0)
             interpreter = cfg.interpreter or "python"
             self._fail(CallError(ErrorKind.IMPORT, f"provider {cfg.provider_id} failed to import: cannot start {interpreter!r}: {exc}"))
-            return
+            return None
         with self._cond:
             closed = self._closed
             if not closed:
@@ -120,7 +138,11 @@ class WorkerPool:
                 self._live.add(worker)
         if closed:
             worker.dispose(0)
-            return
+            return None
+        return worker, began
+
+    def _await_ready(self, slot: Slot, worker: Worker, began: float) -> None:
+        cfg = self._config
         reply = worker.wait_ready(cfg.startup_timeout_s)
         if reply.outcome is Outcome.OK and reply.name == protocol.READY:
             with self._cond:

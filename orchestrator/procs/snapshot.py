@@ -108,12 +108,34 @@ def _name_matches(proc: psutil.Process, wanted: str) -> bool:
     return bool(argv) and os.path.basename(argv[0]) == wanted
 
 
+def children_by_parent() -> dict[int, list[int]]:
+    """Parent pid -> its children's pids, for every process, from one pass over the process
+    table: on Linux each /proc/PID/stat read directly (a quarter of psutil.process_iter's cost;
+    the run's RSS sampler does this ten times a second), elsewhere through psutil."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        for proc in psutil.process_iter(["ppid"]):
+            children.setdefault(proc.info["ppid"] or 0, []).append(proc.pid)
+        return children
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+            ppid = int(stat[stat.rindex(b")") + 2:].split(None, 2)[1])  # after "pid (comm) state"
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    return children
+
+
 def with_descendants(pids: Iterable[int]) -> set[int]:
     """`pids` and all their descendants, from one pass over the process table."""
     found = set(pids)
-    children: dict[int, list[int]] = {}
-    for proc in psutil.process_iter(["ppid"]):
-        children.setdefault(proc.info["ppid"] or 0, []).append(proc.pid)
+    children = children_by_parent()
     todo = list(found)
     while todo:
         for child in children.get(todo.pop(), ()):

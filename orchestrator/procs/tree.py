@@ -16,11 +16,12 @@ import signal
 import subprocess
 import threading
 import time
-from typing import IO, Iterable, Mapping, Sequence, Union
-
-import psutil
+from typing import TYPE_CHECKING, IO, Iterable, Mapping, Sequence, Union
 
 from orchestrator.procs import markers
+
+if TYPE_CHECKING:  # psutil is imported where it is used: a run that stops early never needs it
+    import psutil
 
 _File = Union[int, IO[bytes], None]
 
@@ -112,6 +113,8 @@ def registered_pids() -> list[int]:
 
 def _collect(root: int) -> list[psutil.Process]:
     """Descendants of `root` and the other members of its session (not `root` itself)."""
+    import psutil
+
     found: dict[int, psutil.Process] = {}
     try:
         for child in psutil.Process(root).children(recursive=True):
@@ -132,6 +135,8 @@ def _collect(root: int) -> list[psutil.Process]:
 
 
 def _alive(proc: psutil.Process) -> bool:
+    import psutil
+
     try:
         return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
@@ -139,6 +144,8 @@ def _alive(proc: psutil.Process) -> bool:
 
 
 def _signal_all(roots: Iterable[int], procs: Iterable[psutil.Process], sig: int) -> None:
+    import psutil
+
     for root in roots:
         with _lock:
             popen = _registry.get(root)
@@ -198,6 +205,8 @@ def kill_trees(roots: Sequence[int], grace_s: float, extra: Sequence[psutil.Proc
     roots = list(roots)
     if not roots and not extra:
         return
+    import psutil
+
     victims: list[psutil.Process] = list(extra)
     for root in roots:
         victims.extend(_collect(root))  # before any signal: a dead root has no children

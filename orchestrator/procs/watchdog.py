@@ -41,7 +41,9 @@ def _start_watchdog() -> subprocess.Popen[bytes] | None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(markers.PREFIX)}
     env[markers.WATCHDOG_VAR] = markers.run_id()
     try:
-        proc = subprocess.Popen([sys.executable, WATCHDOG_MAIN, markers.run_var()], stdin=read_end,
+        # -S: no site (it needs the standard library only), so it does not compete with the run's
+        # start for the CPU: site's .pth files can cost more than the watchdog itself.
+        proc = subprocess.Popen([sys.executable, "-S", WATCHDOG_MAIN, markers.run_var()], stdin=read_end,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                 start_new_session=True, close_fds=True)
     except OSError:

@@ -1,4 +1,4 @@
-"""The run's watchdog: `python watchdog_main.py VAR`, started with the run, stdlib only.
+"""The run's watchdog: `python -S watchdog_main.py VAR`, started with the run, stdlib only.
 
 Its stdin is a pipe whose only write end the orchestrator holds; the orchestrator also writes
 `+PID` / `-PID` lines there as it registers and forgets process roots. When the pipe reaches
@@ -13,14 +13,13 @@ import os
 import signal
 import sys
 import time
-from typing import List, Set
 
 NAME = "orch-watchdog"  # keep in sync with markers.WATCHDOG_NAME
 SWEEP_FOR_S = 5.0
 QUIET_SWEEPS = 3
 
 
-def _read_until_eof(sessions: Set[int]) -> None:
+def _read_until_eof(sessions: set[int]) -> None:
     pending = b""
     while True:
         try:
@@ -50,7 +49,7 @@ def _session_of(pid: int) -> int:
         return -1
 
 
-def _sweep(key: bytes, sessions: Set[int]) -> int:
+def _sweep(key: bytes, sessions: set[int]) -> int:
     me = os.getpid()
     killed = 0
     try:
@@ -75,7 +74,7 @@ def _sweep(key: bytes, sessions: Set[int]) -> int:
     return killed
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     try:  # its name stays readable while it exits (its environment does not): never anyone's leak
         with open("/proc/self/comm", "w") as comm:
             comm.write(NAME)
@@ -84,7 +83,7 @@ def main(argv: List[str]) -> int:
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)  # a Ctrl+C or closed terminal stops the run, not us
     key = argv[1].encode() + b"="
-    sessions: Set[int] = set()
+    sessions: set[int] = set()
     _read_until_eof(sessions)
     deadline = time.monotonic() + SWEEP_FOR_S
     quiet = 0

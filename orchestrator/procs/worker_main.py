@@ -18,10 +18,12 @@ if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0] or ".") =
 
 import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
-import inspect  # noqa: E402
 import json  # noqa: E402
-import traceback  # noqa: E402
+import types  # noqa: E402
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set  # noqa: E402
+
+# `inspect` and `traceback` are imported where needed (an odd callable, an async result, an
+# exception): they were a fifth of a worker's start.
 
 # Keep in sync with orchestrator/procs/protocol.py (a test asserts they agree).
 CALL = "call"
@@ -210,6 +212,8 @@ class Channel:
 
 
 def _format_exception(exc: BaseException, skip_frames: int) -> str:
+    import traceback
+
     tb = exc.__traceback__
     for _ in range(skip_frames):
         if tb is not None and tb.tb_next is not None:
@@ -241,16 +245,44 @@ def _takes_context(fn: Callable[..., Any], function: str) -> bool:
     """Whether to pass `context`: as promptfoo does (not to embedding/classification functions),
     except to a function that cannot take it, and always to one that cannot do without it."""
     two = function in TWO_ARGUMENT_FUNCTIONS
+    shape = _positional_shape(fn)
+    if shape is None:  # builtins, some C callables: call as promptfoo would
+        return not two
+    positional, required, var_positional = shape
+    if var_positional:
+        return not two
+    if required >= 3:
+        return True  # e.g. call_embedding_api(prompt, options, context), as some promptfoo fixtures write it
+    return not two and positional >= 3
+
+
+_CO_VARARGS = 0x04
+
+
+def _positional_shape(fn: Callable[..., Any]) -> Optional[tuple[int, int, bool]]:
+    """(positional parameters, those without a default, takes *args) as inspect.signature sees
+    them; None when it has no signature. A plain function is read from its code object, the
+    same facts signature() reads; anything else (a method, a partial, a decorated or callable
+    object) goes to inspect."""
+    if type(fn) is types.FunctionType and not hasattr(fn, "__wrapped__") \
+            and not hasattr(fn, "__signature__") and not hasattr(fn, "_partialmethod"):
+        code = fn.__code__
+        return code.co_argcount, code.co_argcount - len(fn.__defaults__ or ()), bool(code.co_flags & _CO_VARARGS)
+    import inspect
+
     try:
         parameters = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):  # builtins, some C callables: call as promptfoo would
-        return not two
-    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        return not two
+    except (TypeError, ValueError):
+        return None
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if sum(1 for p in positional if p.default is p.empty) >= 3:
-        return True  # e.g. call_embedding_api(prompt, options, context), as some promptfoo fixtures write it
-    return not two and len(positional) >= 3
+    return (len(positional), sum(1 for p in positional if p.default is p.empty),
+            any(p.kind is p.VAR_POSITIONAL for p in parameters))
+
+
+def _isawaitable(value: Any) -> bool:
+    import inspect  # only for a result that is not a dict
+
+    return inspect.isawaitable(value)
 
 
 class Runner:
@@ -274,7 +306,7 @@ class Runner:
             if self._with_context:
                 args.append(payload.get("context") or {})
             value = self._fn(*args)
-            if type(value) is not dict and inspect.isawaitable(value):
+            if type(value) is not dict and _isawaitable(value):
                 value = self._await(value)
         except (Exception, SystemExit) as exc:
             self.flush()
@@ -333,6 +365,8 @@ def main(argv: List[str]) -> int:
     try:
         fn = _load(path, function)
     except BaseException as exc:
+        import traceback
+
         lines = traceback.format_exception_only(type(exc), exc)
         last = lines[-1].strip() if lines else type(exc).__name__
         channel.send(IMPORT_ERROR, {"message": last, "traceback": _format_exception(exc, 0)})

@@ -100,19 +100,54 @@ def _may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
     """False only when no template the case is made of names `tmp`: Jinja2 offers no way to read
     a variable without naming it. (The plan's vars and env are rendered with the case's
     variables too.)"""
-    return _names_tmp((case.steps, case.vars, case.lock)) or _plan_names_tmp(plan)
+    global _LAST_CASE
+    known = _LAST_CASE  # retries and repeats run the same case again: scan it once
+    if known[0] is not case:
+        known = _LAST_CASE = (case, _names_tmp((case.steps, case.vars, case.lock)))
+    return known[1] or _plan_names_tmp(plan)
+
+
+_LAST_CASE: tuple[CaseSpec | None, bool] = (None, False)
+_LEAF, _MAPPING, _SEQUENCE, _DATACLASS = range(4)
+_KINDS: dict[type, tuple[int, tuple[str, ...]]] = {}  # a class's kind (and fields), worked out once
+
+
+def _kind(cls: type) -> tuple[int, tuple[str, ...]]:
+    known = _KINDS.get(cls)
+    if known is None:
+        if issubclass(cls, Mapping):
+            known = (_MAPPING, ())
+        elif issubclass(cls, (list, tuple)):
+            known = (_SEQUENCE, ())
+        elif is_dataclass(cls):
+            known = (_DATACLASS, tuple(f.name for f in fields(cls) if f.name != "location"))
+        else:
+            known = (_LEAF, ())
+        _KINDS[cls] = known
+    return known
 
 
 def _names_tmp(value: Any) -> bool:
-    """A template string holding the word `tmp` anywhere in `value` (locations and paths aside)."""
-    if isinstance(value, str):
-        return "tmp" in value and has_template(value)
-    if isinstance(value, Mapping):
-        return any(_names_tmp(k) or _names_tmp(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_names_tmp(item) for item in value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return any(_names_tmp(getattr(value, f.name)) for f in fields(value) if f.name != "location")
+    """A template string holding the word `tmp` anywhere in `value` (locations and paths aside).
+    A loop over a stack, not recursion: it runs for every case (the loader refuses cycles)."""
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if isinstance(item, str):
+            if "tmp" in item and has_template(item):
+                return True
+            continue
+        kind, names = _kind(type(item))
+        if kind == _MAPPING:
+            for key, inner in item.items():
+                push(key)
+                push(inner)
+        elif kind == _SEQUENCE:
+            stack.extend(item)
+        elif kind == _DATACLASS:
+            for name in names:
+                push(getattr(item, name))
     return False
 
 

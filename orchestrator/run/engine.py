@@ -14,11 +14,11 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from orchestrator import __version__
-from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
-from orchestrator.procs.api import Pool, PoolConfig
+from orchestrator.plan.model import CaseSpec, Plan
+from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
 from orchestrator.result.secrets import Masker
@@ -27,10 +27,10 @@ from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo,
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import judge_plans, recorded_gate
 from orchestrator.run.inline import InlineJob
+from orchestrator.run.pools import PoolFactory, Pools, default_pool_factory, pool_config, providers_used
 from orchestrator.run.provider_leaks import provider_leaks_after_run
-from orchestrator.run.schedule import Exclusion, case_providers, memory_allows, pick_next, run_order
+from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
 
-PoolFactory = Callable[[PoolConfig], Pool]
 _POLL_S = 0.2  # how often the scheduler looks again at memory and stop while cases run
 
 
@@ -67,38 +67,17 @@ class Listener:
         """`-j auto`: how many cases run at once, and why (cores, memory)."""
 
 
-def _default_pool_factory(config: PoolConfig) -> Pool:
-    from orchestrator.procs.pool import create_pool
-
-    return create_pool(config)  # persistent or ephemeral, by the provider's mode
-
-
-def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
-    return PoolConfig(provider_id=provider.id, python_file=str(provider.python_file),
-                      function=provider.function, interpreter=provider.interpreter,
-                      workers=provider.workers, timeout_s=provider.timeout_s,
-                      startup_timeout_s=provider.startup_timeout_s, env=dict(provider.env),
-                      cwd=str(provider.cwd), config=dict(provider.config), mode=provider.mode,
-                      max_calls=provider.max_calls, max_rss_bytes=provider.max_rss_bytes,
-                      affinity=provider.affinity, queue_timeout_s=provider.queue_timeout_s,
-                      max_restarts=provider.max_restarts, plan=plan)
-
-
-def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
-    """The plan's providers that a case not skipped calls, in the plan's order."""
-    used = {p for case in cases if case.skip is None for p in case_providers(case)}
-    return [p for p in plan.providers if p in used]
-
-
 class Engine:
     def __init__(self, plans: Sequence[Plan], options: RunOptions, listener: Listener,
-                 stop: threading.Event | None = None, pool_factory: PoolFactory | None = None) -> None:
+                 stop: threading.Event | None = None, pool_factory: PoolFactory | None = None,
+                 pools: Pools | None = None) -> None:
         self.plans = list(plans)
         self.options = options
         self.listener = listener
         self.stop = stop or threading.Event()
-        self._pool_factory = pool_factory or _default_pool_factory
+        self._pool_factory = pool_factory or default_pool_factory
         self._pools: dict[int, dict[str, Pool]] = {}  # by plan index
+        self._early = pools or {}  # started before the run (run/pools.start_early): adopted, closed with ours
         self._results: dict[tuple[int, int], CaseResult] = {}
         self._started_at = time.time()
         self._failed_fast = False
@@ -135,9 +114,32 @@ class Engine:
         return self.result(time.monotonic() - started, workers)
 
     def close(self) -> None:
-        for pools in self._pools.values():
-            for pool in pools.values():
+        """Close every pool, all at once: each one waits for its workers' graceful exit, and a
+        plan with a dozen providers waited for them one after another."""
+        pools = list({id(pool): pool for by_id in (*self._pools.values(), *self._early.values())
+                      for pool in by_id.values()}.values())
+        failures: list[BaseException] = []
+
+        def close(pool: Pool) -> None:
+            try:
                 pool.close()
+            except BaseException as exc:  # raised here, as when they were closed in this thread
+                failures.append(exc)
+
+        closers = []
+        for pool in pools[1:]:
+            thread = threading.Thread(target=close, args=(pool,), name="close-pool", daemon=True)
+            try:
+                thread.start()
+                closers.append(thread)
+            except RuntimeError:  # no thread to be had: close it here
+                close(pool)
+        if pools:
+            close(pools[0])
+        for thread in closers:
+            thread.join()
+        if failures:
+            raise failures[0]
 
     def result(self, duration_s: float, workers: tuple[WorkerStats, ...] = ()) -> RunResult:
         """The run so far: cases that have not finished are interrupted."""
@@ -180,9 +182,12 @@ class Engine:
             return
         for p, plan in enumerate(self.plans):
             pools: dict[str, Pool] = {}
+            early = self._early.get(p, {})
             for provider_id in providers_used(plan, plan.cases):
                 spec = plan.providers[provider_id]
-                if spec.kind == "python":
+                if provider_id in early:
+                    pools[provider_id] = early[provider_id]
+                elif spec.kind == "python":
                     pools[provider_id] = self._pool_factory(pool_config(spec, plan.name))
                 elif spec.kind == "http":
                     from orchestrator.run.http_provider import HttpPool

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from typing import Any, Mapping
 
 from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
@@ -30,8 +31,24 @@ def call_options(spec: ProviderSpec, plan: Plan, step_options: Mapping[str, Any]
     config = {**spec.config, **(step_options.get("config") or {})}
     if spec.python_file is None:  # an http provider: nothing local (paths) is posted to the server
         return {**step_options, "config": config}
-    return {"id": provider_id(spec, plan), "label": spec.id, **step_options,
-            "config": {"basePath": str(plan.directory), **config}}
+    file_id, base_path = _local_ids(spec, plan)
+    return {"id": file_id, "label": spec.id, **step_options, "config": {"basePath": base_path, **config}}
+
+
+# (spec, plan, id, basePath) by id(spec): a relpath and two Path-to-text conversions were a
+# tenth of a trivial case's cost, for the same answer on every call of a run. The plan is held
+# weakly: a finished run's plans are released before its final reports are written.
+_LOCAL_IDS: dict[int, tuple[ProviderSpec, weakref.ref[Plan], str, str]] = {}
+
+
+def _local_ids(spec: ProviderSpec, plan: Plan) -> tuple[str, str]:
+    known = _LOCAL_IDS.get(id(spec))
+    if known is None or known[0] is not spec or known[1]() is not plan or not os.path.isabs(known[3]):
+        known = (spec, weakref.ref(plan), provider_id(spec, plan), str(plan.directory))
+        if len(_LOCAL_IDS) > 256:  # many plans loaded in one process (tests): start afresh
+            _LOCAL_IDS.clear()
+        _LOCAL_IDS[id(spec)] = known
+    return known[2], known[3]
 
 
 def call_context(case: CaseSpec, prompt: Any, variables: Mapping[str, Any],

@@ -58,6 +58,8 @@ def test_run_off_a_terminal_without_templates_or_http(tmp_path: Path) -> None:
     # rich only for a terminal, jsonschema only for a plan with errors, urllib only for http steps;
     # Jinja2 and junit-xml are what the HTML and JUnit writers are made of.
     assert found & {"rich", "jsonschema", "lxml", "http.client", "urllib.request"} == set()
+    # the process, http and load steps' modules only for a plan with such steps
+    assert found & {"orchestrator.run.process_steps", "orchestrator.run.http_step", "orchestrator.run.load_step"} == set()
 
 
 @pytest.mark.parametrize("command", [["report"], ["list"]])
@@ -76,3 +78,41 @@ def test_the_names_every_template_may_call_are_jinjas_globals() -> None:
     from orchestrator.evaluation.templating import GLOBAL_NAMES, environment
 
     assert frozenset(environment().globals) == GLOBAL_NAMES
+
+
+def test_run_of_a_plan_with_errors_ends_before_the_run_path_is_imported(tmp_path: Path) -> None:
+    # The run path (session, engine, reports, process handling) is imported only after the plans
+    # are selected, while the providers' workers start (run/pools.start_early).
+    found = imported(["run", str(plan(tmp_path, step="{call: nowhere, prompt: hello}")), "-q", "--out",
+                      str(tmp_path / "out")], tmp_path)
+    assert "orchestrator.plan.load" in found  # it did load the plan
+    assert found & {"orchestrator.cli.session", "orchestrator.run.engine", "psutil", "jinja2", "junit_xml"} == set()
+
+
+def test_the_provider_worker_starts_without_inspect_or_traceback(tmp_path: Path) -> None:
+    # What worker_main imports itself (after site): `inspect` and `traceback` were a fifth of
+    # a worker's start, and are needed only for odd callables, async results and exceptions.
+    (tmp_path / "echo.py").write_text(PROVIDER, encoding="utf-8")
+    worker_main = ROOT / "orchestrator" / "procs" / "worker_main.py"
+    to_worker, child_in = os.pipe()[::-1]
+    child_out, from_worker = os.pipe()[::-1]
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", str(worker_main), str(child_in), str(child_out),
+                             str(tmp_path / "echo.py"), "call_api"], pass_fds=(child_in, child_out), cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(child_in)
+    os.close(child_out)
+    try:
+        with os.fdopen(from_worker, "rb") as replies, os.fdopen(to_worker, "wb") as requests:
+            assert replies.readline().startswith(b'["ready"')
+            requests.write(b'["call",{"prompt":"hi","options":{},"context":{},"id":1}]\n["stop",{}]\n')
+            requests.flush()
+            assert b'"Echo: hi"' in replies.readline()
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = stderr.splitlines()
+    after_site = next(i for i, line in enumerate(lines) if line.rstrip().endswith("| site")) + 1
+    own = {line.rsplit("|", 1)[1].strip() for line in lines[after_site:] if line.startswith("import time:")}
+    assert own & {"inspect", "traceback"} == set(), own

@@ -5,6 +5,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from orchestrator.procs.api import CallRequest
 
 from tests.support import poll
@@ -227,3 +229,26 @@ def test_large_requests_and_responses_cross_the_pipes_whole(make_pool: MakePool)
         outcome = pool.call(CallRequest(prompt=big, timeout_s=10))
         assert outcome.error is None and outcome.result is not None
         assert outcome.result["output"] == big
+
+
+def test_start_returns_with_every_worker_process_started(make_pool: MakePool) -> None:
+    # Spawned in the caller's thread: at the start of a run the workers then boot while the
+    # orchestrator imports the rest of its run path, instead of after a thread got the GIL.
+    pool = make_pool(workers=3)
+    assert len(pool.pids()) == 3
+    outcome = pool.call(CallRequest(prompt="hi"))
+    assert outcome.error is None and outcome.worker is not None and outcome.worker.pid in pool.pids()
+
+
+def test_a_worker_whose_output_files_cannot_be_made_fails_the_provider_with_the_reason(
+        make_pool: MakePool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.procs import capture
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(capture.tempfile, "mkstemp", full)
+    pool = make_pool(queue_timeout_s=5.0)  # before, the call waited for a worker that never came
+    outcome = pool.call(CallRequest(prompt="hi"))
+    assert outcome.error is not None and outcome.error.type == "ImportError", outcome.error
+    assert "No space left on device" in outcome.error.message

@@ -1,0 +1,80 @@
+"""The run's provider pools: which providers the cases call, each one's pool, and an early start.
+
+`start_early` starts the Python providers' worker pools as soon as the plans are selected, so
+the workers import their providers while the orchestrator imports the rest of its run path
+(a worker's start was a fifth of a 3-case run, spent waiting). The engine adopts those pools
+and starts the others itself. This module imports nothing heavy until it starts something.
+"""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+from orchestrator.procs.api import Pool, PoolConfig
+from orchestrator.run.schedule import case_providers
+
+if TYPE_CHECKING:
+    from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec
+
+PoolFactory = Callable[[PoolConfig], Pool]
+Pools = Mapping[int, Mapping[str, Pool]]  # plan index -> provider id -> pool
+
+
+def default_pool_factory(config: PoolConfig) -> Pool:
+    from orchestrator.procs.pool import create_pool
+
+    return create_pool(config)  # persistent or ephemeral, by the provider's mode
+
+
+def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
+    return PoolConfig(provider_id=provider.id, python_file=str(provider.python_file),
+                      function=provider.function, interpreter=provider.interpreter,
+                      workers=provider.workers, timeout_s=provider.timeout_s,
+                      startup_timeout_s=provider.startup_timeout_s, env=dict(provider.env),
+                      cwd=str(provider.cwd), config=dict(provider.config), mode=provider.mode,
+                      max_calls=provider.max_calls, max_rss_bytes=provider.max_rss_bytes,
+                      affinity=provider.affinity, queue_timeout_s=provider.queue_timeout_s,
+                      max_restarts=provider.max_restarts, plan=plan)
+
+
+def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
+    """The plan's providers that a case not skipped calls, in the plan's order."""
+    used = {p for case in cases if case.skip is None for p in case_providers(case)}
+    return [p for p in plan.providers if p in used]
+
+
+def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[str, Pool]]:
+    """The persistent Python providers' pools that the run will use, started; for the engine
+    to adopt (`Engine(pools=...)`), and for the caller to close if the run never gets that far."""
+    if stop.is_set():
+        return {}
+    pools: dict[int, dict[str, Pool]] = {}
+    for index, plan in enumerate(plans):
+        specs = [plan.providers[p] for p in providers_used(plan, plan.cases)]
+        chosen = {s.id: s for s in specs if s.kind == "python" and s.mode != "ephemeral"}
+        if chosen:
+            pools[index] = {p: default_pool_factory(pool_config(s, plan.name)) for p, s in chosen.items()}
+    if not pools:
+        return pools
+    from orchestrator.procs.leaks import become_subreaper
+    from orchestrator.procs.watchdog import guard_run
+
+    # What the run stage does before it starts anything: leftovers of dead runs go first (and
+    # their markers out of our environment, which the workers inherit), then the watchdog.
+    try:
+        become_subreaper()
+        guard_run()
+        for started in pools.values():
+            for pool in started.values():
+                pool.start()
+    except BaseException:
+        close_all(pools)
+        raise
+    return pools
+
+
+def close_all(pools: Pools) -> None:
+    """Close every pool (idempotent: those the engine adopted are closed already)."""
+    for by_provider in pools.values():
+        for pool in by_provider.values():
+            pool.close()
