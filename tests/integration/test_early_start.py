@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator.errors import Location
 from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec, StepSpec
+from orchestrator.plan.step_args import CallArgs
 from orchestrator.procs import leaks, watchdog
 from orchestrator.run.pools import close_all, start_early
 
@@ -20,7 +21,7 @@ AT = Location("plan.yaml", 1, 1)
 
 
 def calling(case_id: str, provider: str, **extra: object) -> CaseSpec:
-    step = StepSpec(action="call", args={"provider": provider, "prompt": "hi"}, location=AT)
+    step = StepSpec(action="call", args=CallArgs(provider=provider, prompt="hi"), location=AT)
     return CaseSpec(id=case_id, name=case_id, location=AT, steps=(step,), **extra)  # type: ignore[arg-type]
 
 
