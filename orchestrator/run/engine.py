@@ -106,7 +106,8 @@ class Engine:
         self.stop = stop or threading.Event()
         self._pool_factory = pool_factory or _default_pool_factory
         self._pools: dict[int, dict[str, Pool]] = {}  # by plan index
-        self._results: dict[tuple[int, int], CaseResult] = {}
+        # by plan index, then case index: no key tuple per case stays alive with its result
+        self._results: list[list[CaseResult | None]] = [[None] * len(specs) for specs in self._specs]
         self._started_at = time.time()
         self._failed_fast = False
         self._peaks: list[int] = []  # peak RSS of finished attempts, for `-j auto`
@@ -150,7 +151,7 @@ class Engine:
         """The run so far: cases that have not finished are interrupted."""
         cases: list[CaseResult] = []
         for key, plan, case in self._all_cases():
-            done = self._results.get(key)  # masked as it finished
+            done = self._results[key[0]][key[1]]  # masked as it finished
             if done is None:
                 assert case is not None, "a case's spec is dropped only once its result is kept"
                 done = self._masker.value(crashed_case(plan, case, self._crash) if self._crash is not None else
@@ -348,7 +349,7 @@ class Engine:
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
         result = self._masker.value(result)  # before anything stores or prints it
-        self._results[key] = result
+        self._results[key[0]][key[1]] = result
         self._specs[key[0]][key[1]] = None  # the result holds all the reports need of it
         self.listener.case_finished(result)
 
