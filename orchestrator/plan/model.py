@@ -5,6 +5,7 @@ Jinja2 templates here: they are rendered at run time, when `as:` results and var
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, TypeVar, Union
@@ -93,7 +94,8 @@ class StepSpec:
         args = self.args
         target = (args.provider if isinstance(args, CallArgs)
                   else args.name if isinstance(args, (SpawnArgs, Selector)) else None)
-        return f"{self.action} {target or ''}".strip()
+        # one string for every step of the same title ("call echo"): each case's result keeps it
+        return sys.intern(f"{self.action} {target or ''}".strip())
 
     def args_as(self, kind: type[_Args]) -> _Args:
         """`args` as the type its action has: what the action's code reads."""

@@ -300,6 +300,9 @@ def _nothing_checked(specs: Sequence[StepSpec], steps: Sequence[StepResult]) -> 
 
 def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResult:
     """The case's verdict over its attempts: all pass → passed, mixed → flaky, none → the last's."""
+    global _LAST_CASE
+    if _LAST_CASE[0] is case:  # its attempts are over: the scan's memo must not keep its spec alive
+        _LAST_CASE = (None, False)
     status, message = _over_attempts(attempts)
     if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
         status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"

@@ -71,14 +71,22 @@ class Engine:
     def __init__(self, plans: Sequence[Plan], options: RunOptions, listener: Listener,
                  stop: threading.Event | None = None, pool_factory: PoolFactory | None = None,
                  pools: Pools | None = None) -> None:
+        # A case's spec is held here only until its result is (see _finish): the engine keeps the
+        # plans without their cases, and what the results need of the whole plans is taken now.
+        # At 10,000 cases the finished cases' specs would otherwise stay beside their results.
+        self._specs: list[list[CaseSpec | None]] = [list(p.cases) for p in plans]
         self.plans = list(plans)
         self.options = options
+        self._plan_infos = tuple(self._plan_info(i) for i in range(len(self.plans)))
+        self.plans = [replace(p, cases=()) for p in plans]
+        self.options = replace(options, unsharded=(), selected_from=())
         self.listener = listener
         self.stop = stop or threading.Event()
         self._pool_factory = pool_factory or default_pool_factory
         self._pools: dict[int, dict[str, Pool]] = {}  # by plan index
         self._early = pools or {}  # started before the run (run/pools.start_early): adopted, closed with ours
-        self._results: dict[tuple[int, int], CaseResult] = {}
+        # by plan index, then case index: no key tuple per case stays alive with its result
+        self._results: list[list[CaseResult | None]] = [[None] * len(specs) for specs in self._specs]
         self._started_at = time.time()
         self._failed_fast = False
         self._peaks: list[int] = []  # peak RSS of finished attempts, for `-j auto`
@@ -91,7 +99,7 @@ class Engine:
 
     @property
     def total(self) -> int:
-        return sum(len(p.cases) for p in self.plans)
+        return sum(len(specs) for specs in self._specs)
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -145,13 +153,14 @@ class Engine:
         """The run so far: cases that have not finished are interrupted."""
         cases: list[CaseResult] = []
         for key, plan, case in self._all_cases():
-            done = self._results.get(key)  # masked as it finished
-            if done is None and self._crash is not None:
-                done = self._masker.value(crashed_case(plan, case, self._crash))
-            cases.append(done or self._masker.value(
-                unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")))
+            done = self._results[key[0]][key[1]]  # masked as it finished
+            if done is None:
+                assert case is not None, "a case's spec is dropped only once its result is kept"
+                done = self._masker.value(crashed_case(plan, case, self._crash) if self._crash is not None else
+                                          unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted"))
+            cases.append(done)
         interrupted = self.stop.is_set()
-        plans = tuple(self._plan_info(i) for i in range(len(self.plans)))
+        plans = self._plan_infos
         gate = judge_plans(plans, cases, interrupted, self.options.selection, _deadline(self.stop))
         run = RunResult(
             plans=plans, cases=tuple(cases), gate=gate,
@@ -172,9 +181,10 @@ class Engine:
                         not_selected_covers=_covers_not_in(loaded, whole),
                         other_shards_cover=_covers_not_in(whole, p))
 
-    def _all_cases(self) -> Iterator[tuple[tuple[int, int], Plan, CaseSpec]]:
+    def _all_cases(self) -> Iterator[tuple[tuple[int, int], Plan, CaseSpec | None]]:
+        """Every case, finished or not: a finished case's spec is gone, its result is in `_results`."""
         for p, plan in enumerate(self.plans):
-            for c, case in enumerate(plan.cases):
+            for c, case in enumerate(self._specs[p]):
                 yield (p, c), plan, case
 
     def _start_pools(self) -> None:
@@ -183,7 +193,7 @@ class Engine:
         for p, plan in enumerate(self.plans):
             pools: dict[str, Pool] = {}
             early = self._early.get(p, {})
-            for provider_id in providers_used(plan, plan.cases):
+            for provider_id in providers_used(plan, [c for c in self._specs[p] if c is not None]):
                 spec = plan.providers[provider_id]
                 if provider_id in early:
                     pools[provider_id] = early[provider_id]
@@ -200,8 +210,9 @@ class Engine:
 
     def _run_cases(self) -> None:
         """Admit cases in run order (plan order, or priority order) as slots, exclusion and memory allow."""
-        cases = list(self._all_cases())
+        cases = [(key, plan, case) for key, plan, case in self._all_cases() if case is not None]
         ready = run_order(cases) if self.options.by_priority else cases
+        del cases  # `ready` alone holds the cases still to start
         threads = self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())
         free_jobs = list(range(threads))
         exclusion = Exclusion()
@@ -343,7 +354,8 @@ class Engine:
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
         result = self._masker.value(result)  # before anything stores or prints it
-        self._results[key] = result
+        self._results[key[0]][key[1]] = result
+        self._specs[key[0]][key[1]] = None  # the result holds all the reports need of it
         self.listener.case_finished(result)
 
     def _worker_stats(self) -> tuple[WorkerStats, ...]:
