@@ -47,6 +47,7 @@ class _Shape:
             f.name: f.default_factory for f in fields(cls) if f.default_factory is not MISSING}
         self.convert = tuple(convert.items())
         self.slotted = "__slots__" in cls.__dict__
+        self.read = self._reader()
 
     def complete(self, data: dict[str, Any]) -> None:
         """Defaults for missing fields, unknown keys dropped, the fields in their declared order
@@ -66,18 +67,30 @@ class _Shape:
         data.clear()
         data.update(zip(self.order, values))
 
-    def read(self, data: dict[str, Any]) -> Any:
-        if data.keys() != self.names:
-            self.complete(data)
-        for name, convert in self.convert:
-            data[name] = convert(data[name])
-        obj = _new(self.cls)
-        if self.slotted:  # no attribute dict to hand over (gc_pause.slotted): one field at a time
-            for name, value in data.items():
-                _set(obj, name, value)
+    def _reader(self) -> Callable[[dict[str, Any]], Any]:
+        """`read` for this class, generated once (as dataclasses generates `__init__`): the field
+        names and converters are constants of its code, and a slotted class's fields are set
+        through their slot descriptors directly, not by name one `object.__setattr__` at a time."""
+        names = self.order
+        lines = ["def read(data):",
+                 "    if data.keys() != names:",
+                 "        complete(data)"]
+        scope: dict[str, Any] = {"names": self.names, "complete": self.complete, "new": _new, "cls": self.cls}
+        for n, (name, convert) in enumerate(self.convert):
+            scope[f"convert{n}"] = convert
+            lines.append(f"    data[{name!r}] = convert{n}(data[{name!r}])")
+        lines.append("    obj = new(cls)")
+        if self.slotted:  # no attribute dict to hand over (gc_pause.slotted)
+            for n, name in enumerate(names):
+                scope[f"set{n}"] = self.cls.__dict__[name].__set__
+                lines.append(f"    set{n}(obj, data[{name!r}])")
         else:
-            _set(obj, "__dict__", data)
-        return obj
+            scope["set"] = _set
+            lines.append("    set(obj, '__dict__', data)")
+        lines.append("    return obj")
+        exec("\n".join(lines), scope)  # noqa: S102 - built from the model's own field names
+        reader: Callable[[dict[str, Any]], Any] = scope["read"]
+        return reader
 
 
 def _many(shape: _Shape) -> Callable[[Any], tuple[Any, ...]]:
