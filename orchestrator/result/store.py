@@ -11,7 +11,6 @@ import gc
 import json
 import os
 import tempfile
-import uuid
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -114,6 +113,8 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     """`results.json` text (the run's fields, flake and usage summaries included) in pieces: the
     run's own fields around the cases, then one case at a time, so a 10,000-case run is never
     one 15 MB string (and its bytes) at once."""
+    import uuid  # here: `report` reads results and writes none (uuid imports platform: ~2 ms)
+
     from orchestrator.result.flake import flake_summary
     from orchestrator.result.usage import usage_summary
 
