@@ -15,6 +15,7 @@ from orchestrator.result.model import (
     AssertionResult, Attempt, CaseResult, ErrorInfo, GateResult, GateRule, InnerTest, PlanInfo, ProviderLeak,
     RecordedGate, RiskInfo, RunResult, Status, StepResult, WorkerStats,
 )
+from orchestrator.result.nonfinite import NAMES as _NONFINITE
 from orchestrator.result.nonfinite import number_back as _number
 from orchestrator.result.step_fields import read_fields
 
@@ -69,21 +70,39 @@ class _Shape:
 
     def _reader(self) -> Callable[[dict[str, Any]], Any]:
         """`read` for this class, generated once (as dataclasses generates `__init__`): the field
-        names and converters are constants of its code, and a slotted class's fields are set
-        through their slot descriptors directly, not by name one `object.__setattr__` at a time."""
-        names = self.order
+        names are constants of its code, the common converters (statuses, tuples, numbers) are
+        written out in it, and a slotted class's fields are set through their slot descriptors
+        directly, not by name one `object.__setattr__` at a time."""
         lines = ["def read(data):",
                  "    if data.keys() != names:",
                  "        complete(data)"]
-        scope: dict[str, Any] = {"names": self.names, "complete": self.complete, "new": _new, "cls": self.cls}
-        for n, (name, convert) in enumerate(self.convert):
-            scope[f"convert{n}"] = convert
-            lines.append(f"    data[{name!r}] = convert{n}(data[{name!r}])")
+        scope: dict[str, Any] = {"names": self.names, "complete": self.complete, "new": _new, "cls": self.cls,
+                                 "STATUS": _STATUS, "status": _status, "number": _number, "NAMES": _NONFINITE}
+        converters = dict(self.convert)
+        values = []
+        for n, name in enumerate(self.order):
+            convert = converters.get(name)
+            key = repr(name)
+            if convert is None:
+                values.append(f"data[{key}]")
+                continue
+            lines.append(f"    v = data[{key}]")
+            if convert is _status:  # a Status, whatever the value (a bad one: status() words the error)
+                lines.append("    v = STATUS[v] if type(v) is str and v in STATUS else status(v)")
+            elif convert is _tuple:
+                lines.append("    if type(v) is list:\n        v = tuple(v)")
+            elif convert is _number:  # "NaN" and the infinities back to floats
+                lines.append("    if type(v) is str and v in NAMES:\n        v = NAMES[v]")
+            else:
+                scope[f"convert{n}"] = convert
+                lines.append(f"    v = convert{n}(v)")
+            lines.append(f"    v{n} = v" if self.slotted else f"    data[{key}] = v")
+            values.append(f"v{n}")
         lines.append("    obj = new(cls)")
         if self.slotted:  # no attribute dict to hand over (gc_pause.slotted)
-            for n, name in enumerate(names):
+            for n, (name, value) in enumerate(zip(self.order, values)):
                 scope[f"set{n}"] = self.cls.__dict__[name].__set__
-                lines.append(f"    set{n}(obj, data[{name!r}])")
+                lines.append(f"    set{n}(obj, {value})")
         else:
             scope["set"] = _set
             lines.append("    set(obj, '__dict__', data)")
