@@ -68,7 +68,9 @@ def clean(text: object, limit: int = DEFAULT_LIMIT) -> str:
 def first_line(text: str, limit: int = 500) -> str:
     """The first non-empty line of `text`, XML-safe and at most `limit` characters."""
     # Only CR/LF end a line here: str.splitlines would also split at \x0b, \x1c or U+2028.
-    for line in re.split("\r\n|\r|\n", text):
+    one_line = type(text) is str and "\n" not in text and "\r" not in text  # the common case: no split
+    lines = (text,) if one_line else re.split("\r\n|\r|\n", text)
+    for line in lines:
         if line.strip():
             line = line.strip()
             if len(line) > limit:
