@@ -56,10 +56,19 @@ def mib(n: int | None) -> str:
 def step_worker(worker: WorkerRef | None) -> str:
     if worker is None:
         return ""
-    parts = [f"{name} {value}" for name, value in (("pid", worker.pid), ("index", worker.pool_index),
-                                                   ("calls", worker.calls), ("restarts", worker.restarts))
-             if value is not None]
-    return xml_safe(" · ".join(parts))
+    pid, index, calls, restarts = worker
+    parts = []
+    if pid is not None:
+        parts.append(f"pid {pid}")
+    if index is not None:
+        parts.append(f"index {index}")
+    if calls is not None:
+        parts.append(f"calls {calls}")
+    if restarts is not None:
+        parts.append(f"restarts {restarts}")
+    text = " · ".join(parts)
+    # Numbers and " · " need no sanitising (as_worker reads only ints): anything else does.
+    return text if all(type(v) is int or v is None for v in worker) else xml_safe(text)
 
 
 def _fields(fields: Mapping[str, Any]) -> str:
