@@ -56,7 +56,7 @@ def mib(n: int | None) -> str:
 def step_worker(worker: WorkerRef | None) -> str:
     if worker is None:
         return ""
-    pid, index, calls, restarts = worker
+    pid, index, calls, restarts = worker.pid, worker.pool_index, worker.calls, worker.restarts
     parts = []
     if pid is not None:
         parts.append(f"pid {pid}")
