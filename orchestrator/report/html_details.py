@@ -56,10 +56,19 @@ def mib(n: int | None) -> str:
 def step_worker(worker: WorkerRef | None) -> str:
     if worker is None:
         return ""
-    parts = [f"{name} {value}" for name, value in (("pid", worker.pid), ("index", worker.pool_index),
-                                                   ("calls", worker.calls), ("restarts", worker.restarts))
-             if value is not None]
-    return xml_safe(" · ".join(parts))
+    pid, index, calls, restarts = worker.pid, worker.pool_index, worker.calls, worker.restarts
+    parts = []
+    if pid is not None:
+        parts.append(f"pid {pid}")
+    if index is not None:
+        parts.append(f"index {index}")
+    if calls is not None:
+        parts.append(f"calls {calls}")
+    if restarts is not None:
+        parts.append(f"restarts {restarts}")
+    text = " · ".join(parts)
+    # Numbers and " · " need no sanitising (as_worker reads only ints): anything else does.
+    return text if all(type(v) is int or v is None for v in worker) else xml_safe(text)
 
 
 def _fields(fields: Mapping[str, Any]) -> str:
@@ -99,7 +108,7 @@ def details_json(case: CaseResult, limit: int) -> str:
     limit (`limit` for the case's and attempts' output)."""
     attempts = ",".join([_attempt_json(a, limit) for a in case.attempts])
     return (f'{{"id":{_json_str(xml_safe(case.id))},"name":{_json_str(clean(case.name, 500))},'
-            f'"status":{_json_str(case.status.value)},"message":{_json_str(clean(case.message, limit))},'
+            f'"status":{_STATUS[case.status]},"message":{_json_str(clean(case.message, limit))},'
             f'"description":{_json_str(clean(case.description, 4000))},'
             f'"where":{_json_str(xml_safe(f"{case.file}:{case.line}"))},"covers":{_strs(case.covers)},'
             f'"attempts":[{attempts}]}}')
@@ -108,7 +117,7 @@ def details_json(case: CaseResult, limit: int) -> str:
 def _attempt_json(a: Attempt, limit: int) -> str:
     workers: set[str] = set()
     steps = ",".join([_step_json(s, workers) for s in a.steps])
-    return (f'{{"status":{_json_str(a.status.value)},"duration":{_json_str(fmt_seconds(a.duration_s))},'
+    return (f'{{"status":{_STATUS[a.status]},"duration":{_json_str(fmt_seconds(a.duration_s))},'
             f'"message":{_json_str(clean(a.message, 4000))},"job":{_int(a.job)},'
             f'"started":{_json_str(when(a.started_at) if a.started_at else "")},'
             f'"rss":{_json_str(mib(a.peak_rss_bytes))},"workers":{_strs(sorted(workers))},'
@@ -128,19 +137,25 @@ def _step_json(s: StepResult, workers: set[str]) -> str:
         f'{{"kind":{_json_str(xml_safe(a.kind))},"on":{_json_str(xml_safe(a.on))},'
         f'"passed":{_bool(a.passed)},"expected":{_json_str(show_value(a.expected))},'
         f'"actual":{_json_str(show_value(a.actual, 4000))},"message":{_json_str(clean(a.message, 2000))},'
-        f'"line":{_int(a.line)}}}' for a in s.assertions])
+        f'"line":{_int(a.line)}}}' for a in s.assertions]) if s.assertions else ""
     tests = ",".join([
-        f'{{"name":{_json_str(clean(t.name, 500))},"status":{_json_str(t.status.value)},'
+        f'{{"name":{_json_str(clean(t.name, 500))},"status":{_STATUS[t.status]},'
         f'"duration":{_json_str(fmt_seconds(t.duration_s))},'
         f'"where":{_json_str(xml_safe(f"{t.file}:{t.line}" if t.line else t.file))},'
         f'"message":{_json_str(clean(t.message, 500))},'
         f'"details":{_json_str(clean(t.details, 8000) if t.status in (Status.FAILED, Status.ERROR) else "")}}}'
-        for t in s.tests])
-    return (f'{{"index":{_int(s.index)},"title":{_json_str(clean(s.title, 500))},'
-            f'"action":{_json_str(xml_safe(s.action))},"status":{_json_str(s.status.value)},'
-            f'"duration":{_json_str(fmt_seconds(s.duration_s))},"line":{_int(s.line)},'
+        for t in s.tests]) if s.tests else ""
+    index, line = s.index, s.line
+    return (f'{{"index":{str(index) if type(index) is int else _int(index)},"title":{_json_str(clean(s.title, 500))},'
+            f'"action":{_json_str(xml_safe(s.action))},"status":{_STATUS[s.status]},'
+            f'"duration":{_json_str(fmt_seconds(s.duration_s))},'
+            f'"line":{str(line) if type(line) is int else _int(line)},'
             f'"worker":{_json_str(worker)},"error":{error_text},"assertions":[{assertions}],'
             f'"fields":{_json_str(_fields(s.fields.as_json()))},"tests":[{tests}]}}')
+
+
+# A status as its JSON string (Status.value goes through the enum's descriptor: slow in bulk).
+_STATUS = {status: _json_str(status.value) for status in Status}
 
 
 __all__ = ["FIELDS_LIMIT", "browser_json", "details_json", "fmt_seconds", "mib", "step_worker",

@@ -68,7 +68,8 @@ class _Layout:
     with cases), what each testcase of each case counts as, and the size limit of its texts."""
 
     def __init__(self, run: RunResult) -> None:
-        self.limit = _stream_limit(len(run.cases) + sum(len(c.inner_tests) for c in run.cases))
+        inner = {id(case): case.inner_tests for case in run.cases}  # a property that builds a tuple: once
+        self.limit = _stream_limit(len(run.cases) + sum(map(len, inner.values())))
         by_plan: dict[str, list[CaseResult]] = {}
         for plan in run.plans:
             by_plan.setdefault(plan.name, [])
@@ -76,7 +77,7 @@ class _Layout:
             by_plan.setdefault(case.plan, []).append(case)
         # A suite without testcases is dropped by Jenkins and warned about by validators.
         self.groups = [(name, cases) for name, cases in by_plan.items() if cases]
-        self.kinds = [[_testcases(case) for case in cases] for _, cases in self.groups]
+        self.kinds = [[_testcases(case, inner[id(case)]) for case in cases] for _, cases in self.groups]
         total = _seconds(run.duration_s)
         self.suites = [self._suite(run, name, cases, kinds, total, i == 0)
                        for i, ((name, cases), kinds) in enumerate(zip(self.groups, self.kinds))]
@@ -126,11 +127,11 @@ class _Layout:
 _Planned = Tuple[Optional[InnerTest], str]  # (the inner test or None for the case itself, outcome)
 
 
-def _testcases(case: CaseResult) -> list[_Planned]:
-    """The testcases of one case and what each counts as: its inner tests, then its own unless
-    they explain its verdict."""
-    inner: list[_Planned] = [(test, _INNER_OUTCOME.get(test.status, "")) for test in case.inner_tests] \
-        if case.status in SHOWN and case.inner_tests else []
+def _testcases(case: CaseResult, tests: tuple[InnerTest, ...]) -> list[_Planned]:
+    """The testcases of one case (`tests`: its inner tests) and what each counts as: its inner
+    tests, then its own unless they explain its verdict."""
+    inner: list[_Planned] = [(test, _INNER_OUTCOME.get(test.status, "")) for test in tests] \
+        if tests and case.status in SHOWN else []
     if inner and not keeps_own_testcase(case):
         return inner
     return inner + [(None, _OUTCOME.get(case.status, ""))]

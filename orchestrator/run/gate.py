@@ -10,10 +10,13 @@ judged: they do not fail the gate, and the verdict of a selection says it is not
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from orchestrator.plan.model import PRIORITIES, GateSpec
 from orchestrator.result.model import CaseResult, GateResult, GateRule, PlanInfo, RecordedGate, Status
+from orchestrator.vocabulary import PRIORITIES
+
+if TYPE_CHECKING:  # `report` and `merge` judge gates without loading the plan model (~20 ms)
+    from orchestrator.plan.model import GateSpec
 
 _BAD = (Status.FAILED, Status.ERROR)
 # What a case must end as to cover a requirement: it ran and held. An xfailed case is a known

@@ -18,6 +18,13 @@ def test_unsafe_characters_become_visible_escapes(raw: str, shown: str) -> None:
     assert xml_safe(f"a{raw}b") == f"a{shown}b"
 
 
+def test_astral_and_bmp_escapes_in_one_non_ascii_text() -> None:
+    # BMP-only text is scanned with a smaller class than text with astral characters: both must
+    # escape every kind (an emoji is what sends a text down the astral path).
+    assert xml_safe("é\x85\ufdd0 \ud800") == "é\\x85\\ufdd0 \\ud800"
+    assert xml_safe("😀\x85\U0010ffff\ufdef\x1b") == "😀\\x85\\U0010ffff\\ufdef\\x1b"
+
+
 def test_legal_text_is_untouched() -> None:
     text = "tab\there\nnew\r\nline 😀 é 中文 \u2028 <b>&amp;</b> ]]>"
     assert xml_safe(text) == text
