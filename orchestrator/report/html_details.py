@@ -30,8 +30,11 @@ def browser_json(encoder: json.JSONEncoder, data: Any) -> str:
         return encoder.encode(finite(to_jsonable(data)))
 
 
+_INFINITY = float("inf")
+
+
 def fmt_seconds(value: float) -> str:
-    if value != value or value < 0:  # NaN or negative: a clock went backwards
+    if value != value or value < 0 or value == _INFINITY:  # not a duration (a clock went backwards, a hand-edited file)
         return "–"
     if value < 60:
         return f"{value:.2f}s"

@@ -137,3 +137,15 @@ def test_ten_thousand_cases_stay_light(tmp_path: Path) -> None:
     assert len(embedded(html)) == 10_000
     assert elapsed < 15, f"{elapsed:.1f}s"
     assert (tmp_path / "big.html").stat().st_size < 20 * 2**20
+
+
+@pytest.mark.parametrize("duration", [float("inf"), float("-inf"), float("nan")])
+def test_a_duration_that_is_not_a_number_of_seconds_is_shown_as_a_dash(tmp_path: Path, duration: float) -> None:
+    """A hand-edited or damaged results.json ("Infinity") must not cost the HTML report."""
+    run = run_result()
+    case = run.cases[0]
+    attempts = tuple(replace(a, duration_s=duration) for a in case.attempts)
+    broken = replace(run, cases=(replace(case, duration_s=duration, attempts=attempts), *run.cases[1:]))
+    write_html(broken, tmp_path / "r.html")
+    details = embedded((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert details[0]["attempts"] and all(a["duration"] == "–" for a in details[0]["attempts"])
