@@ -7,9 +7,8 @@ import tempfile
 import threading
 import time
 import traceback
-import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import ErrorKind
@@ -26,9 +25,10 @@ from orchestrator.run.schedule import case_providers
 from orchestrator.run.free_ports import FreePorts
 from orchestrator.run.scope import NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
+from orchestrator.run.tmp_scan import forget_case, may_read_tmp
 from orchestrator.run.pool_stats import ProviderStats
 from orchestrator.eval_clock import case_deadline
-from orchestrator.evaluation.templating import TemplateError, evaluate, has_template, render
+from orchestrator.evaluation.templating import TemplateError, evaluate, render
 
 
 def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None = None,
@@ -59,7 +59,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     broken: StepResult | None = None  # the first step that failed or errored
     # `tmp`: the attempt's own folder, made only for a case whose templates could name it
     # (a mkdir and an rmdir were a third of a trivial case's cost).
-    scratch = tempfile.mkdtemp(prefix="orchestrator-") if _may_read_tmp(plan, case) else None
+    scratch = tempfile.mkdtemp(prefix="orchestrator-") if may_read_tmp(plan, case) else None
     try:
         ctx.variables = case_variables(plan, case, environ, scratch)
         ctx.variables.setdefault("providers", ProviderStats(pools))  # live pool numbers (cold vs warm)
@@ -94,73 +94,6 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
                    stdout=trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS),
                    stderr=trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
                    started_at=started_wall, job=job, peak_rss_bytes=peak)
-
-
-def _may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
-    """False only when no template the case is made of names `tmp`: Jinja2 offers no way to read
-    a variable without naming it. (The plan's vars and env are rendered with the case's
-    variables too.)"""
-    global _LAST_CASE
-    known = _LAST_CASE  # retries and repeats run the same case again: scan it once
-    if known[0] is not case:
-        known = _LAST_CASE = (case, _names_tmp((case.steps, case.vars, case.lock)))
-    return known[1] or _plan_names_tmp(plan)
-
-
-_LAST_CASE: tuple[CaseSpec | None, bool] = (None, False)
-_LEAF, _MAPPING, _SEQUENCE, _DATACLASS = range(4)
-_KINDS: dict[type, tuple[int, tuple[str, ...]]] = {}  # a class's kind (and fields), worked out once
-
-
-def _kind(cls: type) -> tuple[int, tuple[str, ...]]:
-    known = _KINDS.get(cls)
-    if known is None:
-        if issubclass(cls, Mapping):
-            known = (_MAPPING, ())
-        elif issubclass(cls, (list, tuple)):
-            known = (_SEQUENCE, ())
-        elif is_dataclass(cls):
-            known = (_DATACLASS, tuple(f.name for f in fields(cls) if f.name != "location"))
-        else:
-            known = (_LEAF, ())
-        _KINDS[cls] = known
-    return known
-
-
-def _names_tmp(value: Any) -> bool:
-    """A template string holding the word `tmp` anywhere in `value` (locations and paths aside).
-    A loop over a stack, not recursion: it runs for every case (the loader refuses cycles)."""
-    stack = [value]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if isinstance(item, str):
-            if "tmp" in item and has_template(item):
-                return True
-            continue
-        kind, names = _kind(type(item))
-        if kind == _MAPPING:
-            for key, inner in item.items():
-                push(key)
-                push(inner)
-        elif kind == _SEQUENCE:
-            stack.extend(item)
-        elif kind == _DATACLASS:
-            for name in names:
-                push(getattr(item, name))
-    return False
-
-
-# By id, with a weak reference that tells whether the id is still that plan's: holding the plan
-# itself kept every case's spec alive while the reports were written (~10 MB at 10,000 cases).
-_PLANS_NAMING_TMP: dict[int, tuple[weakref.ref[Plan], bool]] = {}
-
-
-def _plan_names_tmp(plan: Plan) -> bool:
-    known = _PLANS_NAMING_TMP.get(id(plan))
-    if known is None or known[0]() is not plan:
-        known = _PLANS_NAMING_TMP[id(plan)] = (weakref.ref(plan), _names_tmp((plan.vars, plan.env)))
-    return known[1]
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
@@ -300,9 +233,7 @@ def _nothing_checked(specs: Sequence[StepSpec], steps: Sequence[StepResult]) -> 
 
 def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResult:
     """The case's verdict over its attempts: all pass → passed, mixed → flaky, none → the last's."""
-    global _LAST_CASE
-    if _LAST_CASE[0] is case:  # its attempts are over: the scan's memo must not keep its spec alive
-        _LAST_CASE = (None, False)
+    forget_case(case)
     status, message = _over_attempts(attempts)
     if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
         status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"
