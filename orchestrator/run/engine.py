@@ -27,7 +27,8 @@ from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo,
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import judge_plans, recorded_gate
 from orchestrator.run.inline import InlineJob
-from orchestrator.run.pools import PoolFactory, Pools, default_pool_factory, pool_config, providers_used
+from orchestrator.run.pools import (PoolFactory, Pools, close_all, default_pool_factory, pool_config,
+                                   providers_used)
 from orchestrator.run.provider_leaks import provider_leaks_after_run
 from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
 
@@ -122,32 +123,7 @@ class Engine:
         return self.result(time.monotonic() - started, workers)
 
     def close(self) -> None:
-        """Close every pool, all at once: each one waits for its workers' graceful exit, and a
-        plan with a dozen providers waited for them one after another."""
-        pools = list({id(pool): pool for by_id in (*self._pools.values(), *self._early.values())
-                      for pool in by_id.values()}.values())
-        failures: list[BaseException] = []
-
-        def close(pool: Pool) -> None:
-            try:
-                pool.close()
-            except BaseException as exc:  # raised here, as when they were closed in this thread
-                failures.append(exc)
-
-        closers = []
-        for pool in pools[1:]:
-            thread = threading.Thread(target=close, args=(pool,), name="close-pool", daemon=True)
-            try:
-                thread.start()
-                closers.append(thread)
-            except RuntimeError:  # no thread to be had: close it here
-                close(pool)
-        if pools:
-            close(pools[0])
-        for thread in closers:
-            thread.join()
-        if failures:
-            raise failures[0]
+        close_all(self._pools, self._early)  # ours and the early ones we adopted, together
 
     def result(self, duration_s: float, workers: tuple[WorkerStats, ...] = ()) -> RunResult:
         """The run so far: cases that have not finished are interrupted."""

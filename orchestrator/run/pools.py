@@ -73,8 +73,31 @@ def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[
     return pools
 
 
-def close_all(pools: Pools) -> None:
-    """Close every pool (idempotent: those the engine adopted are closed already)."""
-    for by_provider in pools.values():
-        for pool in by_provider.values():
+def close_all(*groups: Pools) -> None:
+    """Close every pool of `groups`, all at once: each close waits for its workers' graceful exit,
+    and a plan with a dozen providers waited for them one after another. Idempotent (the pools
+    the engine adopted are closed already when the run stage closes the early ones); the first
+    failure is raised once the others are closed."""
+    pools = list({id(pool): pool for group in groups for by_id in group.values() for pool in by_id.values()}.values())
+    failures: list[BaseException] = []
+
+    def close(pool: Pool) -> None:
+        try:
             pool.close()
+        except BaseException as exc:  # raised here, as when they were closed in this thread
+            failures.append(exc)
+
+    closers = []
+    for pool in pools[1:]:
+        thread = threading.Thread(target=close, args=(pool,), name="close-pool", daemon=True)
+        try:
+            thread.start()
+            closers.append(thread)
+        except RuntimeError:  # no thread to be had: close it here
+            close(pool)
+    if pools:
+        close(pools[0])
+    for thread in closers:
+        thread.join()
+    if failures:
+        raise failures[0]
