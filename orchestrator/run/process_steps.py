@@ -274,6 +274,7 @@ def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
             return StepOutput({**fields, "waited_ms": waited})
         ended = ended_spawn(selector, ctx) if fields["count"] < wanted else None
         if ended is not None:  # nothing is left that could start the missing processes
+            fields = snapshot(selector, ctx)  # as of its end: what was counted above may have exited since
             tail = ended.stderr_tail()
             return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
                 ErrorKind.PROCESS_EXITED, f"spawn '{ended.name}' {exit_description(ended.poll() or 0)} with "

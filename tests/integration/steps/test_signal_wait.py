@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -90,6 +91,32 @@ def test_waiting_for_processes_of_a_spawn_that_ended_fails_at_once(ctx: CaseCont
     assert waited.error.message.startswith("spawn 'quick' exited with code 3 with 0 of the 2 process(es)")
     assert waited.error.message.endswith("stderr ends with:\nno workers today")
     assert waited.fields["waited_ms"] < 5000, "it waited for the deadline instead of failing at once"
+
+
+def test_a_spawn_that_ends_between_two_looks_is_reported_as_it_ended(ctx: CaseContext,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process table is read while the spawn still runs, and the spawn exits before the wait
+    asks whether it ended: the failure must count what is left (none), not the earlier look."""
+    from orchestrator.run import process_steps
+
+    act("spawn", ctx, name="slowly", command=[PY, "-c", "import sys, time; time.sleep(0.3); sys.exit(3)"])
+    handle = ctx.spawned["slowly"]
+    real_snapshot = process_steps.snapshot
+    looks: list[int] = []
+
+    def snapshot_then_exit(selector: object, context: CaseContext) -> dict[str, object]:
+        fields = real_snapshot(selector, context)  # type: ignore[arg-type]
+        looks.append(int(fields["count"]))  # type: ignore[call-overload]
+        if len(looks) == 1:
+            handle.wait_exit(10, threading.Event())  # it ends between this look and the wait's check that it ended
+        return fields
+
+    monkeypatch.setattr(process_steps, "snapshot", snapshot_then_exit)
+    waited = act("wait", ctx, processes={"of": "slowly"}, count=2, within=20)
+    assert looks[0] == 1  # the first look saw it running
+    assert waited.error is not None and waited.error.type == "ProcessExited"
+    assert waited.error.message.startswith("spawn 'slowly' exited with code 3 with 0 of the 2 process(es)")
+    assert waited.fields["count"] == 0
 
 
 def test_machine_wide_query_by_name_and_cmdline(ctx: CaseContext) -> None:
