@@ -14,6 +14,7 @@ from orchestrator.cli import run as cli_run
 from orchestrator.cli import session
 from orchestrator.cli.entry import main
 from orchestrator.plan.model import CaseSpec
+from tests.support import poll
 
 PLAN = """\
 version: 1
@@ -92,6 +93,9 @@ def test_a_case_spec_is_gone_once_its_case_is_journaled(tmp_path: Path, monkeypa
 
     def finished(self: Any, case: Any) -> None:
         case_finished(self, case)
+        # At -j 2 the job thread that ran the case lets go of its arguments just after it
+        # handed over the result: a moment later, not at the end of the run.
+        poll(lambda: specs[case.id]() is None, within=2)
         alive_when_journaled[case.id] = [i for i, ref in specs.items() if ref() is not None]
 
     monkeypatch.setattr(cli_run, "load_stage", loading)
