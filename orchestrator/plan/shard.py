@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from orchestrator.errors import UserError
 from orchestrator.plan.model import Plan
+from orchestrator.records import record
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-@dataclass(frozen=True)
+@record
 class Shard:
     index: int  # 1-based
     total: int

@@ -20,8 +20,9 @@ import os
 import re
 import secrets
 import threading
-from dataclasses import dataclass
 from typing import Iterable, Mapping
+
+from orchestrator.records import record
 
 # psutil is imported where it is used: a run that stops early (a plan with errors) never needs it.
 
@@ -80,7 +81,7 @@ def worker_value(plan: str, case: str, provider: str, worker: str) -> str:
     return f"{plan}:{case}/{provider}/{worker}"
 
 
-@dataclass(frozen=True)
+@record
 class Mark:
     """A parsed marker value."""
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterator, Mapping, Sequence
 
 from orchestrator import __version__
@@ -21,6 +21,7 @@ from orchestrator.plan.model import CaseSpec, Plan
 from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
+from orchestrator.records import record
 from orchestrator.result.secrets import Masker
 from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RiskInfo, RunResult,
                                        Status, WorkerStats)
@@ -35,7 +36,7 @@ from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_o
 _POLL_S = 0.2  # how often the scheduler looks again at memory and stop while cases run
 
 
-@dataclass(frozen=True)
+@record
 class RunOptions:
     jobs: int = 1
     command: str = ""

@@ -10,6 +10,7 @@ from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
+from orchestrator.records import record
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
@@ -39,7 +40,7 @@ class CaseContext:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
-@dataclass(frozen=True)
+@record
 class StepOutput:
     fields: dict[str, Any]
     error: ErrorInfo | None = None
