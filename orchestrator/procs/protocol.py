@@ -8,7 +8,7 @@ asserts they agree.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Tuple
 
 # controller -> worker
 CALL = "call"  # {"prompt", "options", "context", "id"}
@@ -48,7 +48,8 @@ def encode(name: str, payload: Any) -> bytes:
     return (_encoder.encode([name, payload]) + "\n").encode("ascii")
 
 
-_scan_once = json.JSONDecoder().scan_once
+# What json.loads runs once whitespace is skipped (an attribute its decoder sets on itself).
+_scan_once: Callable[[str, int], Tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")
 
 
 def decode(line: bytes) -> tuple[str, Any]:

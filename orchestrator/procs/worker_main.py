@@ -19,7 +19,7 @@ if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0] or ".") =
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import types  # noqa: E402
-from typing import Any, Callable, Dict, List, Optional, Set  # noqa: E402
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple  # noqa: E402
 
 # `inspect` and `traceback` are imported where needed (an odd callable, an async result, an
 # exception): they were a fifth of a worker's start.
@@ -126,7 +126,8 @@ def _safe_result(payload: Dict[str, Any]) -> Dict[str, Any]:
     return {**payload, "result": result, "notes": safe.notes}
 
 
-_scan_once = json.JSONDecoder().scan_once
+# What json.loads runs once whitespace is skipped (an attribute its decoder sets on itself).
+_scan_once: Callable[[str, int], Tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")
 
 # Strict: no NaN, no default; what it refuses takes the slow path below.
 _encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
@@ -200,9 +201,12 @@ class Channel:
         self._out_fd = out_fd
 
     def send(self, name: str, payload: Any) -> None:
-        view = memoryview(_bounded(name, payload))
-        while view:
-            view = view[os.write(self._out_fd, view):]
+        data = _bounded(name, payload)
+        written = os.write(self._out_fd, data)  # the whole line, unless the pipe is full
+        if written < len(data):
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(self._out_fd, view):]
 
     def receive(self) -> Optional[tuple[str, Any]]:
         line = self._reader.readline()
