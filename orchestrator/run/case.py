@@ -39,6 +39,8 @@ def case_variables(plan: Plan, case: CaseSpec, environ: Mapping[str, str] | None
     base: dict[str, Any] = {"tmp": tmp, **plan.vars, "plan_dir": _plan_dir(plan),
                             "env": dict(os.environ) if environ is None else environ,
                             "free_port": FreePorts()}  # one per attempt
+    if not case.vars:
+        return base  # a fresh dict already
     return {**base, **render(dict(case.vars), base)}
 
 
