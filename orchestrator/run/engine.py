@@ -201,7 +201,9 @@ class Engine:
                     self._admit(executor, ready, pending, free_jobs, exclusion)
                 if not pending:
                     break
-                done, _ = wait(list(pending), timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                # At -j 1 (InlineJob) the case's future is done already: no wait() machinery per case.
+                done = [f for f in pending if f.done()] or wait(list(pending), timeout=_POLL_S,
+                                                                return_when=FIRST_COMPLETED)[0]
                 finished: list[tuple[tuple[int, int], CaseResult]] = []
                 for future in done:
                     key, job = pending.pop(future)

@@ -84,10 +84,10 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
         return StepOutput({"output": None}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
     # The call's own vars first (in the case's scope); the rest of the step sees them too.
-    call_vars = dict(render(given.vars or {}, ctx.variables))
+    call_vars = dict(render(given.vars, ctx.variables)) if given.vars else {}
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
-    prompt, options, context, session = (render(v, scope) for v in (given.prompt, given.options, given.context,
-                                                                      given.session))
+    prompt, options = render(given.prompt, scope), render(given.options, scope)
+    context, session = render(given.context, scope), render(given.session, scope)
     options = call_options(spec, ctx.plan, dict(options or {}))
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)
