@@ -1,0 +1,109 @@
+"""`report` writes JUnit in a forked child beside the HTML (cli/results, procs/forked): the same
+bytes as the writers in turn, and a JUnit the child could not write still ends in exit 3 naming it."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import psutil
+import pytest
+
+from orchestrator.cli import main
+from orchestrator.cli.results import read_results
+from orchestrator.report import writers
+from orchestrator.report.writers import write_all
+from orchestrator.result.store import write_json
+from tests.unit.report.factory import run_result
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    path = tmp_path / "in" / "results.json"
+    write_json(run_result(hostile=True), path)
+    return path
+
+
+def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return forks
+
+
+@pytest.mark.parametrize("flavor", ["default", "strict"])
+def test_reports_written_side_by_side_are_the_bytes_written_in_turn(results: Path, tmp_path: Path, flavor: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    forks = _forks_counted(monkeypatch)
+    assert main(["report", str(results), "--out", str(tmp_path / "forked"), "--junit-flavor", flavor]) == 1
+    assert forks == [1]
+    in_turn = tmp_path / "in-turn"
+    write_all(read_results(results), in_turn / "junit.xml", in_turn / "report.html", None, junit_flavor=flavor)
+    for name in ("junit.xml", "report.html"):
+        assert (tmp_path / "forked" / name).read_bytes() == (in_turn / name).read_bytes(), name
+    assert not psutil.Process().children()
+
+
+def test_with_a_thread_running_the_reports_are_written_in_turn(results: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    forks = _forks_counted(monkeypatch)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert main(["report", str(results), "--out", str(tmp_path)]) == 1
+    finally:
+        release.set()
+        other.join()
+    assert forks == []
+    out = capsys.readouterr().out
+    assert f"Report written: {tmp_path / 'junit.xml'}\nReport written: {tmp_path / 'report.html'}\n" in out
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+
+
+def test_a_junit_path_the_child_cannot_write_is_named_and_exits_3(results: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "junit.xml"
+    junit.mkdir()  # a folder where the file should go: the rename into place fails
+    assert main(["report", str(results), "--junit", str(junit), "--html", str(tmp_path / "r.html")]) == 3
+    captured = capsys.readouterr()
+    assert f"orchestrator: cannot write JUnit report {junit}: Is a directory" in captured.err
+    assert f"Report written: {tmp_path / 'r.html'}" in captured.out
+    assert f"Report written: {junit}" not in captured.out
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert not psutil.Process().children()
+
+
+def test_a_child_killed_while_writing_junit_is_named_and_exits_3(results: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    me = os.getpid()
+    real = writers.write_junit
+
+    def killed_in_the_child(run: object, path: Path, *, flavor: str = "default") -> None:
+        if os.getpid() != me:  # only ever the child: this process must live
+            os.kill(os.getpid(), signal.SIGKILL)
+        real(run, path, flavor=flavor)  # type: ignore[arg-type]
+    monkeypatch.setattr(writers, "write_junit", killed_in_the_child)
+    assert main(["report", str(results), "--out", str(tmp_path)]) == 3
+    captured = capsys.readouterr()
+    assert (f"orchestrator: cannot write JUnit report {tmp_path / 'junit.xml'}: the process writing it "
+            "was killed by signal SIGKILL (9)") in captured.err
+    assert f"Report written: {tmp_path / 'report.html'}" in captured.out
+    assert not (tmp_path / "junit.xml").exists()
+    assert not psutil.Process().children()
+
+
+def test_a_corrupt_results_file_is_still_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "results.json"
+    bad.write_text('{"format": 2, "cases": [{"id": 1}]}', encoding="utf-8")
+    assert main(["report", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"orchestrator: error: {bad}: corrupt results file")
+    assert not (tmp_path / "junit.xml").exists()
