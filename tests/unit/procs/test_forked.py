@@ -71,7 +71,8 @@ def test_with_another_thread_alive_nothing_forks_and_nothing_runs() -> None:
     finally:
         release.set()
         other.join()
-    assert ran == [] and forked.can_fork()
+    assert ran == []
+    assert poll(forked.can_fork, within=5)  # the joined thread's OS thread ends a moment later
 
 
 def test_a_stop_signal_ends_both_and_leaves_no_child(tmp_path: Path) -> None:
