@@ -12,9 +12,11 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.cli.results import read_results
+from orchestrator.procs.forked import can_fork
 from orchestrator.report import writers
 from orchestrator.report.writers import write_all
 from orchestrator.result.store import write_json
+from tests.support import poll
 from tests.unit.report.factory import run_result
 
 
@@ -23,6 +25,13 @@ def results(tmp_path: Path) -> Path:
     path = tmp_path / "in" / "results.json"
     write_json(run_result(hostile=True), path)
     return path
+
+
+@pytest.fixture
+def forkable() -> None:
+    """Another test's thread still alive in this process would make `report` write in turn."""
+    if not poll(can_fork, within=2):
+        pytest.skip("another thread is alive in the test process: report writes in turn")
 
 
 def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -38,7 +47,8 @@ def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.mark.parametrize("flavor", ["default", "strict"])
 def test_reports_written_side_by_side_are_the_bytes_written_in_turn(results: Path, tmp_path: Path, flavor: str,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     forkable: None) -> None:
     forks = _forks_counted(monkeypatch)
     assert main(["report", str(results), "--out", str(tmp_path / "forked"), "--junit-flavor", flavor]) == 1
     assert forks == [1]
@@ -82,7 +92,8 @@ def test_a_junit_path_the_child_cannot_write_is_named_and_exits_3(results: Path,
 
 def test_a_child_killed_while_writing_junit_is_named_and_exits_3(results: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 forkable: None) -> None:
     me = os.getpid()
     real = writers.write_junit
 
