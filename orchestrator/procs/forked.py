@@ -64,9 +64,27 @@ def can_fork() -> bool:
         return True
 
 
-def beside(child: Callable[[], str], parent: Callable[[], T]) -> tuple[T, ChildOutcome] | None:
-    """`child()` in a forked process while `parent()` runs here; None (neither run) when the
-    process cannot fork safely (see `can_fork`) or the fork itself fails.
+class Child:
+    """The forked child as the parent sees it while both work: `outcome()` waits for it."""
+
+    def __init__(self, pid: int, read_fd: int) -> None:
+        self.pid = pid
+        self._read_fd = read_fd
+        self._outcome: ChildOutcome | None = None
+
+    def outcome(self) -> ChildOutcome:
+        """What the child's function returned, or why it did not; waits for the child to end
+        (the first time: it is reaped then)."""
+        if self._outcome is None:
+            text = _read_all(self._read_fd)
+            self._outcome = _outcome(text, _reap(self.pid))
+        return self._outcome
+
+
+def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, ChildOutcome] | None:
+    """`child()` in a forked process while `parent(the child)` runs here (it may wait for the
+    child's outcome when it needs it); None (neither run) when the process cannot fork safely
+    (see `can_fork`) or the fork itself fails.
 
     Everything alive at the fork is frozen out of the collector's sight first (`gc.freeze`, as
     CPython recommends before a fork): a collection in either process would otherwise write to
@@ -90,18 +108,19 @@ def beside(child: Callable[[], str], parent: Callable[[], T]) -> tuple[T, ChildO
             return None
         if pid == 0:
             _child_main(child, read_fd, write_fd, unblocked)  # never returns
+        handle = Child(pid, read_fd)
         try:
             os.close(write_fd)  # the child's end: its exit is the pipe's end of file
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
-            mine = parent()
-            text = _read_all(read_fd)
-            code = _reap(pid)
+            mine = parent(handle)
+            outcome = handle.outcome()
         except BaseException:
-            _stop(pid)
+            if handle._outcome is None:  # not reaped yet
+                _stop(pid)
             raise
         finally:
             os.close(read_fd)
-    return mine, _outcome(text, code)
+    return mine, outcome
 
 
 def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked: Any) -> None:
@@ -197,4 +216,4 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-__all__ = ["ChildOutcome", "Stopped", "beside", "can_fork"]
+__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork"]

@@ -16,22 +16,20 @@ from collections import Counter
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
-from orchestrator.report.html_details import browser_json, details_json, fmt_seconds, mib, when
+from orchestrator.report.html_details import (browser_json, details_limit, fmt_seconds, mib, packed_details,
+                                              when)
 from orchestrator.report.sanitize import clean, first_line, xml_safe
 from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import CaseResult, RunResult, Status, WorkerStats
 from orchestrator.result.store import PathLike, atomic_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
-STREAM_LIMIT = 64 * 1024
-MIN_STREAM_LIMIT = 2 * 1024
-OUTPUT_BUDGET = 60 * 2**20  # keep the file openable in a browser with 10,000 chatty cases
 
 # Inside <script>, only these can end the element or break a JS string; JSON keeps them as escapes.
 _SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
@@ -62,12 +60,17 @@ def _bytecode_cache() -> BytecodeCache | None:
     return FileSystemBytecodeCache(str(folder), "%s.jinja2.cache")
 
 
-def write_html(run: RunResult, path: PathLike) -> None:
+Details = Callable[[], Optional[str]]  # `packed_details(run)` worked out elsewhere (None: it was not)
+
+
+def write_html(run: RunResult, path: PathLike, details: Details | None = None) -> None:
     """Write the run as one offline HTML file (atomically), streamed: at 10,000 cases the
-    whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak."""
+    whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak.
+    `details`, if given, is asked for the cases' packed details when they are needed
+    (`orchestrator report` has them made by another process meanwhile)."""
     template = _environment().get_template("report.html.j2")
     with atomic_writer(path) as fh:
-        for chunk in template.generate(**_context(run)):
+        for chunk in template.generate(**_context(run, details)):
             # backslashreplace is a last line of defence: every string is already sanitised.
             fh.write(chunk.encode("utf-8", "backslashreplace"))
 
@@ -108,34 +111,15 @@ def _script_item(data: Any) -> str:
 _SCRIPT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr, allow_nan=False)
 
 
-def packed_json(items: Iterable[str]) -> Markup:
-    """A JSON list of `items` (each one JSON text), deflated and base64-encoded, for the page to
-    unpack (DecompressionStream).
-
-    The per-case details are the bulk of a big report and compress ~15x (14 MB -> 1 MB at
-    10,000 cases): the file loads that much sooner. Items are encoded and compressed one at a
-    time, so neither the whole list's JSON text nor (with a generator) the list itself is ever
-    in memory. Base64 cannot end a <script> either.
-    """
-    packer = zlib.compressobj(3)
-    chunks = [packer.compress(b"[")]
-    for n, item in enumerate(items):
-        text = ("," if n else "") + item
-        chunks.append(packer.compress(text.encode("utf-8", "backslashreplace")))
-    chunks.append(packer.compress(b"]"))
-    chunks.append(packer.flush())
-    return Markup(base64.b64encode(b"".join(chunks)).decode("ascii"))
-
-
 def unpack_json(text: str) -> Any:
     """The inverse of `packed_json` (for tests and tools that read a report's details)."""
     return json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
 
 
-def _context(run: RunResult) -> dict[str, Any]:
+def _context(run: RunResult, details: Details | None = None) -> dict[str, Any]:
     counts = run.counts()
     titles = [p.title or p.name for p in run.plans]
-    limit = max(MIN_STREAM_LIMIT, min(STREAM_LIMIT, OUTPUT_BUDGET // (3 * max(1, len(run.cases)))))
+    limit = details_limit(run)
     return {
         "title": xml_safe(" · ".join(titles) if titles else "Test run"),
         "started": when(run.started_at),
@@ -162,10 +146,15 @@ def _context(run: RunResult) -> dict[str, Any]:
                            for p in run.provider_leaks],
         "rows": Markup(_script_list(_row(c) for c in run.cases)),  # no list of the rows themselves
         "timeline": script_json(sections.timeline(run)),
-        "data": packed_json(details_json(c, limit) for c in run.cases),
+        "data": Markup(_packed(run, details)),
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
+
+
+def _packed(run: RunResult, details: Details | None) -> str:
+    packed = details() if details is not None else None
+    return packed_details(run) if packed is None else packed
 
 
 def _options(run: RunResult) -> dict[str, list[str]]:

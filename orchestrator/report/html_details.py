@@ -7,18 +7,24 @@ script reads) and checks that this text is what a JSON encoder makes of them.
 """
 from __future__ import annotations
 
+import base64
 import json
 import time
+import zlib
 from json.encoder import encode_basestring as _json_str
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from orchestrator.report.sanitize import clean, display_json, show_value, xml_safe
 from orchestrator.result.field_values import as_worker
-from orchestrator.result.model import AssertionResult, Attempt, CaseResult, Status, StepResult, to_jsonable
+from orchestrator.result.model import (AssertionResult, Attempt, CaseResult, RunResult, Status, StepResult,
+                                       to_jsonable)
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.step_fields import WorkerRef
 
 FIELDS_LIMIT = 8 * 1024
+STREAM_LIMIT = 64 * 1024
+MIN_STREAM_LIMIT = 2 * 1024
+OUTPUT_BUDGET = 60 * 2**20  # keep the file openable in a browser with 10,000 chatty cases
 # Compact, and valid for JSON.parse: NaN and Infinity are written as strings (result/nonfinite).
 _DETAILS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr, allow_nan=False)
 
@@ -143,6 +149,36 @@ def _shown(value: object, limit: int) -> str:
     return _json_str(show_value(value, limit))
 
 
+def details_limit(run: RunResult) -> int:
+    """How much of each output the details keep: the run's share of the page's budget."""
+    return max(MIN_STREAM_LIMIT, min(STREAM_LIMIT, OUTPUT_BUDGET // (3 * max(1, len(run.cases)))))
+
+
+def packed_details(run: RunResult) -> str:
+    """Every case's details (`details_json`), packed for the page (`packed_json`)."""
+    limit = details_limit(run)
+    return packed_json(details_json(c, limit) for c in run.cases)
+
+
+def packed_json(items: Iterable[str]) -> str:
+    """A JSON list of `items` (each one JSON text), deflated and base64-encoded, for the page to
+    unpack (DecompressionStream).
+
+    The per-case details are the bulk of a big report and compress ~15x (14 MB -> 1 MB at
+    10,000 cases): the file loads that much sooner. Items are encoded and compressed one at a
+    time, so neither the whole list's JSON text nor (with a generator) the list itself is ever
+    in memory. Base64 cannot end a <script> either.
+    """
+    packer = zlib.compressobj(3)
+    chunks = [packer.compress(b"[")]
+    for n, item in enumerate(items):
+        text = ("," if n else "") + item
+        chunks.append(packer.compress(text.encode("utf-8", "backslashreplace")))
+    chunks.append(packer.compress(b"]"))
+    chunks.append(packer.flush())
+    return base64.b64encode(b"".join(chunks)).decode("ascii")
+
+
 def details_json(case: CaseResult, limit: int) -> str:
     """The case as the page's details show it: compact JSON, every text XML-safe and cut to its
     limit (`limit` for the case's and attempts' output)."""
@@ -249,5 +285,5 @@ _EMPTY = _json_str("")
 _STATUS = {status: _json_str(status.value) for status in Status}
 
 
-__all__ = ["FIELDS_LIMIT", "browser_json", "details_json", "fmt_seconds", "mib", "step_worker",
-           "when"]
+__all__ = ["FIELDS_LIMIT", "browser_json", "details_json", "details_limit", "fmt_seconds", "mib", "packed_details",
+           "packed_json", "step_worker", "when"]

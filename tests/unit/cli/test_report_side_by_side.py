@@ -1,5 +1,6 @@
-"""`report` writes JUnit in a forked child beside the HTML (cli/results, procs/forked): the same
-bytes as the writers in turn, and a JUnit the child could not write still ends in exit 3 naming it."""
+"""`report` packs the HTML's case details in a forked child while it writes JUnit and the rest
+(cli/results, procs/forked): the same bytes as the writers in turn, whatever happens to the child,
+and a report that cannot be written still ends in exit 3 naming it."""
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ import pytest
 from orchestrator.cli import main
 from orchestrator.cli.results import read_results
 from orchestrator.procs.forked import can_fork
-from orchestrator.report import writers
+from orchestrator.report import html_details
 from orchestrator.report.writers import write_all
 from orchestrator.result.store import write_json
 from tests.support import poll
@@ -90,24 +91,39 @@ def test_a_junit_path_the_child_cannot_write_is_named_and_exits_3(results: Path,
     assert not psutil.Process().children()
 
 
-def test_a_child_killed_while_writing_junit_is_named_and_exits_3(results: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch,
-                                                                 capsys: pytest.CaptureFixture[str],
-                                                                 forkable: None) -> None:
-    me = os.getpid()
-    real = writers.write_junit
-
-    def killed_in_the_child(run: object, path: Path, *, flavor: str = "default") -> None:
-        if os.getpid() != me:  # only ever the child: this process must live
-            os.kill(os.getpid(), signal.SIGKILL)
-        real(run, path, flavor=flavor)  # type: ignore[arg-type]
-    monkeypatch.setattr(writers, "write_junit", killed_in_the_child)
-    assert main(["report", str(results), "--out", str(tmp_path)]) == 3
+def test_an_html_path_that_cannot_be_written_is_named_and_exits_3(results: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    html = tmp_path / "report.html"
+    html.mkdir()
+    assert main(["report", str(results), "--junit", str(tmp_path / "j.xml"), "--html", str(html)]) == 3
     captured = capsys.readouterr()
-    assert (f"orchestrator: cannot write JUnit report {tmp_path / 'junit.xml'}: the process writing it "
-            "was killed by signal SIGKILL (9)") in captured.err
-    assert f"Report written: {tmp_path / 'report.html'}" in captured.out
-    assert not (tmp_path / "junit.xml").exists()
+    assert f"orchestrator: cannot write HTML report {html}: Is a directory" in captured.err
+    assert f"Report written: {tmp_path / 'j.xml'}" in captured.out and f"Report written: {html}" not in captured.out
+    assert "</testsuites>" in (tmp_path / "j.xml").read_text(encoding="utf-8")
+    assert not psutil.Process().children()
+
+
+@pytest.mark.parametrize("how", ["killed", "raises"])
+def test_when_the_child_fails_the_details_are_made_here_and_the_html_is_the_same(
+        results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forkable: None, how: str) -> None:
+    me = os.getpid()
+    asked: list[int] = []
+
+    def failing_in_the_child(run: object) -> str:
+        asked.append(os.getpid())
+        if os.getpid() != me:  # only ever the child: this process must live
+            if how == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise MemoryError("no room for the details")
+        return "not what the child would send"
+    monkeypatch.setattr(html_details, "packed_details", failing_in_the_child)
+    forks = _forks_counted(monkeypatch)
+    assert main(["report", str(results), "--out", str(tmp_path / "forked")]) == 1
+    assert forks == [1] and asked == []  # this process made them with the real packer
+    in_turn = tmp_path / "in-turn"
+    write_all(read_results(results), in_turn / "junit.xml", in_turn / "report.html", None)
+    for name in ("junit.xml", "report.html"):
+        assert (tmp_path / "forked" / name).read_bytes() == (in_turn / name).read_bytes(), name
     assert not psutil.Process().children()
 
 

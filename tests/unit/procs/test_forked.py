@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from orchestrator.procs import forked
-from orchestrator.procs.forked import Stopped, beside
+from orchestrator.procs.forked import Child, Stopped, beside
 from tests.support import poll
 
 REPO = Path(__file__).resolve().parents[3]
@@ -25,7 +25,7 @@ def _no_child_left() -> bool:
 
 def test_the_child_works_beside_the_parent_and_its_text_comes_back() -> None:
     parent_pid = os.getpid()
-    both = beside(lambda: f"child {os.getpid()} of {os.getppid()}", lambda: "parent")
+    both = beside(lambda: f"child {os.getpid()} of {os.getppid()}", lambda child: "parent")
     assert both is not None
     mine, child = both
     assert mine == "parent" and child.failure == ""
@@ -34,11 +34,24 @@ def test_the_child_works_beside_the_parent_and_its_text_comes_back() -> None:
     assert _no_child_left()
 
 
+def test_the_parent_can_wait_for_the_child_midway_and_a_big_result_is_not_a_deadlock() -> None:
+    big = "x" * (3 << 20)  # far more than a pipe holds: the child blocks until it is read
+
+    def parent(child: Child) -> tuple[int, int]:
+        first = child.outcome()
+        assert _no_child_left()  # reaped on the first look
+        return len(first.text), len(child.outcome().text)
+
+    both = beside(lambda: big, parent)
+    assert both is not None
+    assert both[0] == (len(big), len(big)) and both[1].text == big
+
+
 def test_a_child_that_raises_says_what() -> None:
     def boom() -> str:
         raise ValueError("no space for the report\nsecond line")
 
-    both = beside(boom, lambda: None)
+    both = beside(boom, lambda child: None)
     assert both is not None
     assert both[1].text == "" and both[1].failure == "raised ValueError: no space for the report"
     assert _no_child_left()
@@ -54,7 +67,7 @@ def test_a_child_that_dies_without_its_result_says_how(end: object, said: str) -
         time.sleep(30)
         return "never"
 
-    both = beside(die, lambda: "parent")
+    both = beside(die, lambda child: "parent")
     assert both is not None and both[0] == "parent"
     assert both[1].failure == said and both[1].text == ""
     assert _no_child_left()
@@ -67,7 +80,7 @@ def test_with_another_thread_alive_nothing_forks_and_nothing_runs() -> None:
     ran: list[str] = []
     try:
         assert not forked.can_fork()
-        assert beside(lambda: ran.append("child") or "", lambda: ran.append("parent")) is None
+        assert beside(lambda: ran.append("child") or "", lambda child: ran.append("parent")) is None
     finally:
         release.set()
         other.join()
@@ -87,7 +100,7 @@ def test_a_stop_signal_ends_both_and_leaves_no_child(tmp_path: Path) -> None:
             removed.write_text("yes")  # what a writer's atomic_writer does: its temporary goes
         return "never"
 
-    def parent() -> None:
+    def parent(child: Child) -> None:
         assert poll(child_pid.exists, within=10)
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(60)
@@ -102,7 +115,7 @@ def test_a_stop_signal_ends_both_and_leaves_no_child(tmp_path: Path) -> None:
 
 
 def test_an_exception_in_the_parent_stops_the_child() -> None:
-    def parent() -> None:
+    def parent(child: Child) -> None:
         raise RuntimeError("the parent's writer broke")
 
     began = time.monotonic()
@@ -116,7 +129,7 @@ def test_the_child_never_runs_the_parents_atexit_handlers_or_flushes_its_buffers
               "from orchestrator.procs.forked import beside\n"
               "atexit.register(lambda: print('atexit ran'))\n"
               "sys.stdout.write('buffered before')\n"
-              "print(beside(lambda: 'x', lambda: 'y'))\n")
+              "print(beside(lambda: 'x', lambda child: 'y'))\n")
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr
