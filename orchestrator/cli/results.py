@@ -51,7 +51,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
             # a run still writing there refuses us (exit 2)
             written = _write_side_by_side(run, junit, html, args.junit_flavor)
-    except Stopped as stop:  # the child writing JUnit is gone already (procs/forked)
+    except Stopped as stop:  # the forked child is gone already (procs/forked)
         print(f"orchestrator: {stop}", file=sys.stderr)
         return 128 + stop.signum
     ConsoleReporter().summary(run, [str(path) for path in written.paths])

@@ -22,6 +22,7 @@ from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSyst
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
+from orchestrator.report.html_sections import VALUE
 from orchestrator.report.html_details import (browser_json, details_limit, fmt_seconds, mib, packed_details,
                                               when)
 from orchestrator.report.sanitize import clean, first_line, xml_safe
@@ -176,9 +177,17 @@ def _options(run: RunResult) -> dict[str, list[str]]:
 def _row(case: CaseResult) -> list[Any]:
     """One table row, compact: [status, id, name, why, priority, level, tags, seconds, plan, covers]."""
     seconds = case.duration_s if case.duration_s == case.duration_s else -1.0  # NaN is not JSON
-    return [case.status.value, xml_safe(case.id), clean(case.name, 500), first_line(case.message, 300),
-            xml_safe(case.priority), xml_safe(case.level or ""), [xml_safe(t) for t in case.tags],
-            round(seconds, 4), xml_safe(case.plan), [xml_safe(c) for c in case.covers]]
+    name, message = case.name, case.message
+    return [VALUE[case.status], _safe(case.id),
+            name if type(name) is str and len(name) <= 500 and name.isascii() and name.isprintable() else clean(name, 500),
+            "" if message == "" and type(message) is str else first_line(message, 300),
+            _safe(case.priority), _safe(case.level or ""), [_safe(t) for t in case.tags],
+            round(seconds, 4), _safe(case.plan), [_safe(c) for c in case.covers]]
+
+
+def _safe(text: str) -> str:
+    """xml_safe(text), without its call for plain ASCII (nearly every id, tag and priority)."""
+    return text if type(text) is str and text.isascii() and text.isprintable() else xml_safe(text)
 
 
 def _worker(w: WorkerStats) -> dict[str, Any]:
