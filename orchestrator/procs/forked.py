@@ -32,7 +32,6 @@ from orchestrator.procs.exits import exit_description
 T = TypeVar("T")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-STOP_GRACE_S = 2.0
 _ALL_STOPS = {signal.SIGINT, *STOP_SIGNALS}
 _FAILED = 1  # the child's exit code when its function raised
 
@@ -174,13 +173,15 @@ def _outcome(raw: bytes, code: int) -> ChildOutcome:
 def _stop(pid: int) -> None:
     """End the child (on SIGTERM it removes what it was writing) and reap it. Further stop
     signals wait meanwhile: the exception already on its way says how the command ends."""
+    from orchestrator.procs.tree import KILL_GRACE_S  # here: psutil, only when a child is stopped
+
     masked = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_STOPS)
     try:
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        deadline = time.monotonic() + STOP_GRACE_S
+        deadline = time.monotonic() + KILL_GRACE_S
         while time.monotonic() < deadline:
             try:
                 if os.waitpid(pid, os.WNOHANG)[0]:

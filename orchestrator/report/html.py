@@ -14,27 +14,22 @@ import sys
 import zlib
 from collections import Counter
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
-from orchestrator.report.html_sections import VALUE
-from orchestrator.report.html_details import (browser_json, details_limit, fmt_seconds, mib, packed_details,
-                                              when)
-from orchestrator.report.sanitize import clean, first_line, xml_safe
+from orchestrator.report.html_details import fmt_seconds, mib, when
+from orchestrator.report.html_parts import heavy_parts
+from orchestrator.report.sanitize import clean, xml_safe
 from orchestrator.result.usage import usage_lines
-from orchestrator.result.model import CaseResult, RunResult, Status, WorkerStats
+from orchestrator.result.model import RunResult, Status, WorkerStats
 from orchestrator.result.store import PathLike, atomic_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# Inside <script>, only these can end the element or break a JS string; JSON keeps them as escapes.
-_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 @lru_cache(maxsize=1)
@@ -61,17 +56,17 @@ def _bytecode_cache() -> BytecodeCache | None:
     return FileSystemBytecodeCache(str(folder), "%s.jinja2.cache")
 
 
-Details = Callable[[], Optional[str]]  # `packed_details(run)` worked out elsewhere (None: it was not)
+Parts = Callable[[], Optional[Dict[str, str]]]  # `heavy_parts(run)` made elsewhere (None: they were not)
 
 
-def write_html(run: RunResult, path: PathLike, details: Details | None = None) -> None:
+def write_html(run: RunResult, path: PathLike, parts: Parts | None = None) -> None:
     """Write the run as one offline HTML file (atomically), streamed: at 10,000 cases the
     whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak.
-    `details`, if given, is asked for the cases' packed details when they are needed
-    (`orchestrator report` has them made by another process meanwhile)."""
+    `parts`, if given, is asked for the page's heaviest parts (html_parts.heavy_parts) when
+    they are needed (`orchestrator report` has them made by another process meanwhile)."""
     template = _environment().get_template("report.html.j2")
     with atomic_writer(path) as fh:
-        for chunk in template.generate(**_context(run, details)):
+        for chunk in template.generate(**_context(run, parts)):
             # backslashreplace is a last line of defence: every string is already sanitised.
             fh.write(chunk.encode("utf-8", "backslashreplace"))
 
@@ -80,47 +75,15 @@ def render_html(run: RunResult) -> str:
     return _environment().get_template("report.html.j2").render(**_context(run))
 
 
-def script_json(data: Any) -> Markup:
-    """`data` as JSON that is safe to place verbatim between <script> and </script>.
-
-    A list (also as a value of a dict) is encoded a slice at a time, to the same text: the
-    encoder's pieces of a whole 10,000-row list, the list and the text were ~5 MB at once.
-    """
-    if type(data) is dict and all(type(k) is str for k in data):
-        return Markup("{" + ",".join([_script_item(k) + ":" + (_script_list(v) if type(v) is list else _script_item(v))
-                                      for k, v in data.items()]) + "}")
-    return Markup(_script_list(data) if type(data) is list else _script_item(data))
-
-
-def _script_list(items: Iterable[Any]) -> str:
-    pieces: list[str] = []
-    rest = iter(items)
-    while True:
-        chunk = list(islice(rest, _SLICE))
-        if not chunk:
-            return "[" + ",".join(pieces) + "]"
-        pieces.append(_script_item(chunk)[1:-1])  # "[a,b]" -> "a,b": compact separators
-
-
-_SLICE = 500
-
-
-def _script_item(data: Any) -> str:
-    return browser_json(_SCRIPT_JSON, data).translate(_SCRIPT_ESCAPES)
-
-
-_SCRIPT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr, allow_nan=False)
-
-
 def unpack_json(text: str) -> Any:
     """The inverse of `packed_json` (for tests and tools that read a report's details)."""
     return json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
 
 
-def _context(run: RunResult, details: Details | None = None) -> dict[str, Any]:
+def _context(run: RunResult, parts: Parts | None = None) -> dict[str, Any]:
     counts = run.counts()
     titles = [p.title or p.name for p in run.plans]
-    limit = details_limit(run)
+    made = (parts() if parts is not None else None) or heavy_parts(run)
     return {
         "title": xml_safe(" · ".join(titles) if titles else "Test run"),
         "started": when(run.started_at),
@@ -145,17 +108,12 @@ def _context(run: RunResult, details: Details | None = None) -> dict[str, Any]:
         "provider_leaks": [{"provider": xml_safe(p.provider), "plan": xml_safe(p.plan), "pid": p.pid,
                             "cmdline": clean(p.cmdline, 500), "case": xml_safe(p.case or "")}
                            for p in run.provider_leaks],
-        "rows": Markup(_script_list(_row(c) for c in run.cases)),  # no list of the rows themselves
-        "timeline": script_json(sections.timeline(run)),
-        "data": Markup(_packed(run, details)),
+        "rows": Markup(made["rows"]),
+        "timeline": Markup(made["timeline"]),
+        "data": Markup(made["data"]),
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
-
-
-def _packed(run: RunResult, details: Details | None) -> str:
-    packed = details() if details is not None else None
-    return packed_details(run) if packed is None else packed
 
 
 def _options(run: RunResult) -> dict[str, list[str]]:
@@ -172,22 +130,6 @@ def _options(run: RunResult) -> dict[str, list[str]]:
         "tag": offered(c.tags for c in run.cases),
         "plan": offered((c.plan,) for c in run.cases),
     }
-
-
-def _row(case: CaseResult) -> list[Any]:
-    """One table row, compact: [status, id, name, why, priority, level, tags, seconds, plan, covers]."""
-    seconds = case.duration_s if case.duration_s == case.duration_s else -1.0  # NaN is not JSON
-    name, message = case.name, case.message
-    return [VALUE[case.status], _safe(case.id),
-            name if type(name) is str and len(name) <= 500 and name.isascii() and name.isprintable() else clean(name, 500),
-            "" if message == "" and type(message) is str else first_line(message, 300),
-            _safe(case.priority), _safe(case.level or ""), [_safe(t) for t in case.tags],
-            round(seconds, 4), _safe(case.plan), [_safe(c) for c in case.covers]]
-
-
-def _safe(text: str) -> str:
-    """xml_safe(text), without its call for plain ASCII (nearly every id, tag and priority)."""
-    return text if type(text) is str and text.isascii() and text.isprintable() else xml_safe(text)
 
 
 def _worker(w: WorkerStats) -> dict[str, Any]:

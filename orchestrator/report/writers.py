@@ -25,10 +25,10 @@ def write_junit(run: RunResult, path: Path, *, flavor: str = "default") -> None:
     write(run, path, flavor=flavor)
 
 
-def write_html(run: RunResult, path: Path, *, details: Callable[[], str | None] | None = None) -> None:
+def write_html(run: RunResult, path: Path, *, parts: Callable[[], dict[str, str] | None] | None = None) -> None:
     from orchestrator.report.html import write_html as write
 
-    write(run, path, details)
+    write(run, path, parts)
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,13 @@ def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: P
 
 
 def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path | None, *,
-              junit_flavor: str = "default", html_details: Callable[[], str | None] | None = None) -> Written:
+              junit_flavor: str = "default", html_parts: Callable[[], dict[str, str] | None] | None = None) -> Written:
     """Write the reports whose path is given (each to a temporary name, renamed into place).
-    `html_details`: see report/html.write_html."""
+    `html_parts`: see report/html.write_html."""
     jobs: list[tuple[str, Writer, Path | None]] = [
         ("JSON", write_results, json),  # first: the other reports can be rebuilt from it
         ("JUnit", functools.partial(write_junit, flavor=junit_flavor), junit),
-        ("HTML", functools.partial(write_html, details=html_details), html),
+        ("HTML", functools.partial(write_html, parts=html_parts), html),
     ]
     problems: list[str] = []
     written: list[Path] = []

@@ -13,11 +13,10 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.cli.results import read_results
-from orchestrator.procs.forked import can_fork
-from orchestrator.report import html_details
+from orchestrator.procs import forked
+from orchestrator.report import html_parts
 from orchestrator.report.writers import write_all
 from orchestrator.result.store import write_json
-from tests.support import poll
 from tests.unit.report.factory import run_result
 
 
@@ -29,10 +28,20 @@ def results(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def forkable() -> None:
-    """Another test's thread still alive in this process would make `report` write in turn."""
-    if not poll(can_fork, within=2):
-        pytest.skip("another thread is alive in the test process: report writes in turn")
+def forkable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Earlier tests of the suite may have left daemon threads in this process (the capture
+    janitor), and `report` would write in turn: what it does here never touches them."""
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+
+
+def _children_since(earlier: set[int]) -> list[int]:
+    return [p.pid for p in psutil.Process().children() if p.pid not in earlier]
+
+
+@pytest.fixture
+def earlier() -> set[int]:
+    """This process's children before the test (earlier tests' watchdogs are not its own)."""
+    return {p.pid for p in psutil.Process().children()}
 
 
 def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -49,7 +58,7 @@ def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.mark.parametrize("flavor", ["default", "strict"])
 def test_reports_written_side_by_side_are_the_bytes_written_in_turn(results: Path, tmp_path: Path, flavor: str,
                                                                      monkeypatch: pytest.MonkeyPatch,
-                                                                     forkable: None) -> None:
+                                                                     forkable: None, earlier: set[int]) -> None:
     forks = _forks_counted(monkeypatch)
     assert main(["report", str(results), "--out", str(tmp_path / "forked"), "--junit-flavor", flavor]) == 1
     assert forks == [1]
@@ -57,7 +66,7 @@ def test_reports_written_side_by_side_are_the_bytes_written_in_turn(results: Pat
     write_all(read_results(results), in_turn / "junit.xml", in_turn / "report.html", None, junit_flavor=flavor)
     for name in ("junit.xml", "report.html"):
         assert (tmp_path / "forked" / name).read_bytes() == (in_turn / name).read_bytes(), name
-    assert not psutil.Process().children()
+    assert not _children_since(earlier)
 
 
 def test_with_a_thread_running_the_reports_are_written_in_turn(results: Path, tmp_path: Path,
@@ -78,8 +87,9 @@ def test_with_a_thread_running_the_reports_are_written_in_turn(results: Path, tm
     assert (tmp_path / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 
-def test_a_junit_path_the_child_cannot_write_is_named_and_exits_3(results: Path, tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_junit_path_that_cannot_be_written_is_named_and_exits_3(results: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  forkable: None, earlier: set[int]) -> None:
     junit = tmp_path / "junit.xml"
     junit.mkdir()  # a folder where the file should go: the rename into place fails
     assert main(["report", str(results), "--junit", str(junit), "--html", str(tmp_path / "r.html")]) == 3
@@ -88,11 +98,12 @@ def test_a_junit_path_the_child_cannot_write_is_named_and_exits_3(results: Path,
     assert f"Report written: {tmp_path / 'r.html'}" in captured.out
     assert f"Report written: {junit}" not in captured.out
     assert (tmp_path / "r.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
-    assert not psutil.Process().children()
+    assert not _children_since(earlier)
 
 
 def test_an_html_path_that_cannot_be_written_is_named_and_exits_3(results: Path, tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  forkable: None, earlier: set[int]) -> None:
     html = tmp_path / "report.html"
     html.mkdir()
     assert main(["report", str(results), "--junit", str(tmp_path / "j.xml"), "--html", str(html)]) == 3
@@ -100,23 +111,24 @@ def test_an_html_path_that_cannot_be_written_is_named_and_exits_3(results: Path,
     assert f"orchestrator: cannot write HTML report {html}: Is a directory" in captured.err
     assert f"Report written: {tmp_path / 'j.xml'}" in captured.out and f"Report written: {html}" not in captured.out
     assert "</testsuites>" in (tmp_path / "j.xml").read_text(encoding="utf-8")
-    assert not psutil.Process().children()
+    assert not _children_since(earlier)
 
 
 @pytest.mark.parametrize("how", ["killed", "raises"])
 def test_when_the_child_fails_the_details_are_made_here_and_the_html_is_the_same(
-        results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forkable: None, how: str) -> None:
+        results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forkable: None, earlier: set[int],
+        how: str) -> None:
     me = os.getpid()
     asked: list[int] = []
 
-    def failing_in_the_child(run: object) -> str:
+    def failing_in_the_child(run: object) -> dict[str, str]:
         asked.append(os.getpid())
         if os.getpid() != me:  # only ever the child: this process must live
             if how == "killed":
                 os.kill(os.getpid(), signal.SIGKILL)
             raise MemoryError("no room for the details")
-        return "not what the child would send"
-    monkeypatch.setattr(html_details, "packed_details", failing_in_the_child)
+        return {"rows": "[]", "timeline": "{}", "data": "not what the child would send"}
+    monkeypatch.setattr(html_parts, "heavy_parts", failing_in_the_child)
     forks = _forks_counted(monkeypatch)
     assert main(["report", str(results), "--out", str(tmp_path / "forked")]) == 1
     assert forks == [1] and asked == []  # this process made them with the real packer
@@ -124,7 +136,7 @@ def test_when_the_child_fails_the_details_are_made_here_and_the_html_is_the_same
     write_all(read_results(results), in_turn / "junit.xml", in_turn / "report.html", None)
     for name in ("junit.xml", "report.html"):
         assert (tmp_path / "forked" / name).read_bytes() == (in_turn / name).read_bytes(), name
-    assert not psutil.Process().children()
+    assert not _children_since(earlier)
 
 
 def test_a_corrupt_results_file_is_still_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
