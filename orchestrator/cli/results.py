@@ -37,7 +37,17 @@ def read_results(path: Path) -> RunResult:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestrator.procs.forked import Stopped
+    from orchestrator.procs.forked import Stopped, stop_signals_raise
+
+    try:
+        with stop_signals_raise():  # SIGTERM/SIGHUP/SIGQUIT: 128 + N, no child or temporary file left
+            return _report(args)
+    except Stopped as stop:
+        print(f"orchestrator: {stop}", file=sys.stderr)
+        return 128 + stop.signum
+
+
+def _report(args: argparse.Namespace) -> int:
     from orchestrator.report.console import ConsoleReporter
     from orchestrator.result.outdir import claimed
 
@@ -48,13 +58,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if junit is None and html is None:
         folder = Path(args.out) if args.out else results.parent
         junit, html = folder / "junit.xml", folder / "report.html"
-    try:
-        with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
-            # a run still writing there refuses us (exit 2)
-            written = _write_side_by_side(run, junit, html, args.junit_flavor)
-    except Stopped as stop:  # the forked child is gone already (procs/forked)
-        print(f"orchestrator: {stop}", file=sys.stderr)
-        return 128 + stop.signum
+    with claimed([p.parent for p in (junit, html) if p is not None], "orchestrator report " + str(results)):
+        # a run still writing there refuses us (exit 2)
+        written = _write_side_by_side(run, junit, html, args.junit_flavor)
     ConsoleReporter().summary(run, [str(path) for path in written.paths])
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)

@@ -92,7 +92,8 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, C
         return None
     sys.stdout.flush()  # what is buffered now is the parent's to write, not both's
     sys.stderr.flush()
-    with _stop_signals_raise():
+    parent_pid = os.getpid()
+    with stop_signals_raise():
         gc.freeze()
         read_fd, write_fd = os.pipe()
         # Until each process is inside its own `try`, a signal waits: a Stopped raised in the
@@ -106,7 +107,7 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, C
             os.close(write_fd)
             return None
         if pid == 0:
-            _child_main(child, read_fd, write_fd, unblocked)  # never returns
+            _child_main(child, read_fd, write_fd, unblocked, parent_pid)  # never returns
         handle = Child(pid, read_fd)
         try:
             os.close(write_fd)  # the child's end: its exit is the pipe's end of file
@@ -122,11 +123,12 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, C
     return mine, outcome
 
 
-def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked: Any) -> None:
+def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked: Any, parent: int) -> None:
     code = _FAILED
     try:
         try:
             os.close(read_fd)
+            _end_with(parent)
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
             text = "\0" + work()  # the mark of a result returned
             code = 0
@@ -144,6 +146,24 @@ def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked:
         pass
     finally:
         os._exit(code)
+
+
+def _end_with(parent: int) -> None:
+    """A parent killed outright (SIGKILL) sends the child SIGTERM (Linux PR_SET_PDEATHSIG; the
+    parent has a single thread, see `can_fork`): no child works on for nobody."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # here: only a forked child needs it
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        raise Stopped(signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _read_all(fd: int) -> bytes:
@@ -203,9 +223,10 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def _stop_signals_raise() -> Iterator[None]:
-    """Stop signals whose action is the default (to die, which would leave the child behind)
-    raise `Stopped` in both processes while the block runs; handlers someone installed stay."""
+def stop_signals_raise() -> Iterator[None]:
+    """Stop signals whose action is the default (to die: a forked child would be left behind,
+    a half-written file too) raise `Stopped` while the block runs, in a child forked meanwhile
+    as well; handlers someone installed stay. `beside` holds them so; a command may too."""
     previous: dict[int, Any] = {}
     for sig in STOP_SIGNALS:
         if signal.getsignal(sig) is signal.SIG_DFL:
@@ -217,4 +238,4 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork"]
+__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork", "stop_signals_raise"]

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from orchestrator.result.store import write_json
-from tests.support import alive
+from tests.support import alive, poll
 from tests.unit.report.factory import many_cases
 
 from .conftest import REPO
@@ -62,3 +62,23 @@ def test_a_stop_signal_while_the_reports_are_written_ends_both_processes(big_res
     assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
     assert not alive(child.pid)
     assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_report_killed_outright_takes_its_child_with_it(tmp_path: Path) -> None:
+    bigger = tmp_path / "results.json"
+    write_json(many_cases(16000), bigger)  # the child's work: ~0.5 s or more, against ~10 ms to see SIGTERM
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "report", str(bigger), "--out", str(tmp_path)],
+                            cwd=REPO, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "NO_COLOR": "1"}, start_new_session=True)
+    try:
+        child = _child_of(proc)
+        assert child is not None, "the report never forked"
+        proc.kill()
+        proc.wait(timeout=30)
+        # Without PR_SET_PDEATHSIG the child works on (~0.2-0.4 s on 8,000 cases) and only then
+        # finds nobody reading its result.
+        assert poll(lambda: not alive(child.pid), within=0.3, every=0.005), "the child outlived its parent's SIGKILL"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
