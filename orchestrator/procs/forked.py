@@ -22,10 +22,9 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from types import FrameType
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from orchestrator.procs.exits import exit_description
 
@@ -44,8 +43,7 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-@dataclass(frozen=True)
-class ChildOutcome:
+class ChildOutcome(NamedTuple):
     """What the child's function returned, or ("" and) why it did not: `failure` is "" when it
     returned, else a phrase such as "raised MemoryError: ..." or "was killed by signal SIGKILL (9)"."""
 
