@@ -1,6 +1,6 @@
 """One piece of work in a forked child while the parent does another: two cores for two jobs
-that only read what the process already holds (`orchestrator report` writes JUnit in a child
-while it writes the HTML itself).
+that only read what the process already holds (`orchestrator report`: a child makes the HTML's
+heaviest parts while the parent writes JUnit and the rest of the page).
 
 The child is a copy of the process at the fork: it needs nothing sent to it, and sends back
 only the text its function returns (through a pipe). It ends with `os._exit`: the parent's
@@ -11,8 +11,9 @@ thread, so a lock another thread holds would stay locked in the child for good.
 
 A stop signal (SIGTERM, SIGHUP, SIGQUIT) while both work raises `Stopped` in each of them, so
 their `finally` blocks run (a half-written file is removed); Ctrl-C is Python's
-KeyboardInterrupt as usual. The parent then stops the child (SIGTERM, then SIGKILL after a
-grace) and reaps it before the exception goes on: no child outlives `beside`.
+KeyboardInterrupt as usual. The parent then stops the child (SIGTERM, then SIGKILL after the
+kill grace) and reaps it before the exception goes on: no child outlives `beside`, and a parent
+killed outright takes its child with it (PR_SET_PDEATHSIG).
 """
 from __future__ import annotations
 
