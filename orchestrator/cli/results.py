@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from orchestrator.cli.verdict import Outcome, exit_code
 from orchestrator.report.writers import Written
@@ -73,25 +74,34 @@ def _report(args: argparse.Namespace) -> int:
 
 def _write_side_by_side(run: RunResult, junit: Path | None, html: Path | None, flavor: str) -> Written:
     """The reports `write_all` writes, the same bytes, on two cores: a forked child makes the
-    HTML's heaviest parts (the packed case details, the rows, the timeline: html_parts) while
-    this process writes JUnit and the rest of the HTML, then takes them from the child (~0.3 s
-    less wall at 10,000 cases). Where the child fails, they are made here after all; where
-    forking is not safe (procs/forked), everything is."""
+    HTML's heaviest parts (the packed case details, the rows, the timeline: html_parts, the end
+    of the page) while this process writes JUnit and the page up to them, then takes them from
+    the child. Where the child fails, they are made here after all; where forking is not safe
+    (procs/forked), everything is."""
     from orchestrator.procs.forked import Child, beside
-    from orchestrator.report.html_parts import heavy_parts
+    from orchestrator.report import html_parts
     from orchestrator.report.writers import write_all
 
     if html is None:
         return write_all(run, junit, None, None, junit_flavor=flavor)
 
+    def in_child() -> str:
+        return json.dumps({name: make(run) for name, make in html_parts.PARTS.items()})
+
     def write_here(child: Child) -> Written:
-        def parts() -> dict[str, str] | None:
-            outcome = child.outcome()
-            made: dict[str, str] | None = None if outcome.failure else json.loads(outcome.text)
-            return made
+        made: dict[str, str] = {}
+
+        def taken(name: str) -> Callable[[], str | None]:
+            def take() -> str | None:
+                outcome = child.outcome()  # waits for the child the first time
+                if not made and not outcome.failure:
+                    made.update(json.loads(outcome.text))
+                return made.get(name)
+            return take
+        parts = {name: taken(name) for name in html_parts.PARTS}
         return write_all(run, junit, html, None, junit_flavor=flavor, html_parts=parts)
 
-    both = beside(lambda: json.dumps(heavy_parts(run)), write_here)
+    both = beside(in_child, write_here)
     return write_all(run, junit, html, None, junit_flavor=flavor) if both is None else both[0]
 
 

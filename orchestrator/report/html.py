@@ -15,14 +15,14 @@ import zlib
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
 from orchestrator.report.html_details import fmt_seconds, mib, when
-from orchestrator.report.html_parts import heavy_parts
+from orchestrator.report.html_parts import PARTS
 from orchestrator.report.sanitize import clean, xml_safe
 from orchestrator.result.usage import usage_lines
 from orchestrator.result.model import RunResult, Status, WorkerStats
@@ -56,17 +56,19 @@ def _bytecode_cache() -> BytecodeCache | None:
     return FileSystemBytecodeCache(str(folder), "%s.jinja2.cache")
 
 
-Parts = Callable[[], Optional[Dict[str, str]]]  # `heavy_parts(run)` made elsewhere (None: they were not)
+# Parts of the page (html_parts.PARTS) made elsewhere: each asked for when the template reaches
+# it (None: it was not made after all, and is made here).
+Elsewhere = Mapping[str, Callable[[], Optional[str]]]
 
 
-def write_html(run: RunResult, path: PathLike, parts: Parts | None = None) -> None:
+def write_html(run: RunResult, path: PathLike, elsewhere: Elsewhere | None = None) -> None:
     """Write the run as one offline HTML file (atomically), streamed: at 10,000 cases the
     whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak.
-    `parts`, if given, is asked for the page's heaviest parts (html_parts.heavy_parts) when
-    they are needed (`orchestrator report` has them made by another process meanwhile)."""
+    `elsewhere`: the page's parts made by someone else meanwhile (`orchestrator report` has
+    the case details made by another process), asked for only where the page needs them."""
     template = _environment().get_template("report.html.j2")
     with atomic_writer(path) as fh:
-        for chunk in template.generate(**_context(run, parts)):
+        for chunk in template.generate(**_context(run, elsewhere)):
             # backslashreplace is a last line of defence: every string is already sanitised.
             fh.write(chunk.encode("utf-8", "backslashreplace"))
 
@@ -80,10 +82,10 @@ def unpack_json(text: str) -> Any:
     return json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
 
 
-def _context(run: RunResult, parts: Parts | None = None) -> dict[str, Any]:
+def _context(run: RunResult, elsewhere: Elsewhere | None = None) -> dict[str, Any]:
     counts = run.counts()
     titles = [p.title or p.name for p in run.plans]
-    made = (parts() if parts is not None else None) or heavy_parts(run)
+    given = elsewhere or {}
     return {
         "title": xml_safe(" · ".join(titles) if titles else "Test run"),
         "started": when(run.started_at),
@@ -108,12 +110,22 @@ def _context(run: RunResult, parts: Parts | None = None) -> dict[str, Any]:
         "provider_leaks": [{"provider": xml_safe(p.provider), "plan": xml_safe(p.plan), "pid": p.pid,
                             "cmdline": clean(p.cmdline, 500), "case": xml_safe(p.case or "")}
                            for p in run.provider_leaks],
-        "rows": Markup(made["rows"]),
-        "timeline": Markup(made["timeline"]),
-        "data": Markup(made["data"]),
+        **{name: _Later(run, make, given.get(name)) for name, make in PARTS.items()},  # rows, timeline, data
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
+
+
+class _Later:
+    """A part of the page made when the template reaches it (autoescape takes `__html__` as
+    markup, as it takes a Markup): the page's text before it is written meanwhile."""
+
+    def __init__(self, run: RunResult, make: Callable[[RunResult], str], given: Callable[[], str | None] | None) -> None:
+        self._run, self._make, self._given = run, make, given
+
+    def __html__(self) -> str:
+        text = self._given() if self._given is not None else None
+        return self._make(self._run) if text is None else text
 
 
 def _options(run: RunResult) -> dict[str, list[str]]:

@@ -1,12 +1,13 @@
 """The HTML report's heaviest parts as text, without Jinja2: the case table's rows, the
-timeline's bars and the packed per-case details. `orchestrator report` has another process
-make them (`heavy_parts`) while it writes JUnit and the page's other parts.
+timeline's bars and the packed per-case details (`PARTS`, by the name the page's template gives
+them; all three come last in the page). `orchestrator report` has another process make the
+details while it writes JUnit and the rest of the page.
 """
 from __future__ import annotations
 
 import json
 from itertools import islice
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from orchestrator.report import html_sections as sections
 from orchestrator.report.html_details import browser_json, packed_details
@@ -19,13 +20,16 @@ _SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                                  "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def heavy_parts(run: RunResult) -> dict[str, str]:
-    """{"rows", "timeline", "data"}: what the page's template takes as they are (Markup)."""
-    return {
-        "rows": _script_list(_row(c) for c in run.cases),  # no list of the rows themselves
-        "timeline": script_text(sections.timeline(run)),
-        "data": packed_details(run),
-    }
+def rows_text(run: RunResult) -> str:
+    return _script_list(_row(c) for c in run.cases)  # no list of the rows themselves
+
+
+def timeline_text(run: RunResult) -> str:
+    return script_text(sections.timeline(run))
+
+
+# What the page's template takes as they are (Markup), by name.
+PARTS: dict[str, Callable[[RunResult], str]] = {"rows": rows_text, "timeline": timeline_text, "data": packed_details}
 
 
 def script_text(data: Any) -> str:
@@ -76,4 +80,4 @@ def _safe(text: str) -> str:
     return text if type(text) is str and text.isascii() and text.isprintable() else xml_safe(text)
 
 
-__all__ = ["heavy_parts", "script_text"]
+__all__ = ["PARTS", "packed_details", "rows_text", "script_text", "timeline_text"]

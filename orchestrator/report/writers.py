@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from orchestrator.gc_pause import paused_gc
 from orchestrator.result.model import RunResult
@@ -25,7 +25,7 @@ def write_junit(run: RunResult, path: Path, *, flavor: str = "default") -> None:
     write(run, path, flavor=flavor)
 
 
-def write_html(run: RunResult, path: Path, *, parts: Callable[[], dict[str, str] | None] | None = None) -> None:
+def write_html(run: RunResult, path: Path, *, parts: Mapping[str, Callable[[], str | None]] | None = None) -> None:
     from orchestrator.report.html import write_html as write
 
     write(run, path, parts)
@@ -46,7 +46,7 @@ def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: P
 
 
 def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path | None, *,
-              junit_flavor: str = "default", html_parts: Callable[[], dict[str, str] | None] | None = None) -> Written:
+              junit_flavor: str = "default", html_parts: Mapping[str, Callable[[], str | None]] | None = None) -> Written:
     """Write the reports whose path is given (each to a temporary name, renamed into place).
     `html_parts`: see report/html.write_html."""
     jobs: list[tuple[str, Writer, Path | None]] = [
