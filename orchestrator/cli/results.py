@@ -82,8 +82,8 @@ def _write_side_by_side(run: RunResult, junit: Path | None, html: Path | None, f
     from orchestrator.report import html_parts
     from orchestrator.report.writers import write_all
 
-    if html is None:
-        return write_all(run, junit, None, None, junit_flavor=flavor)
+    if html is None or not _worth_forking(run):
+        return write_all(run, junit, html, None, junit_flavor=flavor)
 
     def in_child() -> str:
         return json.dumps({name: make(run) for name, make in html_parts.PARTS.items()})
@@ -103,6 +103,17 @@ def _write_side_by_side(run: RunResult, junit: Path | None, html: Path | None, f
 
     both = beside(in_child, write_here)
     return write_all(run, junit, html, None, junit_flavor=flavor) if both is None else both[0]
+
+
+# Below this many cases the fork and the child's start cost more than the child saves (a
+# 22-case file: ~15 ms slower; 1,000 cases: ~30 ms faster).
+FORK_FROM_CASES = 500
+
+
+def _worth_forking(run: RunResult) -> bool:
+    from orchestrator.procs.forked import spare_core
+
+    return len(run.cases) >= FORK_FROM_CASES and spare_core()
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

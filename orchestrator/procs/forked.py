@@ -62,6 +62,14 @@ def can_fork() -> bool:
         return True
 
 
+def spare_core() -> bool:
+    """Whether this process may run on more than one CPU (else a child only shares its core)."""
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except (AttributeError, OSError):  # no affinity on this platform
+        return (os.cpu_count() or 1) > 1
+
+
 class Child:
     """The forked child as the parent sees it while both work: `outcome()` waits for it."""
 
@@ -237,4 +245,4 @@ def stop_signals_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork", "stop_signals_raise"]
+__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork", "spare_core", "stop_signals_raise"]

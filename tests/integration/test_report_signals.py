@@ -11,11 +11,15 @@ from pathlib import Path
 import psutil
 import pytest
 
+from orchestrator.procs.forked import spare_core
 from orchestrator.result.store import write_json
 from tests.support import alive, poll
 from tests.unit.report.factory import many_cases
 
 from .conftest import REPO
+
+
+pytestmark = pytest.mark.skipif(not spare_core(), reason="report forks only with a second core")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from orchestrator.cli import main
+from orchestrator.cli import results as results_cli
 from orchestrator.cli.results import read_results
 from orchestrator.procs import forked
 from orchestrator.report import html_parts
@@ -31,8 +32,10 @@ def results(tmp_path: Path) -> Path:
 @pytest.fixture
 def forkable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Earlier tests of the suite may have left daemon threads in this process (the capture
-    janitor), and `report` would write in turn: what it does here never touches them."""
+    janitor), and `report` would write in turn: what it does here never touches them. Nor
+    would it fork for the few cases used here (FORK_FROM_CASES), or on one core."""
     monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(results_cli, "_worth_forking", lambda run: True)
 
 
 def _children_since(earlier: set[int]) -> list[int]:
@@ -74,6 +77,8 @@ def test_with_a_thread_running_the_reports_are_written_in_turn(results: Path, tm
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     forks = _forks_counted(monkeypatch)
+    monkeypatch.setattr(results_cli, "FORK_FROM_CASES", 1)  # the thread alone keeps it from forking
+    monkeypatch.setattr(forked, "spare_core", lambda: True)
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
@@ -139,6 +144,22 @@ def test_when_the_child_fails_the_details_are_made_here_and_the_html_is_the_same
     for name in ("junit.xml", "report.html"):
         assert (tmp_path / "forked" / name).read_bytes() == (in_turn / name).read_bytes(), name
     assert not _children_since(earlier)
+
+
+def test_few_cases_or_one_core_are_written_in_turn(results: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    forks = _forks_counted(monkeypatch)
+    assert main(["report", str(results), "--out", str(tmp_path / "few")]) == 1  # 9 cases
+    monkeypatch.setattr(results_cli, "FORK_FROM_CASES", 1)
+    monkeypatch.setattr(forked, "spare_core", lambda: False)
+    assert main(["report", str(results), "--out", str(tmp_path / "one-core")]) == 1
+    assert forks == []
+    monkeypatch.setattr(forked, "spare_core", lambda: True)
+    assert main(["report", str(results), "--out", str(tmp_path / "forked")]) == 1
+    assert forks == [1]
+    for name in ("junit.xml", "report.html"):
+        assert (tmp_path / "few" / name).read_bytes() == (tmp_path / "forked" / name).read_bytes()
 
 
 def test_a_corrupt_results_file_is_still_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
