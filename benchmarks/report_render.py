@@ -67,15 +67,23 @@ def timed(fn: Callable[[], object], rounds: int) -> float:
     return statistics.median(samples)
 
 
-def report_command(out: Path, rounds: int) -> float:
+def report_command(out: Path, rounds: int) -> tuple[float, float]:
     """`orchestrator report results.json` as a user runs it (its own process, bytecode compiled):
-    median wall seconds after one warm-up."""
+    median wall seconds and median CPU seconds (user + system, its forked child included) after
+    one warm-up."""
+    import resource
+
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _common import timed_run, user_env
 
     argv = [sys.executable, "-m", "orchestrator", "report", str(out / "results.json"), "--out", str(out / "again")]
-    walls = [timed_run(argv, out, user_env())[0] for _ in range(rounds + 1)][1:]
-    return statistics.median(walls)
+    walls, cpus = [], []
+    for _ in range(rounds + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        walls.append(timed_run(argv, out, user_env())[0])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls[1:]), statistics.median(cpus[1:])
 
 
 def time_to_interactive(html: Path, rounds: int) -> tuple[float, float] | str:
@@ -128,7 +136,7 @@ def main() -> int:
         writes = took["write JSON"] + took["write JUnit"] + took["write HTML"]
         rerender = took["read results.json"] + took["write JUnit"] + took["write HTML"]
         sizes = {name: (out / name).stat().st_size / 2**20 for name in ("results.json", "junit.xml", "report.html")}
-        command = report_command(out, args.rounds)
+        command, command_cpu = report_command(out, args.rounds)
         tti = time_to_interactive(out / "report.html", args.rounds)
     print(f"{args.cases:,} cases · median of {args.rounds} · JSON {sizes['results.json']:.1f} MiB, "
           f"JUnit {sizes['junit.xml']:.1f} MiB, HTML {sizes['report.html']:.1f} MiB")
@@ -138,6 +146,7 @@ def main() -> int:
     print(f"{'write all three (end of a run)':<38}{writes:>9.3f}{2.0:>9.1f}{writes / 2.0:>7.2f}x")
     print(f"{'read + JUnit + HTML (`report`)':<38}{rerender:>9.3f}{2.0:>9.1f}{rerender / 2.0:>7.2f}x")
     print(f"{'`orchestrator report`, start to exit':<38}{command:>9.3f}{1.0:>9.1f}{command / 1.0:>7.2f}x")
+    print(f"{'  its CPU (user + sys, both processes)':<38}{command_cpu:>9.3f}{'':>9}{'':>8}")
     if isinstance(tti, str):
         print(f"{'HTML time to interactive (Chromium)':<38}{'n/a':>9}{1.0:>9.1f}{'':>8}  ({tti})")
     else:

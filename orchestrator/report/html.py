@@ -14,28 +14,22 @@ import sys
 import zlib
 from collections import Counter
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
-from orchestrator.report.html_details import browser_json, details_json, fmt_seconds, mib, when
-from orchestrator.report.sanitize import clean, first_line, xml_safe
+from orchestrator.report.html_details import fmt_seconds, mib, when
+from orchestrator.report.html_parts import PARTS
+from orchestrator.report.sanitize import clean, xml_safe
 from orchestrator.result.usage import usage_lines
-from orchestrator.result.model import CaseResult, RunResult, Status, WorkerStats
+from orchestrator.result.model import RunResult, Status, WorkerStats
 from orchestrator.result.store import PathLike, atomic_writer
 
 TEMPLATES = Path(__file__).parent / "templates"
-STREAM_LIMIT = 64 * 1024
-MIN_STREAM_LIMIT = 2 * 1024
-OUTPUT_BUDGET = 60 * 2**20  # keep the file openable in a browser with 10,000 chatty cases
 
-# Inside <script>, only these can end the element or break a JS string; JSON keeps them as escapes.
-_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 @lru_cache(maxsize=1)
@@ -62,12 +56,19 @@ def _bytecode_cache() -> BytecodeCache | None:
     return FileSystemBytecodeCache(str(folder), "%s.jinja2.cache")
 
 
-def write_html(run: RunResult, path: PathLike) -> None:
+# Parts of the page (html_parts.PARTS) made elsewhere: each asked for when the template reaches
+# it (None: it was not made after all, and is made here).
+Elsewhere = Mapping[str, Callable[[], Optional[str]]]
+
+
+def write_html(run: RunResult, path: PathLike, elsewhere: Elsewhere | None = None) -> None:
     """Write the run as one offline HTML file (atomically), streamed: at 10,000 cases the
-    whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak."""
+    whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak.
+    `elsewhere`: the page's parts made by someone else meanwhile (`orchestrator report` has
+    the case details made by another process), asked for only where the page needs them."""
     template = _environment().get_template("report.html.j2")
     with atomic_writer(path) as fh:
-        for chunk in template.generate(**_context(run)):
+        for chunk in template.generate(**_context(run, elsewhere)):
             # backslashreplace is a last line of defence: every string is already sanitised.
             fh.write(chunk.encode("utf-8", "backslashreplace"))
 
@@ -76,66 +77,15 @@ def render_html(run: RunResult) -> str:
     return _environment().get_template("report.html.j2").render(**_context(run))
 
 
-def script_json(data: Any) -> Markup:
-    """`data` as JSON that is safe to place verbatim between <script> and </script>.
-
-    A list (also as a value of a dict) is encoded a slice at a time, to the same text: the
-    encoder's pieces of a whole 10,000-row list, the list and the text were ~5 MB at once.
-    """
-    if type(data) is dict and all(type(k) is str for k in data):
-        return Markup("{" + ",".join([_script_item(k) + ":" + (_script_list(v) if type(v) is list else _script_item(v))
-                                      for k, v in data.items()]) + "}")
-    return Markup(_script_list(data) if type(data) is list else _script_item(data))
-
-
-def _script_list(items: Iterable[Any]) -> str:
-    pieces: list[str] = []
-    rest = iter(items)
-    while True:
-        chunk = list(islice(rest, _SLICE))
-        if not chunk:
-            return "[" + ",".join(pieces) + "]"
-        pieces.append(_script_item(chunk)[1:-1])  # "[a,b]" -> "a,b": compact separators
-
-
-_SLICE = 500
-
-
-def _script_item(data: Any) -> str:
-    return browser_json(_SCRIPT_JSON, data).translate(_SCRIPT_ESCAPES)
-
-
-_SCRIPT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr, allow_nan=False)
-
-
-def packed_json(items: Iterable[str]) -> Markup:
-    """A JSON list of `items` (each one JSON text), deflated and base64-encoded, for the page to
-    unpack (DecompressionStream).
-
-    The per-case details are the bulk of a big report and compress ~15x (14 MB -> 1 MB at
-    10,000 cases): the file loads that much sooner. Items are encoded and compressed one at a
-    time, so neither the whole list's JSON text nor (with a generator) the list itself is ever
-    in memory. Base64 cannot end a <script> either.
-    """
-    packer = zlib.compressobj(3)
-    chunks = [packer.compress(b"[")]
-    for n, item in enumerate(items):
-        text = ("," if n else "") + item
-        chunks.append(packer.compress(text.encode("utf-8", "backslashreplace")))
-    chunks.append(packer.compress(b"]"))
-    chunks.append(packer.flush())
-    return Markup(base64.b64encode(b"".join(chunks)).decode("ascii"))
-
-
 def unpack_json(text: str) -> Any:
     """The inverse of `packed_json` (for tests and tools that read a report's details)."""
     return json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
 
 
-def _context(run: RunResult) -> dict[str, Any]:
+def _context(run: RunResult, elsewhere: Elsewhere | None = None) -> dict[str, Any]:
     counts = run.counts()
     titles = [p.title or p.name for p in run.plans]
-    limit = max(MIN_STREAM_LIMIT, min(STREAM_LIMIT, OUTPUT_BUDGET // (3 * max(1, len(run.cases)))))
+    given = elsewhere or {}
     return {
         "title": xml_safe(" · ".join(titles) if titles else "Test run"),
         "started": when(run.started_at),
@@ -160,12 +110,22 @@ def _context(run: RunResult) -> dict[str, Any]:
         "provider_leaks": [{"provider": xml_safe(p.provider), "plan": xml_safe(p.plan), "pid": p.pid,
                             "cmdline": clean(p.cmdline, 500), "case": xml_safe(p.case or "")}
                            for p in run.provider_leaks],
-        "rows": Markup(_script_list(_row(c) for c in run.cases)),  # no list of the rows themselves
-        "timeline": script_json(sections.timeline(run)),
-        "data": packed_json(details_json(c, limit) for c in run.cases),
+        **{name: _Later(run, make, given.get(name)) for name, make in PARTS.items()},  # rows, timeline, data
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "js": Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
     }
+
+
+class _Later:
+    """A part of the page made when the template reaches it (autoescape takes `__html__` as
+    markup, as it takes a Markup): the page's text before it is written meanwhile."""
+
+    def __init__(self, run: RunResult, make: Callable[[RunResult], str], given: Callable[[], str | None] | None) -> None:
+        self._run, self._make, self._given = run, make, given
+
+    def __html__(self) -> str:
+        text = self._given() if self._given is not None else None
+        return self._make(self._run) if text is None else text
 
 
 def _options(run: RunResult) -> dict[str, list[str]]:
@@ -182,14 +142,6 @@ def _options(run: RunResult) -> dict[str, list[str]]:
         "tag": offered(c.tags for c in run.cases),
         "plan": offered((c.plan,) for c in run.cases),
     }
-
-
-def _row(case: CaseResult) -> list[Any]:
-    """One table row, compact: [status, id, name, why, priority, level, tags, seconds, plan, covers]."""
-    seconds = case.duration_s if case.duration_s == case.duration_s else -1.0  # NaN is not JSON
-    return [case.status.value, xml_safe(case.id), clean(case.name, 500), first_line(case.message, 300),
-            xml_safe(case.priority), xml_safe(case.level or ""), [xml_safe(t) for t in case.tags],
-            round(seconds, 4), xml_safe(case.plan), [xml_safe(c) for c in case.covers]]
 
 
 def _worker(w: WorkerStats) -> dict[str, Any]:

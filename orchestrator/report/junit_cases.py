@@ -92,6 +92,21 @@ def finish(element: ET.Element, case: CaseResult, inner: InnerTest | None, limit
 
 def labels(case: CaseResult, inner: InnerTest | None) -> list[tuple[str, str]]:
     """(name, XML-safe value) of each `<property>` of the testcase."""
+    if inner is not None:
+        return _labels(case, inner)
+    key = (case.priority, case.level, case.tags, case.covers, case.status)
+    try:
+        return list(_BY_CASE[key])
+    except KeyError:
+        found = _labels(case, None)
+        if len(_BY_CASE) < 4096:  # a run's cases share a few dozen combinations
+            _BY_CASE[key] = tuple(found)
+        return found
+    except TypeError:  # an unhashable value (a hand-edited file): as it is
+        return _labels(case, None)
+
+
+def _labels(case: CaseResult, inner: InnerTest | None) -> list[tuple[str, str]]:
     values = {"priority": case.priority, "level": case.level or "", "tags": ",".join(case.tags),
               "covers": ",".join(case.covers), "status": (inner or case).status.value}
     if inner is not None:
@@ -109,6 +124,9 @@ def labels(case: CaseResult, inner: InnerTest | None) -> list[tuple[str, str]]:
 
 
 _LABELS: dict[str, str] = {}
+# A case's labels by (priority, level, tags, covers, status): only values `_labels` took are kept
+# (a non-str one fails in it), and a str is never equal to a non-str, so no key stands for another.
+_BY_CASE: dict[tuple[object, ...], tuple[tuple[str, str], ...]] = {}
 
 
 def properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
@@ -122,13 +140,7 @@ def testcase_text(spec: Spec, case_labels: list[tuple[str, str]]) -> str:
     """`finish(testcase(spec))` of a testcase without rerun/flaky attempts, as
     `sanitize.write_indented(..., 2, ...)` writes it: the same text without the elements."""
     attrs = "".join([f' {key}="{_attrib(value)}"' for key, value in _attributes(spec).items()])
-    parts = [f"\n    <testcase{attrs}>"]
-    if case_labels:
-        parts.append("\n      <properties>")
-        parts += [f'\n        <property name="{name}" value="{_attrib(value)}" />' for name, value in case_labels]
-        parts.append("\n      </properties>")
-    else:
-        parts.append("\n      <properties />")
+    parts = [f"\n    <testcase{attrs}>", _properties_text(case_labels)]
     outcome = spec.outcome
     if outcome is not None:
         tag = outcome.tag
@@ -141,6 +153,24 @@ def testcase_text(spec: Spec, case_labels: list[tuple[str, str]]) -> str:
         parts.append(f"\n      <system-err>{_cdata(spec.stderr)}</system-err>")
     parts.append("\n    </testcase>")
     return "".join(parts)
+
+
+def _properties_text(case_labels: list[tuple[str, str]]) -> str:
+    key = tuple(case_labels)
+    text = _PROPERTIES.get(key)
+    if text is None:
+        if case_labels:
+            text = "\n      <properties>" + "".join(
+                [f'\n        <property name="{name}" value="{_attrib(value)}" />' for name, value in case_labels]
+            ) + "\n      </properties>"
+        else:
+            text = "\n      <properties />"
+        if len(_PROPERTIES) < 4096:
+            _PROPERTIES[key] = text
+    return text
+
+
+_PROPERTIES: dict[tuple[tuple[str, str], ...], str] = {}
 
 
 __all__ = ["Outcome", "Spec", "finish", "labels", "properties", "testcase", "testcase_text"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from orchestrator.records import paused_gc, record
 from orchestrator.result.model import RunResult
@@ -24,10 +24,10 @@ def write_junit(run: RunResult, path: Path, *, flavor: str = "default") -> None:
     write(run, path, flavor=flavor)
 
 
-def write_html(run: RunResult, path: Path) -> None:
+def write_html(run: RunResult, path: Path, *, parts: Mapping[str, Callable[[], str | None]] | None = None) -> None:
     from orchestrator.report.html import write_html as write
 
-    write(run, path)
+    write(run, path, parts)
 
 
 @record
@@ -45,12 +45,13 @@ def write_reports(run: RunResult, junit: Path | None, html: Path | None, json: P
 
 
 def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path | None, *,
-              junit_flavor: str = "default") -> Written:
-    """Write the reports whose path is given (each to a temporary name, renamed into place)."""
+              junit_flavor: str = "default", html_parts: Mapping[str, Callable[[], str | None]] | None = None) -> Written:
+    """Write the reports whose path is given (each to a temporary name, renamed into place).
+    `html_parts`: see report/html.write_html."""
     jobs: list[tuple[str, Writer, Path | None]] = [
         ("JSON", write_results, json),  # first: the other reports can be rebuilt from it
         ("JUnit", functools.partial(write_junit, flavor=junit_flavor), junit),
-        ("HTML", write_html, html),
+        ("HTML", functools.partial(write_html, parts=html_parts), html),
     ]
     problems: list[str] = []
     written: list[Path] = []

@@ -40,8 +40,12 @@ def _tuple(value: Any) -> Any:
 class _Shape:
     """How one class is read: its field names, defaults and the converters of fields that need one."""
 
-    def __init__(self, cls: Any, convert: dict[str, Callable[[Any], Any]]) -> None:
+    def __init__(self, cls: Any, convert: dict[str, Callable[[Any], Any]], first: str = "",
+                 first_uses: dict[str, Any] | None = None) -> None:
+        """`first`: lines of the reader run before anything else (with `first_uses` in scope)."""
         self.cls = cls
+        self.first = first
+        self.first_uses = first_uses or {}
         self.order = tuple(f.name for f in fields(cls))
         self.names = frozenset(self.order)
         self.defaults: dict[str, Any] = {f.name: _REQUIRED if f.default is MISSING else f.default for f in fields(cls)}
@@ -74,11 +78,12 @@ class _Shape:
         names are constants of its code, the common converters (statuses, tuples, numbers) are
         written out in it, and a slotted class's fields are set through their slot descriptors
         directly, not by name one `object.__setattr__` at a time."""
-        lines = ["def read(data):",
+        lines = ["def read(data):", *self.first.splitlines(),
                  "    if data.keys() != names:",
                  "        complete(data)"]
         scope: dict[str, Any] = {"names": self.names, "complete": self.complete, "new": _new, "cls": self.cls,
-                                 "STATUS": _STATUS, "status": _status, "number": _number, "NAMES": _NONFINITE}
+                                 "STATUS": _STATUS, "status": _status, "number": _number, "NAMES": _NONFINITE,
+                                 **self.first_uses}
         converters = dict(self.convert)
         values = []
         for n, name in enumerate(self.order):
@@ -94,6 +99,9 @@ class _Shape:
                 lines.append("    if type(v) is list:\n        v = tuple(v)")
             elif convert is _number:  # "NaN" and the infinities back to floats
                 lines.append("    if type(v) is str and v in NAMES:\n        v = NAMES[v]")
+            elif isinstance(convert, _Many):  # its loop written out: no call per list
+                scope[f"read{n}"] = convert.read
+                lines.append(f"    v = tuple([read{n}(x) for x in v]) if v else ()")
             else:
                 scope[f"convert{n}"] = convert
                 lines.append(f"    v = convert{n}(v)")
@@ -113,12 +121,19 @@ class _Shape:
         return reader
 
 
-def _many(shape: _Shape) -> Callable[[Any], tuple[Any, ...]]:
-    read = shape.read
+class _Many:
+    """A tuple of `shape`'s objects from a list (empty for a missing or empty one)."""
 
-    def many(values: Any) -> tuple[Any, ...]:
+    def __init__(self, shape: _Shape) -> None:
+        self.read = shape.read
+
+    def __call__(self, values: Any) -> tuple[Any, ...]:
+        read = self.read
         return tuple([read(v) for v in values]) if values else ()
-    return many
+
+
+def _many(shape: _Shape) -> Callable[[Any], tuple[Any, ...]]:
+    return _Many(shape)
 
 
 def _one(shape: _Shape) -> Callable[[Any], Any]:
@@ -132,10 +147,19 @@ def _one(shape: _Shape) -> Callable[[Any], Any]:
 _ERROR = _Shape(ErrorInfo, {})
 _ASSERTION = _Shape(AssertionResult, {"expected": _tuple, "actual": _tuple})
 _INNER = _Shape(InnerTest, {"status": _status, "duration_s": _number})
+# A step's fields become its action's record (without an action the step is malformed: `read`
+# says so); steps, attempts and cases are read in their parent's reader, before anything else
+# of it, as each parent did with a function of its own before.
 _STEP = _Shape(StepResult, {"status": _status, "duration_s": _number, "assertions": _many(_ASSERTION),
-                            "error": _one(_ERROR), "tests": _many(_INNER)})
-_ATTEMPT = _Shape(Attempt, {"status": _status, "duration_s": _number, "started_at": _number})
-_CASE = _Shape(CaseResult, {"status": _status, "duration_s": _number, "tags": _tuple, "covers": _tuple})
+                            "error": _one(_ERROR), "tests": _many(_INNER)},
+               first="    if 'action' in data:\n        data['fields'] = read_fields(data['action'], data.get('fields', {}))",
+               first_uses={"read_fields": read_fields})
+_ATTEMPT = _Shape(Attempt, {"status": _status, "duration_s": _number, "started_at": _number},
+                  first="    if 'steps' in data:\n        data['steps'] = tuple([read_step(s) for s in data['steps']])",
+                  first_uses={"read_step": _STEP.read})
+_CASE = _Shape(CaseResult, {"status": _status, "duration_s": _number, "tags": _tuple, "covers": _tuple},
+               first="    if 'attempts' in data:\n        data['attempts'] = tuple([read_attempt(a) for a in data['attempts']])",
+               first_uses={"read_attempt": _ATTEMPT.read})
 _RULE = _Shape(GateRule, {})
 _GATE = _Shape(GateResult, {"rules": _many(_RULE)})
 _RISK = _Shape(RiskInfo, {})
@@ -146,27 +170,13 @@ _PLAN = _Shape(PlanInfo, {"risks": lambda risks: {key: _RISK.read(risk) for key,
 _WORKER = _Shape(WorkerStats, {"restart_reasons": _tuple, "cold_start_ms": _number})
 _LEAK = _Shape(ProviderLeak, {})
 _RUN = _Shape(RunResult, {"plans": _many(_PLAN), "gate": _GATE.read, "started_at": _number,
-                          "duration_s": _number, "workers": _many(_WORKER), "provider_leaks": _many(_LEAK)})
-
-
-def _step(data: dict[str, Any]) -> StepResult:
-    if "action" in data:  # without one the step is malformed: `read` says so
-        data["fields"] = read_fields(data["action"], data.get("fields", {}))
-    step: StepResult = _STEP.read(data)
-    return step
-
-
-def _attempt(data: dict[str, Any]) -> Attempt:
-    if "steps" in data:
-        data["steps"] = tuple([_step(s) for s in data["steps"]])
-    attempt: Attempt = _ATTEMPT.read(data)
-    return attempt
+                          "duration_s": _number, "workers": _many(_WORKER), "provider_leaks": _many(_LEAK)},
+              first="    if 'cases' in data:\n        data['cases'] = tuple([read_case(c) for c in data['cases']])",
+              first_uses={"read_case": _CASE.read})
 
 
 def case_from_json(data: dict[str, Any]) -> CaseResult:
     """One case (a results.json entry, a journal line); `data` becomes the case."""
-    if "attempts" in data:
-        data["attempts"] = tuple([_attempt(a) for a in data["attempts"]])
     case: CaseResult = _CASE.read(data)
     return case
 
@@ -174,8 +184,6 @@ def case_from_json(data: dict[str, Any]) -> CaseResult:
 def run_from_json(data: dict[str, Any]) -> RunResult:
     """The run of a parsed results.json; `data` and everything in it becomes the run (not copied).
     A malformed file raises KeyError, TypeError, ValueError or AttributeError."""
-    if "cases" in data:
-        data["cases"] = tuple([case_from_json(c) for c in data["cases"]])
     run: RunResult = _RUN.read(data)
     return run
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.report.html import render_html, script_json, unpack_json, write_html
+from orchestrator.report.html import render_html, unpack_json, write_html
+from orchestrator.report.html_parts import script_text
 from orchestrator.result.model import GateResult, RunResult
 
 from .factory import MARKUP, SCRIPT, many_cases, run_result
@@ -62,7 +63,7 @@ def test_embedded_json_cannot_end_the_script_and_keeps_the_text(hostile_html: st
     data = embedded(hostile_html)
     stderr = data[0]["attempts"][0]["stderr"]  # type: ignore[index]
     assert SCRIPT in stderr and "]]>" in stderr and "😀" in stderr and "\\x1b" in stderr and "\\ud800" in stderr
-    assert script_json(["</script>\u2028"]) == '["\\u003c/script\\u003e\\u2028"]'
+    assert script_text(["</script>\u2028"]) == '["\\u003c/script\\u003e\\u2028"]'
 
 
 def test_header_shows_gate_rules_counts_and_duration(hostile_html: str) -> None:

@@ -93,3 +93,37 @@ def test_odd_values_of_a_hand_edited_file_give_the_same_text() -> None:
                     replace(case, attempts=(replace(attempt, job=1.5),)),  # type: ignore[arg-type]
                     replace(case, attempts=(replace(attempt, steps=(odd_index,)),))):
         assert details_json(variant, 2048) == _general(variant, 2048)
+
+
+@pytest.mark.parametrize("worker", [
+    {"pid": 7}, {"pid": 7, "index": 0}, {"pid": 7, "index": 1, "calls": 3, "restarts": 0}, {"calls": 3},
+    {}, {"pid": True, "index": 1}, {"pid": "7", "index": 1}, {"pid": 7, "index": None, "extra": "x"},
+    {"pid": 7, "index": 2.0}, None, [1, 2], "pid 7"])
+def test_every_shape_of_a_stored_worker_gives_the_same_text(worker: object) -> None:
+    case = run_result().cases[0]
+    step = replace(case.attempts[0].steps[0], fields={"worker": worker} if worker is not None else {})
+    variant = replace(case, attempts=(replace(case.attempts[0], steps=(step,)),))
+    assert details_json(variant, 2048) == _general(variant, 2048)
+
+
+@pytest.mark.parametrize("duration", [0.0, -0.0, 0.01, 59.999, 61.0, 3700.5, -1.0, math.inf, math.nan, 3])
+def test_durations_seen_again_give_the_same_text(duration: float) -> None:
+    case = run_result().cases[1]
+    for _ in range(2):  # the second time from the memo, if there is one
+        steps = tuple(replace(s, duration_s=d) for s in case.attempts[0].steps for d in (duration, -duration))
+        variant = replace(case, attempts=(replace(case.attempts[0], steps=steps, duration_s=duration),))
+        assert details_json(variant, 2048) == _general(variant, 2048)
+
+
+@pytest.mark.parametrize("text", ["call 0", "x" * 199, "x" * 201, "x" * 500, "x" * 501, "é" * 300, "a\x00b",
+                                  "tab\there", "line\nbreak", '"quoted" \\ back', "</script>", "\ud800"])
+def test_titles_kinds_and_values_seen_again_give_the_same_text(text: str) -> None:
+    case = run_result().cases[1]
+    for _ in range(2):
+        steps = tuple(replace(s, title=text, action=text,
+                              assertions=tuple(replace(a, kind=text, on=text, expected=text, actual=text, message=text)
+                                               for a in s.assertions))
+                      for s in case.attempts[0].steps)
+        variant = replace(case, name=text, message=text, attempts=(replace(case.attempts[0], steps=steps, stdout=text),))
+        assert details_json(variant, 2048) == _general(variant, 2048)
+        assert details_json(variant, 100) == _general(variant, 100)

@@ -1,0 +1,248 @@
+"""One piece of work in a forked child while the parent does another: two cores for two jobs
+that only read what the process already holds (`orchestrator report`: a child makes the HTML's
+heaviest parts while the parent writes JUnit and the rest of the page).
+
+The child is a copy of the process at the fork: it needs nothing sent to it, and sends back
+only the text its function returns (through a pipe). It ends with `os._exit`: the parent's
+atexit handlers, buffered output and `finally` blocks are the parent's, never run twice.
+Forking is refused (`can_fork` is False, `beside` returns None: do the work in turn) where
+there is no fork, or where the process has another thread: a fork copies only the calling
+thread, so a lock another thread holds would stay locked in the child for good.
+
+A stop signal (SIGTERM, SIGHUP, SIGQUIT) while both work raises `Stopped` in each of them, so
+their `finally` blocks run (a half-written file is removed); Ctrl-C is Python's
+KeyboardInterrupt as usual. The parent then stops the child (SIGTERM, then SIGKILL after the
+kill grace) and reaps it before the exception goes on: no child outlives `beside`, and a parent
+killed outright takes its child with it (PR_SET_PDEATHSIG).
+"""
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
+
+from orchestrator.procs.exits import exit_description
+
+T = TypeVar("T")
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_ALL_STOPS = {signal.SIGINT, *STOP_SIGNALS}
+_FAILED = 1  # the child's exit code when its function raised
+
+
+class Stopped(BaseException):
+    """A stop signal arrived while `beside` ran: the command should end with 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+class ChildOutcome(NamedTuple):
+    """What the child's function returned, or ("" and) why it did not: `failure` is "" when it
+    returned, else a phrase such as "raised MemoryError: ..." or "was killed by signal SIGKILL (9)"."""
+
+    text: str
+    failure: str = ""
+
+
+def can_fork() -> bool:
+    """Whether forking is safe here: fork exists and this is the process's only thread."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1  # threads started without `threading` too
+    except OSError:  # no /proc: what threading knows is all there is to know
+        return True
+
+
+def spare_core() -> bool:
+    """Whether this process may run on more than one CPU (else a child only shares its core)."""
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except (AttributeError, OSError):  # no affinity on this platform
+        return (os.cpu_count() or 1) > 1
+
+
+class Child:
+    """The forked child as the parent sees it while both work: `outcome()` waits for it."""
+
+    def __init__(self, pid: int, read_fd: int) -> None:
+        self.pid = pid
+        self._read_fd = read_fd
+        self._outcome: ChildOutcome | None = None
+
+    def outcome(self) -> ChildOutcome:
+        """What the child's function returned, or why it did not; waits for the child to end
+        (the first time: it is reaped then)."""
+        if self._outcome is None:
+            text = _read_all(self._read_fd)
+            self._outcome = _outcome(text, _reap(self.pid))
+        return self._outcome
+
+
+def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, ChildOutcome] | None:
+    """`child()` in a forked process while `parent(the child)` runs here (it may wait for the
+    child's outcome when it needs it); None (neither run) when the process cannot fork safely
+    (see `can_fork`) or the fork itself fails.
+
+    Everything alive at the fork is frozen out of the collector's sight first (`gc.freeze`, as
+    CPython recommends before a fork): a collection in either process would otherwise write to
+    every object's header and copy every page the two still share."""
+    if not can_fork():
+        return None
+    sys.stdout.flush()  # what is buffered now is the parent's to write, not both's
+    sys.stderr.flush()
+    parent_pid = os.getpid()
+    with stop_signals_raise():
+        gc.freeze()
+        read_fd, write_fd = os.pipe()
+        # Until each process is inside its own `try`, a signal waits: a Stopped raised in the
+        # child before that would run the parent's code in it.
+        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_STOPS)
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
+        if pid == 0:
+            _child_main(child, read_fd, write_fd, unblocked, parent_pid)  # never returns
+        handle = Child(pid, read_fd)
+        try:
+            os.close(write_fd)  # the child's end: its exit is the pipe's end of file
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+            mine = parent(handle)
+            outcome = handle.outcome()
+        except BaseException:
+            if handle._outcome is None:  # not reaped yet
+                _stop(pid)
+            raise
+        finally:
+            os.close(read_fd)
+    return mine, outcome
+
+
+def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked: Any, parent: int) -> None:
+    code = _FAILED
+    try:
+        try:
+            os.close(read_fd)
+            _end_with(parent)
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+            text = "\0" + work()  # the mark of a result returned
+            code = 0
+        except Stopped as e:
+            text, code = "", 128 + e.signum
+        except KeyboardInterrupt:
+            text, code = "", 128 + signal.SIGINT
+        except BaseException as e:  # noqa: BLE001 - whatever it is, the parent must hear of it
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            text = f"raised {type(e).__name__}" + (f": {detail}" if detail else "")
+        data = text.encode("utf-8", "backslashreplace")
+        while data:
+            data = data[os.write(write_fd, data):]
+    except BaseException:  # noqa: BLE001 - a signal while sending: the exit code still tells
+        pass
+    finally:
+        os._exit(code)
+
+
+def _end_with(parent: int) -> None:
+    """A parent killed outright (SIGKILL) sends the child SIGTERM (Linux PR_SET_PDEATHSIG; the
+    parent has a single thread, see `can_fork`): no child works on for nobody."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # here: only a forked child needs it
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        raise Stopped(signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _read_all(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _reap(pid: int) -> int:
+    """The child's return code as subprocess gives it (negative: killed by that signal)."""
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _outcome(raw: bytes, code: int) -> ChildOutcome:
+    text = raw.decode("utf-8", "replace")
+    if code == 0 and text.startswith("\0"):
+        return ChildOutcome(text[1:])
+    if code == _FAILED and text:
+        return ChildOutcome("", text)
+    return ChildOutcome("", exit_description(code) if code else "exited without its result")
+
+
+def _stop(pid: int) -> None:
+    """End the child (on SIGTERM it removes what it was writing) and reap it. Further stop
+    signals wait meanwhile: the exception already on its way says how the command ends."""
+    from orchestrator.procs.tree import KILL_GRACE_S  # here: psutil, only when a child is stopped
+
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_STOPS)
+    try:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + KILL_GRACE_S
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.005)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def stop_signals_raise() -> Iterator[None]:
+    """Stop signals whose action is the default (to die: a forked child would be left behind,
+    a half-written file too) raise `Stopped` while the block runs, in a child forked meanwhile
+    as well; handlers someone installed stay. `beside` holds them so; a command may too."""
+    previous: dict[int, Any] = {}
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, _raise_stopped)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork", "spare_core", "stop_signals_raise"]
