@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from typing import Callable, Sequence
 
 from orchestrator.cli import early_signals
@@ -54,6 +53,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:
         print(masked(args, f"orchestrator: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         if os.environ.get("ORCHESTRATOR_DEBUG"):
+            import traceback  # here: only a bug of ours needs it (with textwrap, ~2 ms of every start)
+
             traceback.print_exc()
         else:
             print("(set ORCHESTRATOR_DEBUG=1 for the traceback)", file=sys.stderr)

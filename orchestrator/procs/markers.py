@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import secrets
 import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -47,7 +46,7 @@ def run_id() -> str:
             import psutil
 
             created = int(round(psutil.Process().create_time() * 100))
-            _run_id = f"{os.getpid()}_{created}_{secrets.token_hex(3)}"
+            _run_id = f"{os.getpid()}_{created}_{os.urandom(3).hex()}"  # not secrets: it imports hmac, base64
         return _run_id
 
 
