@@ -96,8 +96,6 @@ class RunSession(Listener):
         if not self.quiet:
             self.console.case_finished(case)
         self._finished += 1
-        if self.engine is not None and self._finished == self.engine.total:
-            self._writers_imported = _import_writers_meanwhile()
         now = time.monotonic()
         if self.engine is not None and now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             live = self.engine.result(now - self._started)
@@ -105,6 +103,12 @@ class RunSession(Listener):
             self._last_write = time.monotonic()
             # live reports grow with the run: never spend more than ~1/5 of the time rewriting them
             self._rewrite_every = max(_REWRITE_EVERY_S, 4 * (self._last_write - now))
+
+    def pools_closing(self) -> None:
+        # Not as the last case finishes: the engine then reads /proc for the worker stats, and
+        # with the import holding the GIL each read waited for it, so the workers were told to
+        # stop only once the import was done; now they exit while it runs.
+        self._writers_imported = _import_writers_meanwhile()
 
     def __enter__(self) -> RunSession:
         return self
@@ -179,8 +183,8 @@ class RunSession(Listener):
 
 
 def _import_writers_meanwhile() -> threading.Thread:
-    """The report writers' imports (Jinja2 above all), on a thread once the last case finished:
-    the run then mostly waits for its workers to exit, and the final write need not import."""
+    """The report writers' imports (Jinja2 above all), on a thread once the cases have ended: the
+    run then mostly waits for its workers to exit, and the final write need not import."""
     def load() -> None:
         try:
             import orchestrator.report.html  # noqa: F401

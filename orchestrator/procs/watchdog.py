@@ -66,6 +66,14 @@ def _ancestors() -> set[int]:
     return found
 
 
+def forget_dead_runs() -> None:
+    """Dead runs' markers out of our environment: our own processes must not inherit them (a
+    later run would take them for that dead run's leftovers)."""
+    for name in [k for k in os.environ if k.startswith(markers.PREFIX) and k != markers.run_var()]:
+        if not markers.run_alive(name[len(markers.PREFIX):]):
+            del os.environ[name]
+
+
 def kill_stale(report: TextIO) -> list[int]:
     """Kill processes carrying the marker of a run whose orchestrator is gone; one line if any."""
     dead: dict[str, bool] = {}
@@ -83,9 +91,7 @@ def kill_stale(report: TextIO) -> list[int]:
             if dead[run]:
                 victims.append((pid, run))
                 break
-    for name in [k for k in os.environ if k.startswith(markers.PREFIX) and k != markers.run_var()]:
-        if not markers.run_alive(name[len(markers.PREFIX):]):
-            del os.environ[name]  # our own processes must not inherit a dead run's marker
+    forget_dead_runs()
     killed = []
     for pid, _ in victims:
         try:

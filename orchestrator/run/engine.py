@@ -71,6 +71,10 @@ class Listener:
     def jobs_chosen(self, jobs: int, why: str) -> None:
         """`-j auto`: how many cases run at once, and why (cores, memory)."""
 
+    def pools_closing(self) -> None:
+        """The cases have ended (their workers' stats taken): the pools close next, and their
+        workers' graceful exit is a wait the listener may fill."""
+
 
 class Engine:
     def __init__(self, plans: Sequence[Plan], options: RunOptions, listener: Listener,
@@ -122,6 +126,7 @@ class Engine:
         finally:
             workers = self._worker_stats()
             self._sampler.close()
+            self.listener.pools_closing()
             self.close()
             self._provider_leaks = provider_leaks_after_run()
         return self.result(time.monotonic() - started, workers)
