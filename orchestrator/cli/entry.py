@@ -31,9 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(given[0] if given else None)  # only the command's own arguments, when it names one
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(given)
     except SystemExit as exc:  # argparse has printed its usage line
         return int(exc.code or 0) and int(ExitCode.USAGE)
     command = command_for(args.command)
