@@ -75,7 +75,6 @@ class RunSession(Listener):
         except OSError as exc:
             self._journal_failed(exc)
         self._started = time.monotonic()
-        self._finished = 0
         self._writers_imported: threading.Thread | None = None
         self._last_write = self._started
         self._rewrite_every = _REWRITE_EVERY_S
@@ -95,7 +94,6 @@ class RunSession(Listener):
                 self._journal_failed(exc)
         if not self.quiet:
             self.console.case_finished(case)
-        self._finished += 1
         now = time.monotonic()
         if self.engine is not None and now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             live = self.engine.result(now - self._started)

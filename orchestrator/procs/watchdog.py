@@ -15,8 +15,6 @@ import sys
 import threading
 from typing import TextIO
 
-import psutil
-
 from orchestrator.procs import markers, tree
 
 WATCHDOG_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "watchdog_main.py")
@@ -57,6 +55,8 @@ def _start_watchdog() -> subprocess.Popen[bytes] | None:
 
 
 def _ancestors() -> set[int]:
+    import psutil  # here: a run's first worker starts before psutil is imported (~10 ms)
+
     found = {os.getpid()}
     try:
         for parent in psutil.Process().parents():
@@ -76,6 +76,8 @@ def forget_dead_runs() -> None:
 
 def kill_stale(report: TextIO) -> list[int]:
     """Kill processes carrying the marker of a run whose orchestrator is gone; one line if any."""
+    import psutil
+
     dead: dict[str, bool] = {}
     victims: list[tuple[int, str]] = []
     spared = _ancestors()  # a shell that inherited an old marker is not a leftover

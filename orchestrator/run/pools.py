@@ -56,8 +56,7 @@ def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[
             pools[index] = {p: default_pool_factory(pool_config(s, plan.name)) for p, s in chosen.items()}
     if not pools:
         return pools
-    from orchestrator.procs.leaks import become_subreaper
-    from orchestrator.procs.watchdog import forget_dead_runs, guard_run
+    from orchestrator.procs import subreaper, watchdog
 
     # What the run stage does before it starts anything (session.execute): we become the
     # subreaper and dead runs' markers leave our environment, which the workers inherit. The
@@ -65,12 +64,12 @@ def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[
     # while the workers boot: the watchdog learns of them as it starts (tree.notify_roots), and
     # a worker whose controller dies before that exits at the end of its pipe.
     try:
-        become_subreaper()
-        forget_dead_runs()
+        subreaper.become_subreaper()
+        watchdog.forget_dead_runs()
         for started in pools.values():
             for pool in started.values():
                 pool.start()
-        guard_run()
+        watchdog.guard_run()
     except BaseException:
         close_all(pools)
         raise

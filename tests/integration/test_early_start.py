@@ -15,7 +15,7 @@ import pytest
 from orchestrator.errors import Location
 from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec, StepSpec
 from orchestrator.plan.step_args import CallArgs
-from orchestrator.procs import leaks, tree, watchdog
+from orchestrator.procs import subreaper, tree, watchdog
 from orchestrator.run.pools import close_all, start_early
 
 from .conftest import orchestrator, poll
@@ -39,7 +39,7 @@ def python(provider_id: str, **extra: object) -> ProviderSpec:
 def run_stage_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What the early start does of the run stage's own start (not done to the test process)."""
     calls: list[str] = []
-    monkeypatch.setattr(leaks, "become_subreaper", lambda: calls.append("subreaper") or True)
+    monkeypatch.setattr(subreaper, "become_subreaper", lambda: calls.append("subreaper") or True)
     monkeypatch.setattr(watchdog, "forget_dead_runs", lambda: calls.append("forget_dead_runs"))
     monkeypatch.setattr(watchdog, "guard_run", lambda: calls.append("guard_run"))
     spawn = tree.spawn
