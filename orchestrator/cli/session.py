@@ -180,7 +180,7 @@ class RunSession(Listener):
               "the run goes on with its results in memory", file=sys.stderr)
 
 
-def _import_writers_meanwhile() -> threading.Thread:
+def _import_writers_meanwhile() -> threading.Thread | None:
     """The report writers' imports (Jinja2 above all), on a thread once the cases have ended: the
     run then mostly waits for its workers to exit, and the final write need not import."""
     def load() -> None:
@@ -192,7 +192,10 @@ def _import_writers_meanwhile() -> threading.Thread:
             pass
 
     thread = threading.Thread(target=load, name="import-writers", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the final write imports them (the pools must still close)
+        return None
     return thread
 
 
