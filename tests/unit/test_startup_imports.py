@@ -54,6 +54,20 @@ def test_validate_of_a_valid_plan_without_templates(tmp_path: Path) -> None:
     assert found & (NOT_FOR_A_PLAIN_RUN | {"hashlib", "xml.etree.ElementTree", "glob"}) == set()
 
 
+def test_validate_reads_the_plan_schema_without_importlib_resources(tmp_path: Path) -> None:
+    # Without site's .pth files (this machine's import importlib.resources for everyone), with
+    # the site-packages on the path: what the command itself imports.
+    import site
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *site.getsitepackages()])}
+    done = subprocess.run([sys.executable, "-S", "-X", "importtime", "-m", "orchestrator", "validate",
+                           str(plan(tmp_path))], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "orchestrator.vocabulary" in found  # it read the schema
+    assert "importlib.resources" not in found
+
+
 def test_validate_of_an_invalid_plan_words_its_errors_with_jsonschema(tmp_path: Path) -> None:
     # The same probe sees jsonschema when it is needed: the tests above can fail.
     found = imported(["validate", str(plan(tmp_path, step="{call: echo, prompt: hello, expect: [{contains: hello, bogus: 1}]}"))],
