@@ -1,10 +1,9 @@
 """Exit codes, error kinds, and the user's errors (one line, no traceback); any other exception is ours (exit 3)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum, IntEnum
 
-from orchestrator.gc_pause import slotted
+from orchestrator.records import record
 
 
 class ExitCode(IntEnum):
@@ -62,8 +61,7 @@ def most_severe(*codes: int) -> int:
     return max((int(c) for c in codes), default=int(ExitCode.GATE_PASSED))
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class Location:
     """A place in a plan file; line and col are 1-based as editors show them."""
 
@@ -75,7 +73,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One user error in a plan, printed as FILE:LINE:COL: message."""
 

@@ -18,6 +18,8 @@ _._io_refs  # socket protocol: socket.SocketIO reads it when closing the file it
 intercepted_binops  # jinja2 SandboxedEnvironment class attribute (sandbox.py)
 template_class  # jinja2 Environment class attribute (sandbox.py)
 _.call_binop  # jinja2 SandboxedEnvironment hook for the intercepted operators (sandbox.py)
+_.__doc__  # records.record sets a class docstring so that dataclasses does not build one with inspect
+_.__annotations__  # records.record gives __init__ the annotations dataclass gives it (inspect.signature shows them)
 
 # libyaml's composer calls these on its loader (plan/yaml_load.py FastCLoader: resolving paths is a no-op).
 descend_resolver

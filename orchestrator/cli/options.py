@@ -5,17 +5,17 @@ import argparse
 import os
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from orchestrator.errors import UserError
+from orchestrator.records import record
 
 if TYPE_CHECKING:  # the plan model (and the schema its vocabulary reads) stays off `--help`'s path
     from orchestrator.plan.model import Plan
 
 
-@dataclass(frozen=True)
+@record
 class ReportPaths:
     """Where `run` writes its reports; `out` is the folder whose previous reports are removed."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -19,6 +18,7 @@ from orchestrator.cli.plans import load
 from orchestrator.cli.select import Prepared, SelectOptions, select_stage, shard_stage
 from orchestrator.cli.verdict import Outcome, exit_code
 from orchestrator.plan.model import Plan
+from orchestrator.records import record
 
 if TYPE_CHECKING:
     from orchestrator.cli.session import RunSession
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from orchestrator.run.pools import Pools
 
 
-@dataclass(frozen=True)
+@record
 class RunRequest:
     """Everything `orchestrator run` was asked, typed."""
 

@@ -3,7 +3,7 @@ would run, and for every other case why it was left out)."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -12,9 +12,10 @@ from orchestrator.plan.model import Plan
 from orchestrator.plan.select import Selection, select, split_list
 from orchestrator.plan.select_check import check_selected, describe, normalised
 from orchestrator.plan.shard import Shard, case_key, parse_shard, take_shard
+from orchestrator.records import record
 
 
-@dataclass(frozen=True)
+@record
 class SelectOptions:
     """-k, --tag, --priority, --level, --id as written, and --shard / --durations."""
 
@@ -29,7 +30,7 @@ class SelectOptions:
         return cls(written, args.shard or None, Path(args.durations) if args.durations else None)
 
 
-@dataclass(frozen=True)
+@record
 class Selected:
     """What the selection kept of the loaded plans."""
 
@@ -39,7 +40,7 @@ class Selected:
     selection: str = ""  # the selection as options ("--priority P0") when it left cases out
 
 
-@dataclass(frozen=True)
+@record
 class Prepared:
     plans: tuple[Plan, ...]  # what runs
     unsharded: tuple[Plan, ...] = ()  # the selection before --shard (empty without --shard)

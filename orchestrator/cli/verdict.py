@@ -7,12 +7,12 @@ named as not written), 2, 1 (gate failed), 0.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from orchestrator.errors import ExitCode, most_severe
+from orchestrator.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     gate_passed: bool
     unwritten: int = 0  # reports that could not be written

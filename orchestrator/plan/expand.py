@@ -14,13 +14,14 @@ from orchestrator.plan.schema import plan_schema
 from orchestrator.plan.suggest import missing_file
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.evaluation.templating import TemplateError, has_template, render
+from orchestrator.records import record
 
 MERGED = ("providers", "vars", "env", "defaults")
 NOT_MERGED = ("cases", "gate", "requirements", "risks")
 DISCOVER_VARS = ("path", "relpath", "name", "stem", "dir")
 
 
-@dataclass(frozen=True)
+@record
 class Field:
     """A value together with the file and path it was written at."""
 

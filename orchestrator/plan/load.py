@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import PlanErrors, Problem, UserError
-from orchestrator.gc_pause import long_lived, paused_gc
+from orchestrator.records import long_lived, paused_gc
 from orchestrator.plan import expand as ex
 from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, ParallelArgs, Plan, ProviderSpec, RiskSpec,
                                      STEP_ACTIONS, StepArgs, StepSpec)

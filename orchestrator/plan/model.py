@@ -6,13 +6,13 @@ Jinja2 templates here: they are rendered at run time, when `as:` results and var
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping, TypeVar, Union
 
 from orchestrator.errors import Location, Problem
-from orchestrator.gc_pause import slotted
 from orchestrator.plan.step_args import ActionArgs, CallArgs, Selector, SpawnArgs
+from orchestrator.records import record
 # The plan's vocabularies come from its schema (orchestrator.vocabulary); re-exported for the plan layer.
 from orchestrator.vocabulary import ASSERTION_KINDS as ASSERTION_KINDS
 from orchestrator.vocabulary import LEVELS as LEVELS
@@ -22,7 +22,7 @@ from orchestrator.vocabulary import STEP_ACTIONS as STEP_ACTIONS
 MAIN_FIELD = {"call": "output", "exec": "stdout", "http": "text", "processes": "count", "load": "success_rate"}
 
 
-@dataclass(frozen=True)
+@record
 class ProviderSpec:
     id: str
     kind: str  # "python" | "http"
@@ -49,8 +49,7 @@ class ProviderSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class AssertionSpec:
     kind: str  # one of ASSERTION_KINDS, or a promptfoo type (plan/promptfoo_types.py)
     value: Any  # as written (strings may be templates)
@@ -59,7 +58,7 @@ class AssertionSpec:
     threshold: float | None = None  # promptfoo's `threshold` (levenshtein, latency, cost)
 
 
-@dataclass(frozen=True)
+@record
 class ParallelArgs:
     """`parallel: [...]`: steps run at once (beside StepSpec because it holds steps)."""
 
@@ -70,8 +69,7 @@ StepArgs = Union[ActionArgs, ParallelArgs]
 _Args = TypeVar("_Args")
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class StepSpec:
     """One step. `args` holds the action's parameters as written, typed per action
     (plan/step_args.py; `parallel`: ParallelArgs): strings may still be templates, durations
@@ -104,8 +102,7 @@ class StepSpec:
         return self.args
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class CaseSpec:
     id: str  # after matrix expansion: "E2E-006[n=1]"
     name: str
@@ -131,14 +128,14 @@ class CaseSpec:
     discovered: str | None = None  # a `discover` case: the file it was made from
 
 
-@dataclass(frozen=True)
+@record
 class RiskSpec:
     title: str
     likelihood: str | None = None
     impact: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class GateSpec:
     pass_rate: Mapping[str, float] = field(default_factory=dict)  # priority -> fraction 0..1
     max_flaky: int | None = None
@@ -146,8 +143,10 @@ class GateSpec:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
+    __slots__ = ("__weakref__",)  # run/ keeps per-plan memos by weak reference
+
     path: Path  # absolute
     name: str
     cases: tuple[CaseSpec, ...]

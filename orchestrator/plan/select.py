@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Callable, Sequence
 
 from orchestrator.errors import UserError
 from orchestrator.plan.model import CaseSpec, Plan
+from orchestrator.records import record
 
 Matcher = Callable[[CaseSpec], bool]
 _TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[^\s()]+))")
 _KEYWORDS = ("and", "or", "not")
 
 
-@dataclass(frozen=True)
+@record
 class Selection:
     k: str | None = None
     tags: tuple[str, ...] = ()  # any of them
@@ -32,7 +33,7 @@ class Selection:
         return not (self.k or self.tags or self.priorities or self.levels or self.ids)
 
 
-@dataclass(frozen=True)
+@record
 class Selected:
     plans: tuple[Plan, ...]  # the same plans, each with only its selected cases (in plan order)
     left_out: dict[str, dict[str, str]] = field(default_factory=dict)  # plan name -> case id -> why

@@ -8,16 +8,17 @@ machine and Python, unlike `hash()`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from orchestrator.errors import UserError
 from orchestrator.plan.model import Plan
+from orchestrator.records import record
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-@dataclass(frozen=True)
+@record
 class Shard:
     index: int  # 1-based
     total: int

@@ -9,11 +9,11 @@ renders a field itself); durations written plainly are seconds already. None: no
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from typing import Any, ClassVar, Mapping, Protocol, TypeVar, Union
 
 from orchestrator.evaluation.templating import render
-from orchestrator.gc_pause import slotted
+from orchestrator.records import record
 
 Duration = Union[float, str, None]  # seconds, or a template that renders to a duration
 Whole = Union[int, str]  # a whole number, or a template that renders to one
@@ -26,8 +26,7 @@ class _Dataclass(Protocol):
 A = TypeVar("A", bound=_Dataclass)
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class CallArgs:
     """`call: PROVIDER` and its sibling keys."""
 
@@ -39,8 +38,7 @@ class CallArgs:
     session: Any = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class ExecArgs:
     command: Any = None  # a list (argv) or a string
     code: str | None = None
@@ -53,8 +51,7 @@ class ExecArgs:
     timeout: Duration = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class ReadyArgs:
     """`spawn: {ready: ...}`: when the process counts as started."""
 
@@ -63,8 +60,7 @@ class ReadyArgs:
     delay: Duration = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class SpawnArgs:
     name: str
     command: Any = None
@@ -75,16 +71,14 @@ class SpawnArgs:
     ready: ReadyArgs | None = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class SignalArgs:
     target: str
     signal: str | int = "SIGTERM"
     delay: Duration = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class Selector:
     """A process selector: the `processes` step's arguments, and `wait: {processes: ...}`."""
 
@@ -97,8 +91,7 @@ class Selector:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class WaitArgs:
     exit: str | None = None  # a spawn name
     processes: Selector | None = None
@@ -106,16 +99,14 @@ class WaitArgs:
     count: Whole = 0
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class SleepArgs:
     """`sleep: DURATION`."""
 
     duration: Duration = 0.0
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class LoadArgs:
     call: str  # the provider id
     prompt: Any = ""
@@ -128,8 +119,7 @@ class LoadArgs:
     session: Any = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class HttpArgs:
     url: str
     method: str | None = None  # None: POST when a json or body is given, else GET

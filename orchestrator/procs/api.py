@@ -5,11 +5,13 @@ failed import): those are outcomes with `error` set. Only misuse of the API rais
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping, Protocol
 
+from orchestrator.records import record
 
-@dataclass(frozen=True)
+
+@record
 class CallRequest:
     prompt: Any
     options: Mapping[str, Any] = field(default_factory=dict)  # config already merged in
@@ -20,7 +22,7 @@ class CallRequest:
     case_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CallError:
     # "ValueError" etc. for the provider's exceptions; ours: "TimeoutError", "WorkerCrashed",
     # "ImportError" (provider failed to import), "StartupTimeout", "ProtocolError", "PoolClosed"
@@ -29,7 +31,7 @@ class CallError:
     traceback: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class WorkerInfo:
     pid: int | None
     index: int
@@ -37,7 +39,7 @@ class WorkerInfo:
     restarts: int  # how many times slot `index` has been replaced
 
 
-@dataclass(frozen=True)
+@record
 class CallOutcome:
     result: Mapping[str, Any] | None  # the dict the function returned (anything else: an InvalidResult error)
     error: CallError | None
@@ -52,7 +54,7 @@ class CallOutcome:
 MAX_WORKERS = 128  # worker processes per provider (documented in the plan schema)
 
 
-@dataclass(frozen=True)
+@record
 class PoolConfig:
     provider_id: str
     python_file: str  # absolute path
@@ -77,7 +79,7 @@ class PoolConfig:
             raise ValueError(f"provider '{self.provider_id}': workers must be 1 to {MAX_WORKERS}, got {self.workers}")
 
 
-@dataclass(frozen=True)
+@record
 class WorkerStatus:
     provider_id: str
     index: int

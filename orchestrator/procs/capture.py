@@ -118,6 +118,8 @@ class Capture:
             size = self._size()
             end = self._base + size
             length = end - self._mark
+            if length == 0 and self._head is None:  # nothing written (most calls): no read, no text
+                return ""
             if self._head is None:
                 start = self._mark - self._base
                 if length <= self._head_cap + self._tail_cap:

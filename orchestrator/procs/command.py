@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import IO, Any, Mapping, Sequence
 
 import psutil
@@ -22,6 +22,7 @@ from orchestrator.errors import ErrorKind
 from orchestrator.procs import memory, tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import signal_name
+from orchestrator.records import record
 
 _POLL_S = 0.02
 
@@ -50,7 +51,7 @@ def argv_for(command: Any = None, *, shell: bool = False, code: Any = None,
     return [str(part) for part in command]
 
 
-@dataclass(frozen=True)
+@record
 class CommandRequest:
     argv: Sequence[str]
     cwd: str
@@ -59,7 +60,7 @@ class CommandRequest:
     timeout_s: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CommandOutcome:
     stdout: str = ""
     stderr: str = ""

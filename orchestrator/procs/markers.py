@@ -19,8 +19,9 @@ import itertools
 import os
 import re
 import threading
-from dataclasses import dataclass
 from typing import Iterable, Mapping
+
+from orchestrator.records import record
 
 # psutil is imported where it is used: a run that stops early (a plan with errors) never needs it.
 
@@ -93,7 +94,7 @@ def worker_value(plan: str, case: str, provider: str, worker: str) -> str:
     return f"{plan}:{case}/{provider}/{worker}"
 
 
-@dataclass(frozen=True)
+@record
 class Mark:
     """A parsed marker value."""
 

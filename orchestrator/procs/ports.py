@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import socket
 import time
-from dataclasses import dataclass
 
 import psutil
 
 from orchestrator.procs.snapshot import cmdline_of
+from orchestrator.records import record
 
 
-@dataclass(frozen=True)
+@record
 class PortOwner:
     pid: int | None  # None: something listens, but the process table does not say who
     cmdline: str

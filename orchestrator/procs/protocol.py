@@ -8,7 +8,7 @@ asserts they agree.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Tuple
 
 # controller -> worker
 CALL = "call"  # {"prompt", "options", "context", "id"}
@@ -48,14 +48,31 @@ def encode(name: str, payload: Any) -> bytes:
     return (_encoder.encode([name, payload]) + "\n").encode("ascii")
 
 
+# What json.loads runs once whitespace is skipped (an attribute its decoder sets on itself).
+_scan_once: Callable[[str, int], Tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")
+
+
 def decode(line: bytes) -> tuple[str, Any]:
     try:
-        message = json.loads(line.decode("ascii"))  # a str skips json's encoding sniffing
+        text = line.decode("ascii")
+        message = _read_json(text)
     except ValueError as exc:  # UnicodeDecodeError included
         raise ProtocolError(f"not a JSON line: {line[:200]!r}") from exc
     if not (isinstance(message, list) and len(message) == 2 and message[0] in NAMES):
         raise ProtocolError(f"not a (name, payload) message: {line[:200]!r}")
     return message[0], message[1]
+
+
+def _read_json(text: str) -> Any:
+    """json.loads(text): the worker's lines are one JSON value each, which json's scanner reads
+    alone; anything else (whitespace around it, trailing data, no value) takes json.loads."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        end = -1
+    if end != len(text):
+        return json.loads(text)
+    return value
 
 
 class LineBuffer:

@@ -6,15 +6,15 @@ in `zombies`, so `count: 0` means "nothing of it is running any more".
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Iterable
 
 import psutil
 
 from orchestrator.procs import markers, tree
+from orchestrator.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     count: int
     pids: tuple[int, ...]

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import psutil
@@ -19,12 +18,13 @@ from orchestrator.procs.capture import Capture
 from orchestrator.procs.command import stdin_file
 from orchestrator.procs.exits import exit_description
 from orchestrator.procs.ports import accepts
+from orchestrator.records import record
 
 _POLL_S = 0.02
 _TAIL_CHARS = 1500
 
 
-@dataclass(frozen=True)
+@record
 class NotReady:
     """Why a spawn did not become ready: its deadline passed (`timed_out`), it exited, or the run stopped."""
 
@@ -32,7 +32,7 @@ class NotReady:
     timed_out: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Ready:
     stdout_contains: str | None = None
     port: int | None = None

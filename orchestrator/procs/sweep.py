@@ -7,16 +7,16 @@ A provider worker serves many cases, so what its calls start is not in any case'
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import psutil
 
 from orchestrator.procs import markers, tree
 from orchestrator.procs.leaks import kill_processes
 from orchestrator.procs.snapshot import cmdline_of, tree_pids
+from orchestrator.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Leftover:
     pid: int
     cmdline: str
@@ -32,7 +32,7 @@ def sweep(*, provider: str | None = None, worker: str | None = None) -> list[Lef
     that is not in a registered tree (a live worker or a running case root); returns them."""
     found = find(provider=provider, worker=worker)
     kill_processes([proc for proc, _ in found])
-    return record(found)
+    return keep_provider_leftovers(found)
 
 
 def find(*, provider: str | None = None, worker: str | None = None,
@@ -62,7 +62,7 @@ def find(*, provider: str | None = None, worker: str | None = None,
     return found
 
 
-def record(found: list[tuple[psutil.Process, Leftover]]) -> list[Leftover]:
+def keep_provider_leftovers(found: list[tuple[psutil.Process, Leftover]]) -> list[Leftover]:
     """Keep the provider leftovers among `found` for the run's reports (once killed)."""
     leftovers = [left for _, left in found]
     with _lock:
@@ -74,7 +74,7 @@ def worker_leftovers(provider: str, worker: str, pid: int | None) -> list[psutil
     """Before a worker's tree is killed: what its calls started, in its tree or elsewhere
     (recorded; the caller kills them with the tree, under one grace period)."""
     found = find(provider=provider, worker=worker, worker_pid=pid)
-    record(found)
+    keep_provider_leftovers(found)
     return [proc for proc, _ in found]
 
 

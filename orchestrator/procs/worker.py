@@ -242,7 +242,9 @@ class Worker:
             if remaining <= 0:
                 return Reply(Outcome.TIMEOUT)
             events = self._poller.poll(remaining * 1000)
-            pipe_ready = any(fd == self._from_worker for fd, _ in events)
+            pipe_ready = False
+            for fd, _ in events:
+                pipe_ready = pipe_ready or fd == self._from_worker
             if pipe_ready:
                 chunk = os.read(self._from_worker, _READ_CHUNK)
                 if not chunk:

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from orchestrator.gc_pause import paused_gc
+from orchestrator.records import paused_gc, record
 from orchestrator.result.model import RunResult
 
 Writer = Callable[[RunResult, Path], None]
@@ -31,7 +30,7 @@ def write_html(run: RunResult, path: Path) -> None:
     write(run, path)
 
 
-@dataclass(frozen=True)
+@record
 class Written:
     """What `write_all` did: the reports now on disk, and one line per report that is not."""
 

@@ -100,7 +100,7 @@ class _Shape:
             lines.append(f"    v{n} = v" if self.slotted else f"    data[{key}] = v")
             values.append(f"v{n}")
         lines.append("    obj = new(cls)")
-        if self.slotted:  # no attribute dict to hand over (gc_pause.slotted)
+        if self.slotted:  # no attribute dict to hand over (records.record)
             for n, (name, value) in enumerate(zip(self.order, values)):
                 scope[f"set{n}"] = self.cls.__dict__[name].__set__
                 lines.append(f"    set{n}(obj, {value})")

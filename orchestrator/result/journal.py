@@ -20,6 +20,7 @@ from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResul
 from orchestrator.result.store import PathLike, encode
 
 JOURNAL_FORMAT = 1
+_START_CHUNK = 256  # cases encoded at once in the start line (one encoder call each, a few KB of text)
 SUFFIX = ".journal.jsonl"
 
 
@@ -70,8 +71,10 @@ class Journal:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
             self._fh.write(head + run_head + "[")
-            for n, case in enumerate(start.cases):
-                self._fh.write((", " if n else "") + encode(case))  # as `encode(start)` writes them
+            cases = start.cases
+            for n in range(0, len(cases), _START_CHUNK):  # a list's text is its items' joined by ", ",
+                listed = encode(list(cases[n:n + _START_CHUNK]))  # as `encode(start)` writes them
+                self._fh.write((", " if n else "") + listed[1:-1])
             self._fh.write("]" + run_tail + tail + "\n")
             self._fh.flush()
 

@@ -5,11 +5,11 @@ so that reports can be rebuilt from `results.json` without re-running (`orchestr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any, Mapping
 
-from orchestrator.gc_pause import slotted
+from orchestrator.records import record
 from orchestrator.result.step_fields import StepFields, step_fields
 
 # 2: `complete` (the completion mark), non-finite numbers as strings. Format 1 files are still
@@ -36,16 +36,14 @@ class Status(str, Enum):
         return self not in (Status.SKIPPED, Status.INTERRUPTED)
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class ErrorInfo:
     type: str  # "ValueError", "TimeoutError", "WorkerCrashed", "ImportError", "TemplateError" ...
     message: str
     traceback: str = ""
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class AssertionResult:
     kind: str
     passed: bool
@@ -61,8 +59,7 @@ class AssertionResult:
         return self.kind if self.kind == self.on else f"{self.kind} on {self.on}"
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class InnerTest:
     """One test of a suite an `exec` step ran, read from the JUnit file its command wrote."""
 
@@ -76,8 +73,7 @@ class InnerTest:
     details: str = ""  # the runner's failure text (assertion, traceback)
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class StepResult:
     index: int
     title: str
@@ -96,8 +92,7 @@ class StepResult:
             object.__setattr__(self, "fields", record)
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class Attempt:
     """One execution of a case; a case has several with `repeat` or `retries`."""
 
@@ -112,8 +107,7 @@ class Attempt:
     peak_rss_bytes: int | None = None
 
 
-@slotted
-@dataclass(frozen=True)
+@record
 class CaseResult:
     id: str
     name: str
@@ -149,7 +143,7 @@ class CaseResult:
         return next((s for s in self.steps if s.status in (Status.FAILED, Status.ERROR, Status.INTERRUPTED)), None)
 
 
-@dataclass(frozen=True)
+@record
 class GateRule:
     rule: str  # "pass_rate[P0] >= 100%", "max_flaky <= 0", "covered AC-1", "no failures"
     passed: bool
@@ -159,7 +153,7 @@ class GateRule:
     judged: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class GateResult:
     passed: bool
     rules: tuple[GateRule, ...] = ()
@@ -173,7 +167,7 @@ class GateResult:
         return f"not a full gate: only the cases selected by {self.selection} ran" if self.selection else ""
 
 
-@dataclass(frozen=True)
+@record
 class RecordedGate:
     """A plan's gate as written, as the results file records it, so that `merge` and `report`
     can judge the gate again from the cases (orchestrator/run/gate.py makes and judges it)."""
@@ -183,7 +177,7 @@ class RecordedGate:
     require_covered: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class RiskInfo:
     """A risk the plan names (`risks:`), for the traceability reports."""
 
@@ -192,7 +186,7 @@ class RiskInfo:
     impact: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PlanInfo:
     name: str
     title: str
@@ -209,7 +203,7 @@ class PlanInfo:
     other_shards_cover: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class WorkerStats:
     provider: str
     index: int
@@ -221,7 +215,7 @@ class WorkerStats:
     cold_start_ms: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ProviderLeak:
     """A process a provider's call (or worker) started and left running; killed by the run."""
 
@@ -232,7 +226,7 @@ class ProviderLeak:
     case: str | None = None  # the calling case's id, when a call started it
 
 
-@dataclass(frozen=True)
+@record
 class RunResult:
     plans: tuple[PlanInfo, ...]
     cases: tuple[CaseResult, ...]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
-from orchestrator.gc_pause import paused_gc
+from orchestrator.records import paused_gc
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.step_fields import StepFields
@@ -78,7 +78,7 @@ def _model_default(value: Any) -> Any:
         # A model object's attribute dict holds its fields in their declared order (its __init__
         # sets them so; result.decode orders what it reads), and nothing else (frozen): it is
         # what a dict built field by field would be, without building one per object.
-        out = getattr(value, "__dict__", None)  # None for the slotted classes (gc_pause.slotted)
+        out = getattr(value, "__dict__", None)  # None for the slotted classes (records.record)
         if out is None or len(out) != len(names):
             out = {name: getattr(value, name) for name in names}
         if type(value) is StepResult:  # its fields as their dict: no second call back per step
@@ -168,7 +168,7 @@ def read_json(path: PathLike) -> RunResult:
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt results file ({type(e).__name__}: {e})") from None
     del data, text
-    # The run stays until the command ends: out of the collector's sight (as gc_pause.long_lived),
+    # The run stays until the command ends: out of the collector's sight (as records.long_lived),
     # but without its young-generation pass: the collector was paused, so every object just read
     # is "young" and that pass rescanned them all (~70 ms at 10,000 cases) to find cycles that
     # json.loads and the decoder never make.

@@ -26,13 +26,47 @@ def trimmed_text(text: str, keep: int) -> str:
 
 def trimmed(value: Any, keep: int = FIELD_KEEP_CHARS) -> Any:
     """`value` with every long string inside it trimmed (the same object when nothing is)."""
+    if _no_text_over(value, 2 * keep):  # the usual case: one look, no copies
+        return value
+    return _trimmed(value, keep)
+
+
+def _no_text_over(value: Any, limit: int, budget: int = 10_000) -> bool:
+    """No string inside `value` is longer than `limit`. False also once `budget` values were
+    looked at: a huge (or, in error, cyclic) value then takes the copying walk, as it always did."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if len(item) > limit:
+                return False
+        elif kind is dict:
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif isinstance(item, str):
+            if len(item) > limit:
+                return False
+        elif isinstance(item, dict):
+            extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            extend(item)
+    return True
+
+
+def _trimmed(value: Any, keep: int) -> Any:
     if isinstance(value, str):
         return trimmed_text(value, keep)
     if isinstance(value, dict):
-        items = {k: trimmed(v, keep) for k, v in value.items()}
+        items = {k: _trimmed(v, keep) for k, v in value.items()}
         return value if all(items[k] is v for k, v in value.items()) else items
     if isinstance(value, (list, tuple)):
-        seq = [trimmed(v, keep) for v in value]
+        seq = [_trimmed(v, keep) for v in value]
         return value if all(a is b for a, b in zip(seq, value)) else seq
     return value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
@@ -16,7 +17,7 @@ from orchestrator.run.promptfoo_assertions import PROMPTFOO_KINDS, check_promptf
 from orchestrator.run.scope import ALTERNATIVE_MAIN, step_scope
 from orchestrator.run import strict_checks
 from orchestrator.evaluation.values import as_text, json_safe, safe_repr
-from orchestrator.evaluation.templating import TemplateError, evaluate, render
+from orchestrator.evaluation.templating import TemplateError, evaluate, has_template, render
 
 _SHOWN_CHARS = 2000
 # `matches` uses the `regex` engine for its time limit (regex_safety): a backtracking pattern
@@ -45,10 +46,16 @@ def field_for(spec: AssertionSpec, action: str, fields: Mapping[str, Any] | None
     return MAIN_FIELD.get(action, "output")
 
 
+@lru_cache(maxsize=1024)
+def _path_parts(path: str) -> tuple[str, ...]:
+    """A field path's parts, parsed once (every case's assertions read the same few paths)."""
+    return tuple(re.findall(r"[^.\[\]]+|\[\d+\]", path))
+
+
 def lookup(fields: Mapping[str, Any], path: str) -> Any:
     """`a.b[0].c` inside nested dicts/lists; _MISSING when absent."""
     current: Any = fields
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+    for part in _path_parts(path):
         if part.startswith("["):
             index = int(part[1:-1])
             if not isinstance(current, list) or index >= len(current):
@@ -69,11 +76,12 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
     on = field_for(spec, action, fields)
     actual: Any = None
     try:
-        scope = step_scope(fields, variables, returned)
         actual = lookup(fields, on) if spec.kind != "expr" else None
         if spec.kind in PROMPTFOO_KINDS:  # promptfoo's own types, with its semantics
-            return check_promptfoo(spec, on, None if actual is _MISSING else actual, fields, scope)
+            return check_promptfoo(spec, on, None if actual is _MISSING else actual, fields,
+                                   step_scope(fields, variables, returned))
         if spec.kind == "expr":
+            scope = step_scope(fields, variables, returned)
             expected = spec.value
             outcome = evaluate(str(spec.value), scope)
             actual = _expression_values(str(spec.value), scope, fields, variables)
@@ -84,7 +92,10 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
                 why += "; " + ", ".join(f"'{k}' is the variable, the provider's '{k}' is result.{k}" for k in hidden)
             on = "expression"
         else:
-            expected = render(spec.value, scope)
+            # The scope is built only for a value that renders: most are plain text or numbers.
+            expected = spec.value
+            if not _plain_value(expected):
+                expected = render(expected, step_scope(fields, variables, returned))
             if actual is _MISSING and spec.kind not in ("error", "no_error"):
                 return _result(spec, on, False, expected, None, f"the result has no field '{on}'")
             ok, why = CHECKS[spec.kind](expected, None if actual is _MISSING else actual)
@@ -94,6 +105,13 @@ def check(spec: AssertionSpec, action: str, fields: Mapping[str, Any],
         return _result(spec, on, False, spec.value, _display(actual),
                        f"could not be evaluated: {type(exc).__name__}: {_first_line(str(exc))}")
     return _result(spec, on, ok, expected, _display(actual), "" if ok else why)
+
+
+def _plain_value(value: Any) -> bool:
+    """What `render` gives back unchanged: a string without a template, a number, a bool, None."""
+    if isinstance(value, str):
+        return not has_template(value)
+    return not isinstance(value, (dict, list, tuple))
 
 
 def _result(spec: AssertionSpec, on: str, ok: bool, expected: Any, actual: Any, message: str) -> AssertionResult:

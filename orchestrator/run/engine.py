@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence, Union
 
 from orchestrator import __version__
@@ -20,6 +20,7 @@ from orchestrator.plan.model import CaseSpec, Plan
 from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
+from orchestrator.records import record
 from orchestrator.result.secrets import Masker
 from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RiskInfo, RunResult,
                                        Status, WorkerStats)
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # concurrent.futures (with logging) only for -j > 1: ~10 ms o
 _POLL_S = 0.2  # how often the scheduler looks again at memory and stop while cases run
 
 
-@dataclass(frozen=True)
+@record
 class RunOptions:
     jobs: int = 1
     command: str = ""

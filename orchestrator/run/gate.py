@@ -9,9 +9,10 @@ judged: they do not fail the gate, and the verdict of a selection says it is not
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from orchestrator.records import record
 from orchestrator.result.model import CaseResult, GateResult, GateRule, PlanInfo, RecordedGate, Status
 from orchestrator.vocabulary import PRIORITIES
 
@@ -24,7 +25,7 @@ _BAD = (Status.FAILED, Status.ERROR)
 _COVERS = (Status.PASSED, Status.FLAKY, Status.XPASSED)
 
 
-@dataclass(frozen=True)
+@record
 class PlanGate:
     """One plan's gate, and what its coverage rules need to know beyond the cases."""
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import StepSpec
 from orchestrator.plan.step_args import HttpArgs, rendered
+from orchestrator.records import record
 from orchestrator.result.model import ErrorInfo
 from orchestrator.evaluation.values import MAX_INT_DIGITS
 from orchestrator.run.steps import CaseContext, StepAction, StepOutput, StepTimedOut, effective_timeout, seconds
@@ -23,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # kept of a response body; the rest is read a
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-@dataclass(frozen=True)
+@record
 class HttpResponse:
     status: int | None  # None: no response at all (refused, timed out, bad URL)
     headers: Mapping[str, str] = field(default_factory=dict)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from orchestrator.records import record
 from orchestrator.result.model import AssertionResult, InnerTest, Status
 
 MAX_DETAILS = 16 * 1024  # characters of one test's failure text kept in results.json
@@ -24,7 +25,7 @@ class JUnitInputError(Exception):
     """The file is missing, was not written by this step, or is not JUnit XML."""
 
 
-@dataclass(frozen=True)
+@record
 class Where:
     """Where to look for test files and how to show their paths."""
 

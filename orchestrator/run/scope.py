@@ -27,8 +27,10 @@ def returned_names(returned: Mapping[str, Any] | None) -> tuple[str, ...]:
     (`output`, `error`, and an embedding/classification main field count as the step's own)."""
     if not returned:
         return ()
-    own = set(CALL_FIELDS) | set(ALTERNATIVE_MAIN)
-    return tuple(k for k in returned if k not in own)
+    return tuple(k for k in returned if k not in _MEASURED)
+
+
+_MEASURED = frozenset(CALL_FIELDS) | frozenset(ALTERNATIVE_MAIN)
 
 
 def step_scope(fields: Mapping[str, Any], variables: Mapping[str, Any],

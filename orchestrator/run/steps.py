@@ -10,6 +10,7 @@ from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
+from orchestrator.records import record
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
@@ -39,7 +40,7 @@ class CaseContext:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
-@dataclass(frozen=True)
+@record
 class StepOutput:
     fields: dict[str, Any]
     error: ErrorInfo | None = None
@@ -83,10 +84,10 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
         return StepOutput({"output": None}, ErrorInfo(ErrorKind.UNSUPPORTED_PROVIDER,
                           f"provider '{provider_id}' ({spec.kind}) cannot be called in this version"))
     # The call's own vars first (in the case's scope); the rest of the step sees them too.
-    call_vars = dict(render(given.vars or {}, ctx.variables))
+    call_vars = dict(render(given.vars, ctx.variables)) if given.vars else {}
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
-    prompt, options, context, session = (render(v, scope) for v in (given.prompt, given.options, given.context,
-                                                                      given.session))
+    prompt, options = render(given.prompt, scope), render(given.options, scope)
+    context, session = render(given.context, scope), render(given.session, scope)
     options = call_options(spec, ctx.plan, dict(options or {}))
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)

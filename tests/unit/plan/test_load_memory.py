@@ -1,6 +1,6 @@
 """A loaded plan keeps nothing of the files it was read from (issue 13, peak memory): their
 values and YAML nodes go as soon as the plan is built, by reference counting alone. The loaded
-plan is frozen out of the collector's sight (gc_pause.long_lived): anything a reference cycle
+plan is frozen out of the collector's sight (records.long_lived): anything a reference cycle
 still held then would stay for the whole run."""
 from __future__ import annotations
 
