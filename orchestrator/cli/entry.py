@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from typing import Callable, Sequence
 
 from orchestrator.cli import early_signals
@@ -32,9 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(given[0] if given else None)  # only the command's own arguments, when it names one
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(given)
     except SystemExit as exc:  # argparse has printed its usage line
         return int(exc.code or 0) and int(ExitCode.USAGE)
     command = command_for(args.command)
@@ -54,6 +54,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:
         print(masked(args, f"orchestrator: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         if os.environ.get("ORCHESTRATOR_DEBUG"):
+            import traceback  # here: only a bug of ours needs it (with textwrap, ~2 ms of every start)
+
             traceback.print_exc()
         else:
             print("(set ORCHESTRATOR_DEBUG=1 for the traceback)", file=sys.stderr)

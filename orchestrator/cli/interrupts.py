@@ -5,9 +5,12 @@ interrupted), every process tree is killed, the reports are still written, and t
 says why (128 + N for signal N, 124 for the deadline; the signal wins when both happen). A
 second signal kills at once, without the grace period, and the reports are still written.
 
-The signal handler takes no lock (the main thread may hold any of them when the signal lands):
-it records the signal in plain attributes and writes one byte to a pipe. A watcher thread
-reads the pipe and does the work: `stop.set()` and `kill_all`.
+The signals reach a watcher thread through a pipe, as bytes that Python's C-level handler writes
+(`signal.set_wakeup_fd`) in whichever thread the kernel delivered the signal to; the watcher does
+the work: `stop.set()` and `kill_all`. Python-level handlers run only in the main thread, and a
+signal delivered to another thread does not wake a main thread blocked on a lock (waiting for
+a `parallel` step's sub-steps, say): a run relying on its handler could hang there for as long
+as the calls it waited for.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from orchestrator.procs.tree import KILL_GRACE_S, kill_all
 
 STOP_SIGNALS = early_signals.HELD  # SIGINT, SIGTERM, SIGHUP, SIGQUIT, and SIGUSR1/2 (default: die)
 TIMEOUT_EXIT = 124  # as timeout(1)
+_STOP_NUMBERS = frozenset(int(sig) for sig in STOP_SIGNALS)
 
 
 class StopEvent(threading.Event):
@@ -46,8 +50,13 @@ class Interrupts:
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         self._closed = False
+        self._previous_wakeup_fd: int | None = None
 
     def install(self) -> Interrupts:
+        try:  # the signal numbers come through the pipe, written by the C-level handler
+            self._previous_wakeup_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        except ValueError:  # not the main thread (called in-process): the handler writes them
+            self._previous_wakeup_fd = None
         for sig in STOP_SIGNALS:
             self._previous[sig] = signal.signal(sig, self._on_signal)
         early = early_signals.take()  # arrived while the CLI was starting
@@ -60,6 +69,9 @@ class Interrupts:
         return self
 
     def restore(self) -> None:
+        if self._previous_wakeup_fd is not None:  # before the watcher closes the pipe
+            signal.set_wakeup_fd(self._previous_wakeup_fd)
+            self._previous_wakeup_fd = None
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         # Under `python -m orchestrator` that puts back early_signals' recorder, so a signal
@@ -69,8 +81,9 @@ class Interrupts:
         self._wake()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._received.append(signum)
-        self._wake()
+        if self._previous_wakeup_fd is None:  # else the signal's byte is in the pipe already
+            self._received.append(signum)
+            self._wake()
 
     def _wake(self) -> None:
         try:
@@ -88,9 +101,11 @@ class Interrupts:
     def _watch_pipe(self) -> None:
         while not self._closed:
             try:
-                os.read(self._read_fd, 64)
+                data = os.read(self._read_fd, 64)
             except OSError:
                 return
+            if self._previous_wakeup_fd is not None:
+                self._received.extend(b for b in data if b in _STOP_NUMBERS)  # not the b"x" of _wake
             while self._handled < len(self._received):
                 signum = self._received[self._handled]
                 self._handled += 1

@@ -2,17 +2,29 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Callable
 
 from orchestrator import __version__
 
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]  # what `add_subparsers` returns
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser; `command`: only that command's, when it is one (`orchestrator run
+    ...` parses exactly as with all of them, and building the other eight cost ~2 ms a start)."""
     parser = argparse.ArgumentParser(prog="orchestrator", description=(
         "Run YAML test plans against persistent provider pools; write JUnit, HTML and JSON reports."))
     parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    for name, add in _COMMANDS.items():
+        if command not in _COMMANDS or command == name:
+            add(sub)
+    return parser
 
+
+def _add_run_parser(sub: Commands) -> None:
     run = sub.add_parser("run", help="run plans and write reports")
     run.add_argument("plans", nargs="+", metavar="PLAN")
     run.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
@@ -30,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_args(run)
     _add_root(run)
 
+
+def _add_validate_parser(sub: Commands) -> None:
     validate = sub.add_parser("validate", help="check plans; print every error as FILE:LINE:COL: message")
     validate.add_argument("plans", nargs="+", metavar="PLAN")
     validate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
@@ -38,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="github: print ::error file=F,line=L,col=C::message annotations (GitHub Actions)")
     _add_root(validate)
 
+
+def _add_list_parser(sub: Commands) -> None:
     listing = sub.add_parser("list", help="the cases that would run, after expansion")
     listing.add_argument("plans", nargs="+", metavar="PLAN")
     listing.add_argument("--var", action="append", default=[], metavar="KEY=VALUE")
@@ -45,14 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection_args(listing)
     _add_root(listing)
 
+
+def _add_schema_parser(sub: Commands) -> None:
     schema = sub.add_parser("schema", help="print the JSON Schema of the plan format")
     schema.add_argument("--output", "-o", help="write it to this file instead")
     schema.add_argument("--markdown", action="store_true", help="the plan reference (docs/reference.md) instead")
 
+
+def _add_init_parser(sub: Commands) -> None:
     init = sub.add_parser("init", help="write a starter plan.yaml and providers/echo.py that pass at once")
     init.add_argument("folder", nargs="?", default=".", help="where (default: the current folder)")
     init.add_argument("--name", help="the plan's name (default: the folder's name)")
 
+
+def _add_report_parser(sub: Commands) -> None:
     report = sub.add_parser("report", help="re-render reports from a results file without re-running")
     report.add_argument("results", metavar="RESULTS.json", help="a results file, or the journal "
                         "(results.journal.jsonl) of a run that was killed")
@@ -60,12 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--junit", help="JUnit XML file (default: OUT/junit.xml)")
     report.add_argument("--html", help="HTML report (default: OUT/report.html)")
     add_junit_flavor_arg(report)
-    add_merge_parser(sub)
+
+
+def _add_import_parser(sub: Commands) -> None:
     importing = sub.add_parser("import", help="turn another tool's config into a plan: import promptfoo CONFIG")
     importing.add_argument("tool", choices=("promptfoo",))
     importing.add_argument("config", metavar="CONFIG", help="e.g. promptfooconfig.yaml")
     importing.add_argument("-o", "--output", metavar="PLAN", help="write the plan here (default: standard output)")
-    return parser
 
 
 def _add_root(parser: argparse.ArgumentParser) -> None:
@@ -91,10 +114,13 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
                         help="balance --shard by the case durations of an earlier run")
 
 
-def add_junit_flavor_arg(parser: argparse.ArgumentParser) -> None:
-    from orchestrator.report.junit_strict import FLAVORS
+# report/junit_strict.FLAVORS, written out: importing it imports ElementTree at every start
+# (tests/unit/test_startup_imports.py checks that the two agree).
+JUNIT_FLAVORS = ("default", "strict")
 
-    parser.add_argument("--junit-flavor", choices=FLAVORS, default="default",
+
+def add_junit_flavor_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--junit-flavor", choices=JUNIT_FLAVORS, default="default",
                         help="default: what Jenkins' junit step, GitLab and GitHub actions read (file/line, "
                              "per-test properties); strict: valid against the Jenkins xUnit and Maven Surefire "
                              "XSDs (labels move into system-out)")
@@ -121,10 +147,17 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_merge_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_merge_parser(sub: Commands) -> None:
     merge = sub.add_parser("merge", help="combine the results of --shard runs into one run's reports")
     merge.add_argument("results", nargs="+", metavar="RESULTS.json")
     merge.add_argument("--json", required=True, help="the merged JSON results file")
     merge.add_argument("--junit", help="JUnit XML file")
     merge.add_argument("--html", help="HTML report")
     add_junit_flavor_arg(merge)
+
+
+# In `orchestrator --help`'s order.
+_COMMANDS: dict[str, Callable[[Commands], None]] = {
+    "run": _add_run_parser, "validate": _add_validate_parser, "list": _add_list_parser,
+    "schema": _add_schema_parser, "init": _add_init_parser, "report": _add_report_parser,
+    "merge": add_merge_parser, "import": _add_import_parser}

@@ -75,7 +75,6 @@ class RunSession(Listener):
         except OSError as exc:
             self._journal_failed(exc)
         self._started = time.monotonic()
-        self._finished = 0
         self._writers_imported: threading.Thread | None = None
         self._last_write = self._started
         self._rewrite_every = _REWRITE_EVERY_S
@@ -95,9 +94,6 @@ class RunSession(Listener):
                 self._journal_failed(exc)
         if not self.quiet:
             self.console.case_finished(case)
-        self._finished += 1
-        if self.engine is not None and self._finished == self.engine.total:
-            self._writers_imported = _import_writers_meanwhile()
         now = time.monotonic()
         if self.engine is not None and now - self._last_write >= self._rewrite_every and not self.stop.is_set():
             live = self.engine.result(now - self._started)
@@ -105,6 +101,12 @@ class RunSession(Listener):
             self._last_write = time.monotonic()
             # live reports grow with the run: never spend more than ~1/5 of the time rewriting them
             self._rewrite_every = max(_REWRITE_EVERY_S, 4 * (self._last_write - now))
+
+    def pools_closing(self) -> None:
+        # Not as the last case finishes: the engine then reads /proc for the worker stats, and
+        # with the import holding the GIL each read waited for it, so the workers were told to
+        # stop only once the import was done; now they exit while it runs.
+        self._writers_imported = _import_writers_meanwhile()
 
     def __enter__(self) -> RunSession:
         return self
@@ -178,9 +180,9 @@ class RunSession(Listener):
               "the run goes on with its results in memory", file=sys.stderr)
 
 
-def _import_writers_meanwhile() -> threading.Thread:
-    """The report writers' imports (Jinja2 above all), on a thread once the last case finished:
-    the run then mostly waits for its workers to exit, and the final write need not import."""
+def _import_writers_meanwhile() -> threading.Thread | None:
+    """The report writers' imports (Jinja2 above all), on a thread once the cases have ended: the
+    run then mostly waits for its workers to exit, and the final write need not import."""
     def load() -> None:
         try:
             import orchestrator.report.html  # noqa: F401
@@ -190,7 +192,10 @@ def _import_writers_meanwhile() -> threading.Thread:
             pass
 
     thread = threading.Thread(target=load, name="import-writers", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the final write imports them (the pools must still close)
+        return None
     return thread
 
 

@@ -8,7 +8,6 @@ only when it is a near miss of a known variable or `as:` name (`bom` for `boom`)
 """
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from typing import AbstractSet, Iterable
 
@@ -64,6 +63,8 @@ def _near_miss(name: str, known: AbstractSet[str]) -> str | None:
     lowered = {k.lower(): k for k in options}
     if name.lower() in lowered:
         return lowered[name.lower()]
+    import difflib  # here: only a plan with a mistake needs it
+
     found = difflib.get_close_matches(name, options, n=1, cutoff=_NEAR_MISS)
     return found[0] if found else None
 

@@ -7,7 +7,6 @@ read /etc/shadow into an error message, or make `discover` walk the whole filesy
 """
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
@@ -48,6 +47,8 @@ def check_include(folder: Path, name: str, root: Path) -> Path:
 def discover(folder: Path, pattern: str, root: Path, limit: int = MAX_DISCOVERED) -> list[Path]:
     """The files `pattern` matches relative to `folder`, sorted; PathRefused for an absolute
     glob, one that reaches outside `root`, or one matching more than `limit` files."""
+    import glob  # here: only `discover` needs it
+
     if os.path.isabs(pattern) or pattern.startswith("~"):
         raise PathRefused(f"discover glob '{pattern}' is absolute: write it relative to the plan's folder")
     parts = pattern.replace("\\", "/").split("/")

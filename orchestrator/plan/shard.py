@@ -7,7 +7,6 @@ machine and Python, unlike `hash()`.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import replace
 from typing import Mapping, Sequence
@@ -67,4 +66,6 @@ def take_shard(plans: Sequence[Plan], shard: Shard, durations: Mapping[str, floa
 
 
 def _stable(key: str) -> int:
+    import hashlib  # here: only --shard needs it (it loads OpenSSL: ~5 ms of every start)
+
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")

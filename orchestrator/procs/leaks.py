@@ -26,9 +26,7 @@ registry owns, so a registered Popen still gets its exit status.
 """
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 import threading
 import time
 from typing import Iterable
@@ -37,30 +35,13 @@ import psutil
 
 from orchestrator.procs import markers, tree
 from orchestrator.procs.snapshot import cmdline_of, session_members, tree_pids
+from orchestrator.procs.subreaper import become_subreaper as become_subreaper  # where callers have found it
 
-PR_SET_CHILD_SUBREAPER = 36
 EXITING_GRACE_S = 0.3
 _SHOWN_CHARS = 200
 
 _lock = threading.Lock()
 _created: dict[int, float] = {}  # root pid -> its create_time, noted when the case started it
-_subreaper = False
-
-
-def become_subreaper() -> bool:
-    """Make orphans of our descendants re-parent to this process (Linux); True if in effect."""
-    global _subreaper
-    with _lock:
-        if _subreaper:
-            return True
-        if not sys.platform.startswith("linux"):
-            return False
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            _subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            _subreaper = False
-        return _subreaper
 
 
 def note_started(pid: int) -> None:

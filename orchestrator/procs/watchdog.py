@@ -15,8 +15,6 @@ import sys
 import threading
 from typing import TextIO
 
-import psutil
-
 from orchestrator.procs import markers, tree
 
 WATCHDOG_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "watchdog_main.py")
@@ -57,6 +55,8 @@ def _start_watchdog() -> subprocess.Popen[bytes] | None:
 
 
 def _ancestors() -> set[int]:
+    import psutil  # here: a run's first worker starts before psutil is imported (~10 ms)
+
     found = {os.getpid()}
     try:
         for parent in psutil.Process().parents():
@@ -66,8 +66,18 @@ def _ancestors() -> set[int]:
     return found
 
 
+def forget_dead_runs() -> None:
+    """Dead runs' markers out of our environment: our own processes must not inherit them (a
+    later run would take them for that dead run's leftovers)."""
+    for name in [k for k in os.environ if k.startswith(markers.PREFIX) and k != markers.run_var()]:
+        if not markers.run_alive(name[len(markers.PREFIX):]):
+            del os.environ[name]
+
+
 def kill_stale(report: TextIO) -> list[int]:
     """Kill processes carrying the marker of a run whose orchestrator is gone; one line if any."""
+    import psutil
+
     dead: dict[str, bool] = {}
     victims: list[tuple[int, str]] = []
     spared = _ancestors()  # a shell that inherited an old marker is not a leftover
@@ -83,9 +93,7 @@ def kill_stale(report: TextIO) -> list[int]:
             if dead[run]:
                 victims.append((pid, run))
                 break
-    for name in [k for k in os.environ if k.startswith(markers.PREFIX) and k != markers.run_var()]:
-        if not markers.run_alive(name[len(markers.PREFIX):]):
-            del os.environ[name]  # our own processes must not inherit a dead run's marker
+    forget_dead_runs()
     killed = []
     for pid, _ in victims:
         try:

@@ -20,14 +20,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-import psutil
-
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import markers, protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
-from orchestrator.procs.sweep import worker_leftovers
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
@@ -196,6 +193,8 @@ class Worker:
         """Resident memory of the worker's whole process tree now (None if it is gone)."""
         if self.pid is None or self._killed:
             return None
+        import psutil  # here: the first worker starts before psutil is imported (~10 ms)
+
         try:
             root = psutil.Process(self.pid)
             total = root.memory_info().rss
@@ -266,6 +265,8 @@ def describe_death(worker: Worker, during: str) -> CallError:
 
 def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
     """Kill several workers' trees under one grace period; skips those already killed."""
+    from orchestrator.procs.sweep import worker_leftovers  # it imports psutil: not before the first spawn
+
     held = []
     try:
         for worker in workers:

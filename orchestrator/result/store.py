@@ -18,7 +18,6 @@ from typing import Any, BinaryIO, Iterator, Mapping, Union
 
 from orchestrator.errors import UserError
 from orchestrator.records import paused_gc
-from orchestrator.result.decode import run_from_json
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.step_fields import StepFields
@@ -113,13 +112,11 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     """`results.json` text (the run's fields, flake and usage summaries included) in pieces: the
     run's own fields around the cases, then one case at a time, so a 10,000-case run is never
     one 15 MB string (and its bytes) at once."""
-    import uuid  # here: `report` reads results and writes none (uuid imports platform: ~2 ms)
-
     from orchestrator.result.flake import flake_summary
     from orchestrator.result.usage import usage_summary
 
     names = field_names(run) or ()
-    marker = f"cases-go-here-{uuid.uuid4().hex}"
+    marker = f"cases-go-here-{os.urandom(16).hex()}"  # not uuid: it imports platform (~2 ms)
     shell: dict[str, Any] = {**{name: getattr(run, name) for name in names}, "flake": flake_summary(run),
                              "usage": usage_summary(run)}
     shell["format"] = RESULTS_FORMAT  # what this writer writes, whatever format the run was read from
@@ -142,6 +139,8 @@ def write_json(run: RunResult, path: PathLike) -> None:
 
 def read_json(path: PathLike) -> RunResult:
     """Load a run saved by `write_json`; any problem with the file is a `UserError`."""
+    from orchestrator.result.decode import run_from_json  # here: a run writes results and reads none
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

@@ -6,8 +6,6 @@ import shutil
 import tempfile
 import threading
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
@@ -129,13 +127,13 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         return _error_step(index, step.title, step.action, ErrorInfo(ErrorKind.TEMPLATE, str(exc)), line,
                            time.monotonic() - started)
     except Exception as exc:  # a bug of ours must cost one step, not the run
-        error = ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        error = ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", _traceback_text(exc))
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
     try:
         return _judged(index, step, ctx, output, started)
     except Exception as exc:  # evaluating the step's results must cost this step, never the run
         error = ErrorInfo(ErrorKind.EVALUATION, f"the step's results could not be evaluated: "
-                          f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                          f"{type(exc).__name__}: {exc}", _traceback_text(exc))
         return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
 
 
@@ -194,6 +192,8 @@ def _run_parallel(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
     """Sub-steps run at once; the step is as bad as its worst sub-step, then its own `expect`."""
     started = time.monotonic()
     subs: Sequence[StepSpec] = step.args_as(ParallelArgs).steps
+    from concurrent.futures import ThreadPoolExecutor  # here: ~10 ms to import, for `parallel` steps only
+
     with ThreadPoolExecutor(max_workers=max(1, len(subs)), thread_name_prefix="parallel") as executor:
         results = list(executor.map(lambda pair: run_step(pair[0], pair[1], ctx), enumerate(subs)))
     fields: dict[str, Any] = {
@@ -293,8 +293,13 @@ def crashed_case(plan: Plan, case: CaseSpec, error: ErrorInfo) -> CaseResult:
 
 def internal_error(exc: BaseException) -> ErrorInfo:
     """An exception of ours as a case's error: the type and message of the bug, with its traceback."""
-    return ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
-                     "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", _traceback_text(exc))
+
+
+def _traceback_text(exc: BaseException) -> str:
+    import traceback  # here: only a bug of ours needs it (with textwrap, ~2 ms of every start)
+
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def unrun_case(plan: Plan, case: CaseSpec, status: Status, message: str) -> CaseResult:

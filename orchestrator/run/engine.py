@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence, Union
 
 from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, Plan
@@ -27,11 +26,16 @@ from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo,
                                        Status, WorkerStats)
 from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
 from orchestrator.run.gate import judge_plans, recorded_gate
-from orchestrator.run.inline import InlineJob
+from orchestrator.run.inline import Done, InlineJob
 from orchestrator.run.pools import (PoolFactory, Pools, close_all, default_pool_factory, pool_config,
                                    providers_used)
 from orchestrator.run.provider_leaks import provider_leaks_after_run
 from orchestrator.run.schedule import Exclusion, memory_allows, pick_next, run_order
+
+if TYPE_CHECKING:  # concurrent.futures (with logging) only for -j > 1: ~10 ms of a start
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    Job = Union[Future[CaseResult], Done[CaseResult]]  # a case handed to a job thread, or run inline
 
 _POLL_S = 0.2  # how often the scheduler looks again at memory and stop while cases run
 
@@ -67,6 +71,10 @@ class Listener:
 
     def jobs_chosen(self, jobs: int, why: str) -> None:
         """`-j auto`: how many cases run at once, and why (cores, memory)."""
+
+    def pools_closing(self) -> None:
+        """The cases have ended (their workers' stats taken): the pools close next, and their
+        workers' graceful exit is a wait the listener may fill."""
 
 
 class Engine:
@@ -119,6 +127,7 @@ class Engine:
         finally:
             workers = self._worker_stats()
             self._sampler.close()
+            self.listener.pools_closing()
             self.close()
             self._provider_leaks = provider_leaks_after_run()
         return self.result(time.monotonic() - started, workers)
@@ -193,17 +202,15 @@ class Engine:
         threads = self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())
         free_jobs = list(range(threads))
         exclusion = Exclusion()
-        pending: dict[Future[CaseResult], tuple[tuple[int, int], int]] = {}
-        jobs = InlineJob(self.stop, self.close) if threads == 1 else ThreadPoolExecutor(threads, thread_name_prefix="job")
+        pending: dict[Job, tuple[tuple[int, int], int]] = {}
+        jobs = InlineJob(self.stop, self.close) if threads == 1 else _job_threads(threads)
         with jobs as executor:
             while ready or pending:
                 if not self.stop.is_set() and not self._failed_fast:
                     self._admit(executor, ready, pending, free_jobs, exclusion)
                 if not pending:
                     break
-                # At -j 1 (InlineJob) the case's future is done already: no wait() machinery per case.
-                done = [f for f in pending if f.done()] or wait(list(pending), timeout=_POLL_S,
-                                                                return_when=FIRST_COMPLETED)[0]
+                done = list(pending) if threads == 1 else _first_done(pending)  # inline: done when submitted
                 finished: list[tuple[tuple[int, int], CaseResult]] = []
                 for future in done:
                     key, job = pending.pop(future)
@@ -231,7 +238,7 @@ class Engine:
                 self._finish(key, unrun_case(plan, case, Status.SKIPPED, "not run: fail-fast"))
 
     def _admit(self, executor: ThreadPoolExecutor | InlineJob, ready: list[tuple[tuple[int, int], Plan, CaseSpec]],
-               pending: dict[Future[CaseResult], tuple[tuple[int, int], int]], free_jobs: list[int],
+               pending: dict[Job, tuple[tuple[int, int], int]], free_jobs: list[int],
                exclusion: Exclusion) -> None:
         limit = self._job_limit()
         while ready and free_jobs and len(pending) < limit:
@@ -327,6 +334,8 @@ class Engine:
         if case.concurrency <= 1:
             found = [one(i) for i in range(case.repeat)]
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=case.concurrency, thread_name_prefix="repeat") as executor:
                 found = list(executor.map(one, range(case.repeat)))
         return [a for repetition in found for a in repetition]
@@ -346,6 +355,21 @@ class Engine:
                                              restarts=s.restarts, restart_reasons=tuple(s.restart_reasons),
                                              cold_start_ms=s.cold_start_ms, peak_rss_bytes=s.peak_rss_bytes))
         return tuple(stats)
+
+
+def _job_threads(threads: int) -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(threads, thread_name_prefix="job")
+
+
+def _first_done(pending: Mapping[Job, object]) -> list[Job]:
+    """The jobs done within _POLL_S (at least one unless none is done by then)."""
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+    futures = [job for job in pending if isinstance(job, Future)]
+    done, _ = wait(futures, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+    return [*done, *(job for job in pending if not isinstance(job, Future))]
 
 
 def _covers_not_in(more: Plan, fewer: Plan) -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 
 Handing every case to a one-thread pool and waiting on its future cost ~0.3 ms a case in GIL
 hand-offs, a third of a trivial case. `InlineJob` stands in for the executor: `submit` runs the
-case and returns a done future, so the scheduling loop is the same for every `-j`.
+case and returns its outcome, done, with a future's `result()`, so the scheduling loop is the same
+for every `-j` (without importing concurrent.futures, whose `logging` is ~10 ms of a start).
 
 While it runs a case the scheduling loop cannot react to an interrupt, which it does between
 cases by closing the pools (a call waiting for a worker the interrupt killed then ends at
@@ -11,8 +12,7 @@ once); a small watcher thread closes them instead.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Generic, Optional, TypeVar
 
 T = TypeVar("T")
 _WATCH_S = 0.2  # how often the watcher looks at `stop`, as the scheduling loop does
@@ -40,13 +40,26 @@ class InlineJob:
                 self._close_pools()
                 return
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        done: Future[T] = Future()
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Done[T]:
         try:
-            done.set_result(fn(*args))
+            return Done(fn(*args), None)
         except Exception as exc:  # as a job thread hands it back
-            done.set_exception(exc)
-        return done
+            return Done(None, exc)
+
+
+class Done(Generic[T]):
+    """A job that has ended: `result()` returns its value or raises its exception, as a future's."""
+
+    __slots__ = ("_value", "_exception")
+
+    def __init__(self, value: Optional[T], exception: Optional[BaseException]) -> None:
+        self._value = value
+        self._exception = exception
+
+    def result(self) -> T:
+        if self._exception is not None:
+            raise self._exception
+        return self._value  # type: ignore[return-value]  # None only with an exception
 
 
 def _nothing() -> None:

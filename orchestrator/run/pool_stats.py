@@ -10,7 +10,6 @@ calls made by the steps before it.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import asdict
 from typing import Any, Iterator, Mapping
 
@@ -35,6 +34,8 @@ class ProviderStats(Mapping[str, Mapping[str, Any]]):
 
 
 def summary(pool: Pool) -> dict[str, Any]:
+    import statistics  # here: only a plan whose templates read `providers` needs it
+
     slots = pool.stats()
 
     def values(name: str) -> list[Any]:

@@ -56,17 +56,20 @@ def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[
             pools[index] = {p: default_pool_factory(pool_config(s, plan.name)) for p, s in chosen.items()}
     if not pools:
         return pools
-    from orchestrator.procs.leaks import become_subreaper
-    from orchestrator.procs.watchdog import guard_run
+    from orchestrator.procs import subreaper, watchdog
 
-    # What the run stage does before it starts anything: leftovers of dead runs go first (and
-    # their markers out of our environment, which the workers inherit), then the watchdog.
+    # What the run stage does before it starts anything (session.execute): we become the
+    # subreaper and dead runs' markers leave our environment, which the workers inherit. The
+    # sweep of dead runs' leftovers (a scan of every process) and the watchdog's start then run
+    # while the workers boot: the watchdog learns of them as it starts (tree.notify_roots), and
+    # a worker whose controller dies before that exits at the end of its pipe.
     try:
-        become_subreaper()
-        guard_run()
+        subreaper.become_subreaper()
+        watchdog.forget_dead_runs()
         for started in pools.values():
             for pool in started.values():
                 pool.start()
+        watchdog.guard_run()
     except BaseException:
         close_all(pools)
         raise

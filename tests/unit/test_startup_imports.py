@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "def call_api(prompt, options, context):\n    return {'output': 'Echo: ' + str(prompt)}\n"
 # Each of these costs 5-45 ms to import.
 HEAVY = {"rich", "jsonschema", "jinja2", "psutil", "junit_xml", "lxml", "yaml", "http.client", "urllib.request"}
+# Standard modules that a plain run does not need, each imported for one helper once (2-10 ms
+# each, with what they import): concurrent.futures (with logging) only for -j > 1 or `parallel`
+# steps, statistics (fractions, decimal) only for `providers` in templates, uuid (platform),
+# secrets (hmac, base64), difflib only for a plan with a mistake, traceback only for a bug of
+# ours, the results decoder only to read results.
+NOT_FOR_A_PLAIN_RUN = {"concurrent.futures", "logging", "queue", "statistics", "fractions", "decimal", "uuid",
+                       "platform", "secrets", "hmac", "difflib", "traceback", "textwrap", "orchestrator.result.decode"}
 
 
 def imported(args: list[str], cwd: Path) -> set[str]:
@@ -43,6 +50,22 @@ def test_validate_of_a_valid_plan_without_templates(tmp_path: Path) -> None:
     found = imported(["validate", str(plan(tmp_path))], tmp_path)
     assert "orchestrator.plan.load" in found  # it did validate
     assert found & HEAVY == {"yaml"}
+    # hashlib (OpenSSL: ~5 ms) only for --shard, ElementTree only to write JUnit
+    assert found & (NOT_FOR_A_PLAIN_RUN | {"hashlib", "xml.etree.ElementTree", "glob"}) == set()
+
+
+def test_validate_reads_the_plan_schema_without_importlib_resources(tmp_path: Path) -> None:
+    # Without site's .pth files (this machine's import importlib.resources for everyone), with
+    # the site-packages on the path: what the command itself imports.
+    import site
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *site.getsitepackages()])}
+    done = subprocess.run([sys.executable, "-S", "-X", "importtime", "-m", "orchestrator", "validate",
+                           str(plan(tmp_path))], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "orchestrator.vocabulary" in found  # it read the schema
+    assert "importlib.resources" not in found
 
 
 def test_validate_of_an_invalid_plan_words_its_errors_with_jsonschema(tmp_path: Path) -> None:
@@ -60,6 +83,15 @@ def test_run_off_a_terminal_without_templates_or_http(tmp_path: Path) -> None:
     assert found & {"rich", "jsonschema", "lxml", "http.client", "urllib.request"} == set()
     # the process, http and load steps' modules only for a plan with such steps
     assert found & {"orchestrator.run.process_steps", "orchestrator.run.http_step", "orchestrator.run.load_step"} == set()
+    assert found & NOT_FOR_A_PLAIN_RUN == set()
+
+
+def test_the_parsers_junit_flavours_are_the_writers() -> None:
+    # The parser writes them out so that `--junit-flavor`'s choices cost no ElementTree import.
+    from orchestrator.cli.parser import JUNIT_FLAVORS
+    from orchestrator.report.junit import FLAVORS
+
+    assert JUNIT_FLAVORS == FLAVORS
 
 
 @pytest.mark.parametrize("command", [["report"], ["list"]])
