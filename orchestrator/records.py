@@ -81,6 +81,19 @@ _SHAPES: dict[tuple[int, int, bool], CodeType] = {}
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def record(cls: type[T]) -> type[T]:
+    """A frozen record: as `@dataclass(frozen=True)`, with `__slots__`."""
+    return _build(cls, frozen=True)
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+def mutable_record(cls: type[T]) -> type[T]:
+    """A record whose fields may be assigned: as `@dataclass` (compared by its fields, so not
+    hashable), with `__slots__`: it takes no attribute beyond its fields. It can be weakly
+    referenced (these are few, long-lived objects: a loaded file, a case's context, a sampler)."""
+    return _build(cls, frozen=False)
+
+
+def _build(cls: type[T], *, frozen: bool) -> type[T]:
     if not cls.__dict__.get("__doc__"):
         cls.__doc__ = cls.__name__  # or dataclass works it out with inspect.signature (slow)
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # the bookkeeping: fields(), replace()
@@ -88,13 +101,15 @@ def record(cls: type[T]) -> type[T]:
     inherited = {name for base in cls.__mro__[1:] for name in getattr(base, "__slots__", ())}
     own = tuple(f.name for f in fields if f.name not in inherited)
     body = {k: v for k, v in cls.__dict__.items() if k not in own and k not in ("__dict__", "__weakref__")}
-    body["__slots__"] = (*_declared_slots(cls), *own)
+    weakly_referable = any(base.__weakrefoffset__ for base in cls.__bases__)
+    extra = () if frozen or weakly_referable or "__weakref__" in _declared_slots(cls) else ("__weakref__",)
+    body["__slots__"] = (*_declared_slots(cls), *extra, *own)
     compared = tuple(f.name for f in fields if f.compare)
     body["__record_key__"] = staticmethod(attrgetter(*compared) if len(compared) > 1 else _one_tuple(compared))
     body["__record_repr__"] = tuple(f.name for f in fields if f.repr)
     if body.get("__hash__", _NOT_SET) is None and "__eq__" in body:
         del body["__hash__"]  # Python's implicit None for a class defining __eq__: dataclass replaces it too
-    for name, shared in _SHARED.items():
+    for name, shared in (_SHARED if frozen else _SHARED_MUTABLE).items():
         body.setdefault(name, shared)
     metaclass: Any = type(cls)
     rebuilt: type[T] = metaclass(cls.__name__, cls.__bases__, body)
@@ -203,4 +218,8 @@ def _all_slots(cls: type) -> list[str]:
 _SHARED: dict[str, Callable[..., Any]] = {
     "__repr__": _repr, "__eq__": _eq, "__hash__": _hash, "__setattr__": _frozen_setattr,
     "__delattr__": _frozen_delattr, "__getstate__": _getstate, "__setstate__": _setstate,
+}
+# A mutable record compares by its fields, so, as a dataclass, it cannot be hashed.
+_SHARED_MUTABLE: dict[str, Any] = {
+    "__repr__": _repr, "__eq__": _eq, "__hash__": None, "__getstate__": _getstate, "__setstate__": _setstate,
 }

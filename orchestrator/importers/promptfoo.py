@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,14 @@ import yaml
 from orchestrator.errors import PlanErrors, Problem
 from orchestrator.plan.promptfoo_types import SUPPORTED, refusal
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
+from orchestrator.records import mutable_record
 
 _ASSERT_KEYS = ("type", "value", "threshold")
 _PY_ID = re.compile(r"^(?:file://|python:)(?P<path>.+?\.py)(?::(?P<fn>[A-Za-z_]\w*))?$")
 _CSV_EXPECTED = re.compile(r"^(?P<type>[a-z][a-z-]*)(?::\s?(?P<value>.*))?$", re.S)
 
 
-@dataclass
+@mutable_record
 class Conversion:
     plan: dict[str, Any]
     left_out: list[Problem] = field(default_factory=list)

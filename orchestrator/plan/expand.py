@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -14,7 +14,7 @@ from orchestrator.plan.schema import plan_schema
 from orchestrator.plan.suggest import missing_file
 from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
 from orchestrator.evaluation.templating import TemplateError, has_template, render
-from orchestrator.records import record
+from orchestrator.records import mutable_record, record
 
 MERGED = ("providers", "vars", "env", "defaults")
 NOT_MERGED = ("cases", "gate", "requirements", "risks")
@@ -34,7 +34,7 @@ class Field:
         return self.source.at(self.path)
 
 
-@dataclass
+@mutable_record
 class Context:
     """Everything the plan and its includes say, merged, plus what is known to be broken."""
 
@@ -64,7 +64,7 @@ class Context:
         return not any(b[:len(path)] == path for b in self.bad.get(source.path, ()))
 
 
-@dataclass
+@mutable_record
 class Expanded:
     """One case after discover and matrix expansion, with its (defaults-merged) keys."""
 

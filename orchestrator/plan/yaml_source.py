@@ -2,13 +2,14 @@
 and finds a value's place by walking it, only when asked (yaml_load builds the values)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Union
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location
+from orchestrator.records import mutable_record
 
 PathKey = Union[str, int]
 NodePath = tuple[PathKey, ...]
@@ -18,7 +19,7 @@ SCALAR_TAGS = {f"{STD}{t}" for t in ("str", "int", "float", "bool", "null", "tim
 STR, SEQ, MAP = f"{STD}str", f"{STD}seq", f"{STD}map"
 
 
-@dataclass
+@mutable_record
 class Source:
     """One loaded YAML file: its data and where every value and mapping key was written."""
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from typing import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from orchestrator.records import mutable_record
 
 KEY = re.compile(r"""("[^"]*"|'[^']*'|[^\s#"'{\[\]},&*!|>%@`][^#]*?)\s*:(?:\s|$)""")
 CLOSE = {"[": "]", "{": "}"}
 
 
-@dataclass
+@mutable_record
 class Line:
     """One line as block YAML sees it: indentation, `- ` item markers, and a `key:` if any."""
 

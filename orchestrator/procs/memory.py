@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, Iterable
 
 import psutil
 
 from orchestrator.procs import tree
 from orchestrator.procs.snapshot import children_by_parent
+from orchestrator.records import mutable_record
 
 DEFAULT_JOB_BYTES = 2 * 1024**3  # the estimate for one job before anything is measured (seed 004)
 
@@ -113,13 +114,13 @@ def started_here(ident: int) -> list[int]:
         return list(_started_by.get(ident, ()))
 
 
-@dataclass
+@mutable_record
 class _Watch:
     pids: Callable[[], Iterable[int]]
     peak: int = 0
 
 
-@dataclass
+@mutable_record
 class PeakSampler:
     """Samples the RSS of watched process sets in one background thread; keeps each one's peak.
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable
 
 from orchestrator.errors import ErrorKind
@@ -10,11 +10,12 @@ from orchestrator.procs import protocol
 from orchestrator.procs.exits import exit_description
 from orchestrator.procs.api import CallError, PoolConfig, WorkerStatus
 from orchestrator.procs.worker import Outcome, Reply, Worker
+from orchestrator.records import mutable_record
 
 _KEPT_LATENCIES = 4096
 
 
-@dataclass
+@mutable_record
 class Slot:
     index: int
     worker: Worker | None = None

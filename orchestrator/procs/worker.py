@@ -17,7 +17,6 @@ import sys
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from orchestrator.errors import ErrorKind
@@ -25,6 +24,7 @@ from orchestrator.procs import markers, protocol, tree
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
+from orchestrator.records import mutable_record
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
@@ -38,7 +38,7 @@ class Outcome(enum.Enum):
     PROTOCOL = "protocol"  # the worker sent something that is not a message
 
 
-@dataclass
+@mutable_record
 class Reply:
     outcome: Outcome
     name: str = ""

@@ -5,11 +5,12 @@ can be tested without starting anything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable, Sequence, TypeVar
 
 from orchestrator.plan.model import CaseSpec, ParallelArgs, StepSpec
 from orchestrator.plan.step_args import CallArgs, LoadArgs
+from orchestrator.records import mutable_record
 from orchestrator.vocabulary import PRIORITIES
 
 Key = tuple[int, int]  # (plan index, case index)
@@ -51,7 +52,7 @@ def lock_of(case: CaseSpec) -> str | None:
     return case.lock
 
 
-@dataclass
+@mutable_record
 class Exclusion:
     """What is running now, as far as `serial` and `lock` care."""
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Mapping
 
 from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
-from orchestrator.records import record
+from orchestrator.records import mutable_record, record
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
@@ -18,7 +18,7 @@ from orchestrator.run.promptfoo_call import call_context, call_options
 from orchestrator.evaluation.templating import TemplateError, render
 
 
-@dataclass
+@mutable_record
 class CaseContext:
     """What the steps of one attempt share: template scope, pools, deadline, captured output."""
 

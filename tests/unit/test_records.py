@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.records import record
+from orchestrator.records import mutable_record, record
 
 from orchestrator.errors import Location
 from orchestrator.plan.model import AssertionSpec, CaseSpec, StepSpec
@@ -181,3 +181,40 @@ def test_the_model_modules_define_no_dataclass_of_their_own() -> None:
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if line.strip().startswith("@dataclass(frozen=True")]
     assert found == []
+
+
+def test_a_mutable_record_behaves_as_the_mutable_dataclass() -> None:
+    import weakref
+
+    made = []
+    for decorate in (dataclasses.dataclass, mutable_record):
+        @decorate
+        class Counter:
+            name: str
+            hits: list[int] = dataclasses.field(default_factory=list)
+            total: int = 0
+
+        made.append(Counter)
+    as_dataclass, as_record = made
+    counter = as_record("c")
+    counter.total += 2
+    counter.hits.append(1)
+    assert repr(counter) == repr(as_dataclass("c", [1], 2))
+    assert counter == as_record("c", [1], 2) and counter != as_record("c")
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(counter)
+    with pytest.raises(AttributeError):
+        counter.not_a_field = 1  # type: ignore[attr-defined]
+    assert not hasattr(counter, "__dict__") and weakref.ref(counter)() is counter
+    assert copy.deepcopy(counter) == counter and dataclasses.replace(counter, total=5).total == 5
+    assert as_record("a").hits is not as_record("a").hits
+
+
+def test_the_package_has_no_plain_dataclass_left_but_the_identity_compared_one() -> None:
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "orchestrator"
+    found = [f"{p.relative_to(package)}:{n}: {line.strip()}" for p in package.rglob("*.py")
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if line.strip().startswith("@dataclass") and not line.strip().startswith("@dataclass_transform")]
+    assert found == ["procs/dispatch.py:18: @dataclass(eq=False)"]
