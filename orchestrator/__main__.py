@@ -7,6 +7,6 @@ if sys.argv[1:2] == ["run"]:  # before the heavier imports: a stop signal from n
 
     early_signals.hold()
 
-from orchestrator.cli import main  # noqa: E402  (it holds, then ignores, stop signals itself too)
+from orchestrator.cli import console  # noqa: E402  (it holds, then ignores, stop signals itself too)
 
-sys.exit(main())
+console()
