@@ -66,17 +66,7 @@ def mib(n: int | None) -> str:
 def step_worker(worker: WorkerRef | None) -> str:
     if worker is None:
         return ""
-    pid, index, calls, restarts = worker.pid, worker.pool_index, worker.calls, worker.restarts
-    parts = []
-    if pid is not None:
-        parts.append(f"pid {pid}")
-    if index is not None:
-        parts.append(f"index {index}")
-    if calls is not None:
-        parts.append(f"calls {calls}")
-    if restarts is not None:
-        parts.append(f"restarts {restarts}")
-    text = " · ".join(parts)
+    text = _worker_words(worker.pid, worker.pool_index, worker.calls, worker.restarts)
     # Numbers and " · " need no sanitising (as_worker reads only ints): anything else does.
     return text if all(type(v) is int or v is None for v in worker) else xml_safe(text)
 
@@ -237,6 +227,12 @@ def _step_json(s: StepResult, workers: set[str]) -> str:
             f'"fields":{_json_str(_fields(values))},"tests":[{tests}]}}')
 
 
+def _worker_words(pid: object, index: object, calls: object, restarts: object) -> str:
+    """`pid 1 · index 0 · calls 3 · restarts 0`, leaving out what is unknown (None)."""
+    named = (("pid", pid), ("index", index), ("calls", calls), ("restarts", restarts))
+    return " · ".join(f"{name} {value}" for name, value in named if value is not None)
+
+
 def _worker_text(values: Mapping[str, Any]) -> str:
     """`step_worker(fields.worker)` (the worker as the page shows it) from the stored fields,
     without the record's reader and its tuple where the numbers are plain ints."""
@@ -245,14 +241,7 @@ def _worker_text(values: Mapping[str, Any]) -> str:
         pid, index, calls, restarts = raw.get("pid"), raw.get("index"), raw.get("calls"), raw.get("restarts")
         if (pid is None or type(pid) is int) and (index is None or type(index) is int) \
                 and (calls is None or type(calls) is int) and (restarts is None or type(restarts) is int):
-            parts = [] if pid is None else [f"pid {pid}"]
-            if index is not None:
-                parts.append(f"index {index}")
-            if calls is not None:
-                parts.append(f"calls {calls}")
-            if restarts is not None:
-                parts.append(f"restarts {restarts}")
-            return " · ".join(parts)
+            return _worker_words(pid, index, calls, restarts)
     return step_worker(as_worker(raw))
 
 
