@@ -22,9 +22,10 @@ from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs
                                        rss_of, run_rss)
 from orchestrator.records import record
 from orchestrator.result.secrets import Masker
-from orchestrator.result.model import (Attempt, CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RiskInfo, RunResult,
+from orchestrator.result.model import (CaseResult, ErrorInfo, PlanInfo, ProviderLeak, RiskInfo, RunResult,
                                        Status, WorkerStats)
-from orchestrator.run.case import crashed_case, finish_case, internal_error, run_attempt, unrun_case
+from orchestrator.run.attempts import CaseRunner
+from orchestrator.run.case import crashed_case, internal_error, unrun_case
 from orchestrator.run.gate import judge_plans, recorded_gate
 from orchestrator.run.inline import Done, InlineJob
 from orchestrator.run.pools import (PoolFactory, Pools, close_all, default_pool_factory, pool_config,
@@ -99,10 +100,10 @@ class Engine:
         self._results: list[list[CaseResult | None]] = [[None] * len(specs) for specs in self._specs]
         self._started_at = time.time()
         self._failed_fast = False
-        self._peaks: list[int] = []  # peak RSS of finished attempts, for `-j auto`
         self._limit, self._limit_at = 1, -1.0
         self._sampler: PeakSampler | None = None
         self._environ = dict(os.environ)  # what `env` shows every case's templates
+        self._runner = CaseRunner(self.stop, self._environ, options.repeat)
         self._crash: ErrorInfo | None = None  # an exception of ours that ended the scheduling
         self._masker = Masker(options.secrets + tuple(v for p in self.plans for v in p.secret_values(self._environ)))
         self._provider_leaks: tuple[ProviderLeak, ...] = ()
@@ -113,7 +114,7 @@ class Engine:
 
     def run(self) -> RunResult:
         started = time.monotonic()
-        self._sampler = PeakSampler().start()
+        self._sampler = self._runner.sampler = PeakSampler().start()
         try:
             self._start_pools()
             if self.options.auto_jobs:
@@ -270,8 +271,8 @@ class Engine:
     def _job_estimate(self) -> int:
         """Bytes one more running case costs: the largest attempt peak so far, else the largest
         provider worker measured, else DEFAULT_JOB_BYTES (2 GiB, as seed 004 assumed)."""
-        if self._peaks:
-            return max(self._peaks)
+        if self._runner.peaks:
+            return max(self._runner.peaks)
         workers = [rss_of([pid]) for pools in self._pools.values() for pool in pools.values()
                    for pid in pool.pids()]
         measured = max(workers, default=0)
@@ -279,66 +280,9 @@ class Engine:
 
     def _run_one(self, key: tuple[int, int], plan: Plan, case: CaseSpec, job: int) -> CaseResult:
         try:
-            return self._run_case(key, plan, case, job)
+            return self._runner.run(plan, case, self._pools[key[0]], job)
         except Exception as exc:  # outside any step (steps catch their own): this case errors, the run goes on
             return crashed_case(plan, case, internal_error(exc))
-
-    def _run_case(self, key: tuple[int, int], plan: Plan, case: CaseSpec, job: int) -> CaseResult:
-        if self.stop.is_set():
-            return unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")
-        if case.skip is not None:
-            return unrun_case(plan, case, Status.SKIPPED, case.skip)
-        if self.options.repeat is not None:
-            case = replace(case, repeat=self.options.repeat)
-        pools = self._pools[key[0]]
-        if case.repeat > 1:
-            attempts = self._repeat(plan, case, pools, job)
-            if not attempts:
-                return unrun_case(plan, case, Status.INTERRUPTED, "not run: the run was interrupted")
-        else:
-            attempts = self._with_retries(plan, case, pools, job)
-        return finish_case(plan, case, attempts)
-
-    def _with_retries(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
-        """One run of the case, re-run up to `retries` times while it fails or errors."""
-        attempts = [self._attempt(plan, case, pools, job)]
-        while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
-               and not self.stop.is_set()):
-            attempts.append(self._attempt(plan, case, pools, job))
-        return attempts
-
-    def _attempt(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> Attempt:
-        attempt = run_attempt(plan, case, pools, self.stop, job, self._sampler, self._environ)
-        if attempt.peak_rss_bytes:
-            self._peaks.append(attempt.peak_rss_bytes)
-        return attempt
-
-    def _repeat(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
-        """`repeat` runs, `concurrency` of them at once (a stress test when more than one).
-
-        Each repetition may retry (`retries`), so `--repeat 20` on a plan with retries hunts
-        flakes: every attempt is kept, and attempts that disagree make the case flaky.
-        With `stop_on_failure: true` no repetition starts after an attempt did not pass.
-        """
-        stop_on_failure = case.stop_on_failure
-        failed = threading.Event()
-
-        def one(_: int) -> list[Attempt]:
-            if self.stop.is_set() or failed.is_set():
-                return []
-            attempts = self._with_retries(plan, case, pools, job)
-            if stop_on_failure and any(a.status is not Status.PASSED for a in attempts):
-                failed.set()
-            return attempts
-
-        if case.concurrency <= 1:
-            found = [one(i) for i in range(case.repeat)]
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=case.concurrency, thread_name_prefix="repeat") as executor:
-                found = list(executor.map(one, range(case.repeat)))
-        return [a for repetition in found for a in repetition]
 
     def _finish(self, key: tuple[int, int], result: CaseResult) -> None:
         result = self._masker.value(result)  # before anything stores or prints it

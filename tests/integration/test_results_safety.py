@@ -235,11 +235,11 @@ def test_an_engine_exception_errors_its_case_and_every_report_is_written(tmp_pat
         f"  - id: E-{n}\n    name: case {n}\n    steps: [{{sleep: 1ms}}]\n" for n in range(1, 4)))
     script = tmp_path / "faulty.py"  # the real CLI with one fault injected outside any step
     script.write_text(
-        "import sys\nimport orchestrator.run.engine as engine\nreal = engine.finish_case\n"
+        "import sys\nimport orchestrator.run.attempts as attempts\nreal = attempts.finish_case\n"
         "def finish(plan, case, attempts):\n"
         "    if case.id == 'E-2':\n        raise KeyError('injected fault')\n"
         "    return real(plan, case, attempts)\n"
-        "engine.finish_case = finish\n"
+        "attempts.finish_case = finish\n"
         "from orchestrator.cli import main\nsys.exit(main(sys.argv[1:]))\n", encoding="utf-8")
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, str(script), "run", str(plan), "--out", str(out)], cwd=REPO,

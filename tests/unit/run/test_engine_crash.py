@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from orchestrator.result.model import Status
-from orchestrator.run import engine as engine_module
+from orchestrator.run import attempts as attempts_module
 from orchestrator.run.engine import Engine, RunOptions
 
 from .fakes import FakePool, call, case, echo, factory, plan
@@ -15,14 +15,14 @@ from .test_case_and_engine import Collect
 
 def test_an_exception_outside_a_step_makes_that_case_an_error_with_its_traceback(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = engine_module.finish_case
+    real = attempts_module.finish_case  # where the engine's case runner finishes a case
 
     def finish(plan_: Any, spec: Any, attempts: Any) -> Any:
         if spec.id == "B":
             raise RuntimeError("verdict exploded")
         return real(plan_, spec, attempts)
 
-    monkeypatch.setattr(engine_module, "finish_case", finish)
+    monkeypatch.setattr(attempts_module, "finish_case", finish)
     listener = Collect()
     run = Engine([plan(case("A", call("a")), case("B", call("b")), case("C", call("c")))], RunOptions(), listener,
                  pool_factory=factory(FakePool(echo))).run()
