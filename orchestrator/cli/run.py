@@ -74,7 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         prepared = shard_stage(select_stage(plans, request.select), request.select)
         from orchestrator.run.pools import close_all, start_early
 
-        pools = start_early(prepared.plans, interrupts.stop)  # the workers boot while the rest is imported
+        one_at_a_time = request.jobs == 1 and not request.auto_jobs
+        pools = start_early(prepared.plans, interrupts.stop, 1 if one_at_a_time else 2)  # they boot while we import
         try:
             with open_session(request, plans, prepared, interrupts.stop, pools) as session:
                 del plans, prepared  # the session holds them only while it runs: the reports need the results

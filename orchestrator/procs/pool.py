@@ -17,7 +17,7 @@ import time
 from collections import deque
 
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import protocol, tree
+from orchestrator.procs import protocol, tree, while_waiting
 from orchestrator.procs.returned import answered, call_failure, send_call, unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
@@ -41,6 +41,8 @@ def create_pool(config: PoolConfig) -> Pool:
 
 
 class WorkerPool:
+    runs_handed_over_work = True  # a waiting call runs procs/while_waiting's tasks
+
     def __init__(self, config: PoolConfig, *, grace_s: float = tree.KILL_GRACE_S, ping_idle_s: float = PING_IDLE_S) -> None:
         if config.workers < 1:
             raise ValueError(f"provider {config.provider_id}: workers must be >= 1")
@@ -278,15 +280,19 @@ class WorkerPool:
     def call(self, request: CallRequest) -> CallOutcome:
         if not self._started:
             self.start()
+        # No worker free (one starting, or all busy): what was handed over to this wait runs now.
+        handed_over_s = while_waiting.run_pending() if not self._idle and while_waiting.pending() else 0.0
         got = self._checked_out(request)
         if isinstance(got, CallError):
             return CallOutcome(result=None, error=got, duration_ms=0.0, worker=None)
         worker = got
+        if handed_over_s:  # the worker became free while that work ran: the call started late
+            while_waiting.delayed(min(handed_over_s, max(0.0, time.monotonic() - worker.idle_since)))
         slot = self._slots[worker.index]
         cfg = self._config
         began = time.perf_counter()
         reply, timeout_s = send_call(worker, cfg, request)
-        duration_ms = (time.perf_counter() - began) * 1000
+        duration_ms = (time.perf_counter() - began - reply.late_s) * 1000
         info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
         if answered(reply):
             stdout, stderr = worker.output()

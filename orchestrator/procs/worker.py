@@ -20,7 +20,7 @@ import time
 from typing import Any, Iterable, Mapping
 
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import markers, protocol, tree
+from orchestrator.procs import markers, protocol, tree, while_waiting
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
@@ -29,6 +29,8 @@ from orchestrator.records import mutable_record
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
 _READ_CHUNK = 1 << 16
+SPIN_S = 0.0003  # see spin_budget
+_SPIN_US = int(SPIN_S * 1e6)
 
 
 class Outcome(enum.Enum):
@@ -44,6 +46,7 @@ class Reply:
     name: str = ""
     payload: Any = None
     detail: str = ""
+    late_s: float = 0.0  # how long the answer waited in the pipe for work handed over (procs/while_waiting)
 
 
 class Worker:
@@ -68,6 +71,7 @@ class Worker:
         self.token = markers.new_worker_token()  # names this process in the markers of what it starts
         self.idle_since = 0.0  # time.monotonic() when it last became free (set by the pool)
         self.rss_sampled_at = 0.0
+        self._quick = True  # the last answer came within config.spin_s
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -151,6 +155,10 @@ class Worker:
         self.calls += 1
         call_id = self.calls
         message = {"prompt": prompt, "options": options, "context": context, "id": call_id}
+        spin_s = self.config.spin_s
+        if spin_s:  # the worker polls for our next call as long after answering this one
+            message["spin_us"] = _SPIN_US
+            spin_s = spin_s if self._quick else 0.0
         if marker is not None:  # what the call starts is the calling case's (set around the call)
             message["env"] = {markers.run_var(): self.marker_value(marker), markers.CASE_ID_VAR: case_id or ""}
         data = protocol.encode(protocol.CALL, message)
@@ -164,7 +172,20 @@ class Worker:
             failed = self._write_rest(memoryview(data)[written:], deadline)
             if failed is not None:
                 return failed
-        reply = self._receive(deadline)
+        handed_over_s = while_waiting.run_pending() if while_waiting.pending() else 0.0
+        if self.config.spin_s:
+            sent = time.perf_counter()
+            reply = self._receive(deadline, spin_s)
+            # Poll for the next answer only while answers come within the spin: a slow provider,
+            # or a machine too busy to give the worker a core, gets the plain wait.
+            self._quick = time.perf_counter() - sent <= self.config.spin_s
+        else:
+            reply = self._receive(deadline)
+        if handed_over_s and isinstance(reply.payload, dict):
+            answered_at = reply.payload.get("at")  # the worker's time.monotonic() as it answered
+            if isinstance(answered_at, float):
+                reply.late_s = min(handed_over_s, max(0.0, time.monotonic() - answered_at))
+                while_waiting.delayed(reply.late_s)
         if reply.outcome is Outcome.OK and isinstance(reply.payload, dict) and reply.payload.get("id") != call_id:
             return Reply(Outcome.PROTOCOL, detail=f"answer for call #{reply.payload.get('id')} "
                                                   f"arrived for call #{call_id}")
@@ -228,9 +249,11 @@ class Worker:
                 return Reply(Outcome.DIED, detail=str(exc))
         return None
 
-    def _receive(self, deadline: float) -> Reply:
+    def _receive(self, deadline: float, spin_s: float = 0.0) -> Reply:
         lines = self._lines
         line = lines.pop_line()
+        if line is None and spin_s:
+            _spin(self._poller, min(spin_s, deadline - time.monotonic()))
         while True:
             if line is not None:
                 try:
@@ -254,6 +277,29 @@ class Worker:
                     line = lines.pop_line()
             elif events:  # only the pidfd: exited, and nothing more is in the pipe
                 return Reply(Outcome.DIED)
+
+
+def spin_budget(calls_at_once: int) -> float:
+    """How long a caller and its worker poll the pipe before they sleep: SPIN_S when one call
+    runs at a time and this process may use two cores (the controller's and the worker's), else
+    0. Waking a sleeping process costs ~30-80 us on a VM, more than a trivial call; polling
+    costs at most SPIN_S of CPU per call on each side. With calls in parallel the cores are
+    taken, and a spinning thread would hold the GIL the other callers need."""
+    if calls_at_once != 1:
+        return 0.0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return SPIN_S if cores >= 2 else 0.0
+
+
+def _spin(poller: select.poll, spin_s: float) -> None:
+    """Poll without sleeping for up to `spin_s` (or until something is ready)."""
+    poll, clock, yield_cpu = poller.poll, time.perf_counter, os.sched_yield
+    until = clock() + spin_s
+    while not poll(0) and clock() < until:
+        yield_cpu()  # to whoever else wants this core: the spin is for an idle one
 
 
 def describe_death(worker: Worker, during: str) -> CallError:

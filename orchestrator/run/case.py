@@ -14,6 +14,7 @@ from orchestrator.plan.model import CaseSpec, ParallelArgs, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.markers import new_case_token
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
+from orchestrator.procs.while_waiting import own_clock
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
 from orchestrator.result.step_fields import step_fields
 from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
@@ -57,7 +58,7 @@ _LAST_PLAN_DIR: tuple[object, str] = (None, "")
 def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: threading.Event,
                 job: int = 0, sampler: PeakSampler | None = None,
                 environ: Mapping[str, str] | None = None) -> Attempt:
-    started_wall, started = time.time(), time.monotonic()
+    started_wall, started, own_started = time.time(), time.monotonic(), own_clock()
     ctx = CaseContext(plan=plan, case=case, pools=pools, variables={}, stop=stop,
                       deadline=None if case.timeout_s is None else started + case.timeout_s,
                       marker=new_case_token(case.id))
@@ -102,7 +103,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     peak = None if sampler is None or watch is None else sampler.unwatch(watch)
     if sampler is not None:
         attribute_starts(False)
-    return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
+    return Attempt(status=status, duration_s=own_clock() - own_started, message=message,
                    steps=tuple(stored_step(s) for s in steps),
                    stdout=trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS),
                    stderr=trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
@@ -110,7 +111,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
-    started = time.monotonic()
+    started = own_clock()
     line = step.location.line
     try:
         if step.condition is not None and not evaluate(step.condition, ctx.variables):
@@ -122,19 +123,19 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
         output = action_for(step.action)(step, ctx)
     except StepTimedOut:
         error = ErrorInfo(ErrorKind.TIMEOUT, f"case timed out after {ctx.case.timeout_s:g}s")
-        return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
+        return _error_step(index, step.title, step.action, error, line, own_clock() - started)
     except TemplateError as exc:
         return _error_step(index, step.title, step.action, ErrorInfo(ErrorKind.TEMPLATE, str(exc)), line,
-                           time.monotonic() - started)
+                           own_clock() - started)
     except Exception as exc:  # a bug of ours must cost one step, not the run
         error = ErrorInfo(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}", _traceback_text(exc))
-        return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
+        return _error_step(index, step.title, step.action, error, line, own_clock() - started)
     try:
         return _judged(index, step, ctx, output, started)
     except Exception as exc:  # evaluating the step's results must cost this step, never the run
         error = ErrorInfo(ErrorKind.EVALUATION, f"the step's results could not be evaluated: "
                           f"{type(exc).__name__}: {exc}", _traceback_text(exc))
-        return _error_step(index, step.title, step.action, error, line, time.monotonic() - started)
+        return _error_step(index, step.title, step.action, error, line, own_clock() - started)
 
 
 def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, started: float) -> StepResult:
@@ -162,7 +163,7 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
     else:
         status = Status.FAILED
     return StepResult(index=index, title=step.title, action=step.action, status=status,
-                      duration_s=time.monotonic() - started, assertions=assertions,
+                      duration_s=own_clock() - started, assertions=assertions,
                       error=output.error, fields=step_fields(step.action, fields), line=step.location.line,
                       tests=output.tests)
 

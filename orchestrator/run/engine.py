@@ -12,11 +12,15 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence, Union
 
 from orchestrator import __version__
 from orchestrator.plan.model import CaseSpec, Plan
+from orchestrator.plan.step_args import CallArgs
+from orchestrator.procs import while_waiting
 from orchestrator.procs.api import Pool
 from orchestrator.procs.memory import (DEFAULT_JOB_BYTES, PeakSampler, auto_jobs, cpu_count, explain_auto_jobs,
                                        rss_of, run_rss)
@@ -185,7 +189,9 @@ class Engine:
                 if provider_id in early:
                     pools[provider_id] = early[provider_id]
                 elif spec.kind == "python":
-                    pools[provider_id] = self._pool_factory(pool_config(spec, plan.name))
+                    from orchestrator.procs.worker import spin_budget
+
+                    pools[provider_id] = self._pool_factory(pool_config(spec, plan.name, spin_budget(self._threads())))
                 elif spec.kind == "http":
                     from orchestrator.run.http_provider import HttpPool
 
@@ -200,12 +206,12 @@ class Engine:
         cases = [(key, plan, case) for key, plan, case in self._all_cases() if case is not None]
         ready = run_order(cases) if self.options.by_priority else cases
         del cases  # `ready` alone holds the cases still to start
-        threads = self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())
+        threads = self._threads()
         free_jobs = list(range(threads))
         exclusion = Exclusion()
         pending: dict[Job, tuple[tuple[int, int], int]] = {}
         jobs = InlineJob(self.stop, self.close) if threads == 1 else _job_threads(threads)
-        with jobs as executor:
+        with jobs as executor, _handed_over_flushed():
             while ready or pending:
                 if not self.stop.is_set() and not self._failed_fast:
                     self._admit(executor, ready, pending, free_jobs, exclusion)
@@ -227,7 +233,10 @@ class Engine:
                     # ones (journal, console, a live rewrite of the reports): jobs never wait on that.
                     self._admit(executor, ready, pending, free_jobs, exclusion)
                 for key, result in finished:
-                    self._finish(key, result)
+                    if threads == 1:  # reported while the next case's call runs, if it opens with one
+                        while_waiting.hand_over(partial(self._finish, key, result))
+                    else:
+                        self._finish(key, result)
                 if self.stop.is_set():
                     # Closed pools start no replacement for the workers the interrupt killed,
                     # so a call still waiting for one ends now instead of at its timeout.
@@ -237,6 +246,21 @@ class Engine:
         if self._failed_fast and not self.stop.is_set():
             for key, plan, case in sorted(ready, key=lambda item: item[0]):
                 self._finish(key, unrun_case(plan, case, Status.SKIPPED, "not run: fail-fast"))
+
+    def _opens_with_worker_call(self, plan_index: int, case: CaseSpec) -> bool:
+        """The case's first step is a call to a pool that runs handed-over work while it waits
+        (procs/while_waiting): the previous case's report can wait for that call."""
+        if not case.steps:
+            return False
+        first = case.steps[0]
+        if not isinstance(first.args, CallArgs) or first.condition is not None:
+            return False
+        pool = self._pools.get(plan_index, {}).get(str(first.args.provider))
+        return bool(getattr(pool, "runs_handed_over_work", False))
+
+    def _threads(self) -> int:
+        """How many cases run at once at most: `-j N`, or with `-j auto` at least one per core."""
+        return self.options.jobs if not self.options.auto_jobs else max(self.options.jobs, cpu_count())
 
     def _admit(self, executor: ThreadPoolExecutor | InlineJob, ready: list[tuple[tuple[int, int], Plan, CaseSpec]],
                pending: dict[Job, tuple[tuple[int, int], int]], free_jobs: list[int],
@@ -251,11 +275,16 @@ class Engine:
                 return
             key, plan, case = ready.pop(index)
             if case.skip is not None:  # costs nothing: reported at once, takes no slot
+                while_waiting.flush()
                 self._finish(key, unrun_case(plan, case, Status.SKIPPED, case.skip))
                 continue
             job = free_jobs.pop(0)
             exclusion.started(key, case)
-            self.listener.case_started(self._masker.text(case.id))
+            if isinstance(executor, InlineJob) and self._opens_with_worker_call(key[0], case):
+                while_waiting.hand_over(partial(self.listener.case_started, self._masker.text(case.id)))
+            else:  # what the previous case handed over is reported now, not after this whole case
+                while_waiting.flush()
+                self.listener.case_started(self._masker.text(case.id))
             pending[executor.submit(self._run_one, key, plan, case, job)] = (key, job)
 
     def _job_limit(self) -> int:
@@ -299,6 +328,15 @@ class Engine:
                                              restarts=s.restarts, restart_reasons=tuple(s.restart_reasons),
                                              cold_start_ms=s.cold_start_ms, peak_rss_bytes=s.peak_rss_bytes))
         return tuple(stats)
+
+
+@contextmanager
+def _handed_over_flushed() -> Iterator[None]:
+    """Whatever the scheduling loop handed over is reported by the time it ends, however it ends."""
+    try:
+        yield
+    finally:
+        while_waiting.flush()
 
 
 def _job_threads(threads: int) -> ThreadPoolExecutor:

@@ -26,7 +26,7 @@ def default_pool_factory(config: PoolConfig) -> Pool:
     return create_pool(config)  # persistent or ephemeral, by the provider's mode
 
 
-def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
+def pool_config(provider: ProviderSpec, plan: str = "-", spin_s: float = 0.0) -> PoolConfig:
     return PoolConfig(provider_id=provider.id, python_file=str(provider.python_file),
                       function=provider.function, interpreter=provider.interpreter,
                       workers=provider.workers, timeout_s=provider.timeout_s,
@@ -34,7 +34,8 @@ def pool_config(provider: ProviderSpec, plan: str = "-") -> PoolConfig:
                       cwd=str(provider.cwd), config=dict(provider.config), mode=provider.mode,
                       max_calls=provider.max_calls, max_rss_bytes=provider.max_rss_bytes,
                       affinity=provider.affinity, queue_timeout_s=provider.queue_timeout_s,
-                      max_restarts=provider.max_restarts, plan=plan)
+                      max_restarts=provider.max_restarts, plan=plan,
+                      spin_s=spin_s if provider.mode != "ephemeral" else 0.0)  # a fresh process per call: nothing to spin for
 
 
 def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
@@ -43,9 +44,10 @@ def providers_used(plan: Plan, cases: Sequence[CaseSpec]) -> list[str]:
     return [p for p in plan.providers if p in used]
 
 
-def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[str, Pool]]:
+def start_early(plans: Sequence[Plan], stop: threading.Event, calls_at_once: int = 1) -> dict[int, dict[str, Pool]]:
     """The persistent Python providers' pools that the run will use, started; for the engine
-    to adopt (`Engine(pools=...)`), and for the caller to close if the run never gets that far."""
+    to adopt (`Engine(pools=...)`), and for the caller to close if the run never gets that far.
+    `calls_at_once`: how many cases the run runs at once (it decides `PoolConfig.spin_s`)."""
     if stop.is_set():
         return {}
     pools: dict[int, dict[str, Pool]] = {}
@@ -53,7 +55,10 @@ def start_early(plans: Sequence[Plan], stop: threading.Event) -> dict[int, dict[
         specs = [plan.providers[p] for p in providers_used(plan, plan.cases)]
         chosen = {s.id: s for s in specs if s.kind == "python" and s.mode != "ephemeral"}
         if chosen:
-            pools[index] = {p: default_pool_factory(pool_config(s, plan.name)) for p, s in chosen.items()}
+            from orchestrator.procs.worker import spin_budget
+
+            spin_s = spin_budget(calls_at_once)
+            pools[index] = {p: default_pool_factory(pool_config(s, plan.name, spin_s)) for p, s in chosen.items()}
     if not pools:
         return pools
     from orchestrator.procs import subreaper, watchdog
