@@ -156,9 +156,11 @@ class Worker:
         call_id = self.calls
         message = {"prompt": prompt, "options": options, "context": context, "id": call_id}
         spin_s = self.config.spin_s
-        if spin_s:  # the worker polls for our next call as long after answering this one
-            message["spin_us"] = _SPIN_US
+        if spin_s and _no_one_waits_for_a_core():
+            message["spin_us"] = _SPIN_US  # the worker polls for our next call as long after answering this one
             spin_s = spin_s if self._quick else 0.0
+        else:
+            spin_s = 0.0
         if marker is not None:  # what the call starts is the calling case's (set around the call)
             message["env"] = {markers.run_var(): self.marker_value(marker), markers.CASE_ID_VAR: case_id or ""}
         data = protocol.encode(protocol.CALL, message)
@@ -283,15 +285,40 @@ def spin_budget(calls_at_once: int) -> float:
     """How long a caller and its worker poll the pipe before they sleep: SPIN_S when one call
     runs at a time and this process may use two cores (the controller's and the worker's), else
     0. Waking a sleeping process costs ~30-80 us on a VM, more than a trivial call; polling
-    costs at most SPIN_S of CPU per call on each side. With calls in parallel the cores are
-    taken, and a spinning thread would hold the GIL the other callers need."""
+    costs at most SPIN_S of CPU per call on each side, and only while no other process waits
+    for a core (checked at each call). With calls in parallel the cores are taken, and a
+    spinning thread would hold the GIL the other callers need."""
     if calls_at_once != 1:
         return 0.0
+    return SPIN_S if _usable_cores() >= 2 else 0.0
+
+
+_loadavg = -2  # an fd on /proc/loadavg, opened on first use (-1: none to be had)
+
+
+def _no_one_waits_for_a_core() -> bool:
+    """No more processes are runnable right now than there are cores (the kernel's count in
+    /proc/loadavg, ~0.6 us to read): polling then takes a core nobody else wants."""
+    global _loadavg
+    if _loadavg == -2:
+        try:
+            _loadavg = os.open("/proc/loadavg", os.O_RDONLY)
+        except OSError:
+            _loadavg = -1
+    if _loadavg < 0:
+        return True
+    try:  # "0.52 0.58 0.59 2/345 12345": runnable/total
+        runnable = int(os.pread(_loadavg, 128, 0).split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return runnable <= _usable_cores()
+
+
+def _usable_cores() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return SPIN_S if cores >= 2 else 0.0
+        return os.cpu_count() or 1
 
 
 def _spin(poller: select.poll, spin_s: float) -> None:

@@ -60,3 +60,21 @@ def test_only_one_call_at_a_time_with_a_core_to_spare_spins(monkeypatch: pytest.
     assert worker.spin_budget(2) == 0.0  # the cores are taken, and a spinning thread holds the GIL
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert worker.spin_budget(1) == 0.0  # one core: the spinner would keep the worker from running
+
+
+def test_no_spin_while_other_processes_wait_for_a_core(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+
+    def runnable(line: str) -> bool:
+        path = tmp_path / "loadavg"
+        path.write_text(line)
+        fd = os.open(path, os.O_RDONLY)
+        monkeypatch.setattr(worker, "_loadavg", fd)
+        try:
+            return worker._no_one_waits_for_a_core()
+        finally:
+            os.close(fd)
+
+    assert runnable("0.50 0.40 0.30 2/345 12345\n")  # us and our worker: the cores are ours
+    assert not runnable("3.10 2.00 1.00 5/345 12345\n")  # three more want a core: poll no more
+    assert runnable("garbage\n")  # unreadable: as if idle (the spin is bounded anyway)
