@@ -21,6 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from orchestrator.errors import Location, Problem
 from orchestrator.plan.yaml_c import compose_in_c as _compose_in_c
 from orchestrator.plan.yaml_c import too_deep
+from orchestrator.plan.yaml_flow import flow_depth_within
 from orchestrator.plan.yaml_hints import explain, unquoted_template
 from orchestrator.plan.yaml_source import MAP, NodePath, PathKey, SCALAR_TAGS, SEQ, STD, STR, Source
 
@@ -317,7 +318,7 @@ def _build(source: Source, root: Node | None) -> tuple[_Builder, Any]:
 
 
 def _load(source: Source, text: str) -> tuple[_Builder, Any]:
-    if text.count("[") + text.count("{") > MAX_DEPTH:
+    if text.count("[") + text.count("{") > MAX_DEPTH and not flow_depth_within(text, MAX_DEPTH):
         _check_flow_depth(text)
     # Only where the events come from libyaml too: then its composer sees the same document.
     done, composed = _compose_in_c(text) if _EventLoader is _LIBYAML else (False, None)
