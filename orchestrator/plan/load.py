@@ -31,6 +31,7 @@ from orchestrator.evaluation.templating import TemplateError, has_template, rend
 # One empty mapping for every case without vars or matrix values (most cases): two empty dicts
 # a case were ~1.3 MB at 10,000 cases. Read-only, as the model's Mapping says.
 _NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+_ACTIONS = frozenset(STEP_ACTIONS)
 _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
                   "http": ("timeout",)}
 
@@ -203,13 +204,14 @@ def _case(case: ex.Expanded, known: KnownValues) -> CaseSpec:
     keys = case.keys
     value = {k: f.value for k, f in keys.items()}
     steps = keys["steps"]
+    xfail, xfail_strict = _xfail(value)
     return CaseSpec(
         id=case.id, name=str(case.name if case.name is not None else case.id), location=case.entry.location,
         steps=tuple(_step(s, steps.source, steps.path + (i,), known) for i, s in enumerate(steps.value)),
         description=str(value.get("description") or ""), level=value.get("level"),
         priority=str(value.get("priority", "P2")), tags=tuple(value.get("tags") or ()),
         covers=tuple(value.get("covers") or ()), skip=_reason(value.get("skip"), "skipped by plan"),
-        xfail=_reason(_xfail(value)[0], "expected to fail"), xfail_strict=_xfail(value)[1],
+        xfail=_reason(xfail, "expected to fail"), xfail_strict=xfail_strict,
         timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
         retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
         concurrency=int(value.get("concurrency", 1)),
@@ -242,8 +244,9 @@ def _duration(value: Any) -> Any:
 
 
 def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValues) -> StepSpec:
-    action = next(a for a in raw if a in STEP_ACTIONS)
+    action = next(a for a in raw if a in _ACTIONS)
     value = raw[action]
+    location = source.at(path)  # before its assertions': Source walks on from the last path asked
     args: dict[str, Any]
     if action == "call":
         args = {"provider": _provider_id(value, known, source, path + ("call",)),
@@ -266,12 +269,13 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
         known.typed(raw["timeout"], "duration", source.at(path + ("timeout",)), "timeout")
     if action == "sleep" and isinstance(value, str) and has_template(value):
         known.typed(value, "duration", source.at(path + ("sleep",)), "sleep")
+    expect = []
     for i, spec in enumerate(raw.get("expect") or ()):
         known.assertion(spec, source, path + ("expect", i))
-    expect = tuple(_assertion(a, source, path + ("expect", i)) for i, a in enumerate(raw.get("expect") or ()))
+        expect.append(_assertion(spec, source, path + ("expect", i)))
     typed: StepArgs = ParallelArgs(**args) if action == "parallel" else build_args(action, args)
-    return StepSpec(action=action, args=typed, location=source.at(path), name=raw.get("name"),
-                    as_name=raw.get("as"), expect=expect,
+    return StepSpec(action=action, args=typed, location=location, name=raw.get("name"),
+                    as_name=raw.get("as"), expect=tuple(expect),
                     timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
                     always=bool(raw.get("always", False)), condition=raw.get("if"))
 

@@ -62,10 +62,12 @@ class Source:
         if not chain or chain[0][1] is not self.root:
             assert self.root is not None
             chain[:], parts[:] = [(None, self.root)], []
-        same, limit = 0, min(len(parts), len(path))
-        while same < limit and parts[same] == path[same]:
-            same += 1
-        del chain[same + 1:], parts[same:]
+        same = len(parts)
+        if same > len(path) or tuple(parts) != path[:same]:  # not the common case: a path below the last one
+            same, limit = 0, min(len(parts), len(path))
+            while same < limit and parts[same] == path[same]:
+                same += 1
+            del chain[same + 1:], parts[same:]
         node = chain[-1][1]
         for part in path[same:]:
             found = self._child(node, part)
