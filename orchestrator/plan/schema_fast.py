@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.plan.schema_fused import LIST_KEYWORDS, OBJECT_KEYWORDS, STRING_KEYWORDS, list_check, \
-    mapping_check, string_check
-from orchestrator.plan.schema_values import TYPES, Check, all_of, is_integer, json_equal, plain_types
+from orchestrator.plan.schema_fused import LIST_KEYWORDS, OBJECT_KEYWORDS, STRING_KEYWORDS, TYPES, Check, all_of, \
+    is_integer, json_equal, list_check, mapping_check, plain_types, string_check
 
 # Words that describe a value without constraining it.
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "examples", "default",

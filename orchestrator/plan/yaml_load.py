@@ -22,7 +22,6 @@ from orchestrator.plan.yaml_build import MAX_DEPTH, Builder
 from orchestrator.plan.yaml_build import Fail as _Fail
 from orchestrator.plan.yaml_c import compose_in_c as _compose_in_c
 from orchestrator.plan.yaml_c import too_deep
-from orchestrator.plan.yaml_flow import flow_depth_within
 from orchestrator.plan.yaml_hints import explain
 from orchestrator.plan.yaml_source import NodePath, PathKey, Source
 
@@ -206,8 +205,11 @@ def _build(source: Source, root: Node | None, aliased: bool = True) -> tuple[Bui
 
 
 def _load(source: Source, text: str) -> tuple[Builder, Any]:
-    if text.count("[") + text.count("{") > MAX_DEPTH and not flow_depth_within(text, MAX_DEPTH):
-        _check_flow_depth(text)
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        from orchestrator.plan.yaml_flow import flow_depth_within  # here: a small plan never needs it
+
+        if not flow_depth_within(text, MAX_DEPTH):
+            _check_flow_depth(text)
     # Only where the events come from libyaml too: then its composer sees the same document.
     done, composed = _compose_in_c(text) if _EventLoader is _LIBYAML else (False, None)
     if done:
