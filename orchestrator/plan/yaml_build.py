@@ -100,6 +100,10 @@ class Builder:
             self.problems.append(Problem(self.loc(node), f"invalid {_tag_shown(node.tag)} value "
                                                          f"'{node.value}': {exc}"))
             return None
+        except KeyError:  # PyYAML's !!bool of a word it has no value for: it looks the word up
+            self.problems.append(Problem(self.loc(node), f"invalid {_tag_shown(node.tag)} value "
+                                                         f"'{node.value}': write true or false"))
+            return None
 
     def sequence(self, node: SequenceNode, depth: int) -> list[Any]:
         items: list[Any] = []
