@@ -110,8 +110,9 @@ def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValue
         known.typed(value, "duration", source.at(path + ("sleep",)), "sleep")
     expect = []
     for i, spec in enumerate(raw.get("expect") or ()):
-        known.assertion(spec, source, path + ("expect", i))
-        expect.append(_assertion(spec, source, path + ("expect", i)))
+        at = path + ("expect", i)
+        known.assertion(spec, source, at)
+        expect.append(_assertion(spec, source, at))
     typed: StepArgs = ParallelArgs(**args) if action == "parallel" else build_args(action, args)
     return StepSpec(action=action, args=typed, location=location, name=raw.get("name"),
                     as_name=raw.get("as"), expect=tuple(expect),

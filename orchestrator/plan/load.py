@@ -100,7 +100,7 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
         raise PlanErrors(list(dict.fromkeys(problems)))
     providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
     plan_scope = ctx.template_vars()
-    for case in cases:  # --var wins over a case's own vars too (never over a matrix value)
+    for case in cases if ctx.overrides else ():  # --var wins over a case's own vars (never over a matrix value)
         own = case.keys["vars"].value if "vars" in case.keys and isinstance(case.keys["vars"].value, dict) else {}
         case.vars.update({k: v for k, v in ctx.overrides.items() if k in own and k not in case.matrix})
         for name in (k for k in case.matrix if k in ctx.overrides):

@@ -56,8 +56,8 @@ class Compiler:
 
     def _fused(self, kind: str, schema: dict[str, Any]) -> Check:
         if kind == "object":
-            rest = [c for c in (self._keyword(key, schema[key], schema) for key in
-                                ("dependentRequired", "propertyNames", "minProperties", "maxProperties") if key in schema)
+            others = ("dependentRequired", "propertyNames", "minProperties", "maxProperties")
+            rest = [c for c in (self._keyword(key, schema[key], schema) for key in others if key in schema)
                     if c is not None]
             return mapping_check(schema, self.compile, self.lazy, all_of(rest) if rest else None)
         if kind == "array":

@@ -85,5 +85,6 @@ def test_every_duplicate_key_is_reported(tmp_path: Path, monkeypatch: pytest.Mon
 ])
 def test_a_scalar_tagged_as_what_it_is_not(value: str, expected: str, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    content = f"version: 1\nname: t\ncases:\n  - id: A\n    name: a\n    vars: {{x: {value}}}\n    steps: [{{sleep: 1}}]\n"
+    content = (f"version: 1\nname: t\ncases:\n  - id: A\n    name: a\n    vars: {{x: {value}}}\n"
+               "    steps: [{sleep: 1}]\n")
     assert problems_of(tmp_path, monkeypatch, content.encode()) == [expected]
