@@ -108,7 +108,8 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
             problems.append(Problem(field.source.key_at(field.path + (name,)),
                                     f"--var {name}={ctx.overrides[name]} cannot change the matrix variable "
                                     f"'{name}': the matrix gives its values (select one with -k or --id)"))
-    built = tuple(case_spec(c, KnownValues(plan_scope, c.vars, list(providers), problems)) for c in cases)
+    provider_ids = list(providers)
+    built = tuple(case_spec(c, KnownValues(plan_scope, c.vars, provider_ids, problems)) for c in cases)
     if problems:
         raise PlanErrors(list(dict.fromkeys(problems)))
     data = main.data
