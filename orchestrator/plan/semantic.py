@@ -150,7 +150,8 @@ class Checker:
         action = next((a for a in step if a in _ACTIONS), None)
         # the sub-steps of a `parallel` are each checked on their own, clean or not
         if action is not None and (action in clean or action == "parallel" and isinstance(step[action], list)):
-            _ACTIONS[action](self, {**clean, action: step[action]}, source, path, scope, spawns)
+            checked = step if clean is step else {**clean, action: step[action]}  # the handlers only read it
+            _ACTIONS[action](self, checked, source, path, scope, spawns)
         if isinstance(clean.get("if"), str):
             self.expression(clean["if"], source, path + ("if",), scope)
         expect = step.get("expect")
