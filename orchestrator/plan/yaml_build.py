@@ -12,7 +12,6 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location, Problem
-from orchestrator.plan.yaml_hints import unquoted_template
 from orchestrator.plan.yaml_source import MAP, SCALAR_TAGS, SEQ, STD, STR, Source, usable_key
 
 MAX_DEPTH = 100
@@ -130,6 +129,8 @@ class Builder:
                 continue
             elif not isinstance(key_node, ScalarNode):
                 self.fatal = self.skipped = True
+                from orchestrator.plan.yaml_hints import unquoted_template  # here: only a broken plan needs it
+
                 template = unquoted_template(node)
                 self.problems.append(Problem(self.loc(node), template) if template
                                      else Problem(self.loc(key_node), "mapping keys must be plain strings"))

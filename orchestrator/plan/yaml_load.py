@@ -22,7 +22,6 @@ from orchestrator.plan.yaml_build import MAX_DEPTH, Builder
 from orchestrator.plan.yaml_build import Fail as _Fail
 from orchestrator.plan.yaml_c import compose_in_c as _compose_in_c
 from orchestrator.plan.yaml_c import too_deep
-from orchestrator.plan.yaml_hints import explain
 from orchestrator.plan.yaml_source import NodePath, PathKey, Source
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_BYTES", "MAX_DEPTH", "NodePath", "PathKey", "Source", "load_yaml"]
@@ -224,6 +223,8 @@ def _compose_events(text: str) -> Node | None:
     try:
         root = _events_to_node(text, aliases)
     except yaml.MarkedYAMLError as exc:
+        from orchestrator.plan.yaml_hints import explain  # here: only a plan with a YAML error needs it
+
         raise _Fail(*explain(text, exc)) from None
     except yaml.reader.ReaderError as exc:
         position = min(exc.position, len(text))
