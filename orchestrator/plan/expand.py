@@ -157,8 +157,11 @@ def case_keys(ctx: Context, index: int) -> dict[str, Field] | None:
     case = ctx.main.data["cases"][index]
     if not isinstance(case, dict) or ctx.broken(ctx.main, path):
         return None
-    keys = {k: Field(v, ctx.main, path + (k,)) for k, v in case.items() if ctx.clean(ctx.main, path + (k,))
-            or (k == "steps" and isinstance(v, list))}  # each step is checked on its own
+    if not ctx.bad:  # a valid plan: every key is clean
+        keys = {k: Field(v, ctx.main, path + (k,)) for k, v in case.items()}
+    else:
+        keys = {k: Field(v, ctx.main, path + (k,)) for k, v in case.items() if ctx.clean(ctx.main, path + (k,))
+                or (k == "steps" and isinstance(v, list))}  # each step is checked on its own
     for key, default in ctx.sections["defaults"].items():
         if not ctx.clean(default.source, default.path) or key in ("id", "discover"):
             continue

@@ -3,36 +3,28 @@
     plan = load_plan("plans/release.yaml", overrides={"model": "tiny"})
 
 Stages: yaml_load (values + locations) -> schema (as written) -> expand.merge_includes ->
-semantic checks -> expand (defaults, discover, matrix) -> the model (this module).
+semantic checks -> expand (defaults, discover, matrix) -> the model (this module; the cases:
+case_model).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from orchestrator.errors import PlanErrors, Problem, UserError
 from orchestrator.records import long_lived, paused_gc
 from orchestrator.plan import expand as ex
-from orchestrator.plan.model import (AssertionSpec, CaseSpec, GateSpec, ParallelArgs, Plan, ProviderSpec, RiskSpec,
-                                     STEP_ACTIONS, StepArgs, StepSpec)
-from orchestrator.plan.step_args import build_args
+from orchestrator.plan.model import GateSpec, Plan, ProviderSpec, RiskSpec
+from orchestrator.plan.case_model import case_spec
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
 from orchestrator.plan.paths import project_root
-from orchestrator.plan.promptfoo_types import kind_of
 from orchestrator.plan.semantic import BUILTIN_NAMES, Checker, split_python, template_names
 from orchestrator.plan.suggest import closest
 from orchestrator.plan.units import parse_duration, parse_size
-from orchestrator.plan.yaml_load import NodePath, Source, load_yaml
+from orchestrator.plan.yaml_load import Source, load_yaml
 from orchestrator.evaluation.templating import TemplateError, has_template, render
-
-# One empty mapping for every case without vars or matrix values (most cases): two empty dicts
-# a case were ~1.3 MB at 10,000 cases. Read-only, as the model's Mapping says.
-_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
-_DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
-                  "http": ("timeout",)}
 
 
 def load_plans(paths: Sequence[str], overrides: Mapping[str, str] | None = None,
@@ -108,7 +100,7 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
         raise PlanErrors(list(dict.fromkeys(problems)))
     providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
     plan_scope = ctx.template_vars()
-    for case in cases:  # --var wins over a case's own vars too (never over a matrix value)
+    for case in cases if ctx.overrides else ():  # --var wins over a case's own vars (never over a matrix value)
         own = case.keys["vars"].value if "vars" in case.keys and isinstance(case.keys["vars"].value, dict) else {}
         case.vars.update({k: v for k, v in ctx.overrides.items() if k in own and k not in case.matrix})
         for name in (k for k in case.matrix if k in ctx.overrides):
@@ -116,7 +108,8 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
             problems.append(Problem(field.source.key_at(field.path + (name,)),
                                     f"--var {name}={ctx.overrides[name]} cannot change the matrix variable "
                                     f"'{name}': the matrix gives its values (select one with -k or --id)"))
-    built = tuple(_case(c, KnownValues(plan_scope, c.vars, list(providers), problems)) for c in cases)
+    provider_ids = list(providers)
+    built = tuple(case_spec(c, KnownValues(plan_scope, c.vars, provider_ids, problems)) for c in cases)
     if problems:
         raise PlanErrors(list(dict.fromkeys(problems)))
     data = main.data
@@ -197,102 +190,6 @@ def _provider(ctx: ex.Context, pid: str, spec: ex.Field, plan_env: Mapping[str, 
         affinity=raw.get("affinity"),
         queue_timeout_s=parse_duration(raw["queue_timeout"]) if "queue_timeout" in raw else None,
         max_restarts=raw.get("max_restarts"), **common)  # type: ignore[arg-type]
-
-
-def _case(case: ex.Expanded, known: KnownValues) -> CaseSpec:
-    keys = case.keys
-    value = {k: f.value for k, f in keys.items()}
-    steps = keys["steps"]
-    return CaseSpec(
-        id=case.id, name=str(case.name if case.name is not None else case.id), location=case.entry.location,
-        steps=tuple(_step(s, steps.source, steps.path + (i,), known) for i, s in enumerate(steps.value)),
-        description=str(value.get("description") or ""), level=value.get("level"),
-        priority=str(value.get("priority", "P2")), tags=tuple(value.get("tags") or ()),
-        covers=tuple(value.get("covers") or ()), skip=_reason(value.get("skip"), "skipped by plan"),
-        xfail=_reason(_xfail(value)[0], "expected to fail"), xfail_strict=_xfail(value)[1],
-        timeout_s=parse_duration(value["timeout"]) if "timeout" in value else None,
-        retries=int(value.get("retries", 0)), repeat=int(value.get("repeat", 1)),
-        concurrency=int(value.get("concurrency", 1)),
-        vars=case.vars or _NO_VALUES, matrix=case.matrix or _NO_VALUES,
-        serial=bool(value.get("serial", False)), lock=str(value["lock"]) if value.get("lock") else None,
-        stop_on_failure=bool(value.get("stop_on_failure", False)),
-        discovered=str(case.vars["path"]) if "discover" in keys else None)
-
-
-def _xfail(case: dict[str, Any]) -> tuple[Any, bool]:
-    """(`xfail` as true/reason, strict): `xfail: {reason, strict}` wins over `xfail_strict`."""
-    value = case.get("xfail")
-    strict = bool(case.get("xfail_strict", False))
-    if isinstance(value, dict):
-        return value.get("reason") or True, bool(value.get("strict", strict))
-    return value, strict
-
-
-def _reason(value: Any, default: str) -> str | None:
-    if value is True:
-        return default
-    if value is False or value is None:
-        return None
-    return str(value) or default
-
-
-def _duration(value: Any) -> Any:
-    """Seconds, or the template string as written (rendered at run time)."""
-    return value if isinstance(value, str) and has_template(value) else parse_duration(value)
-
-
-def _step(raw: dict[str, Any], source: Source, path: NodePath, known: KnownValues) -> StepSpec:
-    action = next(a for a in raw if a in STEP_ACTIONS)
-    value = raw[action]
-    args: dict[str, Any]
-    if action == "call":
-        args = {"provider": _provider_id(value, known, source, path + ("call",)),
-                **{k: raw[k] for k in ("prompt", "vars", "options", "context", "session") if k in raw}}
-    elif action == "sleep":
-        args = {"duration": _duration(value)}
-    elif action == "parallel":
-        args = {"steps": tuple(_step(s, source, path + ("parallel", i), known) for i, s in enumerate(value))}
-    else:
-        args = dict(value)
-        if action == "load" and "call" in args:
-            args["call"] = _provider_id(args["call"], known, source, path + ("load", "call"))
-        known.typed_args(action, args, source, path)
-        for key in _DURATION_ARGS.get(action, ()):
-            if key in args:
-                args[key] = _duration(args[key])
-        if isinstance(args.get("ready"), dict) and "delay" in args["ready"]:
-            args["ready"] = {**args["ready"], "delay": _duration(args["ready"]["delay"])}
-    if isinstance(raw.get("timeout"), str) and has_template(raw["timeout"]):
-        known.typed(raw["timeout"], "duration", source.at(path + ("timeout",)), "timeout")
-    if action == "sleep" and isinstance(value, str) and has_template(value):
-        known.typed(value, "duration", source.at(path + ("sleep",)), "sleep")
-    for i, spec in enumerate(raw.get("expect") or ()):
-        known.assertion(spec, source, path + ("expect", i))
-    expect = tuple(_assertion(a, source, path + ("expect", i)) for i, a in enumerate(raw.get("expect") or ()))
-    typed: StepArgs = ParallelArgs(**args) if action == "parallel" else build_args(action, args)
-    return StepSpec(action=action, args=typed, location=source.at(path), name=raw.get("name"),
-                    as_name=raw.get("as"), expect=expect,
-                    timeout_s=_duration(raw["timeout"]) if "timeout" in raw else None,
-                    always=bool(raw.get("always", False)), condition=raw.get("if"))
-
-
-def _provider_id(name: Any, known: KnownValues, source: Source, path: NodePath) -> Any:
-    """The provider a step names; its place is looked up only for a templated name (that may not render)."""
-    return known.provider(name, source.at(path)) if isinstance(name, str) and has_template(name) else name
-
-
-def _assertion(raw: dict[str, Any], source: Source, path: NodePath) -> AssertionSpec:
-    if "type" in raw:
-        kind = kind_of(raw["type"])
-        value = raw.get("value", True if kind == "is_json" else None)
-    else:
-        kind = next(k for k in raw if k != "on")
-        value = raw[kind]
-    if kind == "equals_file" and isinstance(value, str) and not has_template(value):
-        value = str((source.directory / value).resolve())
-    threshold = raw.get("threshold")
-    return AssertionSpec(kind=kind, value=value, location=source.at(path), on=raw.get("on"),
-                         threshold=None if threshold is None else float(threshold))
 
 
 def _text(value: Any) -> str:

@@ -26,6 +26,7 @@ _COMMON = frozenset({"error", "duration_ms", "result", NOTES})
 STEP_FIELDS: dict[str, frozenset[str]] = {
     action: frozenset(own) | (frozenset(ALTERNATIVE_MAIN) if action == "call" else frozenset())
     for action, own in fields.STEP_FIELDS.items()}
+_EXPECT_FIELDS = {action: _COMMON | fields for action, fields in STEP_FIELDS.items()}  # asked for every step
 _SPELT_OUT = frozenset({"plan_dir", "free_port", "providers"})  # built-ins worth a did-you-mean
 ALL_FIELDS = _COMMON.union(*STEP_FIELDS.values())
 # Results that carry keys chosen by a provider or a server.
@@ -35,8 +36,11 @@ _NEAR_MISS = 0.8  # in an open result, only a name this close to a known one is 
 
 def expect_scope(action: str, scope: AbstractSet[str], as_name: object) -> set[str]:
     """The names a step's own `expect` reads: the case's, its `as:` name, and its fields."""
-    own = {as_name} if isinstance(as_name, str) else set()
-    return set(scope) | own | _COMMON | STEP_FIELDS.get(action, frozenset())
+    names = set(scope)
+    names |= _EXPECT_FIELDS.get(action, _COMMON)
+    if isinstance(as_name, str):
+        names.add(as_name)
+    return names
 
 
 def unknown_names(found: Iterable[str], scope: AbstractSet[str], *, bound: AbstractSet[str],

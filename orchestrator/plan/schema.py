@@ -1,7 +1,6 @@
 """The JSON Schema of the plan format, and its errors turned into messages a person can act on."""
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -35,10 +34,11 @@ def _checked_schema() -> dict[str, Any]:
     jsonschema evaluates every oneOf branch of every step and assertion, which made a 100-case
     plan take a few hundred ms; `_exclusive` checks the same rule by walking the data instead.
     """
-    schema = copy.deepcopy(plan_schema())
+    original = plan_schema()
+    defs = dict(original["$defs"])  # copied where changed: plan_schema() stays as shipped
     for name in ("step", "assertion"):
-        del schema["$defs"][name]["oneOf"]
-    return _inline(schema, schema["$defs"])  # type: ignore[no-any-return]
+        defs[name] = {k: v for k, v in defs[name].items() if k != "oneOf"}
+    return _inline({**original, "$defs": defs}, defs)  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1)
@@ -56,9 +56,18 @@ def _fast_check(included: bool) -> Callable[[Any], bool] | None:
     if included:  # included files may omit version, name and cases
         schema = {k: v for k, v in schema.items() if k != "required"}
     try:
-        return compile_schema(schema)
+        return compile_schema(schema, lazy=True)
     except Unsupported:
         return None
+
+
+def _fast_valid(data: Any, included: bool) -> bool:
+    """True when the compiled check finds `data` valid; False when it is not, or cannot say."""
+    fast = _fast_check(included)
+    try:
+        return fast is not None and fast(data)
+    except Unsupported:  # a keyword met in a lazily compiled part: jsonschema decides
+        return False
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -77,8 +86,7 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 def validate(source: Source, *, included: bool = False) -> list[PathProblem]:
     """Every schema violation in `source` as (path of the bad node, Problem)."""
     found: dict[Problem, NodePath] = {}
-    fast = _fast_check(included)
-    schema_errors = [] if fast is not None and fast(source.data) else _validator().iter_errors(source.data)
+    schema_errors = [] if _fast_valid(source.data, included) else _validator().iter_errors(source.data)
     for error in schema_errors:
         if included and error.validator == "required" and not error.absolute_path:
             continue  # included files may omit version, name and cases
@@ -104,18 +112,22 @@ def _exclusive(source: Source) -> list[PathProblem]:
 def _exclusive_steps(items: Any, path: NodePath, source: Source, out: list[PathProblem]) -> None:
     # A function of the module, not a closure calling itself: that is a reference cycle, which
     # kept the whole file (its values and YAML nodes) alive until the collector ran.
-    step_schema = plan_schema()["$defs"]["step"]
-    assertion_schema = plan_schema()["$defs"]["assertion"]
     for i, step in enumerate(items if isinstance(items, list) else ()):
         if not isinstance(step, dict):
             continue
-        out.extend(_pick(step, step_schema, "a step", source, path + (i,), STEP_ACTIONS))
-        _exclusive_steps(step.get("parallel"), path + (i, "parallel"), source, out)
+        if len(step.keys() & _ACTIONS) != 1:  # exactly one: `_pick` has nothing to say
+            out.extend(_pick(step, plan_schema()["$defs"]["step"], "a step", source, path + (i,), STEP_ACTIONS))
+        if "parallel" in step:
+            _exclusive_steps(step["parallel"], path + (i, "parallel"), source, out)
         expect = step.get("expect")
-        for j, spec in enumerate(expect if isinstance(expect, list) else []):
-            if isinstance(spec, dict):
-                out.extend(_pick(spec, assertion_schema, "an assertion", source, path + (i, "expect", j),
-                                 ASSERTION_KINDS + ("type",)))
+        for j, spec in enumerate(expect if isinstance(expect, list) else ()):
+            if isinstance(spec, dict) and len(spec.keys() & _KINDS) != 1:
+                out.extend(_pick(spec, plan_schema()["$defs"]["assertion"], "an assertion", source,
+                                 path + (i, "expect", j), ASSERTION_KINDS + ("type",)))
+
+
+_ACTIONS = frozenset(STEP_ACTIONS)
+_KINDS = frozenset(ASSERTION_KINDS + ("type",))
 
 
 def _convert(error: ValidationError, source: Source) -> list[PathProblem]:

@@ -3,16 +3,19 @@ value valid? Plans that are (nearly all of them) never import jsonschema, which 
 import and ~1 ms per case to run; plans that are not go to jsonschema, which words the errors.
 
 Only the keywords the plan schema uses are compiled (draft 2020-12 meanings). A schema with any
-other keyword raises `Unsupported` at compile time, so a keyword added to the schema later can
-never be silently ignored: the caller then validates with jsonschema alone. A test checks that
-this checker and jsonschema agree on every shipped plan and fixture.
+other keyword raises `Unsupported` at compile time (or, compiled lazily, when the check first
+meets it), so a keyword added to the schema later can never be silently ignored: the caller
+then validates with jsonschema alone. A test checks that this checker and jsonschema agree on
+every shipped plan and fixture. The keywords of one kind of value are checked together
+(schema_fused).
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
-Check = Callable[[Any], bool]
+from orchestrator.plan.schema_fused import LIST_KEYWORDS, OBJECT_KEYWORDS, STRING_KEYWORDS, TYPES, Check, all_of, \
+    is_integer, json_equal, list_check, mapping_check, plain_types, string_check
 
 # Words that describe a value without constraining it.
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "examples", "default",
@@ -23,58 +26,12 @@ class Unsupported(Exception):
     """The schema uses a keyword this compiler does not know."""
 
 
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-_TYPES: dict[str, Check] = {
-    "null": lambda v: v is None,
-    "boolean": lambda v: isinstance(v, bool),
-    "integer": _is_integer,
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-}
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """Equality as JSON Schema means it: true is not 1, 1 is 1.0, containers compared deeply."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, str) or isinstance(b, str):
-        return type(a) is type(b) and a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
-        return False
-    return bool(a == b)
-
-
-def _all_of(checks: list[Check]) -> Check:
-    """One check that holds when all of `checks` hold (unrolled: a generator costs more than
-    the checks themselves, and a plan calls these hundreds of thousands of times)."""
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        a, b = checks
-        return lambda v: a(v) and b(v)
-    if len(checks) == 3:
-        a, b, c = checks
-        return lambda v: a(v) and b(v) and c(v)
-    first, rest = checks[0], _all_of(checks[1:])
-    return lambda v: first(v) and rest(v)
-
-
 class Compiler:
     """Compiles the schemas of one document; `$ref`s into it are compiled once and may recurse."""
 
-    def __init__(self, root: dict[str, Any]) -> None:
+    def __init__(self, root: dict[str, Any], *, lazy: bool = False) -> None:
         self.root = root
+        self.lazy = lazy  # a mapping's property schemas compiled when first needed (see compile_schema)
         self._refs: dict[str, Check] = {}
 
     def compile(self, schema: Any) -> Check:
@@ -84,12 +41,28 @@ class Compiler:
             return lambda v: False
         if not isinstance(schema, dict):
             raise Unsupported(f"schema {schema!r}")
-        found = [self._keyword(key, value, schema) for key, value in schema.items()
-                 if key not in _ANNOTATIONS and not key.startswith("x-")]
-        checks = [c for c in found if c is not None]
+        keys = [key for key in schema if key not in _ANNOTATIONS and not key.startswith("x-")]
+        checks: list[Check] = []
+        # The keywords of one kind of value checked together: a mapping's in one pass over its keys.
+        for kind, words in (("object", OBJECT_KEYWORDS), ("array", LIST_KEYWORDS), ("string", STRING_KEYWORDS)):
+            if words.intersection(keys) and "patternProperties" not in schema and "prefixItems" not in schema:
+                keys = [key for key in keys if key not in words and not (key == "type" and schema[key] == kind)]
+                checks.append(self._fused(kind, schema))
+        found = [self._keyword(key, schema[key], schema) for key in keys]
+        checks.extend(c for c in found if c is not None)
         if not checks:
             return lambda v: True
-        return _all_of(checks)
+        return all_of(checks)
+
+    def _fused(self, kind: str, schema: dict[str, Any]) -> Check:
+        if kind == "object":
+            others = ("dependentRequired", "propertyNames", "minProperties", "maxProperties")
+            rest = [c for c in (self._keyword(key, schema[key], schema) for key in others if key in schema)
+                    if c is not None]
+            return mapping_check(schema, self.compile, self.lazy, all_of(rest) if rest else None)
+        if kind == "array":
+            return list_check(schema, self.compile, self._k_uniqueItems(schema.get("uniqueItems", False), schema))
+        return string_check(schema)
 
     def _ref(self, ref: str) -> Check:
         refs = self._refs
@@ -115,10 +88,17 @@ class Compiler:
         return self._ref(ref)
 
     def _k_type(self, kinds: Any, schema: dict[str, Any]) -> Check:
-        tests = [_TYPES[k] for k in ([kinds] if isinstance(kinds, str) else kinds)]
-        if len(tests) == 1:
-            return tests[0]
-        return lambda v: any(t(v) for t in tests)
+        names = [kinds] if isinstance(kinds, str) else list(kinds)
+        if len(names) == 1:
+            return TYPES[names[0]]
+        plain = plain_types(names)
+        if "number" in names and "boolean" in names:
+            plain = plain + (int, float)  # bool is an int: all of them are allowed
+        elif "number" in names:
+            return lambda v: isinstance(v, plain) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+        if "integer" in names:
+            return lambda v: isinstance(v, plain) or is_integer(v)
+        return lambda v: isinstance(v, plain)
 
     def _k_enum(self, options: list[Any], schema: dict[str, Any]) -> Check:
         hashable = all(isinstance(o, str) for o in options)
@@ -132,10 +112,16 @@ class Compiler:
 
     def _k_anyOf(self, branches: list[Any], schema: dict[str, Any]) -> Check:
         checks = [self.compile(b) for b in branches]
+        if len(checks) == 2:
+            a, b = checks
+            return lambda v: a(v) or b(v)
         return lambda v: any(c(v) for c in checks)
 
     def _k_oneOf(self, branches: list[Any], schema: dict[str, Any]) -> Check:
         checks = [self.compile(b) for b in branches]
+        if len(checks) == 2:
+            a, b = checks
+            return lambda v: bool(a(v)) != bool(b(v))
         return lambda v: sum(1 for c in checks if c(v)) == 1
 
     def _k_allOf(self, branches: list[Any], schema: dict[str, Any]) -> Check:
@@ -189,8 +175,17 @@ class Compiler:
         return lambda v: not isinstance(v, dict) or all(n in v for n in names)
 
     def _k_dependentRequired(self, needs: dict[str, list[str]], schema: dict[str, Any]) -> Check:
-        pairs = list(needs.items())
-        return lambda v: not isinstance(v, dict) or all(all(n in v for n in need) for key, need in pairs if key in v)
+        pairs = [(key, tuple(need)) for key, need in needs.items()]
+
+        def dependent_required(v: Any) -> bool:
+            if isinstance(v, dict):
+                for key, need in pairs:
+                    if key in v:
+                        for name in need:
+                            if name not in v:
+                                return False
+            return True
+        return dependent_required
 
     def _k_propertyNames(self, inner: Any, schema: dict[str, Any]) -> Check:
         check = self.compile(inner)
@@ -230,16 +225,16 @@ class Compiler:
 
     # -- numbers and strings -------------------------------------------------------------------
     def _k_minimum(self, low: float, schema: dict[str, Any]) -> Check:
-        return lambda v: not _TYPES["number"](v) or v >= low
+        return lambda v: not TYPES["number"](v) or v >= low
 
     def _k_maximum(self, high: float, schema: dict[str, Any]) -> Check:
-        return lambda v: not _TYPES["number"](v) or v <= high
+        return lambda v: not TYPES["number"](v) or v <= high
 
     def _k_exclusiveMinimum(self, low: float, schema: dict[str, Any]) -> Check:
-        return lambda v: not _TYPES["number"](v) or v > low
+        return lambda v: not TYPES["number"](v) or v > low
 
     def _k_exclusiveMaximum(self, high: float, schema: dict[str, Any]) -> Check:
-        return lambda v: not _TYPES["number"](v) or v < high
+        return lambda v: not TYPES["number"](v) or v < high
 
     def _k_minLength(self, low: int, schema: dict[str, Any]) -> Check:
         return lambda v: not isinstance(v, str) or len(v) >= low
@@ -252,6 +247,10 @@ class Compiler:
         return lambda v: not isinstance(v, str) or search(v) is not None
 
 
-def compile_schema(schema: dict[str, Any]) -> Check:
-    """`schema` (with its `$defs`) as one check; raises Unsupported for an unknown keyword."""
-    return Compiler(schema).compile(schema)
+def compile_schema(schema: dict[str, Any], *, lazy: bool = False) -> Check:
+    """`schema` (with its `$defs`) as one check; raises Unsupported for an unknown keyword.
+
+    `lazy`: a mapping's property schemas are compiled when a value first has the property (a
+    plan uses a few of the schema's ~400 subschemas: compiling them all was ~1.5 ms of every
+    load); the check itself may then raise Unsupported."""
+    return Compiler(schema, lazy=lazy).compile(schema)

@@ -34,6 +34,8 @@ class Checker:
         self.warnings: list[Problem] = []  # the plan is valid, but probably not what was meant
         self.actions: set[str] = set()  # step actions used by any case
         self.providers = sorted(k for k, f in ctx.sections["providers"].items())
+        self._plan_scope: frozenset[str] | None = None  # the plan's vars and the built-ins
+        self._defined: list[str] | None = None  # what `covers` may name
 
     def add(self, source: Source, path: NodePath, message: str) -> None:
         self.problems.append(Problem(source.at(path), message))
@@ -70,13 +72,15 @@ class Checker:
         for key in ("steps",) if "discover" in keys else ("name", "steps"):
             if key not in keys and key not in entry.value:
                 self.add(entry.source, entry.path, f"missing required key '{key}'")
-        defined = self._coverable()
         if "covers" in keys:
+            defined = self._coverable()
             for i, key in enumerate(keys["covers"].value):
                 if key not in defined:
                     self.add(keys["covers"].source, keys["covers"].path + (i,),
                              f"'{key}' is not defined in requirements or risks{did_you_mean(str(key), defined)}")
-        scope = set(self.ctx.vars) | BUILTIN_NAMES
+        if self._plan_scope is None:  # the plan's vars are merged before any case is checked
+            self._plan_scope = frozenset(self.ctx.vars) | BUILTIN_NAMES
+        scope = set(self._plan_scope)
         if "vars" in keys:
             self.templates(keys["vars"].value, keys["vars"].source, keys["vars"].path, scope)
             scope |= set(keys["vars"].value)
@@ -102,9 +106,11 @@ class Checker:
         self.warnings.extend(warnings_for(declared, self.actions, "variable"))
 
     def _coverable(self) -> list[str]:
-        data = self.ctx.main.data
-        return [str(k) for section in ("requirements", "risks") if isinstance(data.get(section), dict)
-                for k in data[section]]
+        if self._defined is None:
+            data = self.ctx.main.data
+            self._defined = [str(k) for section in ("requirements", "risks") if isinstance(data.get(section), dict)
+                             for k in data[section]]
+        return self._defined
 
     def gate(self) -> None:
         gate = self.ctx.main.data.get("gate")
@@ -139,11 +145,13 @@ class Checker:
         # when it is itself clean, so one pass shows every problem.
         if self.ctx.broken(source, path):
             return self._bind(step, scope)
-        clean = {key: value for key, value in step.items() if self.ctx.clean(source, path + (key,))}
+        clean = step if not self.ctx.bad else {key: value for key, value in step.items()
+                                                if self.ctx.clean(source, path + (key,))}
         action = next((a for a in step if a in _ACTIONS), None)
         # the sub-steps of a `parallel` are each checked on their own, clean or not
         if action is not None and (action in clean or action == "parallel" and isinstance(step[action], list)):
-            _ACTIONS[action](self, {**clean, action: step[action]}, source, path, scope, spawns)
+            checked = step if clean is step else {**clean, action: step[action]}  # the handlers only read it
+            _ACTIONS[action](self, checked, source, path, scope, spawns)
         if isinstance(clean.get("if"), str):
             self.expression(clean["if"], source, path + ("if",), scope)
         expect = step.get("expect")
@@ -168,8 +176,8 @@ class Checker:
         self.bound |= call_vars
         for key in ("call", "prompt", "vars", "options", "context", "session"):
             if key in step:
-                self.templates(step[key], source, path + (key,), scope if key == "vars" else scope | call_vars,
-                               call_vars)
+                self.templates(step[key], source, path + (key,),
+                               scope if key == "vars" or not call_vars else scope | call_vars, call_vars)
 
     def _load(self, step: dict[str, Any], source: Source, path: NodePath, scope: set[str], _: set[str]) -> None:
         self.provider_named(step["load"].get("call"), source, path + ("load", "call"))

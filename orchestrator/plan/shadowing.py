@@ -6,6 +6,7 @@ but the author most likely meant something else, so `validate` (and `run`) say s
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from orchestrator.errors import Problem
@@ -32,9 +33,10 @@ def actions_in(steps: Iterable[Any]) -> set[str]:
 ALWAYS = ("call", "exec")
 
 
-def field_names(actions: Iterable[str]) -> dict[str, str]:
-    """field name -> the first action (in STEP_FIELDS order) that has it."""
-    wanted = set(actions) | set(ALWAYS)
+@lru_cache(maxsize=64)  # asked for every case; a plan's cases use a few sets of actions
+def field_names(actions: frozenset[str]) -> Mapping[str, str]:
+    """field name -> the first action (in STEP_FIELDS order) that has it (do not change it)."""
+    wanted = actions | set(ALWAYS)
     out: dict[str, str] = {}
     for action, fields in STEP_FIELDS.items():
         if action in wanted:
@@ -45,7 +47,9 @@ def field_names(actions: Iterable[str]) -> dict[str, str]:
 
 def warnings_for(names: Mapping[str, tuple[Source, NodePath]], actions: Iterable[str], what: str) -> list[Problem]:
     """A warning for each of `names` (name -> where it is written) that is a field of `actions`."""
-    fields = field_names(actions)
+    if not names:
+        return []
+    fields = field_names(frozenset(actions))
     out = []
     for name, (source, path) in names.items():
         if name in fields:

@@ -9,6 +9,7 @@ renders a field itself); durations written plainly are seconds already. None: no
 """
 from __future__ import annotations
 
+from collections.abc import Mapping as AnyMapping
 from dataclasses import field, fields, replace
 from typing import Any, ClassVar, Mapping, Protocol, TypeVar, Union
 
@@ -144,9 +145,10 @@ def build_args(action: str, given: Mapping[str, Any]) -> ActionArgs:
     """The typed arguments of `action` from its keys as the plan gives them (validated by the
     schema: every key is a field of the action's type)."""
     values = dict(given)
-    if isinstance(values.get("ready"), Mapping):
+    # collections.abc's Mapping: typing's answers the same, ~20x slower (asked for every step)
+    if isinstance(values.get("ready"), AnyMapping):
         values["ready"] = ReadyArgs(**values["ready"])
-    if action == "wait" and isinstance(values.get("processes"), Mapping):
+    if action == "wait" and isinstance(values.get("processes"), AnyMapping):
         values["processes"] = Selector(**values["processes"])
     if action == "http":
         values["has_body"] = "json" in values or "body" in values

@@ -4,41 +4,30 @@ libyaml composes the document where that cannot change a message (plan/yaml_c.py
 we compose PyYAML's parser events ourselves, iteratively. Plain Python values are built from the
 nodes (so no constructor ever runs user-chosen code), and the document is kept until the plan is
 built: `Source.at(path)` (plan/yaml_source.py) finds where a value was written by walking it.
+The values are built by plan/yaml_build.py.
 Hostile input (alias bombs, deep nesting, binary junk, huge files) ends in one clear Problem, fast.
 """
 from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from orchestrator.errors import Location, Problem
+from orchestrator.plan.yaml_build import MAX_DEPTH, Builder
+from orchestrator.plan.yaml_build import Fail as _Fail
 from orchestrator.plan.yaml_c import compose_in_c as _compose_in_c
 from orchestrator.plan.yaml_c import too_deep
-from orchestrator.plan.yaml_hints import explain, unquoted_template
-from orchestrator.plan.yaml_source import MAP, NodePath, PathKey, SCALAR_TAGS, SEQ, STD, STR, Source
+from orchestrator.plan.yaml_source import NodePath, PathKey, Source
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_BYTES", "MAX_DEPTH", "NodePath", "PathKey", "Source", "load_yaml"]
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_DEPTH = 100
 MAX_ALIAS_VALUES = 100_000  # values that aliases may add to a plan, in all
-
-# Keys repeat in every case ("id", "steps", "call"...): one string each, not one per occurrence.
-_intern = sys.intern
-
-
-class _Fail(Exception):
-    def __init__(self, line: int, col: int, message: str) -> None:
-        super().__init__(message)
-        self.line, self.col, self.message = line, col, message
-
 
 _LIBYAML: Any = getattr(yaml, "CSafeLoader", None)
 _EventLoader: Any = _LIBYAML or yaml.SafeLoader  # libyaml when available: ~10x faster
@@ -103,108 +92,6 @@ def _events_to_node(text: str, aliases: list[tuple[Node, Any]]) -> Node | None:
     return root
 
 
-def _tag_shown(tag: str) -> str:
-    return "!!" + tag[len(STD):] if tag.startswith(STD) else tag
-
-
-class _Builder:
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-        self.constructor = SafeConstructor()
-        self.active: set[int] = set()
-        self.fatal = False
-        # What `_compose_in_c` needs to know that the event composer would have agreed: how deep
-        # the collections built went, and whether a part of the document was not built.
-        self.deepest = 0
-        self.skipped = False
-        self.strings: dict[str, str] = {}
-
-    def loc(self, node: Node) -> Location:
-        return Location(self.source.shown, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def build(self, node: Node, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise _Fail(*self._line_col(node), f"nesting deeper than {MAX_DEPTH} levels")
-        if node.__class__ is ScalarNode:
-            if node.tag == STR:  # a value written many times (a provider, a tag) is one string
-                return self.strings.setdefault(node.value, node.value)
-            return self.scalar(node)
-        if id(node) in self.active:
-            raise _Fail(*self._line_col(node), "an alias refers to the value that contains it")
-        if depth > self.deepest:
-            self.deepest = depth
-        self.active.add(id(node))
-        try:
-            if isinstance(node, SequenceNode) and node.tag == SEQ:
-                return [self.build(item, depth + 1) for item in node.value]
-            if isinstance(node, MappingNode) and node.tag == MAP:
-                return self.mapping(node, depth)
-        finally:
-            self.active.discard(id(node))
-        self.skipped = True
-        self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
-        return None
-
-    @staticmethod
-    def _line_col(node: Node) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
-
-    def _bad_tag(self, tag: str) -> str:
-        self.fatal = True
-        return f"tag '{_tag_shown(tag)}' is not allowed (plans are data)"
-
-    def scalar(self, node: ScalarNode) -> Any:
-        if node.tag not in SCALAR_TAGS:
-            self.problems.append(Problem(self.loc(node), self._bad_tag(node.tag)))
-            return None
-        if node.tag in (f"{STD}str", f"{STD}timestamp"):
-            return str(node.value)
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError) as exc:
-            self.problems.append(Problem(self.loc(node), f"invalid {_tag_shown(node.tag)} value "
-                                                         f"'{node.value}': {exc}"))
-            return None
-
-    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        deeper = depth + 1
-        strings = self.strings
-        for key_node, value_node in node.value:
-            if key_node.__class__ is ScalarNode and key_node.tag == STR:
-                key = _intern(key_node.value)  # as written: `on:` and `yes:` stay strings
-            elif key_node.tag == f"{STD}merge":
-                self.fatal = self.skipped = True
-                self.problems.append(Problem(self.loc(key_node), "merge keys ('<<') are not supported: write "
-                                             "the keys out, or use 'defaults:' for shared case keys"))
-                continue
-            elif not isinstance(key_node, ScalarNode):
-                self.fatal = self.skipped = True
-                template = unquoted_template(node)
-                self.problems.append(Problem(self.loc(node), template) if template
-                                     else Problem(self.loc(key_node), "mapping keys must be plain strings"))
-                continue
-            elif key_node.tag not in SCALAR_TAGS:
-                self.skipped = True
-                self.problems.append(Problem(self.loc(key_node), self._bad_tag(key_node.tag)))
-                continue
-            else:
-                key = _intern(str(key_node.value))
-            if key in first_line:
-                self.skipped = True
-                self.problems.append(Problem(self.loc(key_node),
-                                             f"duplicate key '{key}' (first at line {first_line[key]})"))
-                continue
-            first_line[key] = key_node.start_mark.line + 1
-            if value_node.__class__ is ScalarNode and value_node.tag == STR and deeper <= MAX_DEPTH:
-                result[key] = strings.setdefault(value_node.value, value_node.value)  # build's, inlined
-            else:
-                result[key] = self.build(value_node, deeper)
-        return result
-
-
 def _read(source: Source) -> str:
     """The file's text; raises _Fail with the reason it is not a readable text plan."""
     path = source.path
@@ -223,8 +110,8 @@ def _read(source: Source) -> str:
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
         raise _Fail(line, nul - raw.rfind(b"\n", 0, nul), f"not a text file: NUL byte at line {line}")
-    try:
-        return raw.decode("utf-8-sig")
+    try:  # what the utf-8-sig codec does (its module is one import more): one leading BOM dropped
+        return (raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - raw.rfind(b"\n", 0, exc.start)
@@ -292,12 +179,12 @@ def _check_flow_depth(text: str) -> None:
             depth = max(0, depth - 1)
 
 
-def _build_composed_in_c(source: Source, root: Node | None) -> tuple[_Builder, Any] | None:
+def _build_composed_in_c(source: Source, root: Node | None) -> tuple[Builder, Any] | None:
     """`_build` of what libyaml composed, or None when a collection is nested MAX_DEPTH deep: the
     event composer then refuses it where it always did. Building finds that at no extra cost
     unless it went that deep or left part of the document unbuilt (a refused key or tag)."""
     try:
-        built = _build(source, root)
+        built = _build(source, root, aliased=False)
     except _Fail:
         if root is not None and too_deep(root, MAX_DEPTH):
             return None
@@ -308,17 +195,20 @@ def _build_composed_in_c(source: Source, root: Node | None) -> tuple[_Builder, A
     return built
 
 
-def _build(source: Source, root: Node | None) -> tuple[_Builder, Any]:
+def _build(source: Source, root: Node | None, aliased: bool = True) -> tuple[Builder, Any]:
     if root is None:
         raise _Fail(1, 1, "empty plan")
     source.root = root
-    builder = _Builder(source)
+    builder = Builder(source, aliased)
     return builder, builder.build(root, 0)
 
 
-def _load(source: Source, text: str) -> tuple[_Builder, Any]:
+def _load(source: Source, text: str) -> tuple[Builder, Any]:
     if text.count("[") + text.count("{") > MAX_DEPTH:
-        _check_flow_depth(text)
+        from orchestrator.plan.yaml_flow import flow_depth_within  # here: a small plan never needs it
+
+        if not flow_depth_within(text, MAX_DEPTH):
+            _check_flow_depth(text)
     # Only where the events come from libyaml too: then its composer sees the same document.
     done, composed = _compose_in_c(text) if _EventLoader is _LIBYAML else (False, None)
     if done:
@@ -333,6 +223,8 @@ def _compose_events(text: str) -> Node | None:
     try:
         root = _events_to_node(text, aliases)
     except yaml.MarkedYAMLError as exc:
+        from orchestrator.plan.yaml_hints import explain  # here: only a plan with a YAML error needs it
+
         raise _Fail(*explain(text, exc)) from None
     except yaml.reader.ReaderError as exc:
         position = min(exc.position, len(text))

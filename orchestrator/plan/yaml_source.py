@@ -32,7 +32,7 @@ class Source:
     root: Node | None = None
     _index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False)
     _chain: list[tuple[Node | None, Node]] = field(default_factory=list, repr=False)  # the last walk
-    _parts: list[PathKey] = field(default_factory=list, repr=False)
+    _parts: NodePath = field(default=(), repr=False)  # the path of the last walk
 
     @property
     def directory(self) -> Path:
@@ -58,22 +58,26 @@ class Source:
     def _walk(self, path: NodePath) -> list[tuple[Node | None, Node]]:
         """(key node or None, node) for the root and each part of `path` found, in order. Asked
         for the paths of one case after another, it starts where the last walk's path agrees."""
-        chain, parts = self._chain, self._parts
+        chain = self._chain
         if not chain or chain[0][1] is not self.root:
             assert self.root is not None
-            chain[:], parts[:] = [(None, self.root)], []
-        same, limit = 0, min(len(parts), len(path))
-        while same < limit and parts[same] == path[same]:
-            same += 1
-        del chain[same + 1:], parts[same:]
+            chain[:], self._parts = [(None, self.root)], ()
+        parts = self._parts
+        same = len(parts)
+        if path[:same] != parts:  # the common case is a path that goes on from the last one
+            same, limit = 0, min(same, len(path))
+            while same < limit and parts[same] == path[same]:
+                same += 1
+            del chain[same + 1:]
         node = chain[-1][1]
         for part in path[same:]:
             found = self._child(node, part)
             if found is None:
                 break
             chain.append(found)
-            parts.append(part)
             node = found[1]
+            same += 1
+        self._parts = path[:same]
         return chain
 
     def _child(self, node: Node, part: PathKey) -> tuple[Node | None, Node] | None:
@@ -85,8 +89,8 @@ class Source:
         if node.__class__ is not MappingNode or node.tag != MAP or not isinstance(part, str):
             return None
         if len(node.value) <= 16:
-            for key_node, value_node in node.value:
-                if key_node.value == part and usable_key(key_node):
+            for key_node, value_node in node.value:  # usable_key's test, inlined: asked for every model object
+                if key_node.value == part and key_node.__class__ is ScalarNode and key_node.tag in SCALAR_TAGS:
                     return key_node, value_node
             return None
         index = self._index.get(id(node))

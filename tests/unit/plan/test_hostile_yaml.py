@@ -77,3 +77,14 @@ def test_every_duplicate_key_is_reported(tmp_path: Path, monkeypatch: pytest.Mon
     problems = problems_of(tmp_path, monkeypatch, content)
     assert "plan.yaml:3:1: duplicate key 'version' (first at line 1)" in problems
     assert "plan.yaml:5:1: duplicate key 'name' (first at line 2)" in problems
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("!!bool maybe", "plan.yaml:6:15: invalid !!bool value 'maybe': write true or false"),  # was a KeyError (exit 3)
+    ("!!int abc", "plan.yaml:6:15: invalid !!int value 'abc': invalid literal for int() with base 10: 'abc'"),
+])
+def test_a_scalar_tagged_as_what_it_is_not(value: str, expected: str, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    content = (f"version: 1\nname: t\ncases:\n  - id: A\n    name: a\n    vars: {{x: {value}}}\n"
+               "    steps: [{sleep: 1}]\n")
+    assert problems_of(tmp_path, monkeypatch, content.encode()) == [expected]
