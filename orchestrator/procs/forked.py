@@ -7,24 +7,31 @@ only the text its function returns (through a pipe). It ends with `os._exit`: th
 atexit handlers, buffered output and `finally` blocks are the parent's, never run twice.
 Forking is refused (`can_fork` is False, `beside` returns None: do the work in turn) where
 there is no fork, or where the process has another thread: a fork copies only the calling
-thread, so a lock another thread holds would stay locked in the child for good.
+thread, so a lock another thread holds would stay locked in the child for good. A caller whose
+child touches nothing other threads use may fork beside them (`with_threads`: `run`'s final
+write, beside its signal watcher and janitor threads); its child is given a deadline.
 
 A stop signal (SIGTERM, SIGHUP, SIGQUIT) while both work raises `Stopped` in each of them, so
 their `finally` blocks run (a half-written file is removed); Ctrl-C is Python's
 KeyboardInterrupt as usual. The parent then stops the child (SIGTERM, then SIGKILL after the
 kill grace) and reaps it before the exception goes on: no child outlives `beside`, and a parent
-killed outright takes its child with it (PR_SET_PDEATHSIG).
+killed outright takes its child with it (PR_SET_PDEATHSIG). Handlers the parent's owner installed
+(`run`'s Interrupts: they tell the parent's watcher thread, through the wakeup pipe the child
+shares) are not the child's: there every stop signal raises `Stopped`, and the others do what
+they do by default.
 """
 from __future__ import annotations
 
 import gc
 import os
+import select
 import signal
 import sys
 import threading
 import time
 from types import FrameType
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from orchestrator.procs.exits import exit_description
@@ -78,25 +85,40 @@ class Child:
         self._read_fd = read_fd
         self._outcome: ChildOutcome | None = None
 
-    def outcome(self) -> ChildOutcome:
+    def outcome(self, within: float | None = None) -> ChildOutcome:
         """What the child's function returned, or why it did not; waits for the child to end
-        (the first time: it is reaped then)."""
+        (the first time: it is reaped then), for at most `within` seconds: a child still at
+        work then is stopped (and reaped) and has failed."""
         if self._outcome is None:
-            text = _read_all(self._read_fd)
-            self._outcome = _outcome(text, _reap(self.pid))
+            text = _read_all(self._read_fd, within)
+            if text is None:
+                _stop(self.pid)
+                self._outcome = ChildOutcome("", f"did not end within {within:.1f} s")
+            else:
+                self._outcome = _outcome(text, _reap(self.pid))
         return self._outcome
 
 
-def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, ChildOutcome] | None:
+def beside(child: Callable[[], str], parent: Callable[[Child], T], *,
+           with_threads: bool = False) -> tuple[T, ChildOutcome] | None:
     """`child()` in a forked process while `parent(the child)` runs here (it may wait for the
     child's outcome when it needs it); None (neither run) when the process cannot fork safely
     (see `can_fork`) or the fork itself fails.
 
+    `with_threads`: fork even though other threads run. The caller vouches that `child()` takes
+    no lock another thread may hold at the fork: it imports nothing, prints nothing, logs
+    nothing, and reads only objects no other thread changes. What it cannot avoid is safe: the
+    interpreter re-makes its own locks in the child (the GIL, the import lock, threading's),
+    and the C library takes malloc's across the fork. The parent should give such a child a
+    deadline (`Child.outcome(within=...)`): a lock missed all the same then costs time, not a hang.
+
     Everything alive at the fork is frozen out of the collector's sight first (`gc.freeze`, as
     CPython recommends before a fork): a collection in either process would otherwise write to
     every object's header and copy every page the two still share."""
-    if not can_fork():
+    if not hasattr(os, "fork") or not (with_threads or can_fork()):
         return None
+    if with_threads:
+        _pdeathsig()  # resolved here: in the child, dlopen's lock could be one another thread held
     sys.stdout.flush()  # what is buffered now is the parent's to write, not both's
     sys.stderr.flush()
     parent_pid = os.getpid()
@@ -135,6 +157,7 @@ def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked:
     try:
         try:
             os.close(read_fd)
+            _own_signals()
             _end_with(parent)
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
             text = "\0" + work()  # the mark of a result returned
@@ -155,16 +178,32 @@ def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked:
         os._exit(code)
 
 
+def _own_signals() -> None:
+    """In the child: the parent's wakeup pipe is not its own (a signal byte written there would
+    stop the parent's run), nor are handlers someone else installed in the parent."""
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:  # forked from a thread other than the main one: signals are not ours to set
+        return
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (ValueError, OSError):
+            continue
+        if callable(handler) and handler not in (_raise_stopped, signal.default_int_handler):
+            signal.signal(signum, _raise_stopped if signum in _ALL_STOPS else signal.SIG_DFL)
+
+
 def _end_with(parent: int) -> None:
     """A parent killed outright (SIGKILL) sends the child SIGTERM (Linux PR_SET_PDEATHSIG; the
-    parent has a single thread, see `can_fork`): no child works on for nobody."""
-    if not sys.platform.startswith("linux"):
+    signal comes when the thread that forked ends, which is the process's main thread): no
+    child works on for nobody."""
+    prctl = _pdeathsig()
+    if prctl is None:
         return
-    import ctypes  # here: only a forked child needs it
-
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except OSError:
         return
     if os.getppid() != parent:  # it died before the request took effect
         raise Stopped(signal.SIGTERM)
@@ -173,9 +212,29 @@ def _end_with(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _read_all(fd: int) -> bytes:
+@lru_cache(maxsize=1)
+def _pdeathsig() -> Callable[..., int] | None:
+    """libc's prctl, where there is one (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here: only a forked child needs it (`report` imports it in the child)
+
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+def _read_all(fd: int, within: float | None = None) -> bytes | None:
+    """Everything until the end of file; None when `within` seconds pass before it."""
+    deadline = None if within is None else time.monotonic() + within
     chunks: list[bytes] = []
     while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             return b"".join(chunks)

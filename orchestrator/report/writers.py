@@ -63,11 +63,12 @@ def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path 
                 writer(run, path)
             written.append(path)
         except Exception as e:  # noqa: BLE001 - any writer bug must not cost the other reports
-            problems.append(f"cannot write {kind} report {path}: {_why(e)}")
+            problems.append(f"cannot write {kind} report {path}: {why(e)}")
     return Written(tuple(written), tuple(problems))
 
 
-def _why(e: Exception) -> str:
+def why(e: Exception) -> str:
+    """What went wrong, in a few words, for "cannot write ... report PATH: WHY"."""
     if isinstance(e, OSError) and e.strerror:  # "No space left on device", not "[Errno 28] ..."
         return e.strerror
     detail = str(e).strip().splitlines()[0] if str(e).strip() else ""

@@ -34,6 +34,24 @@ def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
     The temporary file lives in the target's directory: `os.replace` is atomic only within
     one filesystem.
     """
+    fd, tmp = temporary_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def temporary_beside(path: PathLike) -> tuple[int, str]:
+    """A new temporary file (its descriptor, open for writing, and its name) in `path`'s folder,
+    with the mode `path` has or would get; `atomic_writer` writes there, then renames it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -44,17 +62,11 @@ def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
         except FileNotFoundError:
             mode = 0o644
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        os.close(fd)
+        os.unlink(tmp)
         raise
+    return fd, tmp
 
 
 def _fallback(value: Any) -> Any:
