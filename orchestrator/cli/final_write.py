@@ -39,7 +39,7 @@ def write_final(run: RunResult, junit: Path | None, html: Path | None, json: Pat
         return write_all(run, junit, html, json, junit_flavor=junit_flavor)
     from orchestrator.procs.forked import Child, beside
     from orchestrator.report.html import loaded_template, write_html_to
-    from orchestrator.result.store import temporary_beside
+    from orchestrator.result.durable import temporary_beside
 
     try:
         template = loaded_template()  # here: the child must not import or load anything

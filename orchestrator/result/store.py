@@ -10,63 +10,17 @@ from __future__ import annotations
 import gc
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from enum import Enum
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from orchestrator.errors import UserError
 from orchestrator.records import paused_gc
+from orchestrator.result.durable import PathLike as PathLike, atomic_writer as atomic_writer  # the writers' import
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.step_fields import StepFields
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-
-@contextmanager
-def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
-    """A binary file that replaces `path` only when the block ends without an exception, so a
-    big report can be written in pieces and readers still see the old file or the whole new one.
-
-    The temporary file lives in the target's directory: `os.replace` is atomic only within
-    one filesystem.
-    """
-    fd, tmp = temporary_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def temporary_beside(path: PathLike) -> tuple[int, str]:
-    """A new temporary file (its descriptor, open for writing, and its name) in `path`'s folder,
-    with the mode `path` has or would get; `atomic_writer` writes there, then renames it."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        # mkstemp creates 0600; reports are artifacts others read, so use 0644 or keep the old mode.
-        try:
-            mode = target.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    return fd, tmp
 
 
 def _fallback(value: Any) -> Any:
