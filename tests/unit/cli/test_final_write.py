@@ -194,3 +194,30 @@ def test_an_html_path_that_cannot_be_written_is_named(tmp_path: Path, forks: lis
     assert written.problems == (f"cannot write HTML report {html}: Is a directory",)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(NAMES)  # no temporary file left
     assert not _children_since(earlier)
+
+
+PLAN = """\
+version: 1
+name: forked
+providers:
+  echo: {python: echo.py}
+cases:
+""" + "".join(f"""  - id: C{n}
+    name: "case {n} \\u2028 <&> \\x1b"
+    steps: [{{call: echo, prompt: "hi {n}", expect: [{{contains: "hi {n}"}}]}}]
+""" for n in range(5))
+
+
+def test_a_run_forks_for_its_final_write_beside_its_threads_and_writes_what_report_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
+    from orchestrator.cli.entry import main
+
+    (tmp_path / "echo.py").write_text("def call_api(prompt, options, context):\n    return {'output': prompt}\n")
+    (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "plan.yaml", "-q", "--out", str(tmp_path / "run")]) == 0
+    assert forks == [1]  # the workers and the watchdog are started without os.fork
+    assert main(["report", str(tmp_path / "run" / "results.json"), "--out", str(tmp_path / "report")]) == 0
+    for name in ("junit.xml", "report.html"):
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "report" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(NAMES)
