@@ -37,6 +37,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every fork counted; a run of any size forks (FORK_FROM_CASES), as on a machine with a spare core."""
     monkeypatch.setattr(final_write, "FORK_FROM_CASES", 1)
     monkeypatch.setattr(forked, "spare_core", lambda: True)
+    monkeypatch.setattr(final_write, "_a_core_is_idle", lambda: True)
     counted: list[int] = []
     real_fork = os.fork
 
@@ -180,8 +181,30 @@ def test_few_cases_or_one_core_are_written_in_turn(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(final_write, "FORK_FROM_CASES", 1)
     monkeypatch.setattr(forked, "spare_core", lambda: False)
     _final(run, tmp_path / "one-core")
+    monkeypatch.setattr(forked, "spare_core", lambda: True)
+    monkeypatch.setattr(final_write, "_a_core_is_idle", lambda: False)
+    _final(run, tmp_path / "busy")
     assert forks == []
     _same_files(tmp_path / "few", tmp_path / "one-core")
+    _same_files(tmp_path / "few", tmp_path / "busy")
+
+
+def test_a_core_is_idle_when_fewer_tasks_are_runnable_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+    import io
+
+    real_open = builtins.open
+    runnable = [1]
+
+    def fake_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if file == "/proc/loadavg":
+            return io.BytesIO(f"0.52 0.58 0.59 {runnable[0]}/345 12345\n".encode())
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert final_write._a_core_is_idle()
+    runnable[0] = 2  # this process and another: the child would share a core
+    assert not final_write._a_core_is_idle()
 
 
 def test_an_html_path_that_cannot_be_written_is_named(tmp_path: Path, forks: list[int], a_thread_runs: None,
