@@ -233,12 +233,18 @@ def _read_all(fd: int, within: float | None = None) -> bytes | None:
     while True:
         if deadline is not None:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if left <= 0 or not _readable(fd, left):
                 return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+def _readable(fd: int, within: float) -> bool:
+    poll = select.poll()  # not select.select: a descriptor above 1023 is out of its reach
+    poll.register(fd, select.POLLIN | select.POLLHUP)
+    return bool(poll.poll(max(1, int(within * 1000))))
 
 
 def _reap(pid: int) -> int:
