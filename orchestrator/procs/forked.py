@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from types import FrameType
 from contextlib import contextmanager
 from functools import lru_cache
@@ -129,7 +130,7 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T], *,
         # child before that would run the parent's code in it.
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_STOPS)
         try:
-            pid = os.fork()
+            pid = _fork(with_threads)
         except OSError:
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
             os.close(read_fd)
@@ -150,6 +151,14 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T], *,
         finally:
             os.close(read_fd)
     return mine, outcome
+
+
+def _fork(with_threads: bool) -> int:
+    if not with_threads:
+        return os.fork()
+    with warnings.catch_warnings():  # 3.12+ warns of a fork beside threads: what the caller vouched for
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
 
 
 def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked: Any, parent: int) -> None:
