@@ -30,26 +30,20 @@ import sys
 import threading
 import time
 import warnings
-from types import FrameType
-from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Callable, Iterator, NamedTuple, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from orchestrator.procs.exits import exit_description
+from orchestrator.procs.fork_signals import ALL_STOPS as _ALL_STOPS
+from orchestrator.procs.fork_signals import STOP_SIGNALS as STOP_SIGNALS
+from orchestrator.procs.fork_signals import Stopped as Stopped
+from orchestrator.procs.fork_signals import end_with as _end_with
+from orchestrator.procs.fork_signals import own_signals as _own_signals
+from orchestrator.procs.fork_signals import pdeathsig as _pdeathsig
+from orchestrator.procs.fork_signals import stop_signals_raise as stop_signals_raise
 
 T = TypeVar("T")
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-_ALL_STOPS = {signal.SIGINT, *STOP_SIGNALS}
 _FAILED = 1  # the child's exit code when its function raised
-
-
-class Stopped(BaseException):
-    """A stop signal arrived while `beside` ran: the command should end with 128 + signum."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
-        self.signum = signum
 
 
 class ChildOutcome(NamedTuple):
@@ -187,54 +181,6 @@ def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked:
         os._exit(code)
 
 
-def _own_signals() -> None:
-    """In the child: the parent's wakeup pipe is not its own (a signal byte written there would
-    stop the parent's run), nor are handlers someone else installed in the parent."""
-    try:
-        signal.set_wakeup_fd(-1)
-    except ValueError:  # forked from a thread other than the main one: signals are not ours to set
-        return
-    for signum in signal.valid_signals():
-        try:
-            handler = signal.getsignal(signum)
-        except (ValueError, OSError):
-            continue
-        if callable(handler) and handler not in (_raise_stopped, signal.default_int_handler):
-            signal.signal(signum, _raise_stopped if signum in _ALL_STOPS else signal.SIG_DFL)
-
-
-def _end_with(parent: int) -> None:
-    """A parent killed outright (SIGKILL) sends the child SIGTERM (Linux PR_SET_PDEATHSIG; the
-    signal comes when the thread that forked ends, which is the process's main thread): no
-    child works on for nobody."""
-    prctl = _pdeathsig()
-    if prctl is None:
-        return
-    try:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except OSError:
-        return
-    if os.getppid() != parent:  # it died before the request took effect
-        raise Stopped(signal.SIGTERM)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-@lru_cache(maxsize=1)
-def _pdeathsig() -> Callable[..., int] | None:
-    """libc's prctl, where there is one (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes  # here: only a forked child needs it (`report` imports it in the child)
-
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
 def _read_all(fd: int, within: float | None = None) -> bytes | None:
     """Everything until the end of file; None when `within` seconds pass before it."""
     deadline = None if within is None else time.monotonic() + within
@@ -299,24 +245,4 @@ def _stop(pid: int) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
-
-
-@contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """Stop signals whose action is the default (to die: a forked child would be left behind,
-    a half-written file too) raise `Stopped` while the block runs, in a child forked meanwhile
-    as well; handlers someone installed stay. `beside` holds them so; a command may too."""
-    previous: dict[int, Any] = {}
-    for sig in STOP_SIGNALS:
-        if signal.getsignal(sig) is signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, _raise_stopped)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork", "spare_core", "stop_signals_raise"]
+__all__ = ["STOP_SIGNALS", "Child", "ChildOutcome", "Stopped", "beside", "can_fork", "spare_core", "stop_signals_raise"]
