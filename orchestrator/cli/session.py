@@ -30,6 +30,7 @@ from orchestrator.procs.tree import kill_all
 from orchestrator.procs.watchdog import guard_run
 from orchestrator.report.console import ConsoleReporter
 from orchestrator.report.github import report_to_github
+from orchestrator.cli.final_write import write_final
 from orchestrator.report.writers import Written, write_all
 from orchestrator.result.completion import mark_incomplete
 from orchestrator.result.journal import Journal, journal_path
@@ -139,7 +140,7 @@ class RunSession(Listener):
             journal_path(self.json).unlink(missing_ok=True)
         if self._writers_imported is not None:
             self._writers_imported.join()
-        written = self._write(run)
+        written = write_final(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
         for path in {self.junit, self.html, self.json} - set(written.paths):
             _remove_live_copy(path)
         on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
@@ -185,9 +186,12 @@ def _import_writers_meanwhile() -> threading.Thread | None:
     run then mostly waits for its workers to exit, and the final write need not import."""
     def load() -> None:
         try:
-            import orchestrator.report.html  # noqa: F401
+            import orchestrator.procs.forked  # noqa: F401
             import orchestrator.report.json_report  # noqa: F401
             import orchestrator.report.junit  # noqa: F401
+            from orchestrator.report.html import loaded_template
+
+            loaded_template()  # compiled or read from its cache: ~0.6-30 ms less in the final write
         except Exception:  # the writer imports it again, and reports what is wrong
             pass
 

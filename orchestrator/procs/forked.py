@@ -7,41 +7,43 @@ only the text its function returns (through a pipe). It ends with `os._exit`: th
 atexit handlers, buffered output and `finally` blocks are the parent's, never run twice.
 Forking is refused (`can_fork` is False, `beside` returns None: do the work in turn) where
 there is no fork, or where the process has another thread: a fork copies only the calling
-thread, so a lock another thread holds would stay locked in the child for good.
+thread, so a lock another thread holds would stay locked in the child for good. A caller whose
+child touches nothing other threads use may fork beside them (`with_threads`: `run`'s final
+write, beside its signal watcher and janitor threads); its child is given a deadline.
 
 A stop signal (SIGTERM, SIGHUP, SIGQUIT) while both work raises `Stopped` in each of them, so
 their `finally` blocks run (a half-written file is removed); Ctrl-C is Python's
 KeyboardInterrupt as usual. The parent then stops the child (SIGTERM, then SIGKILL after the
 kill grace) and reaps it before the exception goes on: no child outlives `beside`, and a parent
-killed outright takes its child with it (PR_SET_PDEATHSIG).
+killed outright takes its child with it (PR_SET_PDEATHSIG). Handlers the parent's owner installed
+(`run`'s Interrupts: they tell the parent's watcher thread, through the wakeup pipe the child
+shares) are not the child's: there every stop signal raises `Stopped`, and the others do what
+they do by default.
 """
 from __future__ import annotations
 
 import gc
 import os
+import select
 import signal
 import sys
 import threading
 import time
-from types import FrameType
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, NamedTuple, TypeVar
+import warnings
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from orchestrator.procs.exits import exit_description
+from orchestrator.procs.fork_signals import ALL_STOPS as _ALL_STOPS
+from orchestrator.procs.fork_signals import STOP_SIGNALS as STOP_SIGNALS
+from orchestrator.procs.fork_signals import Stopped as Stopped
+from orchestrator.procs.fork_signals import end_with as _end_with
+from orchestrator.procs.fork_signals import own_signals as _own_signals
+from orchestrator.procs.fork_signals import pdeathsig as _pdeathsig
+from orchestrator.procs.fork_signals import stop_signals_raise as stop_signals_raise
 
 T = TypeVar("T")
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-_ALL_STOPS = {signal.SIGINT, *STOP_SIGNALS}
 _FAILED = 1  # the child's exit code when its function raised
-
-
-class Stopped(BaseException):
-    """A stop signal arrived while `beside` ran: the command should end with 128 + signum."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
-        self.signum = signum
 
 
 class ChildOutcome(NamedTuple):
@@ -78,25 +80,40 @@ class Child:
         self._read_fd = read_fd
         self._outcome: ChildOutcome | None = None
 
-    def outcome(self) -> ChildOutcome:
+    def outcome(self, within: float | None = None) -> ChildOutcome:
         """What the child's function returned, or why it did not; waits for the child to end
-        (the first time: it is reaped then)."""
+        (the first time: it is reaped then), for at most `within` seconds: a child still at
+        work then is stopped (and reaped) and has failed."""
         if self._outcome is None:
-            text = _read_all(self._read_fd)
-            self._outcome = _outcome(text, _reap(self.pid))
+            text = _read_all(self._read_fd, within)
+            if text is None:
+                _stop(self.pid)
+                self._outcome = ChildOutcome("", f"did not end within {within:.1f} s")
+            else:
+                self._outcome = _outcome(text, _reap(self.pid))
         return self._outcome
 
 
-def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, ChildOutcome] | None:
+def beside(child: Callable[[], str], parent: Callable[[Child], T], *,
+           with_threads: bool = False) -> tuple[T, ChildOutcome] | None:
     """`child()` in a forked process while `parent(the child)` runs here (it may wait for the
     child's outcome when it needs it); None (neither run) when the process cannot fork safely
     (see `can_fork`) or the fork itself fails.
 
+    `with_threads`: fork even though other threads run. The caller vouches that `child()` takes
+    no lock another thread may hold at the fork: it imports nothing, prints nothing, logs
+    nothing, and reads only objects no other thread changes. What it cannot avoid is safe: the
+    interpreter re-makes its own locks in the child (the GIL, the import lock, threading's),
+    and the C library takes malloc's across the fork. The parent should give such a child a
+    deadline (`Child.outcome(within=...)`): a lock missed all the same then costs time, not a hang.
+
     Everything alive at the fork is frozen out of the collector's sight first (`gc.freeze`, as
     CPython recommends before a fork): a collection in either process would otherwise write to
     every object's header and copy every page the two still share."""
-    if not can_fork():
+    if not hasattr(os, "fork") or not (with_threads or can_fork()):
         return None
+    if with_threads:
+        _pdeathsig()  # resolved here: in the child, dlopen's lock could be one another thread held
     sys.stdout.flush()  # what is buffered now is the parent's to write, not both's
     sys.stderr.flush()
     parent_pid = os.getpid()
@@ -107,7 +124,7 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, C
         # child before that would run the parent's code in it.
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_STOPS)
         try:
-            pid = os.fork()
+            pid = _fork(with_threads)
         except OSError:
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
             os.close(read_fd)
@@ -130,11 +147,20 @@ def beside(child: Callable[[], str], parent: Callable[[Child], T]) -> tuple[T, C
     return mine, outcome
 
 
+def _fork(with_threads: bool) -> int:
+    if not with_threads:
+        return os.fork()
+    with warnings.catch_warnings():  # 3.12+ warns of a fork beside threads: what the caller vouched for
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
 def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked: Any, parent: int) -> None:
     code = _FAILED
     try:
         try:
             os.close(read_fd)
+            _own_signals()
             _end_with(parent)
             signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
             text = "\0" + work()  # the mark of a result returned
@@ -155,31 +181,25 @@ def _child_main(work: Callable[[], str], read_fd: int, write_fd: int, unblocked:
         os._exit(code)
 
 
-def _end_with(parent: int) -> None:
-    """A parent killed outright (SIGKILL) sends the child SIGTERM (Linux PR_SET_PDEATHSIG; the
-    parent has a single thread, see `can_fork`): no child works on for nobody."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes  # here: only a forked child needs it
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it died before the request took effect
-        raise Stopped(signal.SIGTERM)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _read_all(fd: int) -> bytes:
+def _read_all(fd: int, within: float | None = None) -> bytes | None:
+    """Everything until the end of file; None when `within` seconds pass before it."""
+    deadline = None if within is None else time.monotonic() + within
     chunks: list[bytes] = []
     while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not _readable(fd, left):
+                return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+def _readable(fd: int, within: float) -> bool:
+    poll = select.poll()  # not select.select: a descriptor above 1023 is out of its reach
+    poll.register(fd, select.POLLIN | select.POLLHUP)
+    return bool(poll.poll(max(1, int(within * 1000))))
 
 
 def _reap(pid: int) -> int:
@@ -225,24 +245,4 @@ def _stop(pid: int) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
-
-
-@contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """Stop signals whose action is the default (to die: a forked child would be left behind,
-    a half-written file too) raise `Stopped` while the block runs, in a child forked meanwhile
-    as well; handlers someone installed stay. `beside` holds them so; a command may too."""
-    previous: dict[int, Any] = {}
-    for sig in STOP_SIGNALS:
-        if signal.getsignal(sig) is signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, _raise_stopped)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-__all__ = ["Child", "ChildOutcome", "Stopped", "beside", "can_fork", "spare_core", "stop_signals_raise"]
+__all__ = ["STOP_SIGNALS", "Child", "ChildOutcome", "Stopped", "beside", "can_fork", "spare_core", "stop_signals_raise"]

@@ -15,9 +15,9 @@ import zlib
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, BinaryIO, Callable, Iterable, Mapping, Optional
 
-from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from orchestrator.report import html_sections as sections
@@ -61,16 +61,28 @@ def _bytecode_cache() -> BytecodeCache | None:
 Elsewhere = Mapping[str, Callable[[], Optional[str]]]
 
 
+def loaded_template() -> Template:
+    """The page's template, compiled or read from its bytecode cache the first time."""
+    return _environment().get_template("report.html.j2")
+
+
 def write_html(run: RunResult, path: PathLike, elsewhere: Elsewhere | None = None) -> None:
     """Write the run as one offline HTML file (atomically), streamed: at 10,000 cases the
     whole page as one string, then as bytes, was two more copies of ~16 MB at the run's peak.
     `elsewhere`: the page's parts made by someone else meanwhile (`orchestrator report` has
     the case details made by another process), asked for only where the page needs them."""
-    template = _environment().get_template("report.html.j2")
+    template = loaded_template()
     with atomic_writer(path) as fh:
-        for chunk in template.generate(**_context(run, elsewhere)):
-            # backslashreplace is a last line of defence: every string is already sanitised.
-            fh.write(chunk.encode("utf-8", "backslashreplace"))
+        write_html_to(fh, run, elsewhere, template)
+
+
+def write_html_to(fh: BinaryIO, run: RunResult, elsewhere: Elsewhere | None = None,
+                  template: Template | None = None) -> None:
+    """The page, streamed into an open file (`write_html` without the temporary file and rename)."""
+    template = template or loaded_template()
+    for chunk in template.generate(**_context(run, elsewhere)):
+        # backslashreplace is a last line of defence: every string is already sanitised.
+        fh.write(chunk.encode("utf-8", "backslashreplace"))
 
 
 def render_html(run: RunResult) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from orchestrator.records import paused_gc, record
+from orchestrator.result.durable import synced_together
 from orchestrator.result.model import RunResult
 
 Writer = Callable[[RunResult, Path], None]
@@ -53,21 +54,30 @@ def write_all(run: RunResult, junit: Path | None, html: Path | None, json: Path 
         ("JUnit", functools.partial(write_junit, flavor=junit_flavor), junit),
         ("HTML", functools.partial(write_html, parts=html_parts), html),
     ]
+    outcomes: list[tuple[str, Path, Exception | None]] = []
+    with synced_together() as not_in_place:  # the files' fsyncs at once, at the end (result/durable)
+        for kind, writer, path in jobs:
+            if path is None:
+                continue
+            try:
+                with paused_gc():
+                    writer(run, path)
+                outcomes.append((kind, path, None))
+            except Exception as e:  # noqa: BLE001 - any writer bug must not cost the other reports
+                outcomes.append((kind, path, e))
     problems: list[str] = []
     written: list[Path] = []
-    for kind, writer, path in jobs:
-        if path is None:
-            continue
-        try:
-            with paused_gc():
-                writer(run, path)
+    for kind, path, error in outcomes:
+        error = error or not_in_place.get(str(path))
+        if error is None:
             written.append(path)
-        except Exception as e:  # noqa: BLE001 - any writer bug must not cost the other reports
-            problems.append(f"cannot write {kind} report {path}: {_why(e)}")
+        else:
+            problems.append(f"cannot write {kind} report {path}: {why(error)}")
     return Written(tuple(written), tuple(problems))
 
 
-def _why(e: Exception) -> str:
+def why(e: Exception) -> str:
+    """What went wrong, in a few words, for "cannot write ... report PATH: WHY"."""
     if isinstance(e, OSError) and e.strerror:  # "No space left on device", not "[Errno 28] ..."
         return e.strerror
     detail = str(e).strip().splitlines()[0] if str(e).strip() else ""

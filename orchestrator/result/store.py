@@ -10,50 +10,17 @@ from __future__ import annotations
 import gc
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from orchestrator.errors import UserError
 from orchestrator.records import paused_gc
+from orchestrator.result.durable import PathLike as PathLike, atomic_writer as atomic_writer  # the writers' import
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
 from orchestrator.result.step_fields import StepFields
-
-PathLike = Union[str, "os.PathLike[str]"]
-
-
-@contextmanager
-def atomic_writer(path: PathLike) -> Iterator[BinaryIO]:
-    """A binary file that replaces `path` only when the block ends without an exception, so a
-    big report can be written in pieces and readers still see the old file or the whole new one.
-
-    The temporary file lives in the target's directory: `os.replace` is atomic only within
-    one filesystem.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        # mkstemp creates 0600; reports are artifacts others read, so use 0644 or keep the old mode.
-        try:
-            mode = target.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _fallback(value: Any) -> Any:
@@ -73,13 +40,19 @@ def dumps(data: Any, indent: int | None = None) -> str:
 
 
 def _model_default(value: Any) -> Any:
+    as_dict = _AS_DICT.get(type(value))
+    if as_dict is not None:
+        return as_dict(value)
     names = field_names(value)
     if names is not None:
         # A model object's attribute dict holds its fields in their declared order (its __init__
         # sets them so; result.decode orders what it reads), and nothing else (frozen): it is
         # what a dict built field by field would be, without building one per object.
         out = getattr(value, "__dict__", None)  # None for the slotted classes (records.record)
-        if out is None or len(out) != len(names):
+        if out is None:
+            as_dict = _AS_DICT[type(value)] = _slotted_as_dict(type(value), names)
+            return as_dict(value)
+        if len(out) != len(names):
             out = {name: getattr(value, name) for name in names}
         if type(value) is StepResult:  # its fields as their dict: no second call back per step
             out = {**out, "fields": value.fields.as_json()}
@@ -91,6 +64,23 @@ def _model_default(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
     return _fallback(value)
+
+
+# A slotted model class's fields as a dict, by one C call for all its values (attrgetter) instead
+# of a getattr per field: results.json of 1,000 trivial cases 21 -> ~11 ms.
+_AS_DICT: dict[type, Callable[[Any], dict[str, Any]]] = {}
+
+
+def _slotted_as_dict(cls: type, names: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
+    values: Callable[[Any], Any] = (attrgetter(*names) if len(names) > 1 else
+                                    (lambda v: (getattr(v, names[0]),)) if names else (lambda v: ()))
+    if cls is StepResult:
+        def step_as_dict(value: Any) -> dict[str, Any]:
+            out = dict(zip(names, values(value)))
+            out["fields"] = value.fields.as_json()  # its fields as their dict: no second call back per step
+            return out
+        return step_as_dict
+    return lambda value: dict(zip(names, values(value)))
 
 
 _model_encoder = json.JSONEncoder(ensure_ascii=True, default=_model_default, allow_nan=False)
@@ -124,9 +114,23 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     shell["complete"] = shell.pop("complete")  # the completion mark comes last in the file
     head, _, tail = encode(shell).partition(json.dumps(marker))
     yield head + "["
-    for n, case in enumerate(run.cases):
-        yield (", " if n else "") + encode(case)  # json's default item separator
+    cases = run.cases
+    for start in range(0, len(cases), _CASES_AT_ONCE):
+        yield (", " if start else "") + _encode_items(cases[start:start + _CASES_AT_ONCE])
     yield "]" + tail
+
+
+# Cases encoded a slice at a time: one encoder call per case cost ~4 us of its set-up, and a
+# slice's text (~1 KB a trivial case) stays small.
+_CASES_AT_ONCE = 64
+
+
+def _encode_items(items: Sequence[Any]) -> str:
+    """`", ".join(encode(item) for item in items)`, in one call to the encoder where it can."""
+    try:
+        return _model_encoder.encode(list(items))[1:-1]  # "[a, b]" -> "a, b": json's default separators
+    except (TypeError, ValueError):  # one item needs the lenient path: the others do not
+        return ", ".join([encode(item) for item in items])
 
 
 def write_json(run: RunResult, path: PathLike) -> None:

@@ -44,7 +44,7 @@ def test_the_plans_are_gone_when_the_reports_are_written(tmp_path: Path, monkeyp
     (tmp_path / "plan.yaml").write_text(PLAN)
     plans: list[weakref.ref[Any]] = []
     alive_at_write: list[bool] = []
-    load_stage, write_all = cli_run.load_stage, session.write_all
+    load_stage, write_final = cli_run.load_stage, session.write_final
 
     def loading(request: Any) -> Any:
         loaded = load_stage(request)
@@ -52,12 +52,12 @@ def test_the_plans_are_gone_when_the_reports_are_written(tmp_path: Path, monkeyp
         return loaded
 
     def writing(run: Any, *args: Any, **kwargs: Any) -> Any:
-        if run.complete:  # the final write, not a live rewrite during the run
-            alive_at_write.extend(ref() is not None for ref in plans)
-        return write_all(run, *args, **kwargs)
+        assert run.complete  # the final write, not a live rewrite during the run
+        alive_at_write.extend(ref() is not None for ref in plans)
+        return write_final(run, *args, **kwargs)
 
     monkeypatch.setattr(cli_run, "load_stage", loading)
-    monkeypatch.setattr(session, "write_all", writing)
+    monkeypatch.setattr(session, "write_final", writing)
     monkeypatch.chdir(tmp_path)
     assert main(["run", "plan.yaml", "-q", "-j", jobs, "--out", str(tmp_path / "out")]) == 0
     assert plans and alive_at_write == [False] * len(plans)

@@ -156,3 +156,28 @@ def test_the_child_never_runs_the_parents_atexit_handlers_or_flushes_its_buffers
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("atexit ran") == 1 and out.stdout.count("buffered before") == 1
     assert "ChildOutcome(text='x', failure='')" in out.stdout
+
+
+def test_a_child_past_its_deadline_is_stopped_reaped_and_has_failed() -> None:
+    began = time.monotonic()
+    both = beside(lambda: (time.sleep(60), "late")[1], lambda child: child.outcome(within=0.3))
+    assert both is not None
+    mine, outcome = both
+    assert mine.failure == outcome.failure == "did not end within 0.3 s" and mine.text == ""
+    assert time.monotonic() - began < 5
+    assert _no_child_left()
+
+
+def test_with_threads_it_forks_beside_another_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "can_fork", REAL_CAN_FORK)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert beside(lambda: "x", lambda child: "y") is None  # refused, as ever
+        both = beside(lambda: f"{threading.active_count()}", lambda child: "y", with_threads=True)
+    finally:
+        release.set()
+        other.join()
+    assert both is not None and both[1].text == "1"  # the child has only the thread that forked
+    assert _no_child_left()

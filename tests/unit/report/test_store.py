@@ -135,3 +135,22 @@ def test_results_of_another_version_read_with_defaults_and_a_bad_status_is_a_use
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(UserError, match="corrupt results file .*'bogus' is not a valid Status"):
         read_json(path)
+
+
+def test_cases_encoded_a_slice_at_a_time_read_as_each_case_encoded_alone() -> None:
+    """A case the strict encoder refuses (a NaN, a tuple key) costs only its slice the lenient
+    path: every case's text is what `encode` makes of it alone, wherever it sits in a slice."""
+    import math
+
+    from .factory import many_cases
+
+    run = many_cases(150)
+    odd = replace(run.cases[70], duration_s=math.nan)
+    step = replace(odd.attempts[0].steps[0], fields={"output": "x", "odd": {(1, 2): "tuple key"}})
+    odd = replace(odd, attempts=(replace(odd.attempts[0], steps=(step,)),))
+    cases = run.cases[:70] + (odd,) + run.cases[71:]
+    run = replace(run, cases=cases)
+    text = "".join(run_json_chunks(run))
+    expected = "[" + ", ".join(encode(c) for c in cases) + "]"
+    assert expected in text
+    assert json.loads(text)["cases"][70]["duration_s"] == "NaN"
