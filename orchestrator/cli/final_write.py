@@ -99,12 +99,10 @@ def _a_core_is_idle() -> bool:
     """Whether fewer tasks are runnable right now (this one included) than this process may run
     on: a child on a busy machine only shares a core and adds the fork's cost (its copied
     pages: ~10 ms of each process's CPU at 1,000 cases). True where that cannot be read."""
-    try:
-        with open("/proc/loadavg", "rb") as loadavg:  # "0.52 0.58 0.59 2/345 12345": runnable/total
-            runnable = int(loadavg.read().split()[3].split(b"/")[0])
-        return runnable < len(os.sched_getaffinity(0))
-    except (OSError, ValueError, IndexError, AttributeError):
-        return True
+    from orchestrator.procs import cores
+
+    runnable = cores.runnable_now()
+    return runnable is None or runnable < cores.usable()
 
 
 def _joined(first: Written, then: Written) -> Written:

@@ -66,10 +66,9 @@ def can_fork() -> bool:
 
 def spare_core() -> bool:
     """Whether this process may run on more than one CPU (else a child only shares its core)."""
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except (AttributeError, OSError):  # no affinity on this platform
-        return (os.cpu_count() or 1) > 1
+    from orchestrator.procs import cores
+
+    return cores.usable() > 1
 
 
 class Child:

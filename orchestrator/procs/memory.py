@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 import psutil
 
-from orchestrator.procs import tree
+from orchestrator.procs import cores, tree
 from orchestrator.procs.snapshot import children_by_parent
 from orchestrator.records import mutable_record
 
@@ -52,10 +52,7 @@ def available_bytes() -> int:
 
 
 def cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    return cores.usable()
 
 
 def auto_jobs(per_job_bytes: int, *, cores: int | None = None, available: int | None = None) -> int:

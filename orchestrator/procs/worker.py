@@ -20,7 +20,7 @@ import time
 from typing import Any, Iterable, Mapping
 
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import markers, protocol, tree, while_waiting
+from orchestrator.procs import cores, markers, protocol, tree, while_waiting
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
@@ -290,35 +290,14 @@ def spin_budget(calls_at_once: int) -> float:
     spinning thread would hold the GIL the other callers need."""
     if calls_at_once != 1:
         return 0.0
-    return SPIN_S if _usable_cores() >= 2 else 0.0
-
-
-_loadavg = -2  # an fd on /proc/loadavg, opened on first use (-1: none to be had)
+    return SPIN_S if cores.usable() >= 2 else 0.0
 
 
 def _no_one_waits_for_a_core() -> bool:
-    """No more processes are runnable right now than there are cores (the kernel's count in
-    /proc/loadavg, ~0.6 us to read): polling then takes a core nobody else wants."""
-    global _loadavg
-    if _loadavg == -2:
-        try:
-            _loadavg = os.open("/proc/loadavg", os.O_RDONLY)
-        except OSError:
-            _loadavg = -1
-    if _loadavg < 0:
-        return True
-    try:  # "0.52 0.58 0.59 2/345 12345": runnable/total
-        runnable = int(os.pread(_loadavg, 128, 0).split()[3].split(b"/")[0])
-    except (OSError, ValueError, IndexError):
-        return True
-    return runnable <= _usable_cores()
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """No more processes are runnable right now than there are cores: polling then takes a
+    core nobody else wants (the caller and its polling worker fill two). True where unknown."""
+    runnable = cores.runnable_now()
+    return runnable is None or runnable <= cores.usable()
 
 
 def _spin(poller: select.poll, spin_s: float) -> None:

@@ -190,17 +190,10 @@ def test_few_cases_or_one_core_are_written_in_turn(tmp_path: Path, monkeypatch: 
 
 
 def test_a_core_is_idle_when_fewer_tasks_are_runnable_than_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
-    import io
+    from orchestrator.procs import cores
 
-    real_open = builtins.open
     runnable = [1]
-
-    def fake_open(file: Any, *args: Any, **kwargs: Any) -> Any:
-        if file == "/proc/loadavg":
-            return io.BytesIO(f"0.52 0.58 0.59 {runnable[0]}/345 12345\n".encode())
-        return real_open(file, *args, **kwargs)
-    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(cores, "runnable_now", lambda: runnable[0])
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert final_write._a_core_is_idle()
     runnable[0] = 2  # this process and another: the child would share a core

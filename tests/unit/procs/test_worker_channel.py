@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from orchestrator.procs import worker
+from orchestrator.procs import cores, worker
 from orchestrator.procs.worker_main import Channel
 
 
@@ -69,7 +69,7 @@ def test_no_spin_while_other_processes_wait_for_a_core(monkeypatch: pytest.Monke
         path = tmp_path / "loadavg"
         path.write_text(line)
         fd = os.open(path, os.O_RDONLY)
-        monkeypatch.setattr(worker, "_loadavg", fd)
+        monkeypatch.setattr(cores, "_loadavg", fd)
         try:
             return worker._no_one_waits_for_a_core()
         finally:
