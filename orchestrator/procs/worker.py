@@ -17,6 +17,7 @@ import sys
 import subprocess
 import threading
 import time
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from orchestrator.errors import ErrorKind
@@ -297,7 +298,12 @@ def _no_one_waits_for_a_core() -> bool:
     """No more processes are runnable right now than there are cores: polling then takes a
     core nobody else wants (the caller and its polling worker fill two). True where unknown."""
     runnable = cores.runnable_now()
-    return runnable is None or runnable <= cores.usable()
+    return runnable is None or runnable <= _cores_at_start()
+
+
+@lru_cache(maxsize=1)
+def _cores_at_start() -> int:
+    return cores.usable()  # a syscall: not at every call
 
 
 def _spin(poller: select.poll, spin_s: float) -> None:
