@@ -61,13 +61,14 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     ctx = CaseContext(plan=plan, case=case, pools=pools, variables={}, stop=stop,
                       deadline=None if case.timeout_s is None else started + case.timeout_s,
                       marker=new_case_token(case.id))
-    # Peak RSS of what serves the attempt: its providers' workers and the processes it starts.
-    served_by = [pools[p] for p in case_providers(case) if p in pools]
-    ident = threading.get_ident()
+    watch = None
     if sampler is not None:
+        # Peak RSS of what serves the attempt: its providers' workers and the processes it starts.
+        served_by = [pools[p] for p in case_providers(case) if p in pools]
+        ident = threading.get_ident()
         attribute_starts(True)
-    watch = None if sampler is None else sampler.watch(
-        lambda: [*ctx.started_pids, *started_here(ident), *(pid for pool in served_by for pid in pool.pids())])
+        watch = sampler.watch(
+            lambda: [*ctx.started_pids, *started_here(ident), *(pid for pool in served_by for pid in pool.pids())])
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
     # `tmp`: the attempt's own folder, made only for a case whose templates could name it
@@ -103,7 +104,7 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     if sampler is not None:
         attribute_starts(False)
     return Attempt(status=status, duration_s=time.monotonic() - started, message=message,
-                   steps=tuple(stored_step(s) for s in steps),
+                   steps=tuple([stored_step(s) for s in steps]),
                    stdout=trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS),
                    stderr=trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
                    started_at=started_wall, job=job, peak_rss_bytes=peak)
@@ -147,15 +148,16 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
     if step.as_name:
         ctx.variables[step.as_name] = view
     mine = returned_names(returned)
-    if ctx.deadline is None and getattr(eval_clock.state, "case_deadline", None) is None:
-        assertions = output.checks + tuple(check(spec, step.action, view, ctx.variables, mine)
-                                           for spec in step.expect)  # no deadline to set (as most cases)
+    if not step.expect:
+        assertions = output.checks
+    elif ctx.deadline is None and getattr(eval_clock.state, "case_deadline", None) is None:
+        assertions = output.checks + tuple([check(spec, step.action, view, ctx.variables, mine)
+                                            for spec in step.expect])  # no deadline to set (as most cases)
     else:
         with case_deadline(ctx.deadline):  # a regex or expr never outlives the case
-            assertions = output.checks + tuple(check(spec, step.action, view, ctx.variables, mine)
-                                               for spec in step.expect)
-    expects_error = any(a.kind == "error" for a in step.expect)
-    if output.error is not None and not expects_error:
+            assertions = output.checks + tuple([check(spec, step.action, view, ctx.variables, mine)
+                                                for spec in step.expect])
+    if output.error is not None and not any(a.kind == "error" for a in step.expect):
         status = Status.ERROR
     elif all(a.passed for a in assertions):
         status = Status.PASSED
