@@ -63,12 +63,12 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
                       marker=new_case_token(case.id))
     watch = None
     if sampler is not None:
-        # Peak RSS of what serves the attempt: its providers' workers and the processes it starts.
-        served_by = [pools[p] for p in case_providers(case) if p in pools]
+        # Peak RSS of what serves the attempt: its providers' workers and the processes it starts
+        # (worked out by the sampler's thread when it samples, not by every case).
         ident = threading.get_ident()
         attribute_starts(True)
-        watch = sampler.watch(
-            lambda: [*ctx.started_pids, *started_here(ident), *(pid for pool in served_by for pid in pool.pids())])
+        watch = sampler.watch(lambda: [*ctx.started_pids, *started_here(ident),
+                                       *(pid for p in case_providers(case) if p in pools for pid in pools[p].pids())])
     steps: list[StepResult] = []
     broken: StepResult | None = None  # the first step that failed or errored
     # `tmp`: the attempt's own folder, made only for a case whose templates could name it
@@ -94,7 +94,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
     steps.extend(_finish_processes(ctx, len(steps)))
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
-    broken = broken or next((s for s in steps if s.status is Status.ERROR), None)
+    if broken is None:  # an error after the steps (the leak check)
+        broken = next((s for s in steps if s.status is Status.ERROR), None)
     status, message = _verdict(steps, broken)
     if status is Status.PASSED:
         status, message = _nothing_checked(case.steps, steps) or (status, message)
@@ -243,6 +244,8 @@ def _verdict(steps: list[StepResult], broken: StepResult | None) -> tuple[Status
 def _nothing_checked(specs: Sequence[StepSpec], steps: Sequence[StepResult]) -> tuple[Status, str] | None:
     """A case whose steps were all skipped by `if:` checked nothing: it is skipped, not passed.
     `always` (cleanup) steps are not checks, unless the case has nothing else."""
+    if specs and steps and not specs[0].always and steps[0].status is not Status.SKIPPED:
+        return None  # the usual case: the first step is a check, and it ran
     pairs = list(zip(specs, steps))
     checks = [s for spec, s in pairs if not spec.always] or [s for _, s in pairs]
     if not checks or any(s.status is not Status.SKIPPED for s in checks):
@@ -267,7 +270,9 @@ def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResu
 
 def _over_attempts(attempts: list[Attempt]) -> tuple[Status, str]:
     final = attempts[-1]
-    if len(attempts) == 1 or any(a.status is Status.INTERRUPTED for a in attempts):
+    if len(attempts) == 1:
+        return final.status, final.message
+    if any(a.status is Status.INTERRUPTED for a in attempts):
         bad = next((a for a in attempts if a.status is Status.INTERRUPTED), final)
         return bad.status, bad.message
     ran = [a for a in attempts if a.status is not Status.SKIPPED]  # checked nothing: neutral

@@ -29,8 +29,7 @@ _LAST_CASE: tuple[CaseSpec | None, bool] = (None, False)
 _LEAF, _TEXT, _MAPPING, _SEQUENCE, _DATACLASS = range(5)
 # A class's kind, and for a dataclass a getter of its fields' values (locations aside), worked
 # out once per class: the scan then costs a dict look-up and a C call per object.
-_KINDS: dict[type, tuple[int, Callable[[Any], tuple[Any, ...]] | None]] = {
-    type(None): (_LEAF, None), bool: (_LEAF, None), int: (_LEAF, None), float: (_LEAF, None)}
+_KINDS: dict[type, tuple[int, Callable[[Any], tuple[Any, ...]] | None]] = {str: (_TEXT, None)}
 
 
 def _kind(cls: type) -> tuple[int, Callable[[Any], tuple[Any, ...]] | None]:
@@ -60,27 +59,37 @@ def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda item: ()
 
 
+_SCALARS = frozenset({type(None), bool, int, float})
+
+
 def _names_tmp(value: Any) -> bool:
     """A template string holding the word `tmp` anywhere in `value` (locations and paths aside).
-    A loop over a stack, not recursion: it runs for every case (the loader refuses cycles)."""
+    A loop over a stack, not recursion: it runs for every case (the loader refuses cycles). An
+    object's strings and scalars are looked at in place; only what holds more is stacked."""
     stack = [value]
-    pop, extend, kinds = stack.pop, stack.extend, _KINDS
+    pop, push, kinds, scalars = stack.pop, stack.append, _KINDS, _SCALARS
     while stack:
         item = pop()
-        if type(item) is str:
+        kind, values = kinds.get(type(item)) or _kind(type(item))
+        if kind == _DATACLASS:
+            parts: Any = values(item)  # type: ignore[misc]  # a dataclass always has its getter
+        elif kind == _SEQUENCE:
+            parts = item
+        elif kind == _MAPPING:
+            parts = (*item.keys(), *item.values())
+        elif kind == _TEXT:
             if "tmp" in item and has_template(item):
                 return True
             continue
-        kind, values = kinds.get(type(item)) or _kind(type(item))
-        if kind == _DATACLASS:
-            extend(values(item))  # type: ignore[misc]  # a dataclass always has its getter
-        elif kind == _SEQUENCE:
-            extend(item)
-        elif kind == _MAPPING:
-            extend(item.keys())
-            extend(item.values())
-        elif kind == _TEXT and "tmp" in item and has_template(item):
-            return True
+        else:
+            continue
+        for part in parts:
+            part_kind = type(part)
+            if part_kind is str:
+                if "tmp" in part and has_template(part):
+                    return True
+            elif part_kind not in scalars:
+                push(part)
     return False
 
 
