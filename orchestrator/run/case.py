@@ -265,7 +265,8 @@ def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResu
         status, message = Status.FAILED, f"XPASS(strict): expected to fail ({case.xfail}) but passed"
     elif case.xfail is not None and status is Status.PASSED:
         status, message = Status.XPASSED, f"xpassed: expected to fail ({case.xfail}) but passed"
-    return _case_result(plan, case, status, message, sum(a.duration_s for a in attempts), tuple(attempts))
+    duration = 0 + attempts[0].duration_s if len(attempts) == 1 else sum(a.duration_s for a in attempts)  # as sum()
+    return _case_result(plan, case, status, message, duration, tuple(attempts))
 
 
 def _over_attempts(attempts: list[Attempt]) -> tuple[Status, str]:

@@ -150,7 +150,9 @@ def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, 
                      step_context: Mapping[str, Any] | None, timeout_s: float | None, session: Any) -> CallRequest:
     """One provider call, for `call` and for each request of `load`: promptfoo's context (the plan's
     and case's vars under the call's own, the case as `test`) and this attempt's ownership marker."""
-    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
+    plan_vars, own_vars = ctx.plan.vars, ctx.case.vars
+    case_vars = {k: v for k, v in ctx.variables.items() if k in plan_vars or k in own_vars} \
+        if plan_vars or own_vars else {}
     context = call_context(ctx.case, prompt, {**case_vars, **call_vars}, step_context)
     return CallRequest(prompt=prompt, options=options, context=context, timeout_s=timeout_s,
                        session=None if session is None else str(session), marker=ctx.marker or None,
