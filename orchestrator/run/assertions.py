@@ -126,8 +126,8 @@ def _plain_value(value: Any) -> bool:
 
 
 def _result(spec: AssertionSpec, on: str, ok: bool, expected: Any, actual: Any, message: str) -> AssertionResult:
-    return AssertionResult(kind=spec.kind, passed=ok, expected=_display(expected), actual=actual,
-                           on=on, message=message, line=spec.location.line)
+    # kind, passed, expected, actual, on, message, line: by position (keywords cost a third more)
+    return AssertionResult(spec.kind, ok, _display(expected), actual, on, message, spec.location.line)
 
 
 def _first_line(text: str) -> str:
