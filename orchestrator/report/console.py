@@ -163,6 +163,8 @@ class ConsoleReporter:
 
     def _details(self, case: CaseResult) -> list[str]:
         """`-v`: every attempt of a repeated case, each step, and every failed assertion."""
+        if not self.verbose and case.status not in _REASONED and len(case.attempts) <= 1:
+            return []  # most cases: a passed one, without -v, has nothing more to say
         lines: list[str] = []
         if len(case.attempts) > 1 and (self.verbose or case.status is not Status.PASSED):
             for number, attempt in enumerate(case.attempts, 1):

@@ -7,13 +7,14 @@ run's reports from it (`read_run`): the cases that never finished stay interrupt
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, cast
+from typing import Any, BinaryIO, cast
 
 from orchestrator.errors import UserError
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
@@ -45,7 +46,9 @@ class Journal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._fh: IO[str] | None = open(self.path, "a", encoding="utf-8", newline="\n")
+        # Unbuffered bytes: a line is one write(2), on disk (in the kernel) when append returns,
+        # without a text layer and a buffer to flush for each case.
+        self._fh: BinaryIO | None = open(self.path, "ab", buffering=0)
         if start is not None:
             try:
                 self._write_start(start)
@@ -70,20 +73,18 @@ class Journal:
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            self._fh.write(head + run_head + "[")
+            _put(self._fh, head + run_head + "[")
             cases = start.cases
             for n in range(0, len(cases), _START_CHUNK):  # a list's text is its items' joined by ", ",
                 listed = encode(list(cases[n:n + _START_CHUNK]))  # as `encode(start)` writes them
-                self._fh.write((", " if n else "") + listed[1:-1])
-            self._fh.write("]" + run_tail + tail + "\n")
-            self._fh.flush()
+                _put(self._fh, (", " if n else "") + listed[1:-1])
+            _put(self._fh, "]" + run_tail + tail + "\n")
 
     def _write(self, line: str) -> None:
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            self._fh.write(line + "\n")
-            self._fh.flush()
+            _put(self._fh, line + "\n")
 
     def close(self) -> None:
         with self._lock:
@@ -130,6 +131,23 @@ class Journal:
             return replace(start, cases=tuple(merged), duration_s=float(end.get("duration_s") or 0.0),
                            interrupted=bool(end.get("interrupted")), complete=True)
         return replace(start, cases=tuple(merged), duration_s=max(duration, 0.0), complete=False)
+
+
+def _put(fh: BinaryIO, text: str) -> None:
+    """All of `text` (UTF-8) to the unbuffered file, however many writes that takes (one, but for
+    a disk about to be full or a signal)."""
+    data = text.encode("utf-8")
+    written = fh.write(data)
+    if written == len(data):
+        return
+    rest = memoryview(data)
+    while True:
+        if not written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # no progress: nothing more fits
+        rest = rest[written:]
+        if not rest:
+            return
+        written = fh.write(rest)
 
 
 def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] | None]:

@@ -31,31 +31,43 @@ def trimmed(value: Any, keep: int = FIELD_KEEP_CHARS) -> Any:
     return _trimmed(value, keep)
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def _no_text_over(value: Any, limit: int, budget: int = 10_000) -> bool:
     """No string inside `value` is longer than `limit`. False also once `budget` values were
-    looked at: a huge (or, in error, cyclic) value then takes the copying walk, as it always did."""
+    looked at: a huge (or, in error, cyclic) value then takes the copying walk, as it always did.
+    A container's scalars and strings are looked at in place; only nested containers are stacked
+    (a step's fields are mostly scalars: one loop, no stack traffic)."""
     stack = [value]
-    pop, extend = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
-        budget -= 1
-        if budget < 0:
-            return False
         item = pop()
         kind = type(item)
-        if kind is str:
-            if len(item) > limit:
-                return False
-        elif kind is dict:
-            extend(item.values())
+        if kind is dict:
+            inner: Any = item.values()
         elif kind is list or kind is tuple:
-            extend(item)
+            inner = item
         elif isinstance(item, str):
             if len(item) > limit:
                 return False
+            continue
         elif isinstance(item, dict):
-            extend(item.values())
+            inner = item.values()
         elif isinstance(item, (list, tuple)):
-            extend(item)
+            inner = item
+        else:
+            continue
+        budget -= len(inner) + 1
+        if budget < 0:
+            return False
+        for part in inner:
+            part_kind = type(part)
+            if part_kind is str:
+                if len(part) > limit:
+                    return False
+            elif part_kind not in _SCALARS:
+                push(part)
     return True
 
 

@@ -56,6 +56,8 @@ class StepTimedOut(Exception):
 
 
 StepAction = Callable[[StepSpec, CaseContext], StepOutput]
+_NUMBERS = (int, float)
+_CALL_FIELDS = frozenset(CALL_FIELDS)
 
 
 def seconds(value: Any, ctx: CaseContext) -> float | None:
@@ -71,6 +73,8 @@ def seconds(value: Any, ctx: CaseContext) -> float | None:
 
 def effective_timeout(step: StepSpec, ctx: CaseContext, own: float | None = None) -> float | None:
     """The tightest of the step's timeout, the action's own, and what is left of the case's."""
+    if step.timeout_s is None and ctx.deadline is None and (own is None or type(own) in _NUMBERS):
+        return own  # the usual case: the action's own limit, nothing to render or compare
     limits = [t for t in (seconds(step.timeout_s, ctx), seconds(own, ctx), ctx.remaining()) if t is not None]
     return min(limits) if limits else None
 
@@ -86,25 +90,28 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     # The call's own vars first (in the case's scope); the rest of the step sees them too.
     call_vars = dict(render(given.vars, ctx.variables)) if given.vars else {}
     scope = {**ctx.variables, **call_vars} if call_vars else ctx.variables
-    prompt, options = render(given.prompt, scope), render(given.options, scope)
-    context, session = render(given.context, scope), render(given.session, scope)
+    prompt = render(given.prompt, scope)
+    # Arguments the step does not give (None) render to themselves: not rendered.
+    options = None if given.options is None else render(given.options, scope)
+    context = None if given.context is None else render(given.context, scope)
+    session = None if given.session is None else render(given.session, scope)
     options = call_options(spec, ctx.plan, dict(options or {}))
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)
     outcome = pool.call(request)
     _capture(ctx, provider_id, outcome)
-    fields = {**call_fields(outcome), "provider": provider_id}  # usage totals are per provider
     error = _call_error(outcome)
+    fields = call_fields(outcome, error)
+    fields["provider"] = provider_id  # last, or where the provider's own `provider` was: usage totals are per provider
     if error and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
     return StepOutput(fields, error, returned=dict(outcome.result or {}))
 
 
-def call_fields(outcome: CallOutcome) -> dict[str, Any]:
+def call_fields(outcome: CallOutcome, error: ErrorInfo | None) -> dict[str, Any]:
     """The call's fields: what the provider returned, then the fields the orchestrator measures
-    (a returned key of the same name is kept only under `result.KEY`)."""
-    result = {k: v for k, v in (outcome.result or {}).items() if k not in CALL_FIELDS or k == "output"}
-    error = _call_error(outcome)
+    (a returned key of the same name is kept only under `result.KEY`). `error`: _call_error's."""
+    result = {k: v for k, v in (outcome.result or {}).items() if k not in _CALL_FIELDS or k == "output"}
     worker = outcome.worker
     return {
         **result,
@@ -143,7 +150,9 @@ def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, 
                      step_context: Mapping[str, Any] | None, timeout_s: float | None, session: Any) -> CallRequest:
     """One provider call, for `call` and for each request of `load`: promptfoo's context (the plan's
     and case's vars under the call's own, the case as `test`) and this attempt's ownership marker."""
-    case_vars = {k: v for k, v in ctx.variables.items() if k in ctx.plan.vars or k in ctx.case.vars}
+    plan_vars, own_vars = ctx.plan.vars, ctx.case.vars
+    case_vars = {k: v for k, v in ctx.variables.items() if k in plan_vars or k in own_vars} \
+        if plan_vars or own_vars else {}
     context = call_context(ctx.case, prompt, {**case_vars, **call_vars}, step_context)
     return CallRequest(prompt=prompt, options=options, context=context, timeout_s=timeout_s,
                        session=None if session is None else str(session), marker=ctx.marker or None,

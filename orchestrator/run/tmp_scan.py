@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import fields, is_dataclass
-from typing import Any, Mapping
+from operator import attrgetter
+from typing import Any, Callable, Mapping
 
 from orchestrator.evaluation.templating import has_template
 from orchestrator.plan.model import CaseSpec, Plan
@@ -25,46 +26,70 @@ def may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
 
 
 _LAST_CASE: tuple[CaseSpec | None, bool] = (None, False)
-_LEAF, _MAPPING, _SEQUENCE, _DATACLASS = range(4)
-_KINDS: dict[type, tuple[int, tuple[str, ...]]] = {}  # a class's kind (and fields), worked out once
+_LEAF, _TEXT, _MAPPING, _SEQUENCE, _DATACLASS = range(5)
+# A class's kind, and for a dataclass a getter of its fields' values (locations aside), worked
+# out once per class: the scan then costs a dict look-up and a C call per object.
+_KINDS: dict[type, tuple[int, Callable[[Any], tuple[Any, ...]] | None]] = {str: (_TEXT, None)}
 
 
-def _kind(cls: type) -> tuple[int, tuple[str, ...]]:
+def _kind(cls: type) -> tuple[int, Callable[[Any], tuple[Any, ...]] | None]:
     known = _KINDS.get(cls)
     if known is None:
-        if issubclass(cls, Mapping):
-            known = (_MAPPING, ())
+        if issubclass(cls, str):
+            known = (_TEXT, None)
+        elif issubclass(cls, Mapping):
+            known = (_MAPPING, None)
         elif issubclass(cls, (list, tuple)):
-            known = (_SEQUENCE, ())
+            known = (_SEQUENCE, None)
         elif is_dataclass(cls):
-            known = (_DATACLASS, tuple(f.name for f in fields(cls) if f.name != "location"))
+            names = tuple(f.name for f in fields(cls) if f.name != "location")
+            known = (_DATACLASS, _values_of(names))
         else:
-            known = (_LEAF, ())
+            known = (_LEAF, None)
         _KINDS[cls] = known
     return known
 
 
+def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        get = attrgetter(names[0])
+        return lambda item: (get(item),)
+    return lambda item: ()
+
+
+_SCALARS = frozenset({type(None), bool, int, float})
+
+
 def _names_tmp(value: Any) -> bool:
     """A template string holding the word `tmp` anywhere in `value` (locations and paths aside).
-    A loop over a stack, not recursion: it runs for every case (the loader refuses cycles)."""
+    A loop over a stack, not recursion: it runs for every case (the loader refuses cycles). An
+    object's strings and scalars are looked at in place; only what holds more is stacked."""
     stack = [value]
-    pop, push = stack.pop, stack.append
+    pop, push, kinds, scalars = stack.pop, stack.append, _KINDS, _SCALARS
     while stack:
         item = pop()
-        if isinstance(item, str):
+        kind, values = kinds.get(type(item)) or _kind(type(item))
+        if kind == _DATACLASS:
+            parts: Any = values(item)  # type: ignore[misc]  # a dataclass always has its getter
+        elif kind == _SEQUENCE:
+            parts = item
+        elif kind == _MAPPING:
+            parts = (*item.keys(), *item.values())
+        elif kind == _TEXT:
             if "tmp" in item and has_template(item):
                 return True
             continue
-        kind, names = _kind(type(item))
-        if kind == _MAPPING:
-            for key, inner in item.items():
-                push(key)
-                push(inner)
-        elif kind == _SEQUENCE:
-            stack.extend(item)
-        elif kind == _DATACLASS:
-            for name in names:
-                push(getattr(item, name))
+        else:
+            continue
+        for part in parts:
+            part_kind = type(part)
+            if part_kind is str:
+                if "tmp" in part and has_template(part):
+                    return True
+            elif part_kind not in scalars:
+                push(part)
     return False
 
 

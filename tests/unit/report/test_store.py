@@ -4,6 +4,7 @@ import json
 import os
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -93,6 +94,35 @@ def test_journal_lines_are_on_disk_as_soon_as_appended(tmp_path: Path) -> None:
     assert len(lines) == len(run.cases) and all(json.loads(line)["id"] for line in lines)
     with pytest.raises(ValueError):
         journal.append(run.cases[0])
+
+
+def test_journal_lines_are_whole_when_the_disk_takes_them_in_pieces(tmp_path: Path) -> None:
+    """Each line is one unbuffered write; a short write (a disk nearly full, a signal) is
+    completed, and a write that takes nothing is the disk-full error the session reports."""
+    run = run_result(hostile=True)
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, start=run)
+    opened = journal._fh
+    assert opened is not None
+    real: BinaryIO = opened
+
+    class Disk:
+        def __init__(self, at_most: int) -> None:
+            self.at_most = at_most
+
+        def write(self, data: bytes) -> int:
+            return real.write(bytes(data)[:self.at_most]) if self.at_most else 0
+
+    journal._fh = Disk(7)  # type: ignore[assignment]
+    journal.append(run.cases[1])
+    assert Journal.read(path) == [run.cases[1]]
+    assert Journal.read_run(path).cases[1] == run.cases[1]
+    journal._fh = Disk(0)  # type: ignore[assignment]
+    with pytest.raises(OSError, match="No space left"):
+        journal.append(run.cases[2])
+    journal._fh = real
+    journal.close()
+    assert Journal.read(path) == [run.cases[1]]  # what was written stays readable
 
 
 def test_journal_ignores_a_torn_last_line_but_not_a_corrupt_middle(tmp_path: Path) -> None:
