@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 import psutil
 
 from orchestrator.procs import cores, tree
-from orchestrator.procs.snapshot import children_by_parent
+from orchestrator.procs.snapshot import children_by_parent, family_of, rss_bytes
 from orchestrator.records import mutable_record
 
 DEFAULT_JOB_BYTES = 2 * 1024**3  # the estimate for one job before anything is measured (seed 004)
@@ -163,26 +163,31 @@ class PeakSampler:
 
     @staticmethod
     def sample(watches: list[_Watch]) -> None:
-        children = children_by_parent()
+        children: dict[int, list[int]] | None = None  # the whole process table, only where needed
         rss: dict[int, int] = {}
         for watch in watches:
             try:
                 roots = list(watch.pids())
             except Exception:  # a pid source racing with its process ending must not stop sampling
                 continue
-            family: set[int] = set()
-            todo = list(roots)
-            while todo:
-                pid = todo.pop()
-                if pid not in family:
-                    family.add(pid)
-                    todo.extend(children.get(pid, ()))
+            family = family_of(roots)
+            if family is None:
+                children = children_by_parent() if children is None else children
+                family = _family_in(children, roots)
             total = 0
             for pid in family:
                 if pid not in rss:
-                    try:
-                        rss[pid] = psutil.Process(pid).memory_info().rss
-                    except psutil.Error:
-                        rss[pid] = 0
+                    rss[pid] = rss_bytes(pid)
                 total += rss[pid]
             watch.peak = max(watch.peak, total)
+
+
+def _family_in(children: dict[int, list[int]], roots: list[int]) -> set[int]:
+    family: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in family:
+            family.add(pid)
+            todo.extend(children.get(pid, ()))
+    return family
