@@ -176,6 +176,7 @@ class Worker:
             if failed is not None:
                 return failed
         handed_over_s = while_waiting.run_pending() if while_waiting.pending() else 0.0
+        deadline += handed_over_s  # the call's time is its own: our reporting meanwhile is not in it
         if self.config.spin_s:
             sent = time.perf_counter()
             reply = self._receive(deadline, spin_s)

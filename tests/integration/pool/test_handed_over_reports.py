@@ -34,8 +34,9 @@ def make_plan(tmp_path: Path, *cases: CaseSpec) -> Plan:
     return Plan(path=tmp_path / "plan.yaml", name="handover", cases=cases, providers={"p": provider})
 
 
-def a_case(id: str, prompt: str, *expect: AssertionSpec, **extra: object) -> CaseSpec:
-    step = StepSpec(action="call", args=CallArgs("p", prompt), location=AT, expect=expect)
+def a_case(id: str, prompt: str, *expect: AssertionSpec, timeout_s: float | None = None,
+           **extra: object) -> CaseSpec:
+    step = StepSpec(action="call", args=CallArgs("p", prompt), location=AT, expect=expect, timeout_s=timeout_s)
     return CaseSpec(id=id, name=id, location=AT, steps=(step,), **extra)  # type: ignore[arg-type]
 
 
@@ -91,3 +92,11 @@ def test_a_failing_report_ends_the_run_as_our_error_not_as_the_next_call_s(tmp_p
     assert run.cases[1].status is Status.ERROR and "no space left on device" in run.cases[1].message
     assert run.cases[2].status is Status.ERROR and "no space left on device" in run.cases[2].message
     assert not run.gate.passed
+
+
+def test_a_call_s_timeout_does_not_count_the_report_that_ran_while_it_waited(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path, a_case("C1", "one"), a_case("C2", "two", timeout_s=0.5), a_case("C3", "three"))
+    listener = SlowReports(tmp_path / "marks")  # C1's report takes over a second, during C2's call
+    run = Engine([plan], RunOptions(jobs=1), listener).run()
+    assert listener.next_call_ran_first == [True]
+    assert [c.status for c in run.cases] == [Status.PASSED] * 3, [c.message for c in run.cases]
