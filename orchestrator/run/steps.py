@@ -10,6 +10,7 @@ from orchestrator.errors import ErrorKind
 from orchestrator.plan.model import CaseSpec, Plan, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
+from orchestrator.procs import while_waiting
 from orchestrator.records import mutable_record, record
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
@@ -98,7 +99,10 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     options = call_options(spec, ctx.plan, dict(options or {}))
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)
+    delayed_before = while_waiting.delayed_s()
     outcome = pool.call(request)
+    if ctx.deadline is not None:  # the case's time is its own too: the previous case's report is not in it
+        ctx.deadline += while_waiting.delayed_s() - delayed_before
     _capture(ctx, provider_id, outcome)
     error = _call_error(outcome)
     fields = call_fields(outcome, error)

@@ -100,3 +100,14 @@ def test_a_call_s_timeout_does_not_count_the_report_that_ran_while_it_waited(tmp
     run = Engine([plan], RunOptions(jobs=1), listener).run()
     assert listener.next_call_ran_first == [True]
     assert [c.status for c in run.cases] == [Status.PASSED] * 3, [c.message for c in run.cases]
+
+
+def test_a_case_s_timeout_does_not_count_the_report_that_ran_during_its_call(tmp_path: Path) -> None:
+    two_calls = CaseSpec(id="C2", name="C2", location=AT, timeout_s=0.8, steps=(
+        StepSpec(action="call", args=CallArgs("p", "two"), location=AT),
+        StepSpec(action="call", args=CallArgs("p", "two again"), location=AT)))
+    plan = make_plan(tmp_path, a_case("C1", "one"), two_calls)
+    listener = SlowReports(tmp_path / "marks")  # C1's report takes over a second, during C2's first call
+    run = Engine([plan], RunOptions(jobs=1), listener).run()
+    assert listener.next_call_ran_first == [True]
+    assert [c.status for c in run.cases] == [Status.PASSED] * 2, [c.message for c in run.cases]
