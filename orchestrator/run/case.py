@@ -14,6 +14,7 @@ from orchestrator.plan.model import CaseSpec, ParallelArgs, Plan, StepSpec
 from orchestrator.procs.api import Pool
 from orchestrator.procs.markers import new_case_token
 from orchestrator.procs.memory import PeakSampler, attribute_starts, started_here
+from orchestrator.procs import while_waiting
 from orchestrator.procs.while_waiting import own_clock
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
 from orchestrator.result.step_fields import step_fields
@@ -89,6 +90,8 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
             steps.append(_not_run(index, step, "not run: the run was interrupted"))
             continue
         result = run_step(index, step, ctx)
+        if while_waiting.pending():  # the call it was handed to never got as far as its worker
+            while_waiting.delayed(while_waiting.run_pending())
         steps.append(result)
         if broken is None and result.status in (Status.FAILED, Status.ERROR):
             broken = result

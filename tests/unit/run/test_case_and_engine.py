@@ -228,3 +228,22 @@ def test_a_plan_env_naming_tmp_still_gets_the_attempt_folder(monkeypatch) -> Non
     monkeypatch.setattr(case_module.tempfile, "mkdtemp", lambda *a, **k: made.append("x") or "/nonexistent-tmp")
     run(case("PLAIN", call("hi", a("contains", "hi"))), env={"WORK": "{{ tmp }}/work"})
     assert made == ["x"]  # the plan's env is rendered with the case's variables (exec steps)
+
+
+def test_a_report_handed_to_a_call_that_never_reached_a_worker_goes_out_after_that_step() -> None:
+    listener = Collect()
+    seen_at_second_call: list[list[str]] = []
+
+    class NeverDrains(FakePool):  # as a pool whose worker died before the request went out
+        runs_handed_over_work = True
+
+    def behaviour(request):  # type: ignore[no-untyped-def]
+        if request.prompt == "second":
+            seen_at_second_call.append([r.id for r in listener.finished])
+        return echo(request)
+
+    pool = NeverDrains(behaviour)
+    plan_ = plan(case("A", call("first")), case("B", call("first"), call("second")))
+    Engine([plan_], RunOptions(jobs=1), listener, pool_factory=factory(pool)).run()
+    assert seen_at_second_call == [["A"]]  # A was reported once B's first step had ended
+    assert [r.id for r in listener.finished] == ["A", "B"]
