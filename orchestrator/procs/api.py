@@ -74,7 +74,7 @@ class PoolConfig:
     max_restarts: int | None = None  # consecutive failed starts of a slot before the provider is failed
     plan: str = "-"  # the plan's name, part of every worker's marker (procs/markers.py)
     # Poll for a call's answer (and the worker for the next call) this long before sleeping:
-    # set when one call runs at a time with a core to spare (procs/worker.spin_budget).
+    # set when one call runs at a time with a core to spare (procs/spin.spin_budget).
     spin_s: float = 0.0
 
     def __post_init__(self) -> None:

@@ -17,11 +17,10 @@ import sys
 import subprocess
 import threading
 import time
-from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import cores, markers, protocol, tree, while_waiting
+from orchestrator.procs import markers, protocol, spin, tree, while_waiting
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
@@ -30,8 +29,6 @@ from orchestrator.records import mutable_record
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
 _READ_CHUNK = 1 << 16
-SPIN_S = 0.0003  # see spin_budget
-_SPIN_US = int(SPIN_S * 1e6)
 
 
 class Outcome(enum.Enum):
@@ -157,8 +154,8 @@ class Worker:
         call_id = self.calls
         message = {"prompt": prompt, "options": options, "context": context, "id": call_id}
         spin_s = self.config.spin_s
-        if spin_s and _no_one_waits_for_a_core():
-            message["spin_us"] = _SPIN_US  # the worker polls for our next call as long after answering this one
+        if spin_s and spin.no_one_waits_for_a_core():
+            message["spin_us"] = spin.SPIN_US  # the worker polls for our next call as long after answering this one
             spin_s = spin_s if self._quick else 0.0
         else:
             spin_s = 0.0
@@ -257,7 +254,7 @@ class Worker:
         lines = self._lines
         line = lines.pop_line()
         if line is None and spin_s:
-            _spin(self._poller, min(spin_s, deadline - time.monotonic()))
+            spin.poll_until_ready(self._poller, min(spin_s, deadline - time.monotonic()))
         while True:
             if line is not None:
                 try:
@@ -281,38 +278,6 @@ class Worker:
                     line = lines.pop_line()
             elif events:  # only the pidfd: exited, and nothing more is in the pipe
                 return Reply(Outcome.DIED)
-
-
-def spin_budget(calls_at_once: int) -> float:
-    """How long a caller and its worker poll the pipe before they sleep: SPIN_S when one call
-    runs at a time and this process may use two cores (the controller's and the worker's), else
-    0. Waking a sleeping process costs ~30-80 us on a VM, more than a trivial call; polling
-    costs at most SPIN_S of CPU per call on each side, and only while no other process waits
-    for a core (checked at each call). With calls in parallel the cores are taken, and a
-    spinning thread would hold the GIL the other callers need."""
-    if calls_at_once != 1:
-        return 0.0
-    return SPIN_S if cores.usable() >= 2 else 0.0
-
-
-def _no_one_waits_for_a_core() -> bool:
-    """No more processes are runnable right now than there are cores: polling then takes a
-    core nobody else wants (the caller and its polling worker fill two). True where unknown."""
-    runnable = cores.runnable_now()
-    return runnable is None or runnable <= _cores_at_start()
-
-
-@lru_cache(maxsize=1)
-def _cores_at_start() -> int:
-    return cores.usable()  # a syscall: not at every call
-
-
-def _spin(poller: select.poll, spin_s: float) -> None:
-    """Poll without sleeping for up to `spin_s` (or until something is ready)."""
-    poll, clock, yield_cpu = poller.poll, time.perf_counter, os.sched_yield
-    until = clock() + spin_s
-    while not poll(0) and clock() < until:
-        yield_cpu()  # to whoever else wants this core: the spin is for an idle one
 
 
 def describe_death(worker: Worker, during: str) -> CallError:

@@ -189,7 +189,7 @@ class Engine:
                 if provider_id in early:
                     pools[provider_id] = early[provider_id]
                 elif spec.kind == "python":
-                    from orchestrator.procs.worker import spin_budget
+                    from orchestrator.procs.spin import spin_budget
 
                     pools[provider_id] = self._pool_factory(pool_config(spec, plan.name, spin_budget(self._threads())))
                 elif spec.kind == "http":

@@ -55,7 +55,7 @@ def start_early(plans: Sequence[Plan], stop: threading.Event, calls_at_once: int
         specs = [plan.providers[p] for p in providers_used(plan, plan.cases)]
         chosen = {s.id: s for s in specs if s.kind == "python" and s.mode != "ephemeral"}
         if chosen:
-            from orchestrator.procs.worker import spin_budget
+            from orchestrator.procs.spin import spin_budget
 
             spin_s = spin_budget(calls_at_once)
             pools[index] = {p: default_pool_factory(pool_config(s, plan.name, spin_s)) for p, s in chosen.items()}

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from orchestrator.procs import cores, worker
+from orchestrator.procs import cores, spin
 from orchestrator.procs.worker_main import Channel
 
 
@@ -56,14 +56,14 @@ def test_the_spin_ends_when_a_message_arrives_or_its_time_is_up(pipe: tuple[Chan
 
 def test_only_one_call_at_a_time_with_a_core_to_spare_spins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    assert worker.spin_budget(1) == worker.SPIN_S > 0
-    assert worker.spin_budget(2) == 0.0  # the cores are taken, and a spinning thread holds the GIL
+    assert spin.spin_budget(1) == spin.SPIN_S > 0
+    assert spin.spin_budget(2) == 0.0  # the cores are taken, and a spinning thread holds the GIL
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert worker.spin_budget(1) == 0.0  # one core: the spinner would keep the worker from running
+    assert spin.spin_budget(1) == 0.0  # one core: the spinner would keep the worker from running
 
 
 def test_no_spin_while_other_processes_wait_for_a_core(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setattr(worker, "_cores_at_start", lambda: 2)
+    monkeypatch.setattr(spin, "_cores_at_start", lambda: 2)
 
     def runnable(line: str) -> bool:
         path = tmp_path / "loadavg"
@@ -71,7 +71,7 @@ def test_no_spin_while_other_processes_wait_for_a_core(monkeypatch: pytest.Monke
         fd = os.open(path, os.O_RDONLY)
         monkeypatch.setattr(cores, "_loadavg", fd)
         try:
-            return worker._no_one_waits_for_a_core()
+            return spin.no_one_waits_for_a_core()
         finally:
             os.close(fd)
 
