@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from orchestrator.procs.api import PoolConfig
 from orchestrator.result.model import Status
 from orchestrator.run.engine import Engine, Listener, RunOptions
@@ -30,3 +32,26 @@ def test_pools_started_early_are_closed_when_the_run_was_stopped_before_it_began
                  pools={0: {"echo": early}}).run()
     assert run.cases[0].status is Status.INTERRUPTED
     assert early.calls == [] and early.closed
+
+
+def test_only_a_run_of_one_case_at_a_time_asks_its_workers_to_spin(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace as replaced
+
+    from orchestrator.procs import spin
+
+    monkeypatch.setattr(spin.cores, "usable", lambda: 2)
+    seen: list[PoolConfig] = []
+
+    def remember(config: PoolConfig) -> FakePool:
+        seen.append(config)
+        return FakePool(echo)
+
+    for jobs in (1, 2):
+        Engine([plan(case("C", call("hi")))], RunOptions(jobs=jobs), Listener(), pool_factory=remember).run()
+    ephemeral = plan(case("C", call("hi")))
+    ephemeral = replaced(ephemeral, providers={"echo": replaced(ephemeral.providers["echo"], mode="ephemeral")})
+    Engine([ephemeral], RunOptions(jobs=1), Listener(), pool_factory=remember).run()
+    # -j 1: one call at a time, a core to spare; -j 2: the cores are taken; ephemeral: a process a call
+    assert [c.spin_s for c in seen] == [spin.SPIN_S, 0.0, 0.0]
+    monkeypatch.setattr(spin.cores, "usable", lambda: 1)
+    assert spin.spin_budget(1) == 0.0
