@@ -34,6 +34,13 @@ def exit_with(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`orchestrator run ... | head`), a closed stream
+        except BrokenPipeError:  # `orchestrator run ... | head`: the reader wanted no more
+            pass
+        except OSError as exc:  # a full disk, `> /dev/full`: said, as a write during the command would be
+            if stream is sys.stdout:
+                from orchestrator.cli.pipes import say_output_lost
+
+                say_output_lost(exc)
+        except ValueError:  # a closed stream
             pass
     os._exit(code)

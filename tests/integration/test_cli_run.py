@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from .conftest import REPO, orchestrator, poll
@@ -202,6 +203,22 @@ def test_a_reader_that_goes_away_costs_no_case_and_no_report(tmp_path: Path) -> 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [c["status"] for c in results["cases"]] == ["passed"] * 300
     assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "results.json"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this platform")
+@pytest.mark.parametrize("command", [["validate", SHIPPED], ["run", SHIPPED, "--out", "OUT"]])
+def test_a_full_standard_output_is_said_once_and_costs_no_verdict_and_no_report(tmp_path: Path,
+                                                                                command: list[str]) -> None:
+    """`orchestrator run plan > /dev/full`: one line on stderr, not an internal error (exit 3)."""
+    argv = [str(tmp_path / "out") if part == "OUT" else part for part in command]
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run([sys.executable, "-m", "orchestrator", *argv], cwd=REPO, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["orchestrator: cannot write standard output: No space left on device; "
+                                        "the rest of it is dropped (the reports and the exit code are not)"]
+    if command[0] == "run":
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "report.html", "results.json"]
 
 
 def test_an_unwritable_report_folder_is_a_usage_error_before_any_case_runs(tmp_path: Path) -> None:

@@ -62,3 +62,18 @@ def test_the_module_entry_point_ends_the_process_this_way() -> None:
     main = (REPO / "orchestrator" / "__main__.py").read_text(encoding="utf-8")
     assert main.rstrip().endswith("console()")
     assert 'orchestrator = "orchestrator.cli:console"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_output_that_cannot_be_flushed_at_the_end_is_said_and_keeps_the_code() -> None:
+    script = ("import errno, sys\n"
+              "from orchestrator.cli.process_end import exit_with\n"
+              "class Full:\n"
+              "    def write(self, text): return len(text)\n"
+              "    def flush(self): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+              "sys.stdout = Full()\n"
+              "exit_with(1)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=30,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["orchestrator: cannot write standard output: No space left on device; "
+                                        "the rest of it is dropped (the reports and the exit code are not)"]
