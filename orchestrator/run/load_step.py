@@ -119,7 +119,11 @@ def run_load(step: StepSpec, ctx: CaseContext) -> StepOutput:
         fields = _fields(tally, time.perf_counter() - measured_from, concurrency, warmup)
         return StepOutput(fields, ErrorInfo(ErrorKind.RESOURCE_LIMIT, str(exc)))
     wall_s = time.perf_counter() - measured_from
-    return StepOutput({**_fields(tally, wall_s, concurrency, warmup), **usage.fields(provider_id)})
+    fields = {**_fields(tally, wall_s, concurrency, warmup), **usage.fields(provider_id)}
+    if ctx.stop.is_set():  # cut short: its figures are not the load it describes (the case is interrupted)
+        return StepOutput(fields, ErrorInfo(ErrorKind.INTERRUPTED, f"the run was interrupted during the load "
+                                                                   f"({fields.get('requests', 0)} request(s) made)"))
+    return StepOutput(fields)
 
 
 class LoadCallersFailed(RuntimeError):

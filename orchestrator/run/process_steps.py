@@ -270,8 +270,12 @@ def run_wait(step: StepSpec, ctx: CaseContext) -> StepOutput:
     while True:
         fields = snapshot(selector, ctx)
         waited = round((time.monotonic() - began) * 1000, 3)
-        if fields["count"] == wanted or ctx.stop.is_set():
+        if fields["count"] == wanted:
             return StepOutput({**fields, "waited_ms": waited})
+        if ctx.stop.is_set():  # cut short: what it waited for did not happen (the case is interrupted, not passed)
+            return StepOutput({**fields, "waited_ms": waited}, ErrorInfo(
+                ErrorKind.INTERRUPTED, f"the run was interrupted with {fields['count']} of the {wanted} "
+                f"process(es) matching {selector.as_written()}"))
         ended = ended_spawn(selector, ctx) if fields["count"] < wanted else None
         if ended is not None:  # nothing is left that could start the missing processes
             fields = snapshot(selector, ctx)  # as of its end: what was counted above may have exited since

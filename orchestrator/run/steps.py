@@ -167,10 +167,13 @@ def run_sleep(step: StepSpec, ctx: CaseContext) -> StepOutput:
     duration = seconds(step.args_as(SleepArgs).duration, ctx) or 0.0
     limit = effective_timeout(step, ctx)
     started = time.monotonic()
-    ctx.stop.wait(duration if limit is None else min(duration, limit))
-    if limit is not None and duration > limit and not ctx.stop.is_set():
+    stopped = ctx.stop.wait(duration if limit is None else min(duration, limit))
+    slept = {"duration_ms": round((time.monotonic() - started) * 1000, 3)}
+    if stopped:  # cut short: the step did not do what it says (and the case is interrupted, not passed)
+        return StepOutput(slept, ErrorInfo(ErrorKind.INTERRUPTED, f"the run was interrupted during the sleep of {duration:g}s"))
+    if limit is not None and duration > limit:
         raise StepTimedOut(f"sleep of {duration:g}s exceeds the time left")
-    return StepOutput({"duration_ms": round((time.monotonic() - started) * 1000, 3)})
+    return StepOutput(slept)
 
 
 def unsupported(step: StepSpec, ctx: CaseContext) -> StepOutput:

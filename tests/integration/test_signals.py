@@ -203,3 +203,39 @@ def test_a_shell_that_inherited_a_dead_runs_marker_is_not_a_leftover(tmp_path: P
     assert shell.returncode == 0 and "shell exit 0" in shell.stdout, shell.stdout + shell.stderr
     # (a neighbour's fake leftovers may be swept by this run and named: only the shell's run counts)
     assert f"{dead.pid}_123_abcdef" not in shell.stderr
+
+
+CUT_SHORT = """version: 1
+name: cut
+providers:
+  echo: {{python: echo.py}}
+cases:
+  - id: SLEEP
+    name: a sleep the deadline cuts
+    steps: [{{sleep: 30s}}]
+  - id: WAIT
+    name: a wait for processes that never come
+    steps:
+      - wait: {{processes: {{cmdline: no-such-process-{tag}}}, count: 1, within: 30s}}
+  - id: LOAD
+    name: a load the deadline cuts
+    steps:
+      - load: {{call: echo, prompt: "q", duration: 30s, concurrency: 1}}
+        expect: [{{expr: "requests >= 0"}}]
+"""
+
+
+@pytest.mark.parametrize("case_id", ["SLEEP", "WAIT", "LOAD"])
+def test_a_step_the_deadline_cut_short_is_interrupted_not_passed(tmp_path: Path, case_id: str) -> None:
+    """A sleep, a wait or a load that the run's --timeout cut did not do what it says."""
+    (tmp_path / "echo.py").write_text("def call_api(prompt, options, context):\n    return {'output': prompt}\n",
+                                      encoding="utf-8")
+    plan = tmp_path / "cut.yaml"
+    plan.write_text(CUT_SHORT.format(tag=os.getpid()), encoding="utf-8")
+    done = orchestrator("run", str(plan), "--id", case_id, "--out", str(tmp_path / "out"), "--timeout", "1s", "-q")
+    assert done.returncode == 124, done.stdout + done.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    (case,) = results["cases"]
+    assert case["status"] == "interrupted", case
+    step = case["attempts"][-1]["steps"][0]
+    assert step["status"] != "passed" and step["error"]["type"] == "Interrupted", step
