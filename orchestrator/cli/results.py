@@ -18,7 +18,7 @@ def judge(run: RunResult) -> GateResult:
     """The run's gate judged again from its cases and its plans' gate rules (as the file keeps them)."""
     from orchestrator.run.gate import judge_plans
 
-    return judge_plans(run.plans, run.cases, run.interrupted, run.gate.selection)
+    return judge_plans(run.plans, run.cases, run.interrupted, run.gate.selection, run.deadline)
 
 
 def read_results(path: Path) -> RunResult:
@@ -130,4 +130,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     ConsoleReporter().summary(merged, [str(path) for path in written.paths])
     for problem in written.problems:
         print(f"orchestrator: {problem}", file=sys.stderr)
-    return exit_code(Outcome(merged.gate.passed, unwritten=len(written.problems), interrupted=merged.interrupted))
+    from orchestrator.cli.interrupts import TIMEOUT_EXIT
+
+    deadline_code = TIMEOUT_EXIT if merged.deadline else None  # a shard its --timeout stopped: as that run exited
+    return exit_code(Outcome(merged.gate.passed, unwritten=len(written.problems), interrupted=merged.interrupted,
+                             stop_code=deadline_code))

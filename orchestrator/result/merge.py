@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from orchestrator.errors import UserError
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 
-Judge = Callable[[Sequence[PlanInfo], Sequence[CaseResult], bool, str], GateResult]
+Judge = Callable[[Sequence[PlanInfo], Sequence[CaseResult], bool, str, "str | None"], GateResult]
 
 
 def merge_runs(runs: Sequence[tuple[str, RunResult]], judge: Judge, command: str = "") -> RunResult:
@@ -45,9 +45,10 @@ def merge_runs(runs: Sequence[tuple[str, RunResult]], judge: Judge, command: str
     start = min(run.started_at for _, run in runs)
     end = max(run.started_at + run.duration_s for _, run in runs)
     interrupted = any(run.interrupted for _, run in runs)
+    deadline = next((run.deadline for _, run in runs if run.deadline), None)  # a shard its --timeout stopped
     first = runs[0][1]
-    gate = judge(plans, cases, interrupted, first.gate.selection)
-    return replace(first, plans=tuple(plans), cases=tuple(cases), gate=gate,
+    gate = judge(plans, cases, interrupted, first.gate.selection, deadline)
+    return replace(first, plans=tuple(plans), cases=tuple(cases), gate=gate, deadline=deadline,
                    started_at=start, duration_s=end - start, interrupted=interrupted,
                    command=command or first.command, complete=all(run.complete for _, run in runs),
                    workers=tuple(w for _, run in runs for w in run.workers))

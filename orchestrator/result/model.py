@@ -242,6 +242,7 @@ class RunResult:
     # a killed run's leftovers lack it, and readers then treat the run as incomplete.
     complete: bool = False
     provider_leaks: tuple[ProviderLeak, ...] = ()
+    deadline: str | None = None  # the run's own --timeout ("30m") when that is what stopped it
 
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Status}

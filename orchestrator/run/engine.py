@@ -152,12 +152,13 @@ class Engine:
             cases.append(done)
         interrupted = self.stop.is_set()
         plans = self._plan_infos
-        gate = judge_plans(plans, cases, interrupted, self.options.selection, _deadline(self.stop))
+        deadline = _deadline(self.stop)
+        gate = judge_plans(plans, cases, interrupted, self.options.selection, deadline)
         run = RunResult(
             plans=plans, cases=tuple(cases), gate=gate,
             started_at=self._started_at, duration_s=duration_s, interrupted=interrupted,
             version=__version__, command=self.options.command, workers=workers,
-            provider_leaks=self._provider_leaks)
+            provider_leaks=self._provider_leaks, deadline=deadline)
         masked: RunResult = self._masker.value(replace(run, cases=()))  # the cases already are
         return replace(masked, cases=run.cases)
 

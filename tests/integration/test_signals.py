@@ -239,3 +239,20 @@ def test_a_step_the_deadline_cut_short_is_interrupted_not_passed(tmp_path: Path,
     assert case["status"] == "interrupted", case
     step = case["attempts"][-1]["steps"][0]
     assert step["status"] != "passed" and step["error"]["type"] == "Interrupted", step
+
+
+def test_report_and_merge_of_a_run_its_deadline_stopped_say_so_as_the_run_did(tmp_path: Path) -> None:
+    (tmp_path / "echo.py").write_text("def call_api(prompt, options, context):\n    return {'output': prompt}\n",
+                                      encoding="utf-8")
+    plan = tmp_path / "cut.yaml"
+    plan.write_text(CUT_SHORT.format(tag=os.getpid()), encoding="utf-8")
+    out = tmp_path / "out"
+    run = orchestrator("run", str(plan), "--id", "SLEEP", "--out", str(out), "--timeout", "1s", "-q")
+    assert run.returncode == 124, run.stdout + run.stderr
+    said = "run completed — run deadline reached (--timeout 1s); 1 case(s) did not finish"
+    assert said in run.stdout
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["deadline"] == "1s"
+    report = orchestrator("report", str(out / "results.json"), "--out", str(tmp_path / "again"))
+    assert report.returncode == 1 and said in report.stdout, report.stdout + report.stderr  # judged by its gate
+    merged = orchestrator("merge", str(out / "results.json"), "--json", str(tmp_path / "merged.json"))
+    assert merged.returncode == 124 and said in merged.stdout, merged.stdout + merged.stderr
