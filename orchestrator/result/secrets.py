@@ -43,12 +43,19 @@ def _forms(value: str) -> set[str]:
     return {f for f in forms if f}
 
 
+# Where long text was cut (worker output, a result's strings, an HTTP body, a field trimmed for the
+# report) a secret may stand half before the cut and half after it: those halves are masked too.
+_CUT = re.compile(r"\n\[(?:… |body truncated: )[^\n]*\]\n?")
+_MIN_FRAGMENT = 3  # shorter pieces of a secret are left: they would mask ordinary text beside every cut
+
+
 class Masker:
     """Replaces secret values by MASK in text and in result-model values (dataclasses, dicts,
     lists); returns the very same object when there is nothing to mask."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         forms = {form for s in secrets if s for form in _forms(s)}
+        self._fragmentable = sorted((f for f in forms if len(f) > _MIN_FRAGMENT), key=len, reverse=True)
         # Longest first, so that a secret containing another is masked whole.
         self._pattern = re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))) \
             if forms else None
@@ -59,7 +66,38 @@ class Masker:
     def text(self, text: str) -> str:
         if self._pattern is None or not text:
             return text
-        return self._pattern.sub(MASK, text)
+        masked = self._pattern.sub(MASK, text)
+        return self._cut_pieces_masked(masked) if "truncated" in masked else masked
+
+    def _cut_pieces_masked(self, text: str) -> str:
+        """The text with each secret's beginning masked where it ends the text before a cut, and
+        each secret's end where it starts the text after one."""
+        out: list[str] = []
+        last = 0
+        for cut in _CUT.finditer(text):
+            before = text[last:cut.start()]
+            if last:
+                before = self._start_masked(before)
+            out += [self._end_masked(before), cut.group()]
+            last = cut.end()
+        if not last:
+            return text
+        out.append(self._start_masked(text[last:]))
+        return "".join(out)
+
+    def _end_masked(self, text: str) -> str:
+        for form in self._fragmentable:
+            for size in range(min(len(form) - 1, len(text)), _MIN_FRAGMENT - 1, -1):
+                if text.endswith(form[:size]):
+                    return text[:-size] + MASK
+        return text
+
+    def _start_masked(self, text: str) -> str:
+        for form in self._fragmentable:
+            for size in range(min(len(form) - 1, len(text)), _MIN_FRAGMENT - 1, -1):
+                if text.startswith(form[-size:]):
+                    return MASK + text[size:]
+        return text
 
     def value(self, value: Any, free: bool = False) -> Any:
         """`value` with every secret masked. Numbers are masked (as the string MASK) only where a

@@ -75,3 +75,29 @@ cases:
     assert "***" in details and not _leaks(html) and not _leaks(details)
     summary_text = summary.read_text(encoding="utf-8")
     assert "S-1" in summary_text and not _leaks(summary_text)
+
+
+def test_a_secret_cut_in_two_by_an_output_truncation_is_masked_on_both_sides(tmp_path: Path) -> None:
+    """A provider's output over the kept head and tail: the cuts fall inside the secret."""
+    secret = "sk-live-0123456789abcdef"
+    keep = 512 * 1024  # procs/worker.OUTPUT_KEEP and result/trim.LOG_KEEP_CHARS: head and tail kept
+    (tmp_path / "loud.py").write_text(f"""import sys
+def call_api(prompt, options, context):
+    secrets = {secret!r} * 3  # wherever a line prefix puts the cut, it falls inside one of them
+    sys.stdout.write("x" * ({keep} - 40) + secrets + "y" * {keep} + secrets + "z" * ({keep} - 40))
+    return {{"output": "done"}}
+""", encoding="utf-8")
+    plan = tmp_path / "cut.yaml"
+    plan.write_text("version: 1\nname: cut\nvars: {key: none}\nproviders:\n  loud: {python: loud.py}\ncases:\n"
+                    "  - {id: C-1, name: loud, steps: [{call: loud, prompt: go}]}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "run", str(plan), "--out", str(out), "-q",
+                           "--secret", f"key={secret}"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = json.loads((out / "results.json").read_text(encoding="utf-8"))["cases"][0]["attempts"][0]["stdout"]
+    cut = re.search(r"\n\[… [^\n]*truncated[^\n]*\]\n", log)
+    assert cut is not None, "the output was cut"
+    around = log[cut.start() - 40:cut.start()] + log[cut.end():cut.end() + 40]
+    pieces = {secret[i:i + 4] for i in range(len(secret) - 3)}
+    assert not [p for p in pieces if p in around], repr(around)  # neither half of a cut secret is left
+    assert "***" in log[cut.start() - 40:cut.start()] and "***" in log[cut.end():cut.end() + 40]

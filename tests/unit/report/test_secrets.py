@@ -59,3 +59,22 @@ def test_numbers_of_the_plan_s_gate_are_never_masked_and_risks_stay_typed() -> N
 
 def test_a_longer_secret_containing_a_shorter_one_is_masked_whole() -> None:
     assert Masker(["abc", "abcdef"]).text("xabcdefx abc") == f"x{MASK}x {MASK}"
+
+
+CUT = "\n[… output truncated: 90 bytes written, 40 left out here; the first 25 and the last 25 are kept …]\n"
+
+
+def test_a_secret_cut_by_a_truncation_is_masked_on_both_sides_of_the_cut() -> None:
+    masker = Masker(["sk-live-abcdef123"])
+    assert masker.text("token sk-live-ab" + CUT + "cdef123 done") == "token ***" + CUT + "*** done"
+    body = "\n[body truncated: 90 bytes received, the first 20 kept]\n"
+    assert masker.text("auth: sk-live" + body) == "auth: ***" + body
+    trimmed = "\n[… truncated for the report: 9 characters, 1 left out here; the first 4 and the last 4 are kept …]\n"
+    assert masker.text("a sk-l" + trimmed + "b" + CUT + "f123") == "a ***" + trimmed + "b" + CUT + "***"
+
+
+def test_ordinary_text_beside_a_cut_is_left_alone() -> None:
+    masker = Masker(["sk-live-abcdef123"])
+    assert masker.text("a sk" + CUT + "23 b") == "a sk" + CUT + "23 b"  # two letters: too short to be a piece
+    assert masker.text("no secret here" + CUT + "nor here") == "no secret here" + CUT + "nor here"
+    assert masker.text("sk-live-ab, truncated elsewhere") == "sk-live-ab, truncated elsewhere"  # no cut: whole only
