@@ -16,10 +16,8 @@ import time
 from dataclasses import field, replace
 from typing import IO, Any, Mapping, Sequence
 
-import psutil
-
 from orchestrator.errors import ErrorKind
-from orchestrator.procs import memory, tree
+from orchestrator.procs import memory, proctable, tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import signal_name
 from orchestrator.records import record
@@ -146,10 +144,7 @@ def shown_duration(seconds: float) -> str:
 
 
 def _descendants(pid: int) -> list[int]:
-    try:
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except psutil.Error:
-        return []
+    return sorted(proctable.descendants([pid]))
 
 
 def _with_error(outcome: CommandOutcome, kind: str, message: str) -> CommandOutcome:

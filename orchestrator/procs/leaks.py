@@ -29,13 +29,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import psutil
-
-from orchestrator.procs import markers, tree
+from orchestrator.procs import markers, proctable, tree
 from orchestrator.procs.snapshot import cmdline_of, session_members, tree_pids
 from orchestrator.procs.subreaper import become_subreaper as become_subreaper  # where callers have found it
+
+if TYPE_CHECKING:  # imported once a leak is found: the leak set itself is read from /proc
+    import psutil
 
 EXITING_GRACE_S = 0.3
 _SHOWN_CHARS = 200
@@ -46,10 +47,9 @@ _created: dict[int, float] = {}  # root pid -> its create_time, noted when the c
 
 def note_started(pid: int) -> None:
     """Remember when `pid` started, so a recycled pid is not mistaken for it later."""
-    try:
-        created = psutil.Process(pid).create_time()
-    except psutil.Error:
-        created = psutil.boot_time()  # gone already: its orphans can only be newer than boot
+    created = proctable.create_time(pid)
+    if created is None:
+        created = proctable.boot_time()  # gone already: its orphans can only be newer than boot
     with _lock:
         _created.setdefault(pid, created)
 
@@ -64,7 +64,19 @@ def kill_leaks(pids: Iterable[int], marker: str | None = None, *, with_calls: bo
         noted = {pid: _created.pop(pid) for pid in roots if pid in _created}
     since = min(noted.values()) if noted else None
     marked = markers.scan() if marker is not None else {}
-    leaked = _without_exiting(_leak_set(roots, noted, since, marker, with_calls, marked))
+    found = _leak_set(roots, noted, since, marker, with_calls, marked)
+    if not found:
+        reap_orphans()
+        return []
+    import psutil
+
+    leaked = []
+    for pid in found:
+        try:
+            leaked.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    leaked = _without_exiting(leaked)
     described = [f"pid {p.pid} ({_short(cmdline_of(p))})" + _via(marked.get(p.pid)) for p in leaked]
     _kill(leaked)
     reap_orphans()
@@ -82,6 +94,8 @@ def _without_exiting(procs: list[psutil.Process]) -> list[psutil.Process]:
 
 
 def _no_cmdline(proc: psutil.Process) -> bool:
+    import psutil
+
     try:
         return not proc.cmdline()
     except psutil.Error:
@@ -94,10 +108,10 @@ def _via(value: str | None) -> str:
 
 
 def _leak_set(roots: set[int], noted: dict[int, float], since: float | None, marker: str | None,
-              with_calls: bool, marked: dict[int, str]) -> list[psutil.Process]:
+              with_calls: bool, marked: dict[int, str]) -> list[int]:
     # Our children are listed BEFORE the registry is read: a child forked meanwhile by another
     # thread's tree.spawn is registered by the time registered_pids() gets the registry lock.
-    children = _children()
+    children = proctable.children(os.getpid())
     registered = set(tree.registered_pids())
     mine = {pid for pid, value in marked.items() if _is_mine(value, marker, with_calls)}
     theirs = set(marked) - mine  # a neighbour's, or a worker's: never ours to blame
@@ -113,13 +127,9 @@ def _leak_set(roots: set[int], noted: dict[int, float], since: float | None, mar
     for pid in sorted(((candidates - protected) | mine) - {os.getpid()}):
         if pid not in mine and marker is not None and not _unmarked_or_mine(pid, marker, with_calls):
             continue  # born after the scan above, and a neighbour's or a worker's
-        try:
-            proc = psutil.Process(pid)
-            if proc.status() != psutil.STATUS_ZOMBIE and (pid in mine or _newer(pid, since)) \
-                    and not markers.is_watchdog(pid):
-                leaked.append(proc)
-        except psutil.Error:
-            continue
+        if not proctable.zombie_or_gone(pid) and (pid in mine or _newer(pid, since)) \
+                and not markers.is_watchdog(pid):
+            leaked.append(pid)
     return leaked
 
 
@@ -149,50 +159,45 @@ def _is_mine(value: str, marker: str | None, with_calls: bool) -> bool:
     return mark.provider is not None and (mark.plan, mark.case) == (own.plan, own.case)
 
 
-def _children() -> list[psutil.Process]:
-    try:
-        return list(psutil.Process().children(recursive=False))
-    except psutil.Error:
-        return []
-
-
-def _orphans(children: list[psutil.Process], registered: set[int], protected: set[int],
-             since: float) -> set[int]:
+def _orphans(children: list[int], registered: set[int], protected: set[int], since: float) -> set[int]:
     found = set()
     for child in children:
-        if child.pid in registered or child.pid in protected:
+        if child in registered or child in protected:
             continue
         try:
-            if os.getsid(child.pid) in registered or child.create_time() < since:
+            if os.getsid(child) in registered:
                 continue
-        except (OSError, psutil.Error):
+        except OSError:
             continue
-        found.add(child.pid)
+        created = proctable.create_time(child)
+        if created is not None and created >= since:
+            found.add(child)
     return found
 
 
 def _same_process(pid: int, created: float) -> bool:
-    try:
-        return abs(float(psutil.Process(pid).create_time()) - created) < 0.01
-    except psutil.Error:
-        return False
+    now = proctable.create_time(pid)
+    return now is not None and abs(now - created) < 0.01
 
 
 def _newer(pid: int, since: float | None) -> bool:
-    try:
-        # create_time has clock-tick resolution: a child may read a hair older than its parent
-        return since is None or psutil.Process(pid).create_time() >= since - 0.05
-    except psutil.Error:
-        return False
+    if since is None:
+        return True
+    created = proctable.create_time(pid)
+    # create_time has clock-tick resolution: a child may read a hair older than its parent
+    return created is not None and created >= since - 0.05
 
 
 def kill_processes(procs: list[psutil.Process]) -> None:
     """TERM, a short grace, KILL; our own zombies among them are reaped."""
-    _kill(procs)
+    if procs:
+        _kill(procs)
     reap_orphans()
 
 
 def _kill(procs: list[psutil.Process]) -> None:
+    import psutil
+
     for sig in ("terminate", "kill"):
         for proc in procs:
             try:
@@ -206,6 +211,8 @@ def _kill(procs: list[psutil.Process]) -> None:
 
 def _still_running(procs: list[psutil.Process], within: float) -> list[psutil.Process]:
     """Wait up to `within` for `procs` to be gone or zombies (reaping our own as they die)."""
+    import psutil
+
     deadline = time.monotonic() + within
     while True:
         reap_orphans()
@@ -226,17 +233,15 @@ def reap_orphans() -> list[int]:
     its own exit status). Returns the pids reaped."""
     registered = set(tree.registered_pids())
     reaped: list[int] = []
-    for child in _children():
-        if child.pid in registered:
+    for child in proctable.children(os.getpid()):
+        if child in registered or not proctable.zombie_or_gone(child):
             continue
         try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                continue
-            done, _ = os.waitpid(child.pid, os.WNOHANG)
-        except (psutil.Error, ChildProcessError, OSError):
+            done, _ = os.waitpid(child, os.WNOHANG)
+        except (ChildProcessError, OSError):
             continue
         if done:
-            reaped.append(child.pid)
+            reaped.append(child)
     return reaped
 
 

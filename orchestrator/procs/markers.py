@@ -21,9 +21,8 @@ import re
 import threading
 from typing import Iterable, Mapping
 
+from orchestrator.procs import proctable
 from orchestrator.records import record
-
-# psutil is imported where it is used: a run that stops early (a plan with errors) never needs it.
 
 PREFIX = "ORCHESTRATOR_RUN_"
 RUN_ID_VAR = "ORCHESTRATOR_RUN_ID"
@@ -50,19 +49,14 @@ def run_id() -> str:
 
 
 def _own_create_time() -> float:
-    """`psutil.Process().create_time()`, computed as psutil computes it on Linux (start time in
-    clock ticks after boot, plus the boot time), without importing psutil (~10 ms): the run id
-    is needed to start the first worker. `run_alive` compares it with psutil's, to 1/100 s."""
-    try:
-        with open("/proc/self/stat", "rb") as stat:
-            ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])  # field 22, starttime
-        with open("/proc/stat", "rb") as system:
-            boot = next(float(line.split()[1]) for line in system if line.startswith(b"btime"))
-        return ticks / os.sysconf("SC_CLK_TCK") + boot
-    except (OSError, ValueError, IndexError, StopIteration):
+    """`psutil.Process().create_time()`, as psutil computes it (`run_alive` compares the two, to
+    1/100 s), without importing psutil (~10 ms): the run id is needed to start the first worker."""
+    created = proctable.create_time(os.getpid())
+    if created is None:  # /proc unreadable
         import psutil
 
         return float(psutil.Process().create_time())
+    return created
 
 
 def run_var() -> str:
@@ -141,14 +135,12 @@ def value_in(environ: bytes, var: str) -> str | None:
 def scan(var: str | None = None, pids: Iterable[int] | None = None) -> dict[int, str]:
     """pid -> marker value, for every process carrying `var` (default: this run's variable).
     The orchestrator itself and watchdogs are never listed."""
-    import psutil
-
     var = var or run_var()
     key = var.encode() + b"="
     watchdog = WATCHDOG_VAR.encode() + b"="
     me = os.getpid()
     found: dict[int, str] = {}
-    for pid in psutil.pids() if pids is None else pids:
+    for pid in proctable.pids() if pids is None else pids:
         if pid == me:
             continue
         raw = environ_of(pid)
@@ -193,9 +185,5 @@ def run_alive(run: str) -> bool:
     if match is None:
         return True  # not ours to judge
     pid, created = int(match.group(1)), int(match.group(2))
-    import psutil
-
-    try:
-        return abs(int(round(psutil.Process(pid).create_time() * 100)) - created) <= 1
-    except psutil.Error:
-        return False
+    now = proctable.create_time(pid)
+    return now is not None and abs(int(round(now * 100)) - created) <= 1

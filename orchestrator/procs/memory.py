@@ -1,8 +1,8 @@
 """Memory of the run's processes: how much they use now, how many jobs fit, peaks per attempt.
 
 The run's processes are the orchestrator itself plus every registered process tree (provider
-workers, exec'ed and spawned targets with their descendants). Reading them costs one psutil
-call per process, so the sampler reads at most every `interval_s`.
+workers, exec'ed and spawned targets with their descendants). Reading them costs a /proc read
+per process (psutil where there is no /proc), so the sampler reads at most every `interval_s`.
 """
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import threading
 from dataclasses import field
 from typing import Callable, Iterable
 
-import psutil
-
-from orchestrator.procs import cores, tree
+from orchestrator.procs import cores, proctable, tree
 from orchestrator.procs.snapshot import children_by_parent, family_of, rss_bytes
 from orchestrator.records import mutable_record
 
@@ -22,6 +20,11 @@ DEFAULT_JOB_BYTES = 2 * 1024**3  # the estimate for one job before anything is m
 
 def rss_of(pids: Iterable[int], *, with_children: bool = True) -> int:
     """Resident bytes of these processes (and their descendants), each counted once."""
+    if proctable.LINUX:
+        roots = set(pids)
+        return sum(rss_bytes(pid) for pid in (roots | proctable.descendants(roots) if with_children else roots))
+    import psutil
+
     seen: set[int] = set()
     total = 0
     for pid in pids:
@@ -48,6 +51,12 @@ def run_rss() -> int:
 
 
 def available_bytes() -> int:
+    """Memory available for new work without swapping (/proc/meminfo's MemAvailable, as psutil reads it)."""
+    for line in proctable.read("/proc/meminfo").splitlines():
+        if line.startswith(b"MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    import psutil
+
     return int(psutil.virtual_memory().available)
 
 

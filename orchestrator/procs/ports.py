@@ -5,8 +5,6 @@ from __future__ import annotations
 import socket
 import time
 
-import psutil
-
 from orchestrator.procs.snapshot import cmdline_of
 from orchestrator.records import record
 
@@ -37,6 +35,8 @@ def accepts(port: int, deadline: float | None = None) -> bool:
 
 def listener(port: int) -> PortOwner | None:
     """The process listening on `port` (any local address), or None when nothing listens."""
+    import psutil  # here: only a spawn that waits for a port asks
+
     try:
         connections = psutil.net_connections(kind="tcp")
     except (psutil.Error, OSError):

@@ -6,12 +6,13 @@ in `zombies`, so `count: 0` means "nothing of it is running any more".
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import psutil
-
-from orchestrator.procs import markers, tree
+from orchestrator.procs import markers, proctable, tree
 from orchestrator.records import record
+
+if TYPE_CHECKING:  # imported where a process must be described: a clean run never needs it
+    import psutil
 
 
 @record
@@ -31,29 +32,13 @@ def tree_pids(roots: Iterable[int]) -> set[int]:
     """`roots`, their descendants, and the members of each root's session (which keeps the
     grandchildren of a root that has already exited, unless they called setsid)."""
     roots = set(roots)
-    found: set[int] = set(roots)
-    for root in roots:
-        try:
-            found.update(p.pid for p in psutil.Process(root).children(recursive=True))
-        except psutil.Error:
-            pass
-    return found | session_members(roots)
+    return roots | proctable.descendants(roots) | proctable.session_members(roots)
 
 
 def session_members(sids: Iterable[int]) -> set[int]:
     """Every process whose session id is one of `sids` (Linux never recycles a pid that is
     still some session's id, so this is safe after the session leader is gone)."""
-    sids = set(sids)
-    found: set[int] = set()
-    if not sids:
-        return found
-    for pid in psutil.pids():
-        try:
-            if os.getsid(pid) in sids:
-                found.add(pid)
-        except OSError:
-            continue
-    return found
+    return proctable.session_members(sids)
 
 
 def run_pids() -> set[int]:
@@ -63,6 +48,8 @@ def run_pids() -> set[int]:
 
 
 def cmdline_of(proc: psutil.Process) -> str:
+    import psutil
+
     try:
         parts = proc.cmdline()
         return " ".join(parts) if parts else f"[{proc.name()}]"
@@ -73,9 +60,13 @@ def cmdline_of(proc: psutil.Process) -> str:
 def take(pids: Iterable[int] | None, *, cmdline: str | None = None, name: str | None = None) -> Snapshot:
     """The processes among `pids` (None: the whole machine) that match the filters."""
     me = os.getpid()
-    candidates = psutil.pids() if pids is None else sorted(set(pids))
+    candidates = proctable.pids() if pids is None else sorted(set(pids))
+    if proctable.LINUX:  # those already gone need no psutil to be left out (often all of them)
+        candidates = [pid for pid in candidates if pid != me and proctable.stat(pid) is not None]
     live: list[tuple[int, str, int]] = []
     zombies = 0
+    if candidates:
+        import psutil
     for pid in candidates:
         if pid == me:
             continue
@@ -99,6 +90,8 @@ def take(pids: Iterable[int] | None, *, cmdline: str | None = None, name: str | 
 
 
 def _name_matches(proc: psutil.Process, wanted: str) -> bool:
+    import psutil
+
     if proc.name() == wanted:
         return True
     try:
@@ -126,7 +119,7 @@ def family_of(roots: Iterable[int]) -> set[int] | None:
         except OSError:  # gone meanwhile
             continue
         for thread in threads:
-            text = _read_proc(f"/proc/{pid}/task/{thread}/children")
+            text = proctable.read(f"/proc/{pid}/task/{thread}/children")
             if text:
                 todo.extend(int(child) for child in text.split())
     return family
@@ -135,32 +128,41 @@ def family_of(roots: Iterable[int]) -> set[int] | None:
 def rss_bytes(pid: int) -> int:
     """Resident bytes of one process (0 when it is gone): /proc/PID/statm on Linux, else psutil."""
     if _CHILDREN_LISTED:
-        text = _read_proc(f"/proc/{pid}/statm")
+        text = proctable.read(f"/proc/{pid}/statm")
         try:
             return int(text.split()[1]) * _PAGE_SIZE if text else 0
         except (IndexError, ValueError):
             return 0
+    import psutil
+
     try:
         return int(psutil.Process(pid).memory_info().rss)
     except psutil.Error:
         return 0
 
 
-def _read_proc(path: str) -> bytes:
-    """A small /proc file in three system calls (open() adds an fstat, an lseek and a buffer)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return b""
-    try:
-        return os.read(fd, 65536)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
+def tree_rss(root: int) -> int | None:
+    """Resident bytes of `root` and all its descendants now (None when `root` is gone)."""
+    if not _CHILDREN_LISTED:
+        import psutil
+
+        try:
+            proc = psutil.Process(root)
+            total = int(proc.memory_info().rss)
+            for child in proc.children(recursive=True):
+                try:
+                    total += int(child.memory_info().rss)
+                except psutil.Error:
+                    pass
+            return total
+        except psutil.Error:
+            return None
+    if not proctable.read(f"/proc/{root}/statm"):
+        return None
+    return sum(rss_bytes(pid) for pid in family_of([root]) or ())
 
 
-_CHILDREN_LISTED = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+_CHILDREN_LISTED = proctable.LINUX and os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -172,6 +174,8 @@ def children_by_parent() -> dict[int, list[int]]:
     try:
         names = os.listdir("/proc")
     except OSError:
+        import psutil
+
         for proc in psutil.process_iter(["ppid"]):
             children.setdefault(proc.info["ppid"] or 0, []).append(proc.pid)
         return children

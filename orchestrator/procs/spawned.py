@@ -11,8 +11,6 @@ import threading
 import time
 from typing import Mapping, Sequence
 
-import psutil
-
 from orchestrator.procs import tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.command import stdin_file
@@ -181,6 +179,8 @@ def parse_signal(value: object) -> signal.Signals:
 
 def send_signal(pids: Sequence[int], sig: signal.Signals) -> list[int]:
     """Send `sig` to each live pid (psutil refuses a recycled pid); returns those signalled."""
+    import psutil  # here: only a `signal` step needs it
+
     sent = []
     for pid in pids:
         try:

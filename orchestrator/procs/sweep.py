@@ -7,13 +7,15 @@ A provider worker serves many cases, so what its calls start is not in any case'
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import psutil
-
-from orchestrator.procs import markers, tree
+from orchestrator.procs import markers, proctable, tree
 from orchestrator.procs.leaks import kill_processes
 from orchestrator.procs.snapshot import cmdline_of, tree_pids
 from orchestrator.records import record
+
+if TYPE_CHECKING:  # imported once a leftover is found: a clean run never needs it
+    import psutil
 
 
 @record
@@ -39,18 +41,22 @@ def find(*, provider: str | None = None, worker: str | None = None,
          worker_pid: int | None = None) -> list[tuple[psutil.Process, Leftover]]:
     """The live processes `sweep` would kill. With `worker_pid`, only that worker itself is
     spared (its children are its calls' leftovers), not every registered tree."""
-    marked = markers.scan()
+    marked = {pid: markers.Mark.parse(value) for pid, value in markers.scan().items()}
+    # A worker itself is marked: at a worker's close, usually nothing else is.
+    marked = {pid: mark for pid, mark in marked.items() if pid != worker_pid
+              and (provider is None or mark.provider == provider) and (worker is None or mark.worker == worker)
+              and not proctable.zombie_or_gone(pid)}
     if not marked:
         return []
     protected = {worker_pid} if worker_pid is not None else tree_pids(tree.registered_pids())
     # What a worker started outside any call (at import) and still holds in its tree is part
     # of it, and goes with its tree; what escaped the tree, or a call started, is a leftover.
     own_tree = tree_pids([worker_pid]) if worker_pid is not None else set()
+    import psutil
+
     found: list[tuple[psutil.Process, Leftover]] = []
-    for pid, value in sorted(marked.items()):
-        mark = markers.Mark.parse(value)
-        if pid in protected or (provider is not None and mark.provider != provider) \
-                or (worker is not None and mark.worker != worker) or (mark.case == "-" and pid in own_tree):
+    for pid, mark in sorted(marked.items()):
+        if pid in protected or (mark.case == "-" and pid in own_tree):
             continue
         try:
             proc = psutil.Process(pid)

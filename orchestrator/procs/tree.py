@@ -1,9 +1,10 @@
 """The only place in the product that starts, signals, reaps and lists processes.
 
 Every child starts in its own session, so its process group and session id are its pid.
-Killing a tree collects the victims BEFORE any signal: psutil descendants of the root plus
-every process still in the root's session (which finds grandchildren orphaned by a root that
-already died). Then SIGTERM the group and each victim, wait out the grace, SIGKILL the rest.
+Killing a tree collects the victims BEFORE any signal: descendants of the root plus every
+process still in the root's session (which finds grandchildren orphaned by a root that already
+died), read from /proc (procs/proctable.py): psutil is imported only when there is one. Then
+SIGTERM the group and each victim, wait out the grace, SIGKILL the rest.
 
 Every process the run starts is in a registry, so `kill_all` (on SIGINT, or at exit through
 the atexit hook) leaves nothing behind.
@@ -18,9 +19,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, IO, Iterable, Mapping, Sequence, Union
 
-from orchestrator.procs import markers
+from orchestrator.procs import markers, proctable
 
-if TYPE_CHECKING:  # psutil is imported where it is used: a run that stops early never needs it
+if TYPE_CHECKING:  # psutil is imported once there is a process to signal besides the roots
     import psutil
 
 _File = Union[int, IO[bytes], None]
@@ -113,25 +114,20 @@ def registered_pids() -> list[int]:
 
 def _collect(root: int) -> list[psutil.Process]:
     """Descendants of `root` and the other members of its session (not `root` itself)."""
-    import psutil
-
-    found: dict[int, psutil.Process] = {}
-    try:
-        for child in psutil.Process(root).children(recursive=True):
-            found[child.pid] = child
-    except psutil.Error:
-        pass
     # A root that already exited no longer has children: they were reparented. They kept
     # the session id though (unless they called setsid themselves).
-    for pid in psutil.pids():
-        if pid == root or pid in found:
-            continue
+    pids = (proctable.descendants([root]) | proctable.session_members([root])) - {root}
+    if not pids:
+        return []  # a worker that exited when asked: the usual case, and no psutil
+    import psutil
+
+    found = []
+    for pid in sorted(pids):
         try:
-            if os.getsid(pid) == root:
-                found[pid] = psutil.Process(pid)
-        except (OSError, psutil.Error):
+            found.append(psutil.Process(pid))
+        except psutil.Error:
             continue
-    return list(found.values())
+    return found
 
 
 def _alive(proc: psutil.Process) -> bool:
@@ -143,9 +139,7 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
-def _signal_all(roots: Iterable[int], procs: Iterable[psutil.Process], sig: int) -> None:
-    import psutil
-
+def _signal_all(roots: Iterable[int], procs: Sequence[psutil.Process], sig: int) -> None:
     for root in roots:
         with _lock:
             popen = _registry.get(root)
@@ -160,6 +154,10 @@ def _signal_all(roots: Iterable[int], procs: Iterable[psutil.Process], sig: int)
                 popen.send_signal(sig)
             except OSError:
                 pass
+    if not procs:
+        return
+    import psutil
+
     for proc in procs:
         try:
             proc.send_signal(sig)  # psutil refuses if the pid was reused meanwhile
@@ -205,12 +203,12 @@ def kill_trees(roots: Sequence[int], grace_s: float, extra: Sequence[psutil.Proc
     roots = list(roots)
     if not roots and not extra:
         return
-    import psutil
-
     victims: list[psutil.Process] = list(extra)
     for root in roots:
         victims.extend(_collect(root))  # before any signal: a dead root has no children
         if root not in registered_pids():  # not ours to reap: wait for it like the others
+            import psutil
+
             try:
                 victims.append(psutil.Process(root))
             except psutil.Error:

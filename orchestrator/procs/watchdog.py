@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import TextIO
 
-from orchestrator.procs import markers, tree
+from orchestrator.procs import markers, proctable, tree
 
 WATCHDOG_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "watchdog_main.py")
 
@@ -55,15 +55,7 @@ def _start_watchdog() -> subprocess.Popen[bytes] | None:
 
 
 def _ancestors() -> set[int]:
-    import psutil  # here: a run's first worker starts before psutil is imported (~10 ms)
-
-    found = {os.getpid()}
-    try:
-        for parent in psutil.Process().parents():
-            found.add(parent.pid)
-    except psutil.Error:
-        pass
-    return found
+    return {os.getpid(), *proctable.ancestors(os.getpid())}
 
 
 def forget_dead_runs() -> None:
@@ -76,12 +68,10 @@ def forget_dead_runs() -> None:
 
 def kill_stale(report: TextIO) -> list[int]:
     """Kill processes carrying the marker of a run whose orchestrator is gone; one line if any."""
-    import psutil
-
     dead: dict[str, bool] = {}
     victims: list[tuple[int, str]] = []
     spared = _ancestors()  # a shell that inherited an old marker is not a leftover
-    for pid in psutil.pids():
+    for pid in proctable.pids():
         if pid in spared:
             continue
         environ = markers.environ_of(pid)

@@ -215,19 +215,9 @@ class Worker:
         """Resident memory of the worker's whole process tree now (None if it is gone)."""
         if self.pid is None or self._killed:
             return None
-        import psutil  # here: the first worker starts before psutil is imported (~10 ms)
+        from orchestrator.procs.snapshot import tree_rss  # /proc reads: no psutil on a clean run
 
-        try:
-            root = psutil.Process(self.pid)
-            total = root.memory_info().rss
-            for child in root.children(recursive=True):
-                try:
-                    total += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            return int(total)
-        except psutil.Error:
-            return None
+        return tree_rss(self.pid)
 
     def output(self) -> tuple[str, str]:
         """What fds 1 and 2 received since the previous call ended (or the handshake)."""
@@ -289,7 +279,7 @@ def describe_death(worker: Worker, during: str) -> CallError:
 
 def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
     """Kill several workers' trees under one grace period; skips those already killed."""
-    from orchestrator.procs.sweep import worker_leftovers  # it imports psutil: not before the first spawn
+    from orchestrator.procs.sweep import worker_leftovers  # not before the first spawn
 
     held = []
     try:
