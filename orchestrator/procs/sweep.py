@@ -37,15 +37,19 @@ def sweep(*, provider: str | None = None, worker: str | None = None) -> list[Lef
     return keep_provider_leftovers(found)
 
 
-def find(*, provider: str | None = None, worker: str | None = None,
-         worker_pid: int | None = None) -> list[tuple[psutil.Process, Leftover]]:
+def find(*, provider: str | None = None, worker: str | None = None, worker_pid: int | None = None,
+         scanned: dict[int, str] | None = None) -> list[tuple[psutil.Process, Leftover]]:
     """The live processes `sweep` would kill. With `worker_pid`, only that worker itself is
-    spared (its children are its calls' leftovers), not every registered tree."""
-    marked = {pid: markers.Mark.parse(value) for pid, value in markers.scan().items()}
+    spared (its children are its calls' leftovers), not every registered tree. `scanned`:
+    a `markers.scan()` made for several workers at once."""
+    scanned = markers.scan() if scanned is None else scanned
     # A worker itself is marked: at a worker's close, usually nothing else is.
-    marked = {pid: mark for pid, mark in marked.items() if pid != worker_pid
-              and (provider is None or mark.provider == provider) and (worker is None or mark.worker == worker)
-              and not proctable.zombie_or_gone(pid)}
+    marked: dict[int, markers.Mark] = {}
+    for pid, value in scanned.items():
+        mark = markers.Mark.parse(value)
+        if pid != worker_pid and (provider is None or mark.provider == provider) \
+                and (worker is None or mark.worker == worker) and not proctable.zombie_or_gone(pid):
+            marked[pid] = mark
     if not marked:
         return []
     protected = {worker_pid} if worker_pid is not None else tree_pids(tree.registered_pids())
@@ -76,12 +80,19 @@ def keep_provider_leftovers(found: list[tuple[psutil.Process, Leftover]]) -> lis
     return leftovers
 
 
-def worker_leftovers(provider: str, worker: str, pid: int | None) -> list[psutil.Process]:
-    """Before a worker's tree is killed: what its calls started, in its tree or elsewhere
-    (recorded; the caller kills them with the tree, under one grace period)."""
-    found = find(provider=provider, worker=worker, worker_pid=pid)
-    keep_provider_leftovers(found)
-    return [proc for proc, _ in found]
+def worker_leftovers(workers: list[tuple[str, str, int | None]]) -> list[psutil.Process]:
+    """Before workers' trees are killed: what their calls started, in their trees or elsewhere
+    (recorded; the caller kills them with the trees, under one grace period). `workers`:
+    (provider, worker token, pid) each; one scan of the process table for all of them."""
+    if not workers:
+        return []
+    scanned = markers.scan()
+    out: list[psutil.Process] = []
+    for provider, worker, pid in workers:
+        found = find(provider=provider, worker=worker, worker_pid=pid, scanned=scanned)
+        keep_provider_leftovers(found)
+        out.extend(proc for proc, _ in found)
+    return out
 
 
 def take_provider_leftovers() -> list[Leftover]:

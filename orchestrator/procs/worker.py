@@ -288,7 +288,7 @@ def kill_workers(workers: Iterable[Worker], grace_s: float) -> None:
             held.append(worker)
         victims = [w for w in held if not w._killed and w._proc is not None]
         # what their calls started and left, in their trees or not: reported, killed with them
-        extra = [p for w in victims for p in worker_leftovers(w.config.provider_id, w.token, w.pid)]
+        extra = worker_leftovers([(w.config.provider_id, w.token, w.pid) for w in victims])
         tree.kill_trees([w._proc.pid for w in victims if w._proc is not None], grace_s, extra)
         for worker in held:
             worker._killed = True
