@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Mapping, Sequence
 
-from orchestrator.procs import tree
+from orchestrator.procs import proctable, tree
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.command import stdin_file
 from orchestrator.procs.exits import exit_description
@@ -68,6 +68,7 @@ class Spawned:
             self._out.close_write()
             self._err.close_write()
         self.started = time.monotonic()
+        _exec_done(self._proc.pid)
 
     def poll(self) -> int | None:
         """The return code once the root has exited (reaping it), else None."""
@@ -175,6 +176,21 @@ def parse_signal(value: object) -> signal.Signals:
         return signal.Signals[name]
     except KeyError:
         raise ValueError(f"unknown signal {value!r} (e.g. SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGUSR1, or a number)") from None
+
+
+def _exec_done(pid: int, within_s: float = 1.0) -> None:
+    """Wait a moment, if need be, for the spawn's exec to complete. subprocess returns once the
+    child is past exec's point of no return, a little before its new command line is in place:
+    until then /proc/PID/cmdline reads empty, and a `processes` step right after the spawn
+    (`cmdline: ...`) missed it (seen when the run's process-table reads became fast)."""
+    if not proctable.LINUX:
+        return
+    deadline = time.monotonic() + within_s
+    while not proctable.read(f"/proc/{pid}/cmdline"):
+        found = proctable.stat(pid)
+        if found is None or found.zombie or time.monotonic() >= deadline:
+            return
+        time.sleep(0.0005)
 
 
 def send_signal(pids: Sequence[int], sig: signal.Signals) -> list[int]:
