@@ -81,6 +81,11 @@ PLAIN_VARIANTS = {
     "quoted keys and values": "  - \"id\": 'A'\n    'name': \"a\"\n    \"steps\": [{'call': \"echo\", \"prompt\": ''}]\n",
     "an alias (the event composer's nodes)": ("  - id: A\n    name: a\n    steps: &s [{call: echo, prompt: x}]\n"
                                              "  - id: B\n    name: b\n    steps: *s\n"),
+    "templates and expressions reading known names": (
+        "  - id: A\n    name: a\n    covers: [R1]\n    steps:\n"
+        "      - {call: echo, prompt: '{{ v }} in {{ plan_dir }}', session: '{{ v }}',\n"
+        "         expect: [{contains: '{{ v }}'}, {expr: \"output == 'x' and duration_ms < v\"}, {count: 1}]}\n"
+        "      - {call: echo, session: 3, expect: [{expr: 'error is none'}, {equals: '{{ env.HOME | default(1) }}'}]}\n"),
     "a line over 1,000 characters (the event composer's nodes)":
         f"  - id: A\n    name: a\n    steps: [{{call: echo, prompt: '{'x' * 1200}'}}]\n",
 }
@@ -91,7 +96,8 @@ MIXED = ("  - id: T\n    name: templated\n    vars: {w: 1}\n    steps: [{call: e
 
 def write(tmp_path: Path, cases: str, extra: str = "") -> str:
     (tmp_path / "echo.py").write_text("def call_api(prompt, options, context):\n    return {'output': prompt}\n")
-    (tmp_path / "plan.yaml").write_text(f"version: 1\nname: p\nvars: {{v: 1}}\n{PROVIDERS}{extra}cases:\n{cases}")
+    (tmp_path / "plan.yaml").write_text(f"version: 1\nname: p\nvars: {{v: 1}}\nrequirements: {{R1: r}}\n{PROVIDERS}"
+                                        f"{extra}cases:\n{cases}")
     return "plan.yaml"
 
 
@@ -108,8 +114,6 @@ def test_plain_cases_are_built_in_one_pass_as_the_general_path_builds_them(
 
 
 NOT_PLAIN = {
-    "a template in the prompt": "[{call: echo, prompt: '{{ v }}'}]",
-    "a template in an assertion": "[{call: echo, expect: [{contains: '{% if v %}x{% endif %}'}]}]",
     "as:": "[{call: echo, as: r}]",
     "if:": "[{call: echo, if: 'v'}]",
     "an assertion with on:": "[{call: echo, expect: [{contains: x, on: error}]}]",
@@ -117,6 +121,9 @@ NOT_PLAIN = {
     "a regex": "[{call: echo, expect: [{matches: 'x+'}]}]",
     "a list value": "[{call: echo, expect: [{equals: [1]}]}]",
     "a templated provider": "[{call: '{{ \"echo\" }}'}]",
+    "a templated count": "[{call: echo, expect: [{count: '{{ v }}'}]}]",
+    "an expression reading an unknown near miss (allowed in an open result)": "[{call: echo, expect: [{expr: 'vv'}]}]",
+    "a template reading an unknown key (allowed in an open result)": "[{call: echo, expect: [{equals: '{{ zzz }}'}]}]",
 }
 
 
@@ -134,6 +141,10 @@ BROKEN = {
     "an unknown provider": "  - id: C\n    name: c\n    steps: [{call: ehco}]\n",
     "an unknown name in a template": "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ nope }}'}]\n",
     "a templated provider that is no provider": "  - id: C\n    name: c\n    steps: [{call: \"{{ 'x' }}\"}]\n",
+    "an unknown name in an expression": "  - id: C\n    name: c\n    steps: [{call: echo, expect: [{expr: 'x +'}]}]\n",
+    "a template that does not compile": "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ v '}]\n",
+    "an undefined requirement": "  - id: C\n    name: c\n    covers: [R2]\n    steps: [{call: echo}]\n",
+    "an output read in a prompt": "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ output }}'}]\n",
     "a duplicate id of a matrix case": "  - id: 'M[n=1]'\n    name: m\n    steps: [{call: echo}]\n" + MIXED,
 }
 
