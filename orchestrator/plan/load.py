@@ -4,7 +4,7 @@
 
 Stages: yaml_load (values + locations) -> schema (as written) -> expand.merge_includes ->
 semantic checks -> expand (defaults, discover, matrix) -> the model (this module; the cases:
-case_model).
+case_model). A plain case (case_fused) is checked and built in one pass instead.
 """
 from __future__ import annotations
 
@@ -76,7 +76,17 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str |
 
 def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None, fused: bool = True) -> Plan:
     """`fused`: the plain cases (case_fused) are checked and built in one pass; a plan with a
-    problem is then loaded again without it, so that its problems are found as they always were."""
+    problem is then loaded again without it, so that its problems are found as they always were
+    (what the first load built is freed by then)."""
+    plan = _load_once(path, overrides, root, fused)
+    if plan is None:
+        plan = _load_once(path, overrides, root, fused=False)
+    assert plan is not None
+    return plan
+
+
+def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None, fused: bool) -> Plan | None:
+    """The plan, or None when it has a problem and plain cases were built (never when not `fused`)."""
     main, problems = load_yaml(str(path))
     if main.data is None:
         raise PlanErrors(problems)
@@ -91,7 +101,7 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None,
     env = _render_env(ctx, {k: f for k, f in ctx.sections["env"].items()}, problems)
     plain = None
     if fused and not problems and not ctx.bad:
-        plain = PlainCases(main, checker.providers, {k: f.value for k, f in ctx.sections["defaults"].items()})
+        plain = PlainCases(main, checker, {k: f.value for k, f in ctx.sections["defaults"].items()})
     cases: list[ex.Expanded] = []
     in_order: list[CaseSpec | ex.Expanded] = []  # the plain cases built, the others expanded
     raw_cases = main.data.get("cases")
@@ -115,7 +125,7 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None,
     problems.extend(ex.duplicate_ids(cases))
     if problems or took_plain and len({case.id for case in in_order}) < len(in_order):
         if took_plain:
-            return _load_plan(path, overrides, root, fused=False)
+            return None
         raise PlanErrors(list(dict.fromkeys(problems)))
     providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
     plan_scope = ctx.template_vars()
@@ -132,7 +142,7 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None,
                   for c in in_order)
     if problems:
         if took_plain:
-            return _load_plan(path, overrides, root, fused=False)
+            return None
         raise PlanErrors(list(dict.fromkeys(problems)))
     data = main.data
     return Plan(path=main.path, name=str(data["name"]), cases=built,
