@@ -100,12 +100,16 @@ def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None,
     checker.defaults()
     env = _render_env(ctx, {k: f for k, f in ctx.sections["env"].items()}, problems)
     plain = None
-    if fused and not problems and not ctx.bad:
+    if fused and not problems and not checker.problems and not ctx.bad:
         plain = PlainCases(main, checker, {k: f.value for k, f in ctx.sections["defaults"].items()})
     cases: list[ex.Expanded] = []
     in_order: list[CaseSpec | ex.Expanded] = []  # the plain cases built, the others expanded
     raw_cases = main.data.get("cases")
     for index in range(len(raw_cases) if isinstance(raw_cases, list) else 0):
+        if plain is not None and (problems or checker.problems):  # the plan has a problem: the general path
+            if plain.taken:
+                return None
+            plain = None
         if plain is not None:
             spec = plain.case(index, raw_cases[index])
             if spec is not None:

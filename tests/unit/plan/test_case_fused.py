@@ -157,3 +157,11 @@ def test_a_plan_with_plain_cases_and_a_problem_says_what_it_always_said(
     old, new, taken = both_ways(write(tmp_path, plain + case))
     assert isinstance(old, list) and old, old
     assert new == old and taken >= 2  # the plain cases were built, then the plan was loaded again
+
+
+def test_a_problem_before_the_plain_cases_stops_the_fused_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = "".join(f"  - id: {n}\n    name: {n}\n    steps: [{{call: echo}}]\n" for n in "AB")
+    monkeypatch.chdir(tmp_path)
+    old, new, taken = both_ways(write(tmp_path, BROKEN["an unknown provider"] + plain))
+    assert isinstance(old, list) and old, old
+    assert new == old and taken == 0  # found before any was built: no second load
