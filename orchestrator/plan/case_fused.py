@@ -1,12 +1,12 @@
 """The cases most plans are made of, checked and built in one pass (plan/load.py): a case of
 plain keys whose steps call a known provider with a prompt and plain assertions, whose
-templates and expressions read only the plan's vars, built-ins and the call's own fields. For
-such a case the semantic checks (plan/semantic.py) find nothing and warn about nothing; what
-they do is note the `call` action and the names read. Its CaseSpec is what
+templates and expressions read only the plan's vars, built-ins, earlier steps' `as:` names and
+the call's own fields. For such a case the semantic checks (plan/semantic.py) find nothing and
+warn about nothing; what they do is note the `call` action, the names read and those bound. Its CaseSpec is what
 case_model.case_spec builds, its places read off the composed nodes directly.
 
-Everything else (vars, matrix, discover, other actions, `as:`, `if:`, a name the checks would
-question...) is not "plain": `case` returns None and load.py takes the general path for that
+Everything else (vars, matrix, discover, other actions, `if:`, a name the checks would
+question, an `as:` name a field hides...) is not "plain": `case` returns None and load.py takes the general path for that
 case. The general path took ~25 us a plain case (keys as Fields, the checker, Expanded,
 KnownValues, a walk of the document per located value); this one ~7 us.
 `tests/unit/plan/test_case_fused.py` checks that both build the same plans.
@@ -23,6 +23,7 @@ from orchestrator.evaluation.templating import has_template
 from orchestrator.plan import names
 from orchestrator.plan.case_model import NO_VALUES, case_fields
 from orchestrator.plan.model import ASSERTION_KINDS, AssertionSpec, CaseSpec, StepSpec
+from orchestrator.plan.shadowing import field_names
 from orchestrator.plan.semantic import Checker, expression_error, expression_names, template_names
 from orchestrator.plan.step_args import CallArgs
 from orchestrator.plan.yaml_source import SCALAR_TAGS, Source
@@ -32,7 +33,9 @@ from orchestrator.plan.yaml_source import SCALAR_TAGS, Source
 _PLAIN_CASE_KEYS = frozenset({"id", "name", "steps", "description", "level", "priority", "tags", "covers", "skip",
                               "xfail", "xfail_strict", "timeout", "retries", "repeat", "concurrency", "serial",
                               "lock", "stop_on_failure"})
-_PLAIN_STEP_KEYS = frozenset({"call", "prompt", "session", "expect", "name"})
+_PLAIN_STEP_KEYS = frozenset({"call", "prompt", "session", "expect", "name", "as"})
+# `as:` names that the fields of a plain case's steps hide (shadowing warns about them).
+_HIDDEN_BY_FIELDS = frozenset(field_names(frozenset({"call"})))
 # Assertion kinds that no check reads beyond their value's templates (expr's expression is
 # checked here; matches, json and equals_file have checks of their own); the typed ones
 # (KnownValues) only untemplated.
@@ -64,6 +67,7 @@ class PlainCases:
         self._default_fields = case_fields({})
         self._default_tail = _tail(self._default_fields)
         self._read: list[frozenset[str]] = []  # the names the templates of the case at hand read
+        self._bound: list[str] = []  # the `as:` names of the case at hand
 
     def case(self, index: int, raw: Any) -> CaseSpec | None:
         """The CaseSpec of the case at `index` (its value `raw`), or None when it is not plain."""
@@ -73,9 +77,16 @@ class PlainCases:
         if not keys <= _PLAIN_CASE_KEYS or "id" not in keys or "name" not in keys:
             return None
         steps = raw.get("steps")
-        self._read.clear()
-        if steps.__class__ is not list or not steps or not all(map(self._plain_step, steps)):
+        if steps.__class__ is not list or not steps:
             return None
+        self._read.clear()
+        self._bound.clear()
+        scope = self.scope
+        for step in steps:
+            later = self._plain_step(step, scope)
+            if later is None:
+                return None
+            scope = later
         if self.defaults and not keys >= self.default_keys:
             raw = {**raw, **{k: v for k, v in self.defaults.items() if k not in keys}}
         covers = raw.get("covers")
@@ -93,6 +104,7 @@ class PlainCases:
             return None
         for found in self._read:
             self.checker.read |= found
+        self.checker.bound.update(self._bound)
         self.taken += 1
         name = raw["name"]
         case_id = str(raw["id"])
@@ -104,22 +116,36 @@ class PlainCases:
         return CaseSpec(case_id, str(name if name is not None else case_id),
                         Location(shown, mark.line + 1, mark.column + 1), built, *tail)
 
-    def _plain_step(self, step: Any) -> bool:
+    def _plain_step(self, step: Any, scope: frozenset[str]) -> frozenset[str] | None:
+        """The names later steps may read (`scope` and this step's `as:` name), or None when the
+        step is not plain."""
         if step.__class__ is not dict or not step.keys() <= _PLAIN_STEP_KEYS:
-            return False
+            return None
         provider = step.get("call")
         if provider.__class__ is not str or provider not in self.providers:
-            return False
+            return None
         for key in ("prompt", "session"):
             value = step.get(key)
             if isinstance(value, str):
-                if has_template(value) and not self._reads_known(template_names(value), self.scope):
-                    return False
+                if has_template(value) and not self._reads_known(template_names(value), scope):
+                    return None
             elif value.__class__ not in (int, float) and value is not None:
-                return False
+                return None
         expect = step.get("expect", ())
         if expect.__class__ is not list and "expect" in step:
-            return False
+            return None
+        as_name = step.get("as")
+        if as_name is None and "as" not in step:
+            own = self.expect_scope if scope is self.scope else frozenset(names.expect_scope("call", scope, None))
+        elif as_name.__class__ is str and as_name not in _HIDDEN_BY_FIELDS:  # or a warning says it is hidden
+            own = frozenset(names.expect_scope("call", scope, as_name))
+            self._bound.append(as_name)
+            scope = scope | {as_name}
+        else:
+            return None
+        return scope if self._plain_expect(expect, own) else None
+
+    def _plain_expect(self, expect: Any, scope: frozenset[str]) -> bool:
         for spec in expect:
             if spec.__class__ is not dict or len(spec) != 1:
                 return False
@@ -128,11 +154,11 @@ class PlainCases:
                 return False
             if kind == "expr":
                 if value.__class__ is not str or expression_error(value) is not None \
-                        or not self._reads_known(expression_names(value), self.expect_scope):
+                        or not self._reads_known(expression_names(value), scope):
                     return False
             elif isinstance(value, str):
                 if has_template(value) and (kind in _TYPED_KINDS
-                                            or not self._reads_known(template_names(value), self.expect_scope)):
+                                            or not self._reads_known(template_names(value), scope)):
                     return False
             elif not isinstance(value, _PLAIN_VALUES):
                 return False
@@ -164,8 +190,8 @@ class PlainCases:
         else:
             args = CallArgs(raw["call"], raw["prompt"]) if "prompt" in raw else CallArgs(raw["call"])
         mark = node.start_mark
-        return StepSpec("call", args, Location(shown, mark.line + 1, mark.column + 1), raw.get("name"), None,
-                        expected)
+        return StepSpec("call", args, Location(shown, mark.line + 1, mark.column + 1), raw.get("name"),
+                        raw.get("as"), expected)
 
 
 # CaseSpec's fields after id, name, location and steps, in order: case_fields gives all but these.

@@ -86,6 +86,11 @@ PLAIN_VARIANTS = {
         "      - {call: echo, prompt: '{{ v }} in {{ plan_dir }}', session: '{{ v }}',\n"
         "         expect: [{contains: '{{ v }}'}, {expr: \"output == 'x' and duration_ms < v\"}, {count: 1}]}\n"
         "      - {call: echo, session: 3, expect: [{expr: 'error is none'}, {equals: '{{ env.HOME | default(1) }}'}]}\n"),
+    "as: names read by later steps": (
+        "  - id: A\n    name: a\n    steps:\n"
+        "      - {call: echo, prompt: p, as: first, expect: [{expr: 'first.output == output'}]}\n"
+        "      - {call: echo, prompt: '{{ first.output }}', as: second}\n"
+        "      - {call: echo, prompt: '{{ second.output }}{{ first.error }}', expect: [{equals: '{{ first.output }}'}]}\n"),
     "a line over 1,000 characters (the event composer's nodes)":
         f"  - id: A\n    name: a\n    steps: [{{call: echo, prompt: '{'x' * 1200}'}}]\n",
 }
@@ -114,7 +119,8 @@ def test_plain_cases_are_built_in_one_pass_as_the_general_path_builds_them(
 
 
 NOT_PLAIN = {
-    "as:": "[{call: echo, as: r}]",
+    "an as: name a field of the step hides": "[{call: echo, as: output}]",
+    "an as: name a field of exec steps hides": "[{call: echo, as: stdout}]",
     "if:": "[{call: echo, if: 'v'}]",
     "an assertion with on:": "[{call: echo, expect: [{contains: x, on: error}]}]",
     "a promptfoo assertion": "[{call: echo, expect: [{type: contains, value: x}]}]",
@@ -144,6 +150,10 @@ BROKEN = {
     "an unknown name in an expression": "  - id: C\n    name: c\n    steps: [{call: echo, expect: [{expr: 'x +'}]}]\n",
     "a template that does not compile": "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ v '}]\n",
     "an undefined requirement": "  - id: C\n    name: c\n    covers: [R2]\n    steps: [{call: echo}]\n",
+    "a step's own as: name read in its prompt":
+        "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ mine }}', as: mine}]\n",
+    "an as: name read before it is bound":
+        "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ later }}'}, {call: echo, as: later}]\n",
     "an output read in a prompt": "  - id: C\n    name: c\n    steps: [{call: echo, prompt: '{{ output }}'}]\n",
     "a duplicate id of a matrix case": "  - id: 'M[n=1]'\n    name: m\n    steps: [{call: echo}]\n" + MIXED,
 }
