@@ -78,16 +78,25 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None,
     """`fused`: the plain cases (case_fused) are checked and built in one pass; a plan with a
     problem is then loaded again without it, so that its problems are found as they always were
     (what the first load built is freed by then)."""
-    plan = _load_once(path, overrides, root, fused)
-    if plan is None:
-        plan = _load_once(path, overrides, root, fused=False)
-    assert plan is not None
-    return plan
+    try:
+        return _load_once(path, overrides, root, fused)
+    except _LoadAgain as again:
+        text = again.text
+    return _load_once(path, overrides, root, False, text)  # out of the except: the first load is freed
 
 
-def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None, fused: bool) -> Plan | None:
-    """The plan, or None when it has a problem and plain cases were built (never when not `fused`)."""
-    main, problems = load_yaml(str(path))
+class _LoadAgain(Exception):
+    """The fused load found a problem after building plain cases: the general path says it."""
+
+    def __init__(self, text: str | None) -> None:
+        super().__init__()
+        self.text = text  # the plan file as read (a pipe has no second reading)
+
+
+def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None, fused: bool,
+               text: str | None = None) -> Plan:
+    """Raises _LoadAgain when the plan has a problem and plain cases were built (only when `fused`)."""
+    main, problems = load_yaml(str(path), text=text)
     if main.data is None:
         raise PlanErrors(problems)
     project = Path(os.path.realpath(root)) if root is not None else project_root(main.path)
@@ -108,7 +117,7 @@ def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None,
     for index in range(len(raw_cases) if isinstance(raw_cases, list) else 0):
         if plain is not None and (problems or checker.problems):  # the plan has a problem: the general path
             if plain.taken:
-                return None
+                raise _LoadAgain(main.text)
             plain = None
         if plain is not None:
             spec = plain.case(index, raw_cases[index])
@@ -129,7 +138,7 @@ def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None,
     problems.extend(ex.duplicate_ids(cases))
     if problems or took_plain and len({case.id for case in in_order}) < len(in_order):
         if took_plain:
-            return None
+            raise _LoadAgain(main.text)
         raise PlanErrors(list(dict.fromkeys(problems)))
     providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
     plan_scope = ctx.template_vars()
@@ -146,7 +155,7 @@ def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None,
                   for c in in_order)
     if problems:
         if took_plain:
-            return None
+            raise _LoadAgain(main.text)
         raise PlanErrors(list(dict.fromkeys(problems)))
     data = main.data
     return Plan(path=main.path, name=str(data["name"]), cases=built,

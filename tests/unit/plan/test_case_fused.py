@@ -175,3 +175,23 @@ def test_a_problem_before_the_plain_cases_stops_the_fused_pass(tmp_path: Path, m
     old, new, taken = both_ways(write(tmp_path, BROKEN["an unknown provider"] + plain))
     assert isinstance(old, list) and old, old
     assert new == old and taken == 0  # found before any was built: no second load
+
+
+def test_a_plan_read_from_a_pipe_is_not_read_twice(tmp_path: Path) -> None:
+    """The second load of a plan with a problem uses the text the first one read: a pipe (bash's
+    `<(...)`, /dev/fd/N) has no second reading, and a plan read again from one was an "empty plan"."""
+    import os
+
+    write(tmp_path, "")
+    text = (f"version: 1\nname: p\nproviders:\n  echo: {{python: {tmp_path / 'echo.py'}}}\ncases:\n"
+            "  - id: A\n    name: a\n    steps: [{call: echo}]\n  - id: B\n    name: b\n    steps: [{call: ehco}]\n")
+    reader, writer = os.pipe()
+    os.write(writer, text.encode())
+    os.close(writer)
+    try:
+        with pytest.raises(PlanErrors) as raised:
+            load.load_plan(f"/dev/fd/{reader}")
+    finally:
+        os.close(reader)
+    assert [p.message for p in raised.value.problems] == [
+        "unknown provider 'ehco' (did you mean 'echo'?); defined providers: echo"]
