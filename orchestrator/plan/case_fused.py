@@ -2,14 +2,14 @@
 plain keys whose steps call a known provider with a prompt and plain assertions, whose
 templates and expressions read only the plan's vars, built-ins, earlier steps' `as:` names and
 the call's own fields. For such a case the semantic checks (plan/semantic.py) find nothing and
-warn about nothing; what they do is note the `call` action, the names read and those bound. Its CaseSpec is what
-case_model.case_spec builds, its places read off the composed nodes directly.
+warn about nothing; what they do is note the `call` action, the names read and those bound.
+Its CaseSpec is what case_model.case_spec builds, its places read off the composed nodes.
 
 Everything else (vars, matrix, discover, other actions, `if:`, a name the checks would
-question, an `as:` name a field hides...) is not "plain": `case` returns None and load.py takes the general path for that
-case. The general path took ~25 us a plain case (keys as Fields, the checker, Expanded,
-KnownValues, a walk of the document per located value); this one ~7 us.
-`tests/unit/plan/test_case_fused.py` checks that both build the same plans.
+question, an `as:` name a field hides...) is not "plain": `case` returns None and load.py
+takes the general path for that case. The general path took ~25 us a plain case (keys as
+Fields, the checker, Expanded, KnownValues, a walk of the document per located value); this
+one ~8 us. `tests/unit/plan/test_case_fused.py` checks that both build the same plans.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class PlainCases:
         self.shown = source.shown
         self.checker = checker
         self.providers = frozenset(checker.providers)
-        self.scope = checker.plan_scope()  # what a prompt may read (a plain case binds no name)
+        self.scope = checker.plan_scope()  # what the first step's prompt may read
         self.expect_scope = frozenset(names.expect_scope("call", self.scope, None))
         # what case_keys adds to a case that lacks the key (never id or discover)
         self.defaults = {k: v for k, v in defaults.items() if k not in ("id", "discover")}

@@ -151,8 +151,8 @@ def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None,
                                     f"--var {name}={ctx.overrides[name]} cannot change the matrix variable "
                                     f"'{name}': the matrix gives its values (select one with -k or --id)"))
     provider_ids = list(providers)
-    built = tuple(c if isinstance(c, CaseSpec) else case_spec(c, KnownValues(plan_scope, c.vars, provider_ids, problems))
-                  for c in in_order)
+    built = tuple(c if isinstance(c, CaseSpec)
+                  else case_spec(c, KnownValues(plan_scope, c.vars, provider_ids, problems)) for c in in_order)
     if problems:
         if took_plain:
             raise _LoadAgain(main.text)

@@ -73,24 +73,28 @@ PLAIN_VARIANTS = {
     "flow steps": "  - id: A\n    name: a\n    steps:\n      - {call: echo, prompt: 'hi', expect: [{contains: hi}]}\n",
     "block steps": ("  - id: A\n    name: a\n    steps:\n      - call: other\n        prompt: 7\n        expect:\n"
                     "          - equals: \"7\"\n          - is_json: true\n          - count: 0\n"),
-    "no prompt, no expect, a step name": "  - id: A\n    name: a\n    steps: [{call: echo, name: first}, {call: echo}]\n",
+    "no prompt, no expect, a step name":
+        "  - id: A\n    name: a\n    steps: [{call: echo, name: first}, {call: echo}]\n",
     "other case keys": ("  - id: '12'\n    name: twelve\n    tags: [a, b]\n    priority: P0\n    skip: true\n"
                         "    xfail: {reason: known, strict: true}\n    timeout: 2s\n    retries: 1\n    level: e2e\n"
                         "    description: d\n    lock: L\n    serial: true\n    repeat: 2\n    concurrency: 2\n"
                         "    steps: [{call: echo, prompt: 1.5, expect: [{max_ms: 100}, {no_error: true}]}]\n"),
-    "quoted keys and values": "  - \"id\": 'A'\n    'name': \"a\"\n    \"steps\": [{'call': \"echo\", \"prompt\": ''}]\n",
+    "quoted keys and values":
+        "  - \"id\": 'A'\n    'name': \"a\"\n    \"steps\": [{'call': \"echo\", \"prompt\": ''}]\n",
     "an alias (the event composer's nodes)": ("  - id: A\n    name: a\n    steps: &s [{call: echo, prompt: x}]\n"
                                              "  - id: B\n    name: b\n    steps: *s\n"),
     "templates and expressions reading known names": (
         "  - id: A\n    name: a\n    covers: [R1]\n    steps:\n"
         "      - {call: echo, prompt: '{{ v }} in {{ plan_dir }}', session: '{{ v }}',\n"
         "         expect: [{contains: '{{ v }}'}, {expr: \"output == 'x' and duration_ms < v\"}, {count: 1}]}\n"
-        "      - {call: echo, session: 3, expect: [{expr: 'error is none'}, {equals: '{{ env.HOME | default(1) }}'}]}\n"),
+        "      - {call: echo, session: 3,\n"
+        "         expect: [{expr: 'error is none'}, {equals: '{{ env.HOME | default(1) }}'}]}\n"),
     "as: names read by later steps": (
         "  - id: A\n    name: a\n    steps:\n"
         "      - {call: echo, prompt: p, as: first, expect: [{expr: 'first.output == output'}]}\n"
         "      - {call: echo, prompt: '{{ first.output }}', as: second}\n"
-        "      - {call: echo, prompt: '{{ second.output }}{{ first.error }}', expect: [{equals: '{{ first.output }}'}]}\n"),
+        "      - {call: echo, prompt: '{{ second.output }}{{ first.error }}',\n"
+        "         expect: [{equals: '{{ first.output }}'}]}\n"),
     "a line over 1,000 characters (the event composer's nodes)":
         f"  - id: A\n    name: a\n    steps: [{{call: echo, prompt: '{'x' * 1200}'}}]\n",
 }
