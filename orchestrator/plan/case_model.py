@@ -19,7 +19,7 @@ from orchestrator.plan.yaml_load import NodePath, Source
 
 # One empty mapping for every case without vars or matrix values (most cases): two empty dicts
 # a case were ~1.3 MB at 10,000 cases. Read-only, as the model's Mapping says.
-_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+NO_VALUES: Mapping[str, Any] = MappingProxyType({})
 _ACTIONS = frozenset(STEP_ACTIONS)
 _DURATION_ARGS = {"exec": ("timeout",), "spawn": (), "wait": ("within",), "load": ("duration",),
                   "http": ("timeout",)}
@@ -31,12 +31,17 @@ def case_spec(case: ex.Expanded, known: KnownValues) -> CaseSpec:
     return CaseSpec(
         id=case.id, name=str(case.name if case.name is not None else case.id), location=case.entry.location,
         steps=tuple(_step(s, steps.source, steps.path + (i,), known) for i, s in enumerate(steps.value)),
-        vars=case.vars or _NO_VALUES, matrix=case.matrix or _NO_VALUES,
+        vars=case.vars or NO_VALUES, matrix=case.matrix or NO_VALUES,
         discovered=str(case.vars["path"]) if "discover" in keys else None,
         **(_fields_of({k: f.value for k, f in keys.items()}) if keys.keys() - _CASE_OWN else _default_fields()))
 
 
 _CASE_OWN = frozenset({"id", "name", "steps"})  # what case_spec reads itself (most cases have only these)
+
+
+def case_fields(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The CaseSpec fields a case's keys (their values) give, but those case_spec sets itself."""
+    return _fields_of(values) if values.keys() - _CASE_OWN else _default_fields()
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +50,7 @@ def _default_fields() -> Mapping[str, Any]:
     return _fields_of({})
 
 
-def _fields_of(value: dict[str, Any]) -> dict[str, Any]:
+def _fields_of(value: Mapping[str, Any]) -> dict[str, Any]:
     """The CaseSpec fields a case's keys give, but those case_spec sets itself."""
     xfail, xfail_strict = _xfail(value)
     return dict(
@@ -60,7 +65,7 @@ def _fields_of(value: dict[str, Any]) -> dict[str, Any]:
         stop_on_failure=bool(value.get("stop_on_failure", False)))
 
 
-def _xfail(case: dict[str, Any]) -> tuple[Any, bool]:
+def _xfail(case: Mapping[str, Any]) -> tuple[Any, bool]:
     """(`xfail` as true/reason, strict): `xfail: {reason, strict}` wins over `xfail_strict`."""
     value = case.get("xfail")
     strict = bool(case.get("xfail_strict", False))

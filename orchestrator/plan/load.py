@@ -4,7 +4,7 @@
 
 Stages: yaml_load (values + locations) -> schema (as written) -> expand.merge_includes ->
 semantic checks -> expand (defaults, discover, matrix) -> the model (this module; the cases:
-case_model).
+case_model). A plain case (case_fused) is checked and built in one pass instead.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any, Mapping, Sequence
 from orchestrator.errors import PlanErrors, Problem, UserError
 from orchestrator.records import long_lived, paused_gc
 from orchestrator.plan import expand as ex
-from orchestrator.plan.model import GateSpec, Plan, ProviderSpec, RiskSpec
+from orchestrator.plan.model import CaseSpec, GateSpec, Plan, ProviderSpec, RiskSpec
+from orchestrator.plan.case_fused import PlainCases
 from orchestrator.plan.case_model import case_spec
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
@@ -73,8 +74,29 @@ def load_plan(path: str, overrides: Mapping[str, str] | None = None, root: str |
     return plan
 
 
-def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None) -> Plan:
-    main, problems = load_yaml(str(path))
+def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None, fused: bool = True) -> Plan:
+    """`fused`: the plain cases (case_fused) are checked and built in one pass; a plan with a
+    problem is then loaded again without it, so that its problems are found as they always were
+    (what the first load built is freed by then)."""
+    try:
+        return _load_once(path, overrides, root, fused)
+    except _LoadAgain as again:
+        text = again.text
+    return _load_once(path, overrides, root, False, text)  # out of the except: the first load is freed
+
+
+class _LoadAgain(Exception):
+    """The fused load found a problem after building plain cases: the general path says it."""
+
+    def __init__(self, text: str | None) -> None:
+        super().__init__()
+        self.text = text  # the plan file as read (a pipe has no second reading)
+
+
+def _load_once(path: str, overrides: Mapping[str, str] | None, root: str | None, fused: bool,
+               text: str | None = None) -> Plan:
+    """Raises _LoadAgain when the plan has a problem and plain cases were built (only when `fused`)."""
+    main, problems = load_yaml(str(path), text=text)
     if main.data is None:
         raise PlanErrors(problems)
     project = Path(os.path.realpath(root)) if root is not None else project_root(main.path)
@@ -86,17 +108,37 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
     checker.gate()
     checker.defaults()
     env = _render_env(ctx, {k: f for k, f in ctx.sections["env"].items()}, problems)
+    plain = None
+    if fused and not problems and not checker.problems and not ctx.bad:
+        plain = PlainCases(main, checker, {k: f.value for k, f in ctx.sections["defaults"].items()})
     cases: list[ex.Expanded] = []
+    in_order: list[CaseSpec | ex.Expanded] = []  # the plain cases built, the others expanded
     raw_cases = main.data.get("cases")
     for index in range(len(raw_cases) if isinstance(raw_cases, list) else 0):
+        if plain is not None and (problems or checker.problems):  # the plan has a problem: the general path
+            if plain.taken:
+                raise _LoadAgain(main.text)
+            plain = None
+        if plain is not None:
+            spec = plain.case(index, raw_cases[index])
+            if spec is not None:
+                in_order.append(spec)
+                continue
         keys = ex.case_keys(ctx, index)
         if keys is not None:
             checker.case(keys, ex.Field(raw_cases[index], main, ("cases", index)))
-            cases.extend(ex.expand(ctx, index, keys, problems))
+            expanded = ex.expand(ctx, index, keys, problems)
+            cases.extend(expanded)
+            in_order.extend(expanded)
+    took_plain = plain is not None and plain.taken > 0
+    if took_plain:
+        checker.actions.add("call")  # what the checks of the plain cases noted
     checker.plan_vars()
     problems.extend(checker.problems)
     problems.extend(ex.duplicate_ids(cases))
-    if problems:
+    if problems or took_plain and len({case.id for case in in_order}) < len(in_order):
+        if took_plain:
+            raise _LoadAgain(main.text)
         raise PlanErrors(list(dict.fromkeys(problems)))
     providers = {pid: _provider(ctx, pid, f, env, problems) for pid, f in ctx.sections["providers"].items()}
     plan_scope = ctx.template_vars()
@@ -109,8 +151,11 @@ def _load_plan(path: str, overrides: Mapping[str, str] | None, root: str | None)
                                     f"--var {name}={ctx.overrides[name]} cannot change the matrix variable "
                                     f"'{name}': the matrix gives its values (select one with -k or --id)"))
     provider_ids = list(providers)
-    built = tuple(case_spec(c, KnownValues(plan_scope, c.vars, provider_ids, problems)) for c in cases)
+    built = tuple(c if isinstance(c, CaseSpec)
+                  else case_spec(c, KnownValues(plan_scope, c.vars, provider_ids, problems)) for c in in_order)
     if problems:
+        if took_plain:
+            raise _LoadAgain(main.text)
         raise PlanErrors(list(dict.fromkeys(problems)))
     data = main.data
     return Plan(path=main.path, name=str(data["name"]), cases=built,

@@ -73,14 +73,12 @@ class Checker:
             if key not in keys and key not in entry.value:
                 self.add(entry.source, entry.path, f"missing required key '{key}'")
         if "covers" in keys:
-            defined = self._coverable()
+            defined = self.coverable()
             for i, key in enumerate(keys["covers"].value):
                 if key not in defined:
                     self.add(keys["covers"].source, keys["covers"].path + (i,),
                              f"'{key}' is not defined in requirements or risks{did_you_mean(str(key), defined)}")
-        if self._plan_scope is None:  # the plan's vars are merged before any case is checked
-            self._plan_scope = frozenset(self.ctx.vars) | BUILTIN_NAMES
-        scope = set(self._plan_scope)
+        scope = set(self.plan_scope())
         if "vars" in keys:
             self.templates(keys["vars"].value, keys["vars"].source, keys["vars"].path, scope)
             scope |= set(keys["vars"].value)
@@ -95,6 +93,12 @@ class Checker:
                 self.step(step, steps.source, steps.path + (i,), scope, spawns)
             self._shadowing(keys, steps)
 
+    def plan_scope(self) -> frozenset[str]:
+        """What every case's templates may read: the plan's vars and the built-ins."""
+        if self._plan_scope is None:  # the plan's vars are merged before any case is checked
+            self._plan_scope = frozenset(self.ctx.vars) | BUILTIN_NAMES
+        return self._plan_scope
+
     def _shadowing(self, keys: dict[str, Field], steps: Field) -> None:
         actions, found = case_warnings(keys, steps)
         self.actions |= actions
@@ -105,7 +109,7 @@ class Checker:
         declared = {k: (f.source, f.path) for k, f in self.ctx.sections["vars"].items()}
         self.warnings.extend(warnings_for(declared, self.actions, "variable"))
 
-    def _coverable(self) -> list[str]:
+    def coverable(self) -> list[str]:
         if self._defined is None:
             data = self.ctx.main.data
             self._defined = [str(k) for section in ("requirements", "risks") if isinstance(data.get(section), dict)
@@ -121,7 +125,7 @@ class Checker:
                          "from 0% to 100% like 95%, or a fraction from 0 to 1 like 0.95, got .nan")
         if not isinstance(gate, dict) or not isinstance(gate.get("require_covered"), list):
             return
-        defined = self._coverable()
+        defined = self.coverable()
         for i, key in enumerate(gate["require_covered"]):
             if key not in defined:
                 self.add(self.ctx.main, ("gate", "require_covered", i),

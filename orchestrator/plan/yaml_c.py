@@ -2,6 +2,7 @@
 and composes parser events itself for everything else)."""
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import yaml
@@ -53,11 +54,11 @@ def _fast_c_loader() -> Any:
                 return scalar
             return sequence if kind is SequenceNode else mapping
 
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
+        # libyaml calls these two around every node (a safe loader has no path resolvers to
+        # track): builtins that take the same arguments and do nothing are called faster than
+        # Python methods (~0.5 ms of a 1,000-case plan).
+        descend_resolver = operator.is_  # (parent node, index) -> a bool nobody reads
+        ascend_resolver = tuple  # () -> an empty tuple nobody reads
 
     return FastCLoader
 

@@ -238,14 +238,16 @@ def _compose_events(text: str) -> Node | None:
     return root
 
 
-def load_yaml(shown: str, path: Path | None = None) -> tuple[Source, list[Problem]]:
+def load_yaml(shown: str, path: Path | None = None, text: str | None = None) -> tuple[Source, list[Problem]]:
     """Load one plan file. Returns its Source and every problem found while reading it.
 
-    When the problems are fatal (no usable data) `source.data` is None.
+    When the problems are fatal (no usable data) `source.data` is None. `text`: the file's text
+    as a first load read it (`source.text`): a pipe cannot be read twice.
     """
     source = Source(shown=shown, path=Path(os.path.abspath(path if path is not None else shown)))
     try:
-        builder, data = _load(source, _read(source))
+        source.text = text if text is not None else _read(source)
+        builder, data = _load(source, source.text)
     except _Fail as fail:
         source.root = None
         return source, [Problem(Location(shown, fail.line, fail.col), fail.message)]

@@ -30,6 +30,7 @@ class Source:
     # when asked (at, key_at), as 20,000 cases have ~350,000 values and few problems. Only what
     # `data` was built from is reachable: a refused tag or key, or a repeated key, is not.
     root: Node | None = None
+    text: str | None = field(default=None, repr=False)  # the file's text as read (for a second load)
     _index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False)
     _chain: list[tuple[Node | None, Node]] = field(default_factory=list, repr=False)  # the last walk
     _parts: NodePath = field(default=(), repr=False)  # the path of the last walk

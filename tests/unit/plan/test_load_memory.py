@@ -45,8 +45,8 @@ cases:
 def loaded_sources(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[weakref.ref[Any]]]:
     refs: list[weakref.ref[Any]] = []
 
-    def spy(shown: str, path: Path | None = None) -> tuple[yaml_load.Source, list[Any]]:
-        source, problems = yaml_load.load_yaml(shown, path)
+    def spy(shown: str, path: Path | None = None, text: str | None = None) -> tuple[yaml_load.Source, list[Any]]:
+        source, problems = yaml_load.load_yaml(shown, path, text)
         refs.append(weakref.ref(source))
         return source, problems
 
