@@ -14,9 +14,10 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Sequence, cast
 
 from orchestrator.errors import UserError
+from orchestrator.result.journal_texts import LineIndex
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 from orchestrator.result.store import PathLike, encode
 
@@ -47,8 +48,10 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         # Unbuffered bytes: a line is one write(2), on disk (in the kernel) when append returns,
-        # without a text layer and a buffer to flush for each case.
-        self._fh: BinaryIO | None = open(self.path, "ab", buffering=0)
+        # without a text layer and a buffer to flush for each case. Readable too: the final
+        # write reads the cases' texts back (result/journal_texts), whatever became of the path.
+        self._fh: BinaryIO | None = open(self.path, "ab+", buffering=0)
+        self._lines = LineIndex()
         if start is not None:
             try:
                 self._write_start(start)
@@ -57,7 +60,27 @@ class Journal:
                 raise
 
     def append(self, case: CaseResult) -> None:
-        self._write(encode(case))
+        line = (encode(case) + "\n").encode("utf-8")
+        with self._lock:
+            if self._fh is None:
+                raise ValueError(f"journal {self.path} is closed")
+            _put_bytes(self._fh, line)
+            try:
+                end = self._fh.tell()  # appended at the end, whatever else was written there
+            except (OSError, AttributeError):  # not a file after all: the line is there, not noted
+                return
+            self._lines.note(case, end - len(line), line)
+
+    def texts_of(self, cases: Sequence[CaseResult]) -> list[bytes | None]:
+        """The JSON text `append` wrote for each of `cases`, read back from the file, or None
+        where it was not appended, is not there as written, or the journal is closed."""
+        with self._lock:
+            if self._fh is None:
+                return [None] * len(cases)
+            try:
+                return self._lines.texts(self._fh.fileno(), cases)
+            except (OSError, ValueError):  # a closed descriptor, a read that failed: encoded instead
+                return [None] * len(cases)
 
     def end(self, run: RunResult) -> None:
         """The run ended (its results file could not be written): the journal is then the
@@ -136,7 +159,10 @@ class Journal:
 def _put(fh: BinaryIO, text: str) -> None:
     """All of `text` (UTF-8) to the unbuffered file, however many writes that takes (one, but for
     a disk about to be full or a signal)."""
-    data = text.encode("utf-8")
+    _put_bytes(fh, text.encode("utf-8"))
+
+
+def _put_bytes(fh: BinaryIO, data: bytes) -> None:
     written = fh.write(data)
     if written == len(data):
         return
