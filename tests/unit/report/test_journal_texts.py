@@ -2,6 +2,7 @@
 writes by encoding every case again, whatever became of the journal file meanwhile."""
 from __future__ import annotations
 
+import math
 import os
 import random
 from dataclasses import replace
@@ -34,9 +35,12 @@ def _both(run: RunResult, journal: Journal, tmp_path: Path) -> tuple[bytes, byte
 
 def _hostile_run() -> RunResult:
     """Every status, hostile text (NUL, escapes, lone surrogates, emoji, U+2028), 5 MiB of output,
-    and 150 ordinary cases: several slices of cases."""
+    a NaN and a key json refuses (the lenient encoder's), and 150 ordinary cases: several slices."""
     hostile, many = run_result(hostile=True, big=True), many_cases(150)
-    return replace(hostile, cases=hostile.cases + many.cases)
+    odd = replace(many.cases[70], duration_s=math.nan)
+    step = replace(odd.attempts[0].steps[0], fields={"output": "x", "odd": {(1, 2): "tuple key"}})
+    odd = replace(odd, attempts=(replace(odd.attempts[0], steps=(step,)),))
+    return replace(hostile, cases=hostile.cases + many.cases[:70] + (odd,) + many.cases[71:])
 
 
 def test_the_journal_texts_make_the_same_bytes_in_any_order_of_completion(tmp_path: Path) -> None:
