@@ -1,8 +1,8 @@
 """The journal, `results.journal.jsonl`: the run's crash insurance, one JSON line per event.
 
-Its first line is `{"journal": 1, "run": ...}`: the run as it starts (plans, gate, and every
-selected case as not yet run). Then one line per finished case, flushed as it arrives. A run
-killed at any moment leaves every finished case on disk, and `orchestrator report` rebuilds the
+Its first line is `{"journal": 2, "run": ..., "not_run": ...}`: the run as it starts (plans,
+gate, and every selected case as not yet run: result/journal_start). Then one line per finished
+case, flushed as it arrives. A run killed at any moment leaves every finished case on disk, and `orchestrator report` rebuilds the
 run's reports from it (`read_run`): the cases that never finished stay interrupted.
 """
 from __future__ import annotations
@@ -14,15 +14,14 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Sequence, cast
+from typing import Any, BinaryIO, Sequence
 
 from orchestrator.errors import UserError
+from orchestrator.result.journal_start import not_run, start_line
 from orchestrator.result.journal_texts import LineIndex
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 from orchestrator.result.store import PathLike, encode
 
-JOURNAL_FORMAT = 1
-_START_CHUNK = 256  # cases encoded at once in the start line (one encoder call each, a few KB of text)
 SUFFIX = ".journal.jsonl"
 
 
@@ -88,20 +87,13 @@ class Journal:
         self._write(json.dumps({"end": {"interrupted": run.interrupted, "duration_s": run.duration_s}}))
 
     def _write_start(self, start: RunResult) -> None:
-        """The start line, written a case at a time: at 10,000 cases it is ~3 MB of text, and
-        encoding it whole took ~6 MB more at once, just before the run starts."""
-        head, _, tail = json.dumps({"journal": JOURNAL_FORMAT, "run": "RUN"}).partition('"RUN"')
-        marker = f"cases-go-here-{os.urandom(16).hex()}"  # not uuid: it imports platform (~3 ms)
-        run_head, _, run_tail = encode(replace(start, cases=cast(Any, marker))).partition(json.dumps(marker))
+        """The start line (result/journal_start), written a piece at a time: at 10,000 cases it
+        is ~1 MB of text."""
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            _put(self._fh, head + run_head + "[")
-            cases = start.cases
-            for n in range(0, len(cases), _START_CHUNK):  # a list's text is its items' joined by ", ",
-                listed = encode(list(cases[n:n + _START_CHUNK]))  # as `encode(start)` writes them
-                _put(self._fh, (", " if n else "") + listed[1:-1])
-            _put(self._fh, "]" + run_tail + tail + "\n")
+            for piece in start_line(start):
+                _put(self._fh, piece)
 
     def _write(self, line: str) -> None:
         with self._lock:
@@ -196,7 +188,7 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] |
                 break
             raise UserError(f"{p}:{number}: corrupt journal line ({e.msg})") from None
         if number == 1 and isinstance(item, dict) and "journal" in item:
-            start = item.get("run")
+            start = item
         elif isinstance(item, dict) and isinstance(item.get("end"), dict):
             end = item["end"]
         else:
@@ -205,6 +197,13 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] |
 
     try:
         cases = [case_from_json(item) for item in items]
-        return (None if start is None else run_from_json(start)), cases, end
+        if start is None:
+            return None, cases, end
+        run = start.get("run")
+        if run is None:
+            return None, cases, end
+        if "not_run" in start:  # format 2: the cases not yet run, listed compactly
+            run["cases"] = not_run(start["not_run"])
+        return run_from_json(run), cases, end
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None
