@@ -70,9 +70,10 @@ class Journal:
                 return
             self._lines.note(case, end - len(line), line)
 
-    def texts_of(self, cases: Sequence[CaseResult]) -> list[bytes | None]:
-        """The JSON text `append` wrote for each of `cases`, read back from the file, or None
-        where it was not appended, is not there as written, or the journal is closed."""
+    def texts_of(self, cases: Sequence[CaseResult]) -> bytes | list[bytes | None]:
+        """The JSON texts `append` wrote for `cases`, read back from the file: all of them
+        joined by ", " (as results.json joins them), or each case's text, None where it was not
+        appended, is not there as written, or the journal is closed (LineIndex.texts)."""
         with self._lock:
             if self._fh is None:
                 return [None] * len(cases)

@@ -7,10 +7,11 @@ end (~13 ms at 1,000 trivial cases), the final write reads the texts back from t
 
 Nothing is taken on trust: a case's text is used only for the very case object the journal wrote
 (RunResult.cases holds the objects the engine journaled: masked before, never replaced after),
-and only when the bytes read back are the bytes written: same length, a line that opens as a
-case does and ends with its newline, same CRC-32. A journal truncated, rewritten or appended to
-by someone else, a closed or failed journal: those cases are encoded as before, same bytes. The
-texts are not kept in memory (~10 MB at 10,000 cases), only where they are: 24 bytes a case.
+and only when the bytes read back are the bytes written: same length, same CRC-32 (of a line
+noted only if it opens as a case does and its one newline ends it). A journal truncated,
+rewritten or appended to by someone else, a closed or failed journal: those cases are encoded
+as before, same bytes. The texts are not kept in memory (~10 MB at 10,000 cases), only where
+they are: ~60 bytes a case.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import os
 import zlib
 from array import array
 from contextlib import contextmanager
+from operator import is_
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from orchestrator.result.model import CaseResult
@@ -25,55 +27,82 @@ from orchestrator.result.model import CaseResult
 if TYPE_CHECKING:
     from orchestrator.result.journal import Journal
 
-TextsOf = Callable[[Sequence[CaseResult]], list[bytes | None]]  # each case's JSON text, or None
+TextsOf = Callable[[Sequence[CaseResult]], bytes | list[bytes | None]]  # see LineIndex.texts
 
 _OPENING = b'{"id": '  # how `encode` writes a case: its first field is `id`
-_NEWLINE = 0x0A
 # A slice of cases is read at once when what lies between them is at most this much more than
 # their own lines (e.g. at -j 2, or cases finished out of plan order), else each on its own.
 _GAP_ALLOWED = 64 * 1024
 
 
 class LineIndex:
-    """Where each case the journal appended is in the file: offset, length (its newline
-    included) and CRC-32 of its line, by the case's identity."""
+    """Where each case the journal appended is in the file (offset, length with its newline),
+    by the case's identity, and the CRC-32 of all the lines noted up to each one (a chain: the
+    lines of consecutive appends are checked by one CRC call over them, wherever they begin)."""
 
     def __init__(self) -> None:
-        self._slot: dict[int, int] = {}  # id(case) -> its slot
+        self._slot: dict[int, int] = {}  # id(case) -> its slot, in the order appended
         self._cases: list[CaseResult] = []  # held, so that no other object ever gets a noted id
-        self._spans = array("q")  # offset, length of each slot's line
-        self._crcs = array("L")
+        self._offsets = array("q")
+        self._lengths = array("q")
+        self._chain = array("L")  # CRC-32 of the lines of slots 0..n, one after the other
 
     def note(self, case: CaseResult, offset: int, line: bytes) -> None:
+        """`line` (a case's text and its newline) is in the file at `offset`. A line that is not
+        one case's text, one line of it (no text of `encode` is otherwise), is not noted."""
+        if not line.startswith(_OPENING) or line.find(b"\n") != len(line) - 1:
+            return
         self._slot[id(case)] = len(self._cases)
         self._cases.append(case)
-        self._spans.extend((offset, len(line)))
-        self._crcs.append(zlib.crc32(line))
+        self._offsets.append(offset)
+        self._lengths.append(len(line))
+        self._chain.append(zlib.crc32(line, self._chain[-1] if self._chain else 0))
 
-    def texts(self, fd: int, cases: Sequence[CaseResult]) -> list[bytes | None]:
-        """Each case's text as read back from `fd` (without its newline); None where it is not
-        the case's, or not there."""
-        wanted: list[tuple[int, int, int]] = []  # (position in `cases`, offset, length)
+    def texts(self, fd: int, cases: Sequence[CaseResult]) -> bytes | list[bytes | None]:
+        """The cases' texts joined by ", " as results.json joins them, when all are there; else
+        each case's text (without its newline), None where it is not the case's or not there."""
+        joined = self._joined(fd, cases)
+        if joined is not None:
+            return joined
+        wanted: list[tuple[int, int, int, int]] = []  # (position in `cases`, slot, offset, length)
         for n, case in enumerate(cases):
             slot = self._slot.get(id(case))
             if slot is not None and self._cases[slot] is case:
-                wanted.append((n, self._spans[2 * slot], self._spans[2 * slot + 1]))
+                wanted.append((n, slot, self._offsets[slot], self._lengths[slot]))
         out: list[bytes | None] = [None] * len(cases)
         if not wanted:
             return out
-        low = min(offset for _, offset, _ in wanted)
-        high = max(offset + length for _, offset, length in wanted)
-        size = sum(length for _, _, length in wanted)
+        low = min(offset for _, _, offset, _ in wanted)
+        high = max(offset + length for _, _, offset, length in wanted)
+        size = sum(length for _, _, _, length in wanted)
         if high - low <= size + _GAP_ALLOWED:
             block = memoryview(os.pread(fd, high - low, low))
-            lines = [block[offset - low:offset - low + length] for _, offset, length in wanted]
+            lines = [block[offset - low:offset - low + length] for _, _, offset, length in wanted]
         else:
-            lines = [memoryview(os.pread(fd, length, offset)) for _, offset, length in wanted]
-        for (n, _, length), line in zip(wanted, lines):
-            if (len(line) == length and line[:len(_OPENING)] == _OPENING and line[-1] == _NEWLINE
-                    and zlib.crc32(line) == self._crcs[self._slot[id(cases[n])]]):
+            lines = [memoryview(os.pread(fd, length, offset)) for _, _, offset, length in wanted]
+        for (n, slot, _, length), line in zip(wanted, lines):
+            if len(line) == length and zlib.crc32(line, self._chain[slot - 1] if slot else 0) == self._chain[slot]:
                 out[n] = bytes(line[:-1])
         return out
+
+    def _joined(self, fd: int, cases: Sequence[CaseResult]) -> bytes | None:
+        """The usual case (-j 1, plan order): `cases` are the lines of consecutive appends, one
+        after the other in the file. Then one read, one CRC over them all, and their newlines
+        made ", " (a noted line has no other newline)."""
+        first = self._slot.get(id(cases[0])) if cases else None
+        if first is None:
+            return None
+        end = first + len(cases)
+        if end > len(self._cases) or not all(map(is_, cases, self._cases[first:end])):
+            return None
+        low = self._offsets[first]
+        size = sum(self._lengths[first:end])
+        if self._offsets[end - 1] + self._lengths[end - 1] - low != size:  # not one after the other
+            return None
+        block = os.pread(fd, size, low)
+        if len(block) != size or zlib.crc32(block, self._chain[first - 1] if first else 0) != self._chain[end - 1]:
+            return None
+        return block[:-1].replace(b"\n", b", ")
 
 
 _active: TextsOf | None = None

@@ -148,6 +148,8 @@ def _case_bytes(cases: Sequence[Any], texts: TextsOf) -> bytes:
     """`_encode_items(cases)` as UTF-8, each case's text taken from `texts` where it has it (the
     journal's: result/journal_texts), the others encoded here, a run of them at a time."""
     known = texts(cases)
+    if isinstance(known, bytes):  # all of them, joined
+        return known
     parts: list[bytes] = []
     n = 0
     while n < len(cases):
