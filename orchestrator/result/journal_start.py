@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import fields, replace
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Any, Callable, Iterator, cast
 
 from orchestrator.result.model import CaseResult, RunResult
@@ -24,8 +25,6 @@ FORMAT = 2
 SAME = ("status", "message", "attempts")  # alike in every case not yet run
 ROW_FIELDS = tuple(f.name for f in fields(CaseResult) if f.name not in SAME)
 _CASE_FIELDS = tuple(f.name for f in fields(CaseResult))
-_row = attrgetter(*ROW_FIELDS)
-_same = attrgetter(*SAME)
 _ROWS_AT_ONCE = 1024  # rows encoded at once: ~90 KB of text
 _encoder = json.JSONEncoder(ensure_ascii=True, allow_nan=False)  # what a field json cannot take: format 1
 
@@ -53,31 +52,40 @@ def start_line(start: RunResult) -> Iterator[str]:
 def _rows(cases: tuple[CaseResult, ...]) -> tuple[str, list[str], list[str]] | None:
     """The text of what the cases share (SAME, and the fields alike in all of them), the names
     of the others, and the text of their rows, a slice at a time; None when the cases do not
-    all share SAME, or a field is what json cannot take as it is."""
+    all share SAME (with no attempts), or a field is what json cannot take as it is."""
     same: dict[str, Any] = {}
     varying = list(ROW_FIELDS)
     if cases:
-        first = _same(cases[0])
-        if first[2] or not all(_same(c) == first for c in cases):
-            return None
-        same = dict(zip(SAME, first))
         varying = []
-        for name, column in zip(ROW_FIELDS, zip(*map(_row, cases))):
-            value = column[0]
-            # alike only where equal is written alike: text, null, an empty list (not 0 and -0.0, 1 and true)
-            if (type(value) is str or value is None or (type(value) is tuple and not value)) \
-                    and column.count(value) == len(column):
+        for name in _CASE_FIELDS:
+            value = getattr(cases[0], name)
+            if _alike(cases, name, value) and (name != "attempts" or value == ()):
                 same[name] = value
+            elif name in SAME:
+                return None
             else:
                 varying.append(name)
     row: Callable[[CaseResult], Any] = attrgetter(*varying) if len(varying) > 1 else (
         (lambda c: (getattr(c, varying[0]),)) if varying else (lambda c: ()))
     try:
-        texts = [_encoder.encode([row(c) for c in cases[n:n + _ROWS_AT_ONCE]])[1:-1]
+        texts = [_encoder.encode(list(map(row, cases[n:n + _ROWS_AT_ONCE])))[1:-1]
                  for n in range(0, len(cases), _ROWS_AT_ONCE)]
     except (TypeError, ValueError):
         return None
     return encode(same), varying, [(", " if n else "") + text for n, text in enumerate(texts)]
+
+
+def _alike(cases: tuple[CaseResult, ...], name: str, value: Any) -> bool:
+    """Every case's field `name` is written as `value` is: the very same object (the plan's
+    name, a default, the empty tuple), or text equal to it. (Equal is not enough elsewhere:
+    0 and -0.0, 1 and true are equal and written differently.)"""
+    get = attrgetter(name)
+    if all(map(is_, map(get, cases), repeat(value))):
+        return True
+    if type(value) is not str:
+        return False
+    column = list(map(get, cases))
+    return column.count(value) == len(column) and all(map(is_, map(type, column), repeat(str)))
 
 
 def not_run(listed: Any) -> list[dict[str, Any]]:

@@ -106,3 +106,22 @@ def test_a_damaged_compact_start_line_is_a_corrupt_journal(tmp_path: Path, damag
     path.write_text(text.replace(damage[0], damage[1], 1), encoding="utf-8")
     with pytest.raises(UserError, match="corrupt journal"):
         Journal.read_run(path)
+
+
+def test_fields_equal_but_written_differently_are_not_taken_as_alike(tmp_path: Path) -> None:
+    """0.0 and -0.0, 1 and True are equal, and written differently: each case keeps its own."""
+    cases = _not_run(many_cases(4)).cases
+    cases = (replace(cases[0], line=1, duration_s=0.0, tags=("a",)), replace(cases[1], line=True, duration_s=-0.0,
+                                                                              tags=("a",)),
+             replace(cases[2], line=1, duration_s=0.0, tags=("a",)), replace(cases[3], line=1, duration_s=0.0,
+                                                                              tags=("a",)))
+    start = replace(_not_run(many_cases(1)), cases=cases)
+    path = tmp_path / "j.jsonl"
+    with Journal(path, start=start):
+        pass
+    line = _start_line(path)
+    assert line["journal"] == 2
+    back = Journal.read_run(path).cases
+    assert back == cases
+    assert math.copysign(1.0, back[1].duration_s) == -1.0 and back[1].line is True
+    assert [type(c.line) for c in back] == [int, bool, int, int]
