@@ -70,15 +70,16 @@ class Journal:
                 return
             self._lines.note(case, end - len(line), line)
 
-    def texts_of(self, cases: Sequence[CaseResult]) -> bytes | list[bytes | None]:
+    def texts_of(self, cases: Sequence[CaseResult], at: int = 0) -> bytes | list[bytes | None]:
         """The JSON texts `append` wrote for `cases`, read back from the file: all of them
         joined by ", " (as results.json joins them), or each case's text, None where it was not
-        appended, is not there as written, or the journal is closed (LineIndex.texts)."""
+        appended, is not there as written, or the journal is closed (LineIndex.texts; `at`: where
+        `cases` begin in the run's, asked in order by a write)."""
         with self._lock:
             if self._fh is None:
                 return [None] * len(cases)
             try:
-                return self._lines.texts(self._fh.fileno(), cases)
+                return self._lines.texts(self._fh.fileno(), cases, at)
             except (OSError, ValueError):  # a closed descriptor, a read that failed: encoded instead
                 return [None] * len(cases)
 

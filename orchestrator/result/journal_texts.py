@@ -27,7 +27,7 @@ from orchestrator.result.model import CaseResult
 if TYPE_CHECKING:
     from orchestrator.result.journal import Journal
 
-TextsOf = Callable[[Sequence[CaseResult]], bytes | list[bytes | None]]  # see LineIndex.texts
+TextsOf = Callable[[Sequence[CaseResult], int], bytes | list[bytes | None]]  # see LineIndex.texts
 
 _OPENING = b'{"id": '  # how `encode` writes a case: its first field is `id`
 # A slice of cases is read at once when what lies between them is at most this much more than
@@ -37,37 +37,68 @@ _GAP_ALLOWED = 64 * 1024
 
 class LineIndex:
     """Where each case the journal appended is in the file (offset, length with its newline),
-    by the case's identity, and the CRC-32 of all the lines noted up to each one (a chain: the
-    lines of consecutive appends are checked by one CRC call over them, wherever they begin)."""
+    in the order appended (its slot), and the CRC-32 of all the lines noted up to each one (a
+    chain: the lines of consecutive appends are checked by one CRC call over them, wherever
+    they begin). ~28 bytes a case while the run goes on.
+
+    A case's slot is found by its identity: first where the last one found ends (a write asks
+    in plan order: at -j 1 that is the order appended), else in a map by `id` made only then
+    (~100 bytes a case more: at -j N, cases in priority order). A case asked for once every
+    noted slot was met in order since the write began (the cases a run never finished, after
+    the others) is known not to be there without that map."""
 
     def __init__(self) -> None:
-        self._slot: dict[int, int] = {}  # id(case) -> its slot, in the order appended
         self._cases: list[CaseResult] = []  # held, so that no other object ever gets a noted id
         self._offsets = array("q")
         self._lengths = array("q")
         self._chain = array("L")  # CRC-32 of the lines of slots 0..n, one after the other
+        self._next = 0  # where the slot of the next case asked for is looked for first
+        self._in_order = 0  # slots 0.. met one after the other since the write began
+        self._by_id: dict[int, int] = {}  # id(case) -> its slot, for the first _indexed slots
+        self._indexed = 0
+
+    def _slot(self, case: CaseResult) -> int | None:
+        noted, slot = len(self._cases), self._next
+        if slot < noted and self._cases[slot] is case:
+            pass
+        elif self._in_order == noted:
+            return None
+        else:
+            if self._indexed < noted:
+                self._by_id.update((id(c), n) for n, c in enumerate(self._cases[self._indexed:], self._indexed))
+                self._indexed = noted
+            found = self._by_id.get(id(case))
+            if found is None or self._cases[found] is not case:
+                return None
+            slot = found
+        if slot == self._in_order:
+            self._in_order += 1
+        self._next = slot + 1
+        return slot
 
     def note(self, case: CaseResult, offset: int, line: bytes) -> None:
         """`line` (a case's text and its newline) is in the file at `offset`. A line that is not
         one case's text, one line of it (no text of `encode` is otherwise), is not noted."""
         if not line.startswith(_OPENING) or line.find(b"\n") != len(line) - 1:
             return
-        self._slot[id(case)] = len(self._cases)
         self._cases.append(case)
         self._offsets.append(offset)
         self._lengths.append(len(line))
         self._chain.append(zlib.crc32(line, self._chain[-1] if self._chain else 0))
 
-    def texts(self, fd: int, cases: Sequence[CaseResult]) -> bytes | list[bytes | None]:
+    def texts(self, fd: int, cases: Sequence[CaseResult], at: int) -> bytes | list[bytes | None]:
         """The cases' texts joined by ", " as results.json joins them, when all are there; else
-        each case's text (without its newline), None where it is not the case's or not there."""
+        each case's text (without its newline), None where it is not the case's or not there.
+        `at`: where `cases` begin in the run's (0: a write begins)."""
+        if at == 0:
+            self._next = self._in_order = 0
         joined = self._joined(fd, cases)
         if joined is not None:
             return joined
         wanted: list[tuple[int, int, int, int]] = []  # (position in `cases`, slot, offset, length)
         for n, case in enumerate(cases):
-            slot = self._slot.get(id(case))
-            if slot is not None and self._cases[slot] is case:
+            slot = self._slot(case)
+            if slot is not None:
                 wanted.append((n, slot, self._offsets[slot], self._lengths[slot]))
         out: list[bytes | None] = [None] * len(cases)
         if not wanted:
@@ -89,19 +120,25 @@ class LineIndex:
         """The usual case (-j 1, plan order): `cases` are the lines of consecutive appends, one
         after the other in the file. Then one read, one CRC over them all, and their newlines
         made ", " (a noted line has no other newline)."""
-        first = self._slot.get(id(cases[0])) if cases else None
+        before = self._next, self._in_order
+        first = self._slot(cases[0]) if cases else None
         if first is None:
             return None
         end = first + len(cases)
-        if end > len(self._cases) or not all(map(is_, cases, self._cases[first:end])):
+        block = b""
+        if end <= len(self._cases) and all(map(is_, cases, self._cases[first:end])):
+            low = self._offsets[first]
+            size = sum(self._lengths[first:end])
+            if self._offsets[end - 1] + self._lengths[end - 1] - low == size:  # one after the other
+                block = os.pread(fd, size, low)
+                if len(block) != size or zlib.crc32(block, self._chain[first - 1] if first else 0) != self._chain[end - 1]:
+                    block = b""
+        if not block:  # the slow path looks for them again
+            self._next, self._in_order = before
             return None
-        low = self._offsets[first]
-        size = sum(self._lengths[first:end])
-        if self._offsets[end - 1] + self._lengths[end - 1] - low != size:  # not one after the other
-            return None
-        block = os.pread(fd, size, low)
-        if len(block) != size or zlib.crc32(block, self._chain[first - 1] if first else 0) != self._chain[end - 1]:
-            return None
+        if self._in_order == first + 1:
+            self._in_order = end
+        self._next = end
         return block[:-1].replace(b"\n", b", ")
 
 

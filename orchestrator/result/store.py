@@ -144,10 +144,11 @@ def _encode_items(items: Sequence[Any]) -> str:
         return ", ".join([encode(item) for item in items])
 
 
-def _case_bytes(cases: Sequence[Any], texts: TextsOf) -> bytes:
+def _case_bytes(cases: Sequence[Any], texts: TextsOf, at: int) -> bytes:
     """`_encode_items(cases)` as UTF-8, each case's text taken from `texts` where it has it (the
-    journal's: result/journal_texts), the others encoded here, a run of them at a time."""
-    known = texts(cases)
+    journal's: result/journal_texts), the others encoded here, a run of them at a time. `at`:
+    where `cases` begin among the run's."""
+    known = texts(cases, at)
     if isinstance(known, bytes):  # all of them, joined
         return known
     parts: list[bytes] = []
@@ -179,7 +180,7 @@ def write_json(run: RunResult, path: PathLike, texts: TextsOf | None = None) -> 
             fh.write((head + "[").encode("utf-8"))
             cases = run.cases
             for start in range(0, len(cases), _CASES_AT_ONCE):
-                fh.write((b", " if start else b"") + _case_bytes(cases[start:start + _CASES_AT_ONCE], texts))
+                fh.write((b", " if start else b"") + _case_bytes(cases[start:start + _CASES_AT_ONCE], texts, start))
             fh.write(("]" + tail).encode("utf-8"))
         fh.write(b"\n")
 

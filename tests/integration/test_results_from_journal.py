@@ -114,9 +114,9 @@ def watched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[RunResult, int, bytes
             return write_json(run, path)
         lent = 0
 
-        def counted(cases: Sequence[CaseResult]) -> bytes | list[bytes | None]:
+        def counted(cases: Sequence[CaseResult], at: int) -> bytes | list[bytes | None]:
             nonlocal lent
-            found: bytes | list[bytes | None] = texts(cases)
+            found: bytes | list[bytes | None] = texts(cases, at)
             lent += len(cases) if isinstance(found, bytes) else sum(t is not None for t in found)
             return found
 

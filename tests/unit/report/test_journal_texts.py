@@ -22,9 +22,9 @@ def _both(run: RunResult, journal: Journal, tmp_path: Path) -> tuple[bytes, byte
     """results.json encoded as ever, results.json from the journal's texts, and how many texts it took."""
     reused = 0
 
-    def texts(cases: Sequence[CaseResult]) -> bytes | list[bytes | None]:
+    def texts(cases: Sequence[CaseResult], at: int) -> bytes | list[bytes | None]:
         nonlocal reused
-        found = journal.texts_of(cases)
+        found = journal.texts_of(cases, at)
         reused += len(cases) if isinstance(found, bytes) else sum(t is not None for t in found)
         return found
 
@@ -151,3 +151,24 @@ class _Refusing:
 
     def write(self, data: bytes) -> int:
         return 0
+
+
+def test_in_plan_order_no_map_of_the_cases_is_made(tmp_path: Path) -> None:
+    """At -j 1 the cases are asked for in the order they were appended, live rewrite after live
+    rewrite, the unfinished ones last: found where the last one ended, without ~100 bytes a
+    case of a map by id (peak memory at 10,000 cases)."""
+    run = many_cases(300)
+    journal = Journal(tmp_path / "j.jsonl", start=run)
+    appended = 0
+    for done in (100, 130, 300):  # two live rewrites (the rest not run yet), then the final write
+        for case in run.cases[appended:done]:
+            journal.append(case)
+        appended = done
+        encoded, reused, count = _both(run, journal, tmp_path)
+        assert reused == encoded and count == done
+    assert journal._lines._by_id == {}
+    shuffled = list(run.cases)
+    random.Random(7).shuffle(shuffled)
+    encoded, reused, count = _both(replace(run, cases=tuple(shuffled)), journal, tmp_path)  # --order priority
+    assert reused == encoded and count == len(run.cases)
+    journal.close()
