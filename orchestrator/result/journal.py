@@ -51,6 +51,14 @@ class Journal:
         # write reads the cases' texts back (result/journal_texts), whatever became of the path.
         self._fh: BinaryIO | None = open(self.path, "ab+", buffering=0)
         self._lines = LineIndex()
+        # Where the next line goes, counted (a tell() per line is a system call): the file's
+        # size when a write failed halfway is not known, and the lines after it are not noted.
+        # Someone else writing to the file throws the count off: their texts fail the check.
+        self._size: int | None = None
+        try:
+            self._size = os.fstat(self._fh.fileno()).st_size
+        except OSError:
+            pass
         if start is not None:
             try:
                 self._write_start(start)
@@ -63,12 +71,9 @@ class Journal:
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            _put_bytes(self._fh, line)
-            try:
-                end = self._fh.tell()  # appended at the end, whatever else was written there
-            except (OSError, AttributeError):  # not a file after all: the line is there, not noted
-                return
-            self._lines.note(case, end - len(line), line)
+            self._out(line)
+            if self._size is not None:
+                self._lines.note(case, self._size - len(line), line)
 
     def texts_of(self, cases: Sequence[CaseResult], at: int = 0) -> bytes | list[bytes | None]:
         """The JSON texts `append` wrote for `cases`, read back from the file: all of them
@@ -95,13 +100,23 @@ class Journal:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
             for piece in start_line(start):
-                _put(self._fh, piece)
+                self._out(piece.encode("utf-8"))
 
     def _write(self, line: str) -> None:
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            _put(self._fh, line + "\n")
+            self._out((line + "\n").encode("utf-8"))
+
+    def _out(self, data: bytes) -> None:
+        assert self._fh is not None
+        try:
+            _put_bytes(self._fh, data)
+        except BaseException:
+            self._size = None
+            raise
+        if self._size is not None:
+            self._size += len(data)
 
     def close(self) -> None:
         with self._lock:
@@ -150,13 +165,9 @@ class Journal:
         return replace(start, cases=tuple(merged), duration_s=max(duration, 0.0), complete=False)
 
 
-def _put(fh: BinaryIO, text: str) -> None:
-    """All of `text` (UTF-8) to the unbuffered file, however many writes that takes (one, but for
-    a disk about to be full or a signal)."""
-    _put_bytes(fh, text.encode("utf-8"))
-
-
 def _put_bytes(fh: BinaryIO, data: bytes) -> None:
+    """All of `data` to the unbuffered file, however many writes that takes (one, but for a disk
+    about to be full or a signal)."""
     written = fh.write(data)
     if written == len(data):
         return
