@@ -19,14 +19,17 @@ import zlib
 from array import array
 from contextlib import contextmanager
 from operator import is_
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 from orchestrator.result.model import CaseResult
 
-if TYPE_CHECKING:
-    from orchestrator.result.journal import Journal
-
 TextsOf = Callable[[Sequence[CaseResult], int], bytes | list[bytes | None]]  # see LineIndex.texts
+
+
+class Lender(Protocol):
+    """What lends its cases' texts: the journal (result/journal.Journal.texts_of)."""
+
+    def texts_of(self, cases: Sequence[CaseResult], at: int = 0) -> bytes | list[bytes | None]: ...
 
 _OPENING = b'{"id": '  # how `encode` writes a case: its first field is `id`
 # A slice of cases is read at once when what lies between them is at most this much more than
@@ -155,7 +158,7 @@ _active: TextsOf | None = None
 
 
 @contextmanager
-def reused_from(journal: Journal | None) -> Iterator[None]:
+def reused_from(journal: Lender | None) -> Iterator[None]:
     """Within the block, results.json takes its cases' texts from `journal` where it can."""
     global _active
     if journal is None:
