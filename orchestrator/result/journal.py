@@ -49,7 +49,10 @@ class Journal:
         # Unbuffered bytes: a line is one write(2), on disk (in the kernel) when append returns,
         # without a text layer and a buffer to flush for each case. Readable too: the final
         # write reads the cases' texts back (result/journal_texts), whatever became of the path.
-        self._fh: BinaryIO | None = open(self.path, "ab+", buffering=0)
+        try:
+            self._fh: BinaryIO | None = open(self.path, "ab+", buffering=0)
+        except PermissionError:  # a file we may write but not read: no texts lent, that is all
+            self._fh = open(self.path, "ab", buffering=0)
         self._lines = LineIndex()
         # Where the next line goes, counted (a tell() per line is a system call): the file's
         # size when a write failed halfway is not known, and the lines after it are not noted.

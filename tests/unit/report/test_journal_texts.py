@@ -174,3 +174,23 @@ def test_in_plan_order_no_map_of_the_cases_is_made(tmp_path: Path) -> None:
     encoded, reused, count = _both(replace(run, cases=tuple(shuffled)), journal, tmp_path)  # --order priority
     assert reused == encoded and count == len(run.cases)
     journal.close()
+
+
+def test_a_journal_that_may_be_written_but_not_read_lends_nothing(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.result import journal as journal_module
+
+    def write_only(path: Path, mode: str, buffering: int) -> object:
+        if "+" in mode:
+            raise PermissionError(13, "Permission denied")
+        return open(path, mode, buffering=buffering)
+
+    monkeypatch.setattr(journal_module, "open", write_only, raising=False)
+    run = many_cases(10)
+    journal = Journal(tmp_path / "j.jsonl", start=run)
+    for case in run.cases:
+        journal.append(case)
+    encoded, reused, count = _both(run, journal, tmp_path)
+    journal.close()
+    assert reused == encoded and count == 0
+    assert Journal.read(tmp_path / "j.jsonl") == list(run.cases)
