@@ -2,8 +2,10 @@
 
 Its first line is `{"journal": 2, "run": ..., "not_run": ...}`: the run as it starts (plans,
 gate, and every selected case as not yet run: result/journal_start). Then one line per finished
-case, flushed as it arrives. A run killed at any moment leaves every finished case on disk, and `orchestrator report` rebuilds the
-run's reports from it (`read_run`): the cases that never finished stay interrupted.
+case, flushed as it arrives. A run killed at any moment leaves every finished case on disk, and
+`orchestrator report` rebuilds the run's reports from it (`read_run`): the cases that never
+finished stay interrupted. The final results.json takes the finished cases' texts back from it
+(result/journal_texts).
 """
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ Nothing is taken on trust: a case's text is used only for the very case object t
 (RunResult.cases holds the objects the engine journaled: masked before, never replaced after),
 and only when the bytes read back are the bytes written: same length, same CRC-32, opening as
 a case does. A journal truncated, rewritten or appended to by someone else, a closed or failed
-journal: those cases are encoded as before, same bytes. The texts are not kept in memory (~10 MB at 10,000 cases), only where
-they are: ~20 bytes a case (more only where a write asks out of order).
+journal: those cases are encoded as before, same bytes. The texts are not kept in memory (~10 MB
+at 10,000 cases), only where they are: ~20 bytes a case (more where a write asks out of order).
 """
 from __future__ import annotations
 
