@@ -34,6 +34,7 @@ from orchestrator.cli.final_write import write_final
 from orchestrator.report.writers import Written, write_all
 from orchestrator.result.completion import mark_incomplete
 from orchestrator.result.journal import Journal, journal_path
+from orchestrator.result.journal_texts import reused_from
 from orchestrator.result.model import CaseResult, RunResult
 from orchestrator.result.outdir import FolderClaim, claim_folders, remove_previous_reports
 from orchestrator.run.engine import Engine, Listener, RunOptions
@@ -140,7 +141,8 @@ class RunSession(Listener):
             journal_path(self.json).unlink(missing_ok=True)
         if self._writers_imported is not None:
             self._writers_imported.join()
-        written = write_final(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
+        with reused_from(self.journal):  # results.json's cases: the journal's texts, not encoded again
+            written = write_final(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
         for path in {self.junit, self.html, self.json} - set(written.paths):
             _remove_live_copy(path)
         on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
@@ -160,7 +162,8 @@ class RunSession(Listener):
         return written
 
     def _write(self, run: RunResult) -> Written:
-        return write_all(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
+        with reused_from(self.journal):
+            return write_all(run, self.junit, self.html, self.json, junit_flavor=self.junit_flavor)
 
     def _end_journal(self, run: RunResult) -> None:
         assert self.journal is not None

@@ -10,13 +10,15 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from orchestrator.result import journal_texts
 from orchestrator.result.model import RunResult
 from orchestrator.result.store import PathLike, write_json
 
 
 def write_results(run: RunResult, path: PathLike) -> None:
-    """Save the run as `results.json`: compact JSON (the indented form takes 5x longer to write)."""
-    write_json(run, path)
+    """Save the run as `results.json`: compact JSON (the indented form takes 5x longer to write),
+    its cases' texts taken from the run's journal where a session lends them (journal_texts)."""
+    write_json(run, path, texts=journal_texts.active())
 
 
 @lru_cache(maxsize=1)

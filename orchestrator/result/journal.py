@@ -1,9 +1,11 @@
 """The journal, `results.journal.jsonl`: the run's crash insurance, one JSON line per event.
 
-Its first line is `{"journal": 1, "run": ...}`: the run as it starts (plans, gate, and every
-selected case as not yet run). Then one line per finished case, flushed as it arrives. A run
-killed at any moment leaves every finished case on disk, and `orchestrator report` rebuilds the
-run's reports from it (`read_run`): the cases that never finished stay interrupted.
+Its first line is `{"journal": 2, "run": ..., "not_run": ...}`: the run as it starts (plans,
+gate, and every selected case as not yet run: result/journal_start). Then one line per finished
+case, flushed as it arrives. A run killed at any moment leaves every finished case on disk, and
+`orchestrator report` rebuilds the run's reports from it (`read_run`): the cases that never
+finished stay interrupted. The final results.json takes the finished cases' texts back from it
+(result/journal_texts).
 """
 from __future__ import annotations
 
@@ -14,14 +16,14 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Sequence
 
 from orchestrator.errors import UserError
+from orchestrator.result.journal_start import not_run, start_line
+from orchestrator.result.journal_texts import LineIndex
 from orchestrator.result.model import CaseResult, GateResult, PlanInfo, RunResult
 from orchestrator.result.store import PathLike, encode
 
-JOURNAL_FORMAT = 1
-_START_CHUNK = 256  # cases encoded at once in the start line (one encoder call each, a few KB of text)
 SUFFIX = ".journal.jsonl"
 
 
@@ -47,8 +49,21 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         # Unbuffered bytes: a line is one write(2), on disk (in the kernel) when append returns,
-        # without a text layer and a buffer to flush for each case.
-        self._fh: BinaryIO | None = open(self.path, "ab", buffering=0)
+        # without a text layer and a buffer to flush for each case. Readable too: the final
+        # write reads the cases' texts back (result/journal_texts), whatever became of the path.
+        try:
+            self._fh: BinaryIO | None = open(self.path, "ab+", buffering=0)
+        except PermissionError:  # a file we may write but not read: no texts lent, that is all
+            self._fh = open(self.path, "ab", buffering=0)
+        self._lines = LineIndex()
+        # Where the next line goes, counted (a tell() per line is a system call): the file's
+        # size when a write failed halfway is not known, and the lines after it are not noted.
+        # Someone else writing to the file throws the count off: their texts fail the check.
+        self._size: int | None = None
+        try:
+            self._size = os.fstat(self._fh.fileno()).st_size
+        except OSError:
+            pass
         if start is not None:
             try:
                 self._write_start(start)
@@ -57,7 +72,26 @@ class Journal:
                 raise
 
     def append(self, case: CaseResult) -> None:
-        self._write(encode(case))
+        line = (encode(case) + "\n").encode("utf-8")
+        with self._lock:
+            if self._fh is None:
+                raise ValueError(f"journal {self.path} is closed")
+            self._out(line)
+            if self._size is not None:
+                self._lines.note(case, self._size - len(line), line)
+
+    def texts_of(self, cases: Sequence[CaseResult], at: int = 0) -> bytes | list[bytes | None]:
+        """The JSON texts `append` wrote for `cases`, read back from the file: all of them
+        joined by ", " (as results.json joins them), or each case's text, None where it was not
+        appended, is not there as written, or the journal is closed (LineIndex.texts; `at`: where
+        `cases` begin in the run's, asked in order by a write)."""
+        with self._lock:
+            if self._fh is None:
+                return [None] * len(cases)
+            try:
+                return self._lines.texts(self._fh.fileno(), cases, at)
+            except (OSError, ValueError):  # a closed descriptor, a read that failed: encoded instead
+                return [None] * len(cases)
 
     def end(self, run: RunResult) -> None:
         """The run ended (its results file could not be written): the journal is then the
@@ -65,26 +99,29 @@ class Journal:
         self._write(json.dumps({"end": {"interrupted": run.interrupted, "duration_s": run.duration_s}}))
 
     def _write_start(self, start: RunResult) -> None:
-        """The start line, written a case at a time: at 10,000 cases it is ~3 MB of text, and
-        encoding it whole took ~6 MB more at once, just before the run starts."""
-        head, _, tail = json.dumps({"journal": JOURNAL_FORMAT, "run": "RUN"}).partition('"RUN"')
-        marker = f"cases-go-here-{os.urandom(16).hex()}"  # not uuid: it imports platform (~3 ms)
-        run_head, _, run_tail = encode(replace(start, cases=cast(Any, marker))).partition(json.dumps(marker))
+        """The start line (result/journal_start), written a piece at a time: at 10,000 cases it
+        is ~1 MB of text."""
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            _put(self._fh, head + run_head + "[")
-            cases = start.cases
-            for n in range(0, len(cases), _START_CHUNK):  # a list's text is its items' joined by ", ",
-                listed = encode(list(cases[n:n + _START_CHUNK]))  # as `encode(start)` writes them
-                _put(self._fh, (", " if n else "") + listed[1:-1])
-            _put(self._fh, "]" + run_tail + tail + "\n")
+            for piece in start_line(start):
+                self._out(piece.encode("utf-8"))
 
     def _write(self, line: str) -> None:
         with self._lock:
             if self._fh is None:
                 raise ValueError(f"journal {self.path} is closed")
-            _put(self._fh, line + "\n")
+            self._out((line + "\n").encode("utf-8"))
+
+    def _out(self, data: bytes) -> None:
+        assert self._fh is not None
+        try:
+            _put_bytes(self._fh, data)
+        except BaseException:
+            self._size = None
+            raise
+        if self._size is not None:
+            self._size += len(data)
 
     def close(self) -> None:
         with self._lock:
@@ -133,10 +170,9 @@ class Journal:
         return replace(start, cases=tuple(merged), duration_s=max(duration, 0.0), complete=False)
 
 
-def _put(fh: BinaryIO, text: str) -> None:
-    """All of `text` (UTF-8) to the unbuffered file, however many writes that takes (one, but for
-    a disk about to be full or a signal)."""
-    data = text.encode("utf-8")
+def _put_bytes(fh: BinaryIO, data: bytes) -> None:
+    """All of `data` to the unbuffered file, however many writes that takes (one, but for a disk
+    about to be full or a signal)."""
     written = fh.write(data)
     if written == len(data):
         return
@@ -170,7 +206,7 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] |
                 break
             raise UserError(f"{p}:{number}: corrupt journal line ({e.msg})") from None
         if number == 1 and isinstance(item, dict) and "journal" in item:
-            start = item.get("run")
+            start = item
         elif isinstance(item, dict) and isinstance(item.get("end"), dict):
             end = item["end"]
         else:
@@ -179,6 +215,13 @@ def _read(p: Path) -> tuple[RunResult | None, list[CaseResult], dict[str, Any] |
 
     try:
         cases = [case_from_json(item) for item in items]
-        return (None if start is None else run_from_json(start)), cases, end
+        if start is None:
+            return None, cases, end
+        run = start.get("run")
+        if run is None:
+            return None, cases, end
+        if "not_run" in start:  # format 2: the cases not yet run, listed compactly
+            run["cases"] = not_run(start["not_run"])
+        return run_from_json(run), cases, end
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UserError(f"{p}: corrupt journal ({type(e).__name__}: {e})") from None

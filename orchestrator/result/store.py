@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from orchestrator.errors import UserError
 from orchestrator.records import paused_gc
 from orchestrator.result.durable import PathLike as PathLike, atomic_writer as atomic_writer  # the writers' import
+from orchestrator.result.journal_texts import TextsOf
 from orchestrator.result import model_json
 from orchestrator.result.model import READABLE_FORMATS, RESULTS_FORMAT, RunResult, StepResult, field_names, to_jsonable
 from orchestrator.result.nonfinite import finite
@@ -106,6 +107,16 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     """`results.json` text (the run's fields, flake and usage summaries included) in pieces: the
     run's own fields around the cases, then one case at a time, so a 10,000-case run is never
     one 15 MB string (and its bytes) at once."""
+    head, tail = _around_cases(run)
+    yield head + "["
+    cases = run.cases
+    for start in range(0, len(cases), _CASES_AT_ONCE):
+        yield (", " if start else "") + _encode_items(cases[start:start + _CASES_AT_ONCE])
+    yield "]" + tail
+
+
+def _around_cases(run: RunResult) -> tuple[str, str]:
+    """The text of `results.json` before its list of cases, and after it."""
     from orchestrator.result.flake import flake_summary
     from orchestrator.result.usage import usage_summary
 
@@ -117,11 +128,7 @@ def run_json_chunks(run: RunResult) -> Iterator[str]:
     shell["cases"] = marker  # keeps its place among the keys
     shell["complete"] = shell.pop("complete")  # the completion mark comes last in the file
     head, _, tail = encode(shell).partition(json.dumps(marker))
-    yield head + "["
-    cases = run.cases
-    for start in range(0, len(cases), _CASES_AT_ONCE):
-        yield (", " if start else "") + _encode_items(cases[start:start + _CASES_AT_ONCE])
-    yield "]" + tail
+    return head, tail
 
 
 # Cases encoded a slice at a time: one encoder call per case cost ~4 us of its set-up, and a
@@ -137,11 +144,44 @@ def _encode_items(items: Sequence[Any]) -> str:
         return ", ".join([encode(item) for item in items])
 
 
-def write_json(run: RunResult, path: PathLike) -> None:
-    """Save the whole run as `results.json` (atomically, streamed)."""
+def _case_bytes(cases: Sequence[Any], texts: TextsOf, at: int) -> bytes:
+    """`_encode_items(cases)` as UTF-8, each case's text taken from `texts` where it has it (the
+    journal's: result/journal_texts), the others encoded here, a run of them at a time. `at`:
+    where `cases` begin among the run's."""
+    known = texts(cases, at)
+    if isinstance(known, bytes):  # all of them, joined
+        return known
+    parts: list[bytes] = []
+    n = 0
+    while n < len(cases):
+        text = known[n]
+        if text is not None:
+            parts.append(text)
+            n += 1
+            continue
+        end = n + 1
+        while end < len(cases) and known[end] is None:
+            end += 1
+        parts.append(_encode_items(cases[n:end]).encode("utf-8"))
+        n = end
+    return b", ".join(parts)
+
+
+def write_json(run: RunResult, path: PathLike, texts: TextsOf | None = None) -> None:
+    """Save the whole run as `results.json` (atomically, streamed). `texts`: where the cases'
+    JSON texts already are (the journal's), so that they need not be encoded again; the bytes
+    written are the same either way."""
     with atomic_writer(path) as fh:
-        for chunk in run_json_chunks(run):
-            fh.write(chunk.encode("utf-8"))
+        if texts is None:
+            for chunk in run_json_chunks(run):
+                fh.write(chunk.encode("utf-8"))
+        else:
+            head, tail = _around_cases(run)
+            fh.write((head + "[").encode("utf-8"))
+            cases = run.cases
+            for start in range(0, len(cases), _CASES_AT_ONCE):
+                fh.write((b", " if start else b"") + _case_bytes(cases[start:start + _CASES_AT_ONCE], texts, start))
+            fh.write(("]" + tail).encode("utf-8"))
         fh.write(b"\n")
 
 
