@@ -8,6 +8,8 @@ asserts they agree.
 from __future__ import annotations
 
 import json
+import threading
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any, Callable, Mapping, Tuple
 
 # controller -> worker
@@ -44,8 +46,30 @@ def _fallback(value: Any) -> Any:
 _encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=_fallback)
 
 
+def _c_encoder() -> Callable[[Any, int], Any] | None:
+    """What `_encoder.encode` runs, made once per thread rather than at every call
+    (JSONEncoder.iterencode makes a C encoder and a fresh circular-reference table each time).
+    One per thread: the table is the encoder's own while it runs, and `_fallback` is Python."""
+    if c_make_encoder is None:
+        return None
+    made: Callable[[Any, int], Any] = c_make_encoder(
+        {}, _fallback, encode_basestring_ascii, None, ":", ",", False, False, True)
+    _local.encode = made
+    return made
+
+
+_local = threading.local()
+
+
 def encode(name: str, payload: Any) -> bytes:
-    return (_encoder.encode([name, payload]) + "\n").encode("ascii")
+    c_encode = getattr(_local, "encode", None) or _c_encoder()
+    if c_encode is None:
+        return (_encoder.encode([name, payload]) + "\n").encode("ascii")
+    try:
+        return ("".join(c_encode([name, payload], 0)) + "\n").encode("ascii")
+    except BaseException:
+        _local.encode = None  # its table may still hold what the failed encoding entered
+        raise
 
 
 # What json.loads runs once whitespace is skipped (an attribute its decoder sets on itself).
@@ -64,15 +88,16 @@ def decode(line: bytes) -> tuple[str, Any]:
 
 
 def _read_json(text: str) -> Any:
-    """json.loads(text): the worker's lines are one JSON value each, which json's scanner reads
-    alone; anything else (whitespace around it, trailing data, no value) takes json.loads."""
+    """json.loads(text): the worker's lines are one JSON value each (with the newline that ends
+    it, as LineBuffer.feed hands it over), which json's scanner reads alone; anything else
+    (whitespace around it, trailing data, no value) takes json.loads."""
     try:
         value, end = _scan_once(text, 0)
     except StopIteration:
-        end = -1
-    if end != len(text):
         return json.loads(text)
-    return value
+    if end == len(text) or (end == len(text) - 1 and text[end] == "\n"):
+        return value
+    return json.loads(text)
 
 
 class LineBuffer:

@@ -71,7 +71,14 @@ _last_float = (0.0, "0.0")
 def _sequence(value: Any) -> str:
     if not value:
         return "[]"
-    return "[" + ", ".join([_value(item) for item in value]) + "]"
+    parts = []
+    for item in value:  # as _value, with the usual items (records, text) without a call through it
+        kind = type(item)
+        if kind is str:
+            parts.append(encode_basestring_ascii(item))
+        else:
+            parts.append((_WRITERS.get(kind) or _value)(item))
+    return "[" + ", ".join(parts) + "]"
 
 
 def _dict(value: dict[Any, Any]) -> str:
@@ -81,8 +88,10 @@ def _dict(value: dict[Any, Any]) -> str:
     for key, item in value.items():
         if type(key) is not str:
             raise _NotHere  # the encoder's own key rules (numbers, None, refusals)
+        kind = type(item)
         parts.append(encode_basestring_ascii(key) + ": " + (
-            encode_basestring_ascii(item) if type(item) is str else _value(item)))
+            encode_basestring_ascii(item) if kind is str else "null" if item is None
+            else _int_repr(item) if kind is int else (_WRITERS.get(kind) or _value)(item)))
     return "{" + ", ".join(parts) + "}"
 
 
@@ -103,6 +112,7 @@ def _not_here(value: Any) -> str:
 
 
 _INF = float("inf")
+_STATUSES = {status: encode_basestring_ascii(status) for status in Status}
 _WRITERS: dict[type, Writer] = {
     int: _int_repr, float: _float, type(None): _none, bool: _bool, list: _sequence, tuple: _sequence,
     dict: _dict, Status: encode_basestring_ascii,
@@ -128,10 +138,14 @@ def _record_writer(kind: type, names: tuple[str, ...]) -> Writer:
     keys = [("{" if n == 0 else ", ") + encode_basestring_ascii(name) + ": " for n, name in enumerate(names)]
     if not all(name.isidentifier() for name in names):
         return lambda o: "".join([key + _value(getattr(o, name)) for key, name in zip(keys, names)]) + "}"
-    # Strings, None and ints (most fields) are written here, without a call through _value.
+    # Strings, None, numbers, statuses and booleans (most fields) are written here, without a
+    # call through _value; anything else by its class's writer.
     parts = ", ".join(f"{key!r}, e(x) if (t := type(x := o.{name})) is s else 'null' if x is None else "
-                      f"i(x) if t is n else v(x)" for key, name in zip(keys, names))
-    scope: dict[str, Any] = {"v": _value, "e": encode_basestring_ascii, "s": str, "i": _int_repr, "n": int}
+                      f"i(x) if t is n else f(x) if t is fl else S[x] if t is St else "
+                      f"('true' if x else 'false') if t is b else (W.get(t) or v)(x)"
+                      for key, name in zip(keys, names))
+    scope: dict[str, Any] = {"v": _value, "e": encode_basestring_ascii, "s": str, "i": _int_repr, "n": int,
+                             "f": _float, "fl": float, "S": _STATUSES, "St": Status, "b": bool, "W": _WRITERS}
     exec(compile(f"def write(o):\n    return ''.join(({parts}, '}}'))\n", f"<json of {kind.__qualname__}>", "exec"),
          scope)
     writer: Writer = scope["write"]
