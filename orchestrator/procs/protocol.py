@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from json.encoder import c_make_encoder, encode_basestring_ascii
+from json.encoder import encode_basestring_ascii
 from typing import Any, Callable, Mapping, Tuple
 
 # controller -> worker
@@ -50,6 +50,7 @@ def _c_encoder() -> Callable[[Any, int], Any] | None:
     """What `_encoder.encode` runs, made once per thread rather than at every call
     (JSONEncoder.iterencode makes a C encoder and a fresh circular-reference table each time).
     One per thread: the table is the encoder's own while it runs, and `_fallback` is Python."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator, if built
     if c_make_encoder is None:
         return None
     made: Callable[[Any, int], Any] = c_make_encoder(

@@ -70,6 +70,7 @@ class Worker:
         self.idle_since = 0.0  # time.monotonic() when it last became free (set by the pool)
         self.rss_sampled_at = 0.0
         self._quick = True  # the last answer came within config.spin_s
+        self._marker_parts: tuple[str, str | None, str] | None = None  # see _made_marker_parts
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -107,6 +108,15 @@ class Worker:
 
     def marker_value(self, case: str) -> str:
         return markers.worker_value(self.config.plan, case, self.config.provider_id, self.token)
+
+    def _made_marker_parts(self) -> tuple[str, str | None, str]:
+        """The marker variable's name, and its value (marker_value) around the case's token:
+        made once per worker (None, None: a name holds the probe, so the value each call)."""
+        probe = "\0case\0"
+        value = self.marker_value(probe)
+        plan_part, _, worker_part = value.partition(probe)
+        self._marker_parts = (markers.run_var(), plan_part if value.count(probe) == 1 else None, worker_part)
+        return self._marker_parts
 
     def wait_ready(self, timeout_s: float) -> Reply:
         """The handshake: `ready`, `import_error`, or a timeout/death before either."""
@@ -160,7 +170,9 @@ class Worker:
         else:
             spin_s = 0.0
         if marker is not None:  # what the call starts is the calling case's (set around the call)
-            message["env"] = {markers.run_var(): self.marker_value(marker), markers.CASE_ID_VAR: case_id or ""}
+            run_var, plan_part, worker_part = self._marker_parts or self._made_marker_parts()
+            value = self.marker_value(marker) if plan_part is None else plan_part + marker + worker_part
+            message["env"] = {run_var: value, markers.CASE_ID_VAR: case_id or ""}
         data = protocol.encode(protocol.CALL, message)
         try:
             written = os.write(self._to_worker, data)

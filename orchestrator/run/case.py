@@ -23,7 +23,7 @@ from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
 from orchestrator.run.free_ports import FreePorts
-from orchestrator.run.scope import NOTES, returned_names, shadow_notes
+from orchestrator.run.scope import ALTERNATIVE_MAIN, NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.tmp_scan import forget_case, may_read_tmp
 from orchestrator.run.pool_stats import ProviderStats
@@ -95,24 +95,34 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         steps.append(result)
         if broken is None and result.status in (Status.FAILED, Status.ERROR):
             broken = result
-    steps.extend(_finish_processes(ctx, len(steps)))
+    if ctx.finalizers or ctx.started_pids or ctx.plan.provider_leaks == "fail":
+        steps.extend(_finish_processes(ctx, len(steps)))
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
-    if broken is None:  # an error after the steps (the leak check)
-        broken = next((s for s in steps if s.status is Status.ERROR), None)
-    status, message = _verdict(steps, broken)
-    if status is Status.PASSED:
-        status, message = _nothing_checked(case.steps, steps) or (status, message)
-    if stop.is_set() and status is not Status.PASSED:
-        status, message = Status.INTERRUPTED, "the run was interrupted"
+    if broken is None and all([s.status is _PASSED for s in steps]):
+        status, message = _PASSED, ""  # the usual case: what _verdict and _nothing_checked would say
+    else:
+        if broken is None:  # an error after the steps (the leak check)
+            broken = next((s for s in steps if s.status is Status.ERROR), None)
+        status, message = _verdict(steps, broken)
+        if status is Status.PASSED:
+            status, message = _nothing_checked(case.steps, steps) or (status, message)
+        if stop.is_set() and status is not Status.PASSED:
+            status, message = Status.INTERRUPTED, "the run was interrupted"
     peak = None if sampler is None or watch is None else sampler.unwatch(watch)
     if sampler is not None:
         attribute_starts(False)
     # Every field, in order, by position (status, duration_s, message, steps, stdout, stderr,
     # started_at, job, peak_rss_bytes): keyword arguments cost a third more, once an attempt.
     return Attempt(status, own_clock() - own_started, message, tuple([stored_step(s) for s in steps]),
-                   trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS), trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
+                   trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS) if ctx.stdout else "",
+                   trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS) if ctx.stderr else "",
                    started_wall, job, peak)
+
+
+_PASSED = Status.PASSED
+# Keys of an answer that neither shadow_notes nor returned_names has anything to say about.
+_MAIN_KEYS = frozenset({"output", "error", *ALTERNATIVE_MAIN})
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
@@ -146,13 +156,15 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
 def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, started: float) -> StepResult:
     """The step's assertions over its fields; see orchestrator.run.scope for what names mean."""
     fields, returned = output.fields, output.returned
-    notes = shadow_notes(returned, ctx.variables)
+    # A call answered with its main field alone (most are) has no notes and no names of its own.
+    plain = not returned or _MAIN_KEYS.issuperset(returned)
+    notes = () if plain else shadow_notes(returned, ctx.variables)
     if notes:
         fields = {**fields, NOTES: [*fields.get(NOTES, ()), *notes]}
     view = fields if returned is None else {**fields, "result": returned}
     if step.as_name:
         ctx.variables[step.as_name] = view
-    mine = returned_names(returned)
+    mine = () if plain else returned_names(returned)
     if not step.expect:
         assertions = output.checks
     elif ctx.deadline is None and getattr(eval_clock.state, "case_deadline", None) is None:
@@ -164,7 +176,7 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
                                                 for spec in step.expect])
     if output.error is not None and not any(a.kind == "error" for a in step.expect):
         status = Status.ERROR
-    elif all(a.passed for a in assertions):
+    elif all([a.passed for a in assertions]):
         status = Status.PASSED
     else:
         status = Status.FAILED

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import field
 from typing import Any, Callable, Mapping
 
 from orchestrator.errors import ErrorKind
-from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.procs import while_waiting
@@ -96,7 +97,7 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     options = None if given.options is None else render(given.options, scope)
     context = None if given.context is None else render(given.context, scope)
     session = None if given.session is None else render(given.session, scope)
-    options = call_options(spec, ctx.plan, dict(options or {}))
+    options = call_options(spec, ctx.plan, dict(options)) if options else _plain_options(spec, ctx.plan)
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)
     delayed_before = while_waiting.delayed_s()
@@ -109,7 +110,21 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     fields["provider"] = provider_id  # last, or where the provider's own `provider` was: usage totals are per provider
     if error and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
-    return StepOutput(fields, error, returned=dict(outcome.result or {}))
+    # fields, error, tests, checks, returned: by position
+    return StepOutput(fields, error, (), (), dict(outcome.result) if outcome.result else {})
+
+
+# The options of a step that gives none: the same for every call of a provider in a plan (a load
+# step shares one dict across its requests too), so made once. The plan is held weakly.
+_LAST_OPTIONS: tuple[object, weakref.ref[Plan] | None, dict[str, Any]] = (None, None, {})
+
+
+def _plain_options(spec: ProviderSpec, plan: Plan) -> dict[str, Any]:
+    global _LAST_OPTIONS
+    known = _LAST_OPTIONS  # one read: another job thread may replace it meanwhile
+    if known[0] is not spec or known[1] is None or known[1]() is not plan:
+        known = _LAST_OPTIONS = (spec, weakref.ref(plan), call_options(spec, plan, {}))
+    return known[2]
 
 
 def call_fields(outcome: CallOutcome, error: ErrorInfo | None) -> dict[str, Any]:
@@ -158,9 +173,9 @@ def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, 
     case_vars = {k: v for k, v in ctx.variables.items() if k in plan_vars or k in own_vars} \
         if plan_vars or own_vars else {}
     context = call_context(ctx.case, prompt, {**case_vars, **call_vars}, step_context)
-    return CallRequest(prompt=prompt, options=options, context=context, timeout_s=timeout_s,
-                       session=None if session is None else str(session), marker=ctx.marker or None,
-                       case_id=ctx.case.id)
+    # prompt, options, context, timeout_s, session, marker, case_id: by position
+    return CallRequest(prompt, options, context, timeout_s, None if session is None else str(session),
+                       ctx.marker or None, ctx.case.id)
 
 
 def run_sleep(step: StepSpec, ctx: CaseContext) -> StepOutput:
