@@ -81,9 +81,37 @@ def _sequence(value: Any) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+def _refuse(value: Any) -> Any:
+    raise _NotHere  # a value json's C encoder does not know (a record): _dict's own loop writes it
+
+
+def _c_plain_encoder() -> Callable[[Any, int], Any] | None:
+    """json's C encoder as store.encode's encoder runs it (ensure_ascii, ", " and ": ",
+    allow_nan=False), without its circular-reference table (nothing is shared between
+    threads: a cycle ends in RecursionError, and _dict's loop then tells) and with no callback."""
+    import json.encoder
+
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    encoder: Callable[[Any, int], Any] = make(None, _refuse, encode_basestring_ascii, None, ": ", ", ",
+                                              False, False, False)
+    return encoder
+
+
+_c_plain = _c_plain_encoder()
+
+
 def _dict(value: dict[Any, Any]) -> str:
+    """A dict of plain values (a step's fields) in one call of json's C encoder; one that holds
+    a record, a NaN or a key json refuses, item by item."""
     if not value:
         return "{}"
+    if _c_plain is not None:
+        try:
+            return "".join(_c_plain(value, 0))
+        except Exception:  # _NotHere, ValueError (NaN), TypeError (a key), RecursionError
+            pass
     parts = []
     for key, item in value.items():
         if type(key) is not str:
