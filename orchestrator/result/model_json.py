@@ -58,9 +58,9 @@ def _float(value: float) -> str:
     last = _last_float
     if value == last[0] and value:
         return last[1]
-    if value != value or value in (_INF, -_INF):
-        raise _NotHere  # NaN and infinities: the encoder refuses them, and store.encode knows what then
     written = _float_repr(value)
+    if written[-1] > "9":  # "nan", "inf", "-inf" (a finite float's repr ends with a digit)
+        raise _NotHere  # the encoder refuses them, and store.encode knows what then
     _last_float = (value, written)
     return written
 
@@ -170,10 +170,11 @@ def _record_writer(kind: type, names: tuple[str, ...]) -> Writer:
     # call through _value; anything else by its class's writer.
     parts = ", ".join(f"{key!r}, e(x) if (t := type(x := o.{name})) is s else 'null' if x is None else "
                       f"i(x) if t is n else f(x) if t is fl else S[x] if t is St else "
-                      f"('true' if x else 'false') if t is b else (W.get(t) or v)(x)"
+                      f"('true' if x else 'false') if t is b else '[]' if t is tu and not x else (W.get(t) or v)(x)"
                       for key, name in zip(keys, names))
     scope: dict[str, Any] = {"v": _value, "e": encode_basestring_ascii, "s": str, "i": _int_repr, "n": int,
-                             "f": _float, "fl": float, "S": _STATUSES, "St": Status, "b": bool, "W": _WRITERS}
+                             "f": _float, "fl": float, "S": _STATUSES, "St": Status, "b": bool, "W": _WRITERS,
+                             "tu": tuple}
     exec(compile(f"def write(o):\n    return ''.join(({parts}, '}}'))\n", f"<json of {kind.__qualname__}>", "exec"),
          scope)
     writer: Writer = scope["write"]

@@ -274,11 +274,13 @@ def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResu
     """The case's verdict over its attempts: all pass → passed, mixed → flaky, none → the last's."""
     forget_case(case)
     status, message = _over_attempts(attempts)
-    if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
+    if case.xfail is None:
+        pass  # the usual case
+    elif status in (Status.FAILED, Status.ERROR):
         status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"
-    elif case.xfail is not None and status is Status.PASSED and case.xfail_strict:
+    elif status is Status.PASSED and case.xfail_strict:
         status, message = Status.FAILED, f"XPASS(strict): expected to fail ({case.xfail}) but passed"
-    elif case.xfail is not None and status is Status.PASSED:
+    elif status is Status.PASSED:
         status, message = Status.XPASSED, f"xpassed: expected to fail ({case.xfail}) but passed"
     duration = 0 + attempts[0].duration_s if len(attempts) == 1 else sum(a.duration_s for a in attempts)  # as sum()
     return _case_result(plan, case, status, message, duration, tuple(attempts))
