@@ -292,7 +292,12 @@ class WorkerPool:
         slot = self._slots[worker.index]
         cfg = self._config
         began = time.perf_counter()
-        reply, timeout_s = send_call(worker, cfg, request)
+        if cfg.config or request.timeout_s is None:
+            reply, timeout_s = send_call(worker, cfg, request)
+        else:  # what send_call does, for a call with its timeout and no provider config to add
+            timeout_s = request.timeout_s
+            reply = worker.call(request.prompt, request.options, request.context, timeout_s, request.marker,
+                                request.case_id)
         duration_ms = (time.perf_counter() - began - reply.late_s) * 1000
         info = WorkerInfo(worker.pid, worker.index, worker.calls, slot.restarts)  # by position
         if reply.outcome is Outcome.OK and reply.name in _ANSWERS:  # returned.answered

@@ -163,7 +163,7 @@ class Worker:
         self.calls += 1
         call_id = self.calls
         message = {"prompt": prompt, "options": options, "context": context, "id": call_id}
-        spin_s = self.config.spin_s
+        spin_s = given_spin_s = self.config.spin_s
         if spin_s and spin.no_one_waits_for_a_core():
             message["spin_us"] = spin.SPIN_US  # the worker polls for our next call as long after answering this one
             spin_s = spin_s if self._quick else 0.0
@@ -186,12 +186,12 @@ class Worker:
                 return failed
         handed_over_s = while_waiting.run_pending() if while_waiting.pending() else 0.0
         deadline += handed_over_s  # the call's time is its own: our reporting meanwhile is not in it
-        if self.config.spin_s:
+        if given_spin_s:
             sent = time.perf_counter()
             reply = self._receive(deadline, spin_s)
             # Poll for the next answer only while answers come within the spin: a slow provider,
             # or a machine too busy to give the worker a core, gets the plain wait.
-            self._quick = time.perf_counter() - sent <= self.config.spin_s
+            self._quick = time.perf_counter() - sent <= given_spin_s
         else:
             reply = self._receive(deadline)
         if handed_over_s and isinstance(reply.payload, dict):

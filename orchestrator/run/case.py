@@ -17,7 +17,7 @@ from orchestrator.procs.memory import PeakSampler, attribute_starts, started_her
 from orchestrator.procs import while_waiting
 from orchestrator.procs.while_waiting import own_clock
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
-from orchestrator.result.step_fields import step_fields
+from orchestrator.result.step_fields import CallFields, step_fields
 from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
@@ -181,8 +181,12 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
     else:
         status = Status.FAILED
     # Every field, in order, by position (a record's keyword arguments cost a third more: once a step).
+    # A call's fields are a dict made for this step alone (the assertions read a copy, `view`):
+    # its record holds that dict itself rather than a copy.
+    stored = CallFields.wrap(fields) if step.action == "call" and view is not fields and type(fields) is dict \
+        else step_fields(step.action, fields)
     return StepResult(index, step.title, step.action, status, own_clock() - started, assertions,
-                      output.error, step_fields(step.action, fields), step.location.line, output.tests)
+                      output.error, stored, step.location.line, output.tests)
 
 
 def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:

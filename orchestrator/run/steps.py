@@ -130,7 +130,11 @@ def _plain_options(spec: ProviderSpec, plan: Plan) -> dict[str, Any]:
 def call_fields(outcome: CallOutcome, error: ErrorInfo | None) -> dict[str, Any]:
     """The call's fields: what the provider returned, then the fields the orchestrator measures
     (a returned key of the same name is kept only under `result.KEY`). `error`: _call_error's."""
-    result = {k: v for k, v in (outcome.result or {}).items() if k not in _CALL_FIELDS or k == "output"}
+    returned = outcome.result
+    if returned is not None and len(returned) == 1 and "output" in returned and not outcome.notes:
+        result: Mapping[str, Any] = returned  # the usual answer, {"output": ...}: nothing to leave out
+    else:
+        result = {k: v for k, v in (returned or {}).items() if k not in _CALL_FIELDS or k == "output"}
     worker = outcome.worker
     return {
         **result,
