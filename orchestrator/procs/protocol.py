@@ -8,7 +8,6 @@ asserts they agree.
 from __future__ import annotations
 
 import json
-import threading
 from json.encoder import encode_basestring_ascii
 from typing import Any, Callable, Mapping, Tuple
 
@@ -47,30 +46,28 @@ _encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=_f
 
 
 def _c_encoder() -> Callable[[Any, int], Any] | None:
-    """What `_encoder.encode` runs, made once per thread rather than at every call
-    (JSONEncoder.iterencode makes a C encoder and a fresh circular-reference table each time).
-    One per thread: the table is the encoder's own while it runs, and `_fallback` is Python."""
+    """What `_encoder.encode` runs, made once rather than at every call (JSONEncoder.iterencode
+    makes a C encoder each time), without the circular-reference table: no state is shared
+    between threads, and a cycle (which no plan value can make) ends in RecursionError, after
+    which `_encoder` says what it always said."""
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator, if built
     if c_make_encoder is None:
         return None
     made: Callable[[Any, int], Any] = c_make_encoder(
-        {}, _fallback, encode_basestring_ascii, None, ":", ",", False, False, True)
-    _local.encode = made
+        None, _fallback, encode_basestring_ascii, None, ":", ",", False, False, True)
     return made
 
 
-_local = threading.local()
+_c_encode = _c_encoder()
 
 
 def encode(name: str, payload: Any) -> bytes:
-    c_encode = getattr(_local, "encode", None) or _c_encoder()
-    if c_encode is None:
-        return (_encoder.encode([name, payload]) + "\n").encode("ascii")
-    try:
-        return ("".join(c_encode([name, payload], 0)) + "\n").encode("ascii")
-    except BaseException:
-        _local.encode = None  # its table may still hold what the failed encoding entered
-        raise
+    if _c_encode is not None:
+        try:
+            return ("".join(_c_encode([name, payload], 0)) + "\n").encode("ascii")
+        except RecursionError:
+            pass  # a cycle ("Circular reference detected") or a value nested too deep: as before
+    return (_encoder.encode([name, payload]) + "\n").encode("ascii")
 
 
 # What json.loads runs once whitespace is skipped (an attribute its decoder sets on itself).
