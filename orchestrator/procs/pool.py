@@ -303,6 +303,10 @@ class WorkerPool:
         if reply.outcome is Outcome.OK and reply.name in _ANSWERS:  # returned.answered
             stdout, stderr = worker.output()
             self._after_call(worker, slot, duration_ms)
+            payload = reply.payload
+            answer = payload.get("result") if reply.name == protocol.RESULT and type(payload) is dict else None
+            if type(answer) is dict and "output" in answer and "notes" not in payload:
+                return CallOutcome(answer, None, duration_ms, info, stdout, stderr, ())  # what unpack says of it
             result, error, notes = unpack(reply, cfg.function)
             return CallOutcome(result, error, duration_ms, info, stdout, stderr, notes)
         error, stdout, stderr = self._replace(worker, slot, reply, timeout_s)
