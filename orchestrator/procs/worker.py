@@ -24,7 +24,6 @@ from orchestrator.procs import markers, protocol, spin, tree, while_waiting
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
-from orchestrator.records import mutable_record
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
@@ -38,13 +37,23 @@ class Outcome(enum.Enum):
     PROTOCOL = "protocol"  # the worker sent something that is not a message
 
 
-@mutable_record
 class Reply:
-    outcome: Outcome
-    name: str = ""
-    payload: Any = None
-    detail: str = ""
-    late_s: float = 0.0  # how long the answer waited in the pipe for work handed over (procs/while_waiting)
+    """One answer (or the lack of one). A plain slotted class, not a @mutable_record: one is made
+    per call, and a record's __init__ sets each field through a descriptor call."""
+
+    __slots__ = ("outcome", "name", "payload", "detail", "late_s")
+
+    def __init__(self, outcome: Outcome, name: str = "", payload: Any = None, detail: str = "",
+                 late_s: float = 0.0) -> None:
+        self.outcome = outcome
+        self.name = name
+        self.payload = payload
+        self.detail = detail
+        self.late_s = late_s  # how long the answer waited in the pipe for work handed over (procs/while_waiting)
+
+    def __repr__(self) -> str:
+        return (f"Reply(outcome={self.outcome!r}, name={self.name!r}, payload={self.payload!r}, "
+                f"detail={self.detail!r}, late_s={self.late_s!r})")
 
 
 class Worker:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from dataclasses import field
 from typing import Any, Callable, Mapping
 
 from orchestrator.errors import ErrorKind
@@ -12,7 +11,7 @@ from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.procs import while_waiting
-from orchestrator.records import mutable_record, record
+from orchestrator.records import record
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
@@ -20,26 +19,39 @@ from orchestrator.run.promptfoo_call import call_context, call_options
 from orchestrator.evaluation.templating import TemplateError, render
 
 
-@mutable_record
 class CaseContext:
-    """What the steps of one attempt share: template scope, pools, deadline, captured output."""
+    """What the steps of one attempt share: template scope, pools, deadline, captured output.
 
-    plan: Plan
-    case: CaseSpec
-    pools: Mapping[str, Pool]
-    variables: dict[str, Any]
-    stop: threading.Event
-    deadline: float | None = None  # time.monotonic() at which the case times out
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    # Process steps (exec, spawn) record here what they start, for the leak check and cleanup.
-    started_pids: set[int] = field(default_factory=set)
-    spawned: dict[str, Any] = field(default_factory=dict)  # spawn name -> handle
-    finalizers: list[Callable[[], None]] = field(default_factory=list)  # run last-first at the end
-    marker: str = ""  # this attempt's case token (procs/markers.py): what it starts carries it
+    A plain slotted class, not a @mutable_record: one is made per attempt, and a record's
+    __init__ sets each of its twelve fields through a descriptor call (~2 us a case)."""
+
+    __slots__ = ("plan", "case", "pools", "variables", "stop", "deadline", "stdout", "stderr", "started_pids",
+                 "spawned", "finalizers", "marker", "__weakref__")
+
+    def __init__(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], variables: dict[str, Any],
+                 stop: threading.Event, deadline: float | None = None, stdout: list[str] | None = None,
+                 stderr: list[str] | None = None, started_pids: set[int] | None = None,
+                 spawned: dict[str, Any] | None = None, finalizers: list[Callable[[], None]] | None = None,
+                 marker: str = "") -> None:
+        self.plan = plan
+        self.case = case
+        self.pools = pools
+        self.variables = variables
+        self.stop = stop
+        self.deadline = deadline  # time.monotonic() at which the case times out
+        self.stdout: list[str] = [] if stdout is None else stdout
+        self.stderr: list[str] = [] if stderr is None else stderr
+        # Process steps (exec, spawn) record here what they start, for the leak check and cleanup.
+        self.started_pids: set[int] = set() if started_pids is None else started_pids
+        self.spawned: dict[str, Any] = {} if spawned is None else spawned  # spawn name -> handle
+        self.finalizers: list[Callable[[], None]] = [] if finalizers is None else finalizers  # run last-first at the end
+        self.marker = marker  # this attempt's case token (procs/markers.py): what it starts carries it
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def __repr__(self) -> str:
+        return f"CaseContext(case={self.case.id!r}, deadline={self.deadline!r}, marker={self.marker!r})"
 
 
 @record
