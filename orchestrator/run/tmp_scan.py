@@ -6,6 +6,7 @@ attempt, so it is a loop over a per-class table, with the last case's and each p
 from __future__ import annotations
 
 import weakref
+from keyword import iskeyword
 from dataclasses import fields, is_dataclass
 from operator import attrgetter
 from typing import Any, Callable, Mapping
@@ -55,7 +56,7 @@ def _kind(cls: type) -> tuple[int, Scanner | None]:
 
 def _scanner(cls: type, names: tuple[str, ...]) -> Scanner:
     """The fields' strings looked at in place, field by field, without a tuple of their values."""
-    if not all(name.isidentifier() for name in names):
+    if not all(name.isidentifier() and not iskeyword(name) for name in names):
         get = attrgetter(*names) if len(names) > 1 else None
 
         def generic(item: Any, push: Callable[[Any], None]) -> bool:
