@@ -112,7 +112,7 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     options = call_options(spec, ctx.plan, dict(options)) if options else _plain_options(spec, ctx.plan)
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)
-    delayed_before = while_waiting.delayed_s()
+    delayed_before = 0.0 if ctx.deadline is None else while_waiting.delayed_s()
     outcome = pool.call(request)
     if ctx.deadline is not None:  # the case's time is its own too: the previous case's report is not in it
         ctx.deadline += while_waiting.delayed_s() - delayed_before
