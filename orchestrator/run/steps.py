@@ -1,6 +1,7 @@
 """Step actions: each turns a StepSpec into result fields (and maybe an error)."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -127,15 +128,21 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
 
 
 # The options of a step that gives none: the same for every call of a provider in a plan (a load
-# step shares one dict across its requests too), so made once. The plan is held weakly.
-_LAST_OPTIONS: tuple[object, weakref.ref[Plan] | None, dict[str, Any]] = (None, None, {})
+# step shares one dict across its requests too), so made once per provider. By id, with the spec
+# itself and a weak reference to its plan telling whether the id is still theirs.
+_PLAIN_OPTIONS: dict[int, tuple[ProviderSpec, weakref.ref[Plan], dict[str, Any]]] = {}
 
 
 def _plain_options(spec: ProviderSpec, plan: Plan) -> dict[str, Any]:
-    global _LAST_OPTIONS
-    known = _LAST_OPTIONS  # one read: another job thread may replace it meanwhile
-    if known[0] is not spec or known[1] is None or known[1]() is not plan:
-        known = _LAST_OPTIONS = (spec, weakref.ref(plan), call_options(spec, plan, {}))
+    known = _PLAIN_OPTIONS.get(id(spec))
+    if known is None or known[0] is not spec or known[1]() is not plan:
+        options = call_options(spec, plan, {})
+        base_path = options["config"].get("basePath") if spec.python_file is not None else None
+        if base_path is not None and not os.path.isabs(base_path):
+            return options  # a plan folder given relative to the current one: as call_options says each time
+        if len(_PLAIN_OPTIONS) > 256:  # many plans loaded in one process (tests): start afresh
+            _PLAIN_OPTIONS.clear()
+        known = _PLAIN_OPTIONS[id(spec)] = (spec, weakref.ref(plan), options)
     return known[2]
 
 
