@@ -18,7 +18,7 @@ from collections import deque
 
 from orchestrator.errors import ErrorKind
 from orchestrator.procs import protocol, tree, while_waiting
-from orchestrator.procs.returned import answered, call_failure, send_call, unpack
+from orchestrator.procs.returned import call_failure, send_call, unpack
 from orchestrator.procs.api import CallError, CallOutcome, CallRequest, Pool, PoolConfig, WorkerInfo, WorkerStatus
 from orchestrator.procs.dispatch import Ticket, pick
 from orchestrator.procs.exits import short_exit
@@ -29,6 +29,7 @@ DEFAULT_MAX_RESTARTS = 5
 PING_IDLE_S = 5.0  # a worker idle this long is pinged before it gets a call
 PING_TIMEOUT_S = 5.0
 RSS_SAMPLE_S = 0.5  # without max_rss, peak RSS is sampled at most this often per worker
+_ANSWERS = (protocol.RESULT, protocol.ERROR)
 
 
 def create_pool(config: PoolConfig) -> Pool:
@@ -291,12 +292,21 @@ class WorkerPool:
         slot = self._slots[worker.index]
         cfg = self._config
         began = time.perf_counter()
-        reply, timeout_s = send_call(worker, cfg, request)
+        if cfg.config or request.timeout_s is None:
+            reply, timeout_s = send_call(worker, cfg, request)
+        else:  # what send_call does, for a call with its timeout and no provider config to add
+            timeout_s = request.timeout_s
+            reply = worker.call(request.prompt, request.options, request.context, timeout_s, request.marker,
+                                request.case_id)
         duration_ms = (time.perf_counter() - began - reply.late_s) * 1000
-        info = WorkerInfo(pid=worker.pid, index=worker.index, calls=worker.calls, restarts=slot.restarts)
-        if answered(reply):
+        info = WorkerInfo(worker.pid, worker.index, worker.calls, slot.restarts)  # by position
+        if reply.outcome is Outcome.OK and reply.name in _ANSWERS:  # returned.answered
             stdout, stderr = worker.output()
             self._after_call(worker, slot, duration_ms)
+            payload = reply.payload
+            answer = payload.get("result") if reply.name == protocol.RESULT and type(payload) is dict else None
+            if type(answer) is dict and "output" in answer and "notes" not in payload:
+                return CallOutcome(answer, None, duration_ms, info, stdout, stderr, ())  # what unpack says of it
             result, error, notes = unpack(reply, cfg.function)
             return CallOutcome(result, error, duration_ms, info, stdout, stderr, notes)
         error, stdout, stderr = self._replace(worker, slot, reply, timeout_s)
@@ -323,7 +333,8 @@ class WorkerPool:
             if not closed and reason is None:
                 worker.idle_since = now
                 self._idle.append(worker)
-                self._cond.notify_all()
+                if self._queue:  # a caller waits for a worker (see _acquire): no one else waits for this
+                    self._cond.notify_all()
                 return
             self._unbind(worker)
             if not closed:

@@ -8,6 +8,7 @@ asserts they agree.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any, Callable, Mapping, Tuple
 
 # controller -> worker
@@ -44,7 +45,28 @@ def _fallback(value: Any) -> Any:
 _encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=_fallback)
 
 
+def _c_encoder() -> Callable[[Any, int], Any] | None:
+    """What `_encoder.encode` runs, made once rather than at every call (JSONEncoder.iterencode
+    makes a C encoder each time), without the circular-reference table: no state is shared
+    between threads, and a cycle (which no plan value can make) ends in RecursionError, after
+    which `_encoder` says what it always said."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # the C accelerator, if built
+    if c_make_encoder is None:
+        return None
+    made: Callable[[Any, int], Any] = c_make_encoder(
+        None, _fallback, encode_basestring_ascii, None, ":", ",", False, False, True)
+    return made
+
+
+_c_encode = _c_encoder()
+
+
 def encode(name: str, payload: Any) -> bytes:
+    if _c_encode is not None:
+        try:
+            return ("".join(_c_encode([name, payload], 0)) + "\n").encode("ascii")
+        except RecursionError:
+            pass  # a cycle ("Circular reference detected") or a value nested too deep: as before
     return (_encoder.encode([name, payload]) + "\n").encode("ascii")
 
 
@@ -64,15 +86,16 @@ def decode(line: bytes) -> tuple[str, Any]:
 
 
 def _read_json(text: str) -> Any:
-    """json.loads(text): the worker's lines are one JSON value each, which json's scanner reads
-    alone; anything else (whitespace around it, trailing data, no value) takes json.loads."""
+    """json.loads(text): the worker's lines are one JSON value each (with the newline that ends
+    it, as LineBuffer.feed hands it over), which json's scanner reads alone; anything else
+    (whitespace around it, trailing data, no value) takes json.loads."""
     try:
         value, end = _scan_once(text, 0)
     except StopIteration:
-        end = -1
-    if end != len(text):
         return json.loads(text)
-    return value
+    if end == len(text) or (end == len(text) - 1 and text[end] == "\n"):
+        return value
+    return json.loads(text)
 
 
 class LineBuffer:

@@ -24,7 +24,6 @@ from orchestrator.procs import markers, protocol, spin, tree, while_waiting
 from orchestrator.procs.api import CallError, PoolConfig
 from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
-from orchestrator.records import mutable_record
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
@@ -38,13 +37,23 @@ class Outcome(enum.Enum):
     PROTOCOL = "protocol"  # the worker sent something that is not a message
 
 
-@mutable_record
 class Reply:
-    outcome: Outcome
-    name: str = ""
-    payload: Any = None
-    detail: str = ""
-    late_s: float = 0.0  # how long the answer waited in the pipe for work handed over (procs/while_waiting)
+    """One answer (or the lack of one). A plain slotted class, not a @mutable_record: one is made
+    per call, and a record's __init__ sets each field through a descriptor call."""
+
+    __slots__ = ("outcome", "name", "payload", "detail", "late_s")
+
+    def __init__(self, outcome: Outcome, name: str = "", payload: Any = None, detail: str = "",
+                 late_s: float = 0.0) -> None:
+        self.outcome = outcome
+        self.name = name
+        self.payload = payload
+        self.detail = detail
+        self.late_s = late_s  # how long the answer waited in the pipe for work handed over (procs/while_waiting)
+
+    def __repr__(self) -> str:
+        return (f"Reply(outcome={self.outcome!r}, name={self.name!r}, payload={self.payload!r}, "
+                f"detail={self.detail!r}, late_s={self.late_s!r})")
 
 
 class Worker:
@@ -70,6 +79,7 @@ class Worker:
         self.idle_since = 0.0  # time.monotonic() when it last became free (set by the pool)
         self.rss_sampled_at = 0.0
         self._quick = True  # the last answer came within config.spin_s
+        self._marker_parts: tuple[str, str | None, str] | None = None  # see _made_marker_parts
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -107,6 +117,15 @@ class Worker:
 
     def marker_value(self, case: str) -> str:
         return markers.worker_value(self.config.plan, case, self.config.provider_id, self.token)
+
+    def _made_marker_parts(self) -> tuple[str, str | None, str]:
+        """The marker variable's name, and its value (marker_value) around the case's token:
+        made once per worker (None, None: a name holds the probe, so the value each call)."""
+        probe = "\0case\0"
+        value = self.marker_value(probe)
+        plan_part, _, worker_part = value.partition(probe)
+        self._marker_parts = (markers.run_var(), plan_part if value.count(probe) == 1 else None, worker_part)
+        return self._marker_parts
 
     def wait_ready(self, timeout_s: float) -> Reply:
         """The handshake: `ready`, `import_error`, or a timeout/death before either."""
@@ -153,14 +172,16 @@ class Worker:
         self.calls += 1
         call_id = self.calls
         message = {"prompt": prompt, "options": options, "context": context, "id": call_id}
-        spin_s = self.config.spin_s
+        spin_s = given_spin_s = self.config.spin_s
         if spin_s and spin.no_one_waits_for_a_core():
             message["spin_us"] = spin.SPIN_US  # the worker polls for our next call as long after answering this one
             spin_s = spin_s if self._quick else 0.0
         else:
             spin_s = 0.0
         if marker is not None:  # what the call starts is the calling case's (set around the call)
-            message["env"] = {markers.run_var(): self.marker_value(marker), markers.CASE_ID_VAR: case_id or ""}
+            run_var, plan_part, worker_part = self._marker_parts or self._made_marker_parts()
+            value = self.marker_value(marker) if plan_part is None else plan_part + marker + worker_part
+            message["env"] = {run_var: value, markers.CASE_ID_VAR: case_id or ""}
         data = protocol.encode(protocol.CALL, message)
         try:
             written = os.write(self._to_worker, data)
@@ -174,12 +195,12 @@ class Worker:
                 return failed
         handed_over_s = while_waiting.run_pending() if while_waiting.pending() else 0.0
         deadline += handed_over_s  # the call's time is its own: our reporting meanwhile is not in it
-        if self.config.spin_s:
+        if given_spin_s:
             sent = time.perf_counter()
             reply = self._receive(deadline, spin_s)
             # Poll for the next answer only while answers come within the spin: a slow provider,
             # or a machine too busy to give the worker a core, gets the plain wait.
-            self._quick = time.perf_counter() - sent <= self.config.spin_s
+            self._quick = time.perf_counter() - sent <= given_spin_s
         else:
             reply = self._receive(deadline)
         if handed_over_s and isinstance(reply.payload, dict):

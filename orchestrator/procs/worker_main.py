@@ -139,11 +139,16 @@ _scan_once: Callable[[str, int], Tuple[Any, int]] = getattr(json.JSONDecoder(), 
 
 # Strict: no NaN, no default; what it refuses takes the slow path below.
 _encoder = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+# What _encoder.encode runs, made once (it makes a C encoder per call), without the table of
+# containers being encoded: a cycle then ends in RecursionError, which takes the slow path too.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_c_encode = None if _c_make_encoder is None else _c_make_encoder(
+    None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False)
 
 
 def _encode(name: str, payload: Any) -> bytes:
     try:
-        text = _encoder.encode([name, payload])
+        text = _encoder.encode([name, payload]) if _c_encode is None else "".join(_c_encode([name, payload], 0))
     except (TypeError, ValueError, RecursionError):
         if name == RESULT and isinstance(payload, dict):
             payload = _safe_result(payload)

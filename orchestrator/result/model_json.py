@@ -58,9 +58,9 @@ def _float(value: float) -> str:
     last = _last_float
     if value == last[0] and value:
         return last[1]
-    if value != value or value in (_INF, -_INF):
-        raise _NotHere  # NaN and infinities: the encoder refuses them, and store.encode knows what then
     written = _float_repr(value)
+    if written[-1] > "9":  # "nan", "inf", "-inf" (a finite float's repr ends with a digit)
+        raise _NotHere  # the encoder refuses them, and store.encode knows what then
     _last_float = (value, written)
     return written
 
@@ -71,18 +71,55 @@ _last_float = (0.0, "0.0")
 def _sequence(value: Any) -> str:
     if not value:
         return "[]"
-    return "[" + ", ".join([_value(item) for item in value]) + "]"
+    parts = []
+    for item in value:  # as _value, with the usual items (records, text) without a call through it
+        kind = type(item)
+        if kind is str:
+            parts.append(encode_basestring_ascii(item))
+        else:
+            parts.append((_WRITERS.get(kind) or _value)(item))
+    return "[" + ", ".join(parts) + "]"
+
+
+def _refuse(value: Any) -> Any:
+    raise _NotHere  # a value json's C encoder does not know (a record): _dict's own loop writes it
+
+
+def _c_plain_encoder() -> Callable[[Any, int], Any] | None:
+    """json's C encoder as store.encode's encoder runs it (ensure_ascii, ", " and ": ",
+    allow_nan=False), without its circular-reference table (nothing is shared between
+    threads: a cycle ends in RecursionError, and _dict's loop then tells) and with no callback."""
+    import json.encoder
+
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    encoder: Callable[[Any, int], Any] = make(None, _refuse, encode_basestring_ascii, None, ": ", ", ",
+                                              False, False, False)
+    return encoder
+
+
+_c_plain = _c_plain_encoder()
 
 
 def _dict(value: dict[Any, Any]) -> str:
+    """A dict of plain values (a step's fields) in one call of json's C encoder; one that holds
+    a record, a NaN or a key json refuses, item by item."""
     if not value:
         return "{}"
+    if _c_plain is not None:
+        try:
+            return "".join(_c_plain(value, 0))
+        except Exception:  # _NotHere, ValueError (NaN), TypeError (a key), RecursionError
+            pass
     parts = []
     for key, item in value.items():
         if type(key) is not str:
             raise _NotHere  # the encoder's own key rules (numbers, None, refusals)
+        kind = type(item)
         parts.append(encode_basestring_ascii(key) + ": " + (
-            encode_basestring_ascii(item) if type(item) is str else _value(item)))
+            encode_basestring_ascii(item) if kind is str else "null" if item is None
+            else _int_repr(item) if kind is int else (_WRITERS.get(kind) or _value)(item)))
     return "{" + ", ".join(parts) + "}"
 
 
@@ -103,6 +140,7 @@ def _not_here(value: Any) -> str:
 
 
 _INF = float("inf")
+_STATUSES = {status: encode_basestring_ascii(status) for status in Status}
 _WRITERS: dict[type, Writer] = {
     int: _int_repr, float: _float, type(None): _none, bool: _bool, list: _sequence, tuple: _sequence,
     dict: _dict, Status: encode_basestring_ascii,
@@ -128,10 +166,15 @@ def _record_writer(kind: type, names: tuple[str, ...]) -> Writer:
     keys = [("{" if n == 0 else ", ") + encode_basestring_ascii(name) + ": " for n, name in enumerate(names)]
     if not all(name.isidentifier() for name in names):
         return lambda o: "".join([key + _value(getattr(o, name)) for key, name in zip(keys, names)]) + "}"
-    # Strings, None and ints (most fields) are written here, without a call through _value.
+    # Strings, None, numbers, statuses and booleans (most fields) are written here, without a
+    # call through _value; anything else by its class's writer.
     parts = ", ".join(f"{key!r}, e(x) if (t := type(x := o.{name})) is s else 'null' if x is None else "
-                      f"i(x) if t is n else v(x)" for key, name in zip(keys, names))
-    scope: dict[str, Any] = {"v": _value, "e": encode_basestring_ascii, "s": str, "i": _int_repr, "n": int}
+                      f"i(x) if t is n else f(x) if t is fl else S[x] if t is St else "
+                      f"('true' if x else 'false') if t is b else '[]' if t is tu and not x else (W.get(t) or v)(x)"
+                      for key, name in zip(keys, names))
+    scope: dict[str, Any] = {"v": _value, "e": encode_basestring_ascii, "s": str, "i": _int_repr, "n": int,
+                             "f": _float, "fl": float, "S": _STATUSES, "St": Status, "b": bool, "W": _WRITERS,
+                             "tu": tuple}
     exec(compile(f"def write(o):\n    return ''.join(({parts}, '}}'))\n", f"<json of {kind.__qualname__}>", "exec"),
          scope)
     writer: Writer = scope["write"]

@@ -14,6 +14,9 @@ from orchestrator.result.model import Attempt, CaseResult, Status
 from orchestrator.run.case import finish_case, run_attempt, unrun_case
 
 
+_RETRIED = (Status.FAILED, Status.ERROR)
+
+
 class CaseRunner:
     """Runs the engine's cases; keeps each finished attempt's peak RSS (what `-j auto` sizes by)."""
 
@@ -42,7 +45,7 @@ class CaseRunner:
     def _with_retries(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], job: int) -> list[Attempt]:
         """One run of the case, re-run up to `retries` times while it fails or errors."""
         attempts = [self._attempt(plan, case, pools, job)]
-        while (attempts[-1].status in (Status.FAILED, Status.ERROR) and len(attempts) <= case.retries
+        while (attempts[-1].status in _RETRIED and len(attempts) <= case.retries
                and not self.stop.is_set()):
             attempts.append(self._attempt(plan, case, pools, job))
         return attempts

@@ -17,13 +17,13 @@ from orchestrator.procs.memory import PeakSampler, attribute_starts, started_her
 from orchestrator.procs import while_waiting
 from orchestrator.procs.while_waiting import own_clock
 from orchestrator.result.model import Attempt, CaseResult, ErrorInfo, Status, StepResult
-from orchestrator.result.step_fields import step_fields
+from orchestrator.result.step_fields import CallFields, step_fields
 from orchestrator.result.trim import LOG_KEEP_CHARS, stored_step, trimmed_text
 from orchestrator.run.assertions import check
 from orchestrator.run.actions import action_for
 from orchestrator.run.schedule import case_providers
 from orchestrator.run.free_ports import FreePorts
-from orchestrator.run.scope import NOTES, returned_names, shadow_notes
+from orchestrator.run.scope import ALTERNATIVE_MAIN, NOTES, returned_names, shadow_notes
 from orchestrator.run.steps import CaseContext, StepOutput, StepTimedOut
 from orchestrator.run.tmp_scan import forget_case, may_read_tmp
 from orchestrator.run.pool_stats import ProviderStats
@@ -95,24 +95,34 @@ def run_attempt(plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], stop: thr
         steps.append(result)
         if broken is None and result.status in (Status.FAILED, Status.ERROR):
             broken = result
-    steps.extend(_finish_processes(ctx, len(steps)))
+    if ctx.finalizers or ctx.started_pids or ctx.plan.provider_leaks == "fail":
+        steps.extend(_finish_processes(ctx, len(steps)))
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
-    if broken is None:  # an error after the steps (the leak check)
-        broken = next((s for s in steps if s.status is Status.ERROR), None)
-    status, message = _verdict(steps, broken)
-    if status is Status.PASSED:
-        status, message = _nothing_checked(case.steps, steps) or (status, message)
-    if stop.is_set() and status is not Status.PASSED:
-        status, message = Status.INTERRUPTED, "the run was interrupted"
+    if broken is None and all([s.status is _PASSED for s in steps]):
+        status, message = _PASSED, ""  # the usual case: what _verdict and _nothing_checked would say
+    else:
+        if broken is None:  # an error after the steps (the leak check)
+            broken = next((s for s in steps if s.status is Status.ERROR), None)
+        status, message = _verdict(steps, broken)
+        if status is Status.PASSED:
+            status, message = _nothing_checked(case.steps, steps) or (status, message)
+        if stop.is_set() and status is not Status.PASSED:
+            status, message = Status.INTERRUPTED, "the run was interrupted"
     peak = None if sampler is None or watch is None else sampler.unwatch(watch)
     if sampler is not None:
         attribute_starts(False)
     # Every field, in order, by position (status, duration_s, message, steps, stdout, stderr,
     # started_at, job, peak_rss_bytes): keyword arguments cost a third more, once an attempt.
     return Attempt(status, own_clock() - own_started, message, tuple([stored_step(s) for s in steps]),
-                   trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS), trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS),
+                   trimmed_text("".join(ctx.stdout), LOG_KEEP_CHARS) if ctx.stdout else "",
+                   trimmed_text("".join(ctx.stderr), LOG_KEEP_CHARS) if ctx.stderr else "",
                    started_wall, job, peak)
+
+
+_PASSED = Status.PASSED
+# Keys of an answer that neither shadow_notes nor returned_names has anything to say about.
+_MAIN_KEYS = frozenset({"output", "error", *ALTERNATIVE_MAIN})
 
 
 def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
@@ -146,13 +156,15 @@ def run_step(index: int, step: StepSpec, ctx: CaseContext) -> StepResult:
 def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, started: float) -> StepResult:
     """The step's assertions over its fields; see orchestrator.run.scope for what names mean."""
     fields, returned = output.fields, output.returned
-    notes = shadow_notes(returned, ctx.variables)
+    # A call answered with its main field alone (most are) has no notes and no names of its own.
+    plain = not returned or _MAIN_KEYS.issuperset(returned)
+    notes = () if plain else shadow_notes(returned, ctx.variables)
     if notes:
         fields = {**fields, NOTES: [*fields.get(NOTES, ()), *notes]}
     view = fields if returned is None else {**fields, "result": returned}
     if step.as_name:
         ctx.variables[step.as_name] = view
-    mine = returned_names(returned)
+    mine = () if plain else returned_names(returned)
     if not step.expect:
         assertions = output.checks
     elif ctx.deadline is None and getattr(eval_clock.state, "case_deadline", None) is None:
@@ -164,13 +176,17 @@ def _judged(index: int, step: StepSpec, ctx: CaseContext, output: StepOutput, st
                                                 for spec in step.expect])
     if output.error is not None and not any(a.kind == "error" for a in step.expect):
         status = Status.ERROR
-    elif all(a.passed for a in assertions):
+    elif all([a.passed for a in assertions]):
         status = Status.PASSED
     else:
         status = Status.FAILED
     # Every field, in order, by position (a record's keyword arguments cost a third more: once a step).
+    # A call's fields are a dict made for this step alone (the assertions read a copy, `view`):
+    # its record holds that dict itself rather than a copy.
+    stored = CallFields.wrap(fields) if step.action == "call" and view is not fields and type(fields) is dict \
+        else step_fields(step.action, fields)
     return StepResult(index, step.title, step.action, status, own_clock() - started, assertions,
-                      output.error, step_fields(step.action, fields), step.location.line, output.tests)
+                      output.error, stored, step.location.line, output.tests)
 
 
 def _finish_processes(ctx: CaseContext, index: int) -> list[StepResult]:
@@ -262,11 +278,13 @@ def finish_case(plan: Plan, case: CaseSpec, attempts: list[Attempt]) -> CaseResu
     """The case's verdict over its attempts: all pass → passed, mixed → flaky, none → the last's."""
     forget_case(case)
     status, message = _over_attempts(attempts)
-    if case.xfail is not None and status in (Status.FAILED, Status.ERROR):
+    if case.xfail is None:
+        pass  # the usual case
+    elif status in (Status.FAILED, Status.ERROR):
         status, message = Status.XFAILED, f"xfail: {case.xfail} ({message})"
-    elif case.xfail is not None and status is Status.PASSED and case.xfail_strict:
+    elif status is Status.PASSED and case.xfail_strict:
         status, message = Status.FAILED, f"XPASS(strict): expected to fail ({case.xfail}) but passed"
-    elif case.xfail is not None and status is Status.PASSED:
+    elif status is Status.PASSED:
         status, message = Status.XPASSED, f"xpassed: expected to fail ({case.xfail}) but passed"
     duration = 0 + attempts[0].duration_s if len(attempts) == 1 else sum(a.duration_s for a in attempts)  # as sum()
     return _case_result(plan, case, status, message, duration, tuple(attempts))

@@ -111,6 +111,7 @@ class Engine:
         self._crash: ErrorInfo | None = None  # an exception of ours that ended the scheduling
         self._masker = Masker(options.secrets + tuple(v for p in self.plans for v in p.secret_values(self._environ)))
         self._provider_leaks: tuple[ProviderLeak, ...] = ()
+        self._hands_over: dict[tuple[int, object], bool] = {}  # (plan index, provider) -> see _opens_with_worker_call
 
     @property
     def total(self) -> int:
@@ -254,10 +255,16 @@ class Engine:
         if not case.steps:
             return False
         first = case.steps[0]
-        if not isinstance(first.args, CallArgs) or first.condition is not None:
+        if type(first.args) is not CallArgs and not isinstance(first.args, CallArgs) or first.condition is not None:
             return False
-        pool = self._pools.get(plan_index, {}).get(str(first.args.provider))
-        return bool(getattr(pool, "runs_handed_over_work", False))
+        provider = first.args.provider
+        known = self._hands_over.get((plan_index, provider))
+        if known is None:
+            pool = self._pools.get(plan_index, {}).get(str(provider))
+            known = bool(getattr(pool, "runs_handed_over_work", False))
+            if pool is not None:  # pools are started once, before the cases: the answer stays
+                self._hands_over[(plan_index, provider)] = known
+        return known
 
     def _threads(self) -> int:
         """How many cases run at once at most: `-j N`, or with `-j auto` at least one per core."""
@@ -267,11 +274,12 @@ class Engine:
                pending: dict[Job, tuple[tuple[int, int], int]], free_jobs: list[int],
                exclusion: Exclusion) -> None:
         limit = self._job_limit()
+        max_memory = self.options.max_memory_bytes
         while ready and free_jobs and len(pending) < limit:
-            if not memory_allows(run_rss() if self.options.max_memory_bytes else 0,
-                                 self.options.max_memory_bytes, len(pending)):
+            if max_memory is not None and not memory_allows(run_rss() if max_memory else 0, max_memory, len(pending)):
                 return
-            index = pick_next(ready, exclusion)
+            # Nothing running: the first case may start (what pick_next says then, without its walk).
+            index = 0 if not exclusion.running else pick_next(ready, exclusion)
             if index is None:
                 return
             key, plan, case = ready.pop(index)

@@ -1,17 +1,18 @@
 """Step actions: each turns a StepSpec into result fields (and maybe an error)."""
 from __future__ import annotations
 
+import os
 import threading
 import time
-from dataclasses import field
+import weakref
 from typing import Any, Callable, Mapping
 
 from orchestrator.errors import ErrorKind
-from orchestrator.plan.model import CaseSpec, Plan, StepSpec
+from orchestrator.plan.model import CaseSpec, Plan, ProviderSpec, StepSpec
 from orchestrator.plan.step_args import CallArgs, SleepArgs
 from orchestrator.procs.api import CallOutcome, CallRequest, Pool
 from orchestrator.procs import while_waiting
-from orchestrator.records import mutable_record, record
+from orchestrator.records import record
 from orchestrator.result.model import AssertionResult, ErrorInfo, InnerTest
 from orchestrator.run.scope import CALL_FIELDS, NOTES
 from orchestrator.plan.units import parse_duration
@@ -19,26 +20,39 @@ from orchestrator.run.promptfoo_call import call_context, call_options
 from orchestrator.evaluation.templating import TemplateError, render
 
 
-@mutable_record
 class CaseContext:
-    """What the steps of one attempt share: template scope, pools, deadline, captured output."""
+    """What the steps of one attempt share: template scope, pools, deadline, captured output.
 
-    plan: Plan
-    case: CaseSpec
-    pools: Mapping[str, Pool]
-    variables: dict[str, Any]
-    stop: threading.Event
-    deadline: float | None = None  # time.monotonic() at which the case times out
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    # Process steps (exec, spawn) record here what they start, for the leak check and cleanup.
-    started_pids: set[int] = field(default_factory=set)
-    spawned: dict[str, Any] = field(default_factory=dict)  # spawn name -> handle
-    finalizers: list[Callable[[], None]] = field(default_factory=list)  # run last-first at the end
-    marker: str = ""  # this attempt's case token (procs/markers.py): what it starts carries it
+    A plain slotted class, not a @mutable_record: one is made per attempt, and a record's
+    __init__ sets each of its twelve fields through a descriptor call (~2 us a case)."""
+
+    __slots__ = ("plan", "case", "pools", "variables", "stop", "deadline", "stdout", "stderr", "started_pids",
+                 "spawned", "finalizers", "marker", "__weakref__")
+
+    def __init__(self, plan: Plan, case: CaseSpec, pools: Mapping[str, Pool], variables: dict[str, Any],
+                 stop: threading.Event, deadline: float | None = None, stdout: list[str] | None = None,
+                 stderr: list[str] | None = None, started_pids: set[int] | None = None,
+                 spawned: dict[str, Any] | None = None, finalizers: list[Callable[[], None]] | None = None,
+                 marker: str = "") -> None:
+        self.plan = plan
+        self.case = case
+        self.pools = pools
+        self.variables = variables
+        self.stop = stop
+        self.deadline = deadline  # time.monotonic() at which the case times out
+        self.stdout: list[str] = [] if stdout is None else stdout
+        self.stderr: list[str] = [] if stderr is None else stderr
+        # Process steps (exec, spawn) record here what they start, for the leak check and cleanup.
+        self.started_pids: set[int] = set() if started_pids is None else started_pids
+        self.spawned: dict[str, Any] = {} if spawned is None else spawned  # spawn name -> handle
+        self.finalizers: list[Callable[[], None]] = [] if finalizers is None else finalizers  # run last-first at the end
+        self.marker = marker  # this attempt's case token (procs/markers.py): what it starts carries it
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def __repr__(self) -> str:
+        return f"CaseContext(case={self.case.id!r}, deadline={self.deadline!r}, marker={self.marker!r})"
 
 
 @record
@@ -96,10 +110,10 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     options = None if given.options is None else render(given.options, scope)
     context = None if given.context is None else render(given.context, scope)
     session = None if given.session is None else render(given.session, scope)
-    options = call_options(spec, ctx.plan, dict(options or {}))
+    options = call_options(spec, ctx.plan, dict(options)) if options else _plain_options(spec, ctx.plan)
     request = provider_request(ctx, options, prompt, call_vars, context,
                                effective_timeout(step, ctx, spec.timeout_s), session)
-    delayed_before = while_waiting.delayed_s()
+    delayed_before = 0.0 if ctx.deadline is None else while_waiting.delayed_s()
     outcome = pool.call(request)
     if ctx.deadline is not None:  # the case's time is its own too: the previous case's report is not in it
         ctx.deadline += while_waiting.delayed_s() - delayed_before
@@ -109,13 +123,37 @@ def run_call(step: StepSpec, ctx: CaseContext) -> StepOutput:
     fields["provider"] = provider_id  # last, or where the provider's own `provider` was: usage totals are per provider
     if error and error.type == ErrorKind.TIMEOUT and ctx.deadline is not None and ctx.remaining() == 0.0:
         raise StepTimedOut(error.message)
-    return StepOutput(fields, error, returned=dict(outcome.result or {}))
+    # fields, error, tests, checks, returned: by position
+    return StepOutput(fields, error, (), (), dict(outcome.result) if outcome.result else {})
+
+
+# The options of a step that gives none: the same for every call of a provider in a plan (a load
+# step shares one dict across its requests too), so made once per provider. By id, with the spec
+# itself and a weak reference to its plan telling whether the id is still theirs.
+_PLAIN_OPTIONS: dict[int, tuple[ProviderSpec, weakref.ref[Plan], dict[str, Any]]] = {}
+
+
+def _plain_options(spec: ProviderSpec, plan: Plan) -> dict[str, Any]:
+    known = _PLAIN_OPTIONS.get(id(spec))
+    if known is None or known[0] is not spec or known[1]() is not plan:
+        options = call_options(spec, plan, {})
+        base_path = options["config"].get("basePath") if spec.python_file is not None else None
+        if base_path is not None and not os.path.isabs(base_path):
+            return options  # a plan folder given relative to the current one: as call_options says each time
+        if len(_PLAIN_OPTIONS) > 256:  # many plans loaded in one process (tests): start afresh
+            _PLAIN_OPTIONS.clear()
+        known = _PLAIN_OPTIONS[id(spec)] = (spec, weakref.ref(plan), options)
+    return known[2]
 
 
 def call_fields(outcome: CallOutcome, error: ErrorInfo | None) -> dict[str, Any]:
     """The call's fields: what the provider returned, then the fields the orchestrator measures
     (a returned key of the same name is kept only under `result.KEY`). `error`: _call_error's."""
-    result = {k: v for k, v in (outcome.result or {}).items() if k not in _CALL_FIELDS or k == "output"}
+    returned = outcome.result
+    if returned is not None and len(returned) == 1 and "output" in returned and not outcome.notes:
+        result: Mapping[str, Any] = returned  # the usual answer, {"output": ...}: nothing to leave out
+    else:
+        result = {k: v for k, v in (returned or {}).items() if k not in _CALL_FIELDS or k == "output"}
     worker = outcome.worker
     return {
         **result,
@@ -158,9 +196,9 @@ def provider_request(ctx: CaseContext, options: Mapping[str, Any], prompt: Any, 
     case_vars = {k: v for k, v in ctx.variables.items() if k in plan_vars or k in own_vars} \
         if plan_vars or own_vars else {}
     context = call_context(ctx.case, prompt, {**case_vars, **call_vars}, step_context)
-    return CallRequest(prompt=prompt, options=options, context=context, timeout_s=timeout_s,
-                       session=None if session is None else str(session), marker=ctx.marker or None,
-                       case_id=ctx.case.id)
+    # prompt, options, context, timeout_s, session, marker, case_id: by position
+    return CallRequest(prompt, options, context, timeout_s, None if session is None else str(session),
+                       ctx.marker or None, ctx.case.id)
 
 
 def run_sleep(step: StepSpec, ctx: CaseContext) -> StepOutput:

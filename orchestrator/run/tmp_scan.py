@@ -6,6 +6,7 @@ attempt, so it is a loop over a per-class table, with the last case's and each p
 from __future__ import annotations
 
 import weakref
+from keyword import iskeyword
 from dataclasses import fields, is_dataclass
 from operator import attrgetter
 from typing import Any, Callable, Mapping
@@ -27,12 +28,15 @@ def may_read_tmp(plan: Plan, case: CaseSpec) -> bool:
 
 _LAST_CASE: tuple[CaseSpec | None, bool] = (None, False)
 _LEAF, _TEXT, _MAPPING, _SEQUENCE, _DATACLASS = range(5)
-# A class's kind, and for a dataclass a getter of its fields' values (locations aside), worked
-# out once per class: the scan then costs a dict look-up and a C call per object.
-_KINDS: dict[type, tuple[int, Callable[[Any], tuple[Any, ...]] | None]] = {str: (_TEXT, None)}
+# A dataclass's scanner: (object, push) -> whether one of its strings is a template naming
+# `tmp`; what holds more (a container, another dataclass) is pushed for the loop to look at.
+Scanner = Callable[[Any, Callable[[Any], None]], bool]
+# A class's kind, and for a dataclass its scanner (locations aside), worked out once per class:
+# the scan then costs a dict look-up and one call per object.
+_KINDS: dict[type, tuple[int, Scanner | None]] = {str: (_TEXT, None)}
 
 
-def _kind(cls: type) -> tuple[int, Callable[[Any], tuple[Any, ...]] | None]:
+def _kind(cls: type) -> tuple[int, Scanner | None]:
     known = _KINDS.get(cls)
     if known is None:
         if issubclass(cls, str):
@@ -43,23 +47,46 @@ def _kind(cls: type) -> tuple[int, Callable[[Any], tuple[Any, ...]] | None]:
             known = (_SEQUENCE, None)
         elif is_dataclass(cls):
             names = tuple(f.name for f in fields(cls) if f.name != "location")
-            known = (_DATACLASS, _values_of(names))
+            known = (_DATACLASS, _scanner(cls, names))
         else:
             known = (_LEAF, None)
         _KINDS[cls] = known
     return known
 
 
-def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        get = attrgetter(names[0])
-        return lambda item: (get(item),)
-    return lambda item: ()
+def _scanner(cls: type, names: tuple[str, ...]) -> Scanner:
+    """The fields' strings looked at in place, field by field, without a tuple of their values."""
+    if not all(name.isidentifier() and not iskeyword(name) for name in names):
+        get = attrgetter(*names) if len(names) > 1 else None
+
+        def generic(item: Any, push: Callable[[Any], None]) -> bool:
+            parts = get(item) if get is not None else tuple(getattr(item, n) for n in names)
+            return _parts_name_tmp(parts, push)
+        return generic
+    lines = ["def scan(o, push):"]
+    for name in names:
+        lines += [f"    x = o.{name}", "    t = type(x)", "    if t is str:",
+                  "        if 'tmp' in x and has_template(x):", "            return True",
+                  "    elif t not in scalars:", "        push(x)"]
+    lines.append("    return False")
+    scope: dict[str, Any] = {"has_template": has_template, "scalars": _SCALARS}
+    exec(compile("\n".join(lines) + "\n", f"<tmp scan of {cls.__qualname__}>", "exec"), scope)
+    scan: Scanner = scope["scan"]
+    return scan
 
 
 _SCALARS = frozenset({type(None), bool, int, float})
+
+
+def _parts_name_tmp(parts: Any, push: Callable[[Any], None]) -> bool:
+    for part in parts:
+        part_kind = type(part)
+        if part_kind is str:
+            if "tmp" in part and has_template(part):
+                return True
+        elif part_kind not in _SCALARS:
+            push(part)
+    return False
 
 
 def _names_tmp(value: Any) -> bool:
@@ -70,11 +97,13 @@ def _names_tmp(value: Any) -> bool:
     pop, push, kinds, scalars = stack.pop, stack.append, _KINDS, _SCALARS
     while stack:
         item = pop()
-        kind, values = kinds.get(type(item)) or _kind(type(item))
+        kind, scan = kinds.get(type(item)) or _kind(type(item))
         if kind == _DATACLASS:
-            parts: Any = values(item)  # type: ignore[misc]  # a dataclass always has its getter
-        elif kind == _SEQUENCE:
-            parts = item
+            if scan(item, push):  # type: ignore[misc]  # a dataclass always has its scanner
+                return True
+            continue
+        if kind == _SEQUENCE:
+            parts: Any = item
         elif kind == _MAPPING:
             parts = (*item.keys(), *item.values())
         elif kind == _TEXT:
