@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import TextIO
 
-from orchestrator.procs import markers, proctable, tree
+from orchestrator.procs import cores, markers, proctable, tree
 
 WATCHDOG_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "watchdog_main.py")
 
@@ -41,9 +41,10 @@ def _start_watchdog() -> subprocess.Popen[bytes] | None:
     try:
         # -S: no site (it needs the standard library only), so it does not compete with the run's
         # start for the CPU: site's .pth files can cost more than the watchdog itself.
-        proc = subprocess.Popen([sys.executable, "-S", WATCHDOG_MAIN, markers.run_var()], stdin=read_end,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                start_new_session=True, close_fds=True)
+        with cores.children_start_here():  # it starts as a worker boots: not behind it
+            proc = subprocess.Popen([sys.executable, "-S", WATCHDOG_MAIN, markers.run_var()], stdin=read_end,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                    start_new_session=True, close_fds=True)
     except OSError:
         os.close(write_end)
         return None

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from orchestrator.procs import cores
+from tests.support import poll
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -32,3 +36,55 @@ def test_this_machine_s_count_is_read() -> None:
     count = cores.runnable_now()
     assert count is not None and count >= 1  # this test's own process is running
     assert cores.usable() >= 1
+
+
+def _allowed(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no Cpus_allowed_list for {pid}")
+
+
+def test_a_process_started_in_the_block_starts_on_this_core_and_the_caller_gets_its_cores_back() -> None:
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip(f"needs two usable cores to narrow (this process may use {cores.usable()})")
+    before = os.sched_getaffinity(0)
+    with cores.children_start_here():
+        child = subprocess.Popen([sys.executable, "-c", "import os, sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+        assert len(os.sched_getaffinity(0)) == 1
+    try:
+        assert os.sched_getaffinity(0) == before
+        assert len(os.sched_getaffinity(child.pid)) == 1  # inherited: the child widens its own if it needs to
+    finally:
+        child.communicate(b"")
+
+
+def test_the_run_s_watchdog_gets_its_parent_s_cores_back(tmp_path: Path) -> None:
+    """It is started on one core only (children_start_here); a watchdog pinned there for the whole
+    run would be a surprise to whoever reads the process table."""
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2 or not Path("/proc/self/status").exists():
+        pytest.skip(f"needs /proc and two usable cores (this process may use {cores.usable()})")
+    (tmp_path / "p.py").write_text("import time\ndef call_api(prompt, options, context):\n"
+                                   "    time.sleep(30)\n    return {'output': 'x'}\n")
+    (tmp_path / "plan.yaml").write_text("version: 1\nname: w\nproviders:\n  p: {python: p.py}\ncases:\n"
+                                        "  - id: A\n    name: a\n    steps:\n      - {call: p, prompt: hi}\n")
+    run = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", "plan.yaml", "-q", "--out", "out"],
+                           cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def watchdogs() -> list[int]:
+            children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+            return [int(c) for c in children if _comm(int(c)) == "orch-watchdog"]
+
+        assert poll(lambda: bool(watchdogs()), within=20), "the run started no watchdog"
+        dog = watchdogs()[0]
+        assert poll(lambda: _allowed(dog) == _allowed(run.pid), within=10), (_allowed(dog), _allowed(run.pid))
+    finally:
+        run.send_signal(signal.SIGINT)
+        run.wait(timeout=30)
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
