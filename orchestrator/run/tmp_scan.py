@@ -94,7 +94,7 @@ def _names_tmp(value: Any) -> bool:
     A loop over a stack, not recursion: it runs for every case (the loader refuses cycles). An
     object's strings and scalars are looked at in place; only what holds more is stacked."""
     stack = [value]
-    pop, push, kinds, scalars = stack.pop, stack.append, _KINDS, _SCALARS
+    pop, push, kinds = stack.pop, stack.append, _KINDS
     while stack:
         item = pop()
         kind, scan = kinds.get(type(item)) or _kind(type(item))
@@ -112,13 +112,8 @@ def _names_tmp(value: Any) -> bool:
             continue
         else:
             continue
-        for part in parts:
-            part_kind = type(part)
-            if part_kind is str:
-                if "tmp" in part and has_template(part):
-                    return True
-            elif part_kind not in scalars:
-                push(part)
+        if _parts_name_tmp(parts, push):
+            return True
     return False
 
 
