@@ -114,8 +114,10 @@ def test_a_signal_during_a_runaway_evaluation_still_ends_the_run(sig: signal.Sig
     try:
         me = psutil.Process(proc.pid)
 
-        def exec_steps() -> list[psutil.Process]:  # not the run's watchdog, which lives as long as the run
-            return [p for p in me.children() if "print(" in " ".join(_cmdline(p))]
+        def exec_steps() -> list[psutil.Process]:
+            # REGEX-BOMB's own (it lives 0.3 s: a poll cannot miss it), not AFTER's: a poll that
+            # took AFTER's for it sent the signal once the run was over
+            return [p for p in me.children() if "'a' * 40" in " ".join(_cmdline(p))]
 
         assert poll(lambda: bool(exec_steps()), 20), "the exec step never started"
         assert poll(lambda: not exec_steps(), 20), "the exec step never ended"  # now matching
