@@ -1,6 +1,7 @@
-"""`run`'s final write (cli/final_write): a forked child writes the HTML beside results.json and
-JUnit, even with the run's threads alive; the same bytes as the writers in turn, whatever happens
-to the child, and a signal the child gets is never taken for the run's own."""
+"""`run`'s final write (cli/final_write): a forked child makes the HTML page's heaviest parts
+beside results.json, JUnit and the rest of the page, even with the run's threads alive; the same
+bytes as the writers in turn, whatever happens to the child, and a signal the child gets is never
+taken for the run's own."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, Iterator
 
 import psutil
 import pytest
@@ -17,7 +18,6 @@ from orchestrator.cli import final_write
 from orchestrator.cli.final_write import write_final
 from orchestrator.cli.interrupts import Interrupts
 from orchestrator.procs import forked
-from orchestrator.report import html as html_report
 from orchestrator.report.writers import write_all
 from orchestrator.result.model import RunResult
 from tests.support import poll
@@ -79,12 +79,28 @@ def _children_since(earlier: set[int]) -> list[int]:
     return [p.pid for p in psutil.Process().children() if p.pid not in earlier]
 
 
+@pytest.fixture
+def made_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The page's parts made in this process (the child's own calls stay in the child's memory)."""
+    from orchestrator.report import html_parts
+
+    made: list[str] = []
+    for name, make in list(html_parts.PARTS.items()):
+        def recording(run: RunResult, name: str = name, make: Any = make) -> str:
+            made.append(name)
+            return str(make(run))
+        monkeypatch.setitem(html_parts.PARTS, name, recording)
+    return made
+
+
 @pytest.mark.parametrize("flavor", ["default", "strict"])
-def test_with_threads_running_the_html_is_written_by_a_child_and_every_byte_is_the_same(
-        tmp_path: Path, forks: list[int], a_thread_runs: None, earlier: set[int], flavor: str) -> None:
+def test_with_threads_running_the_page_s_parts_are_made_by_a_child_and_every_byte_is_the_same(
+        tmp_path: Path, forks: list[int], a_thread_runs: None, earlier: set[int], made_here: list[str],
+        flavor: str) -> None:
     run = run_result(hostile=True, big=True)
     paths = _final(run, tmp_path / "forked", flavor)
     assert forks == [1]
+    assert made_here == []  # the child's
     assert paths == tuple(tmp_path / "forked" / n for n in NAMES)  # the order write_all gives them
     _in_turn(run, tmp_path / "in-turn", flavor)
     _same_files(tmp_path / "forked", tmp_path / "in-turn")
@@ -93,13 +109,13 @@ def test_with_threads_running_the_html_is_written_by_a_child_and_every_byte_is_t
 
 def _in_the_child_only(monkeypatch: pytest.MonkeyPatch, what: Any) -> None:
     me = os.getpid()
-    real = html_report.write_html_to
+    real = final_write.parts_made_in_child
 
-    def writing(fh: BinaryIO, run: RunResult, *args: Any, **kwargs: Any) -> None:
+    def making(run: RunResult, *args: Any) -> str:
         if os.getpid() != me:  # only ever in the child: this process must live
             what()
-        real(fh, run, *args, **kwargs)
-    monkeypatch.setattr(html_report, "write_html_to", writing)
+        return real(run, *args)
+    monkeypatch.setattr(final_write, "parts_made_in_child", making)
 
 
 def _raise() -> None:
@@ -116,17 +132,19 @@ def _stopped() -> None:
 
 @pytest.mark.parametrize("failure", [_raise, _killed, _stopped], ids=["raises", "killed", "sigterm"])
 def test_a_child_that_fails_costs_only_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int],
-                                            a_thread_runs: None, earlier: set[int], failure: Any) -> None:
+                                            a_thread_runs: None, earlier: set[int], made_here: list[str],
+                                            failure: Any) -> None:
     run = run_result(hostile=True)
     _in_the_child_only(monkeypatch, failure)
     _final(run, tmp_path / "forked")
     assert forks == [1]
+    assert sorted(made_here) == ["data", "rows", "timeline"]  # here after all
     _in_turn(run, tmp_path / "in-turn")
     _same_files(tmp_path / "forked", tmp_path / "in-turn")
     assert not _children_since(earlier)
 
 
-def test_a_child_that_never_ends_is_stopped_and_the_page_written_here(
+def test_a_child_that_never_ends_is_stopped_and_the_parts_made_here(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int], a_thread_runs: None,
         earlier: set[int]) -> None:
     monkeypatch.setattr(final_write, "_PATIENCE_FLOOR_S", 0.5)
