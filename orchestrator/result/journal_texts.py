@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from orchestrator.result.model import CaseResult
 
-TextsOf = Callable[[Sequence[CaseResult], int], bytes | list[bytes | None]]  # see LineIndex.texts
+TextsOf = Callable[[Sequence[CaseResult], int], "bytes | list[bytes | None]"]  # see LineIndex.texts (a string: 3.9)
 
 
 class Lender(Protocol):
