@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import psutil
+
+if TYPE_CHECKING:
+    import pytest
 
 from orchestrator.procs.markers import environ_of
 
@@ -93,3 +96,15 @@ def describe(procs: list[psutil.Process]) -> list[str]:
         except psutil.Error:
             out.append(f"{proc.pid} (exited)")
     return out
+
+
+def count_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every `os.fork` from now on, counted (one item each) while the test runs."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forks.append(1)
+        return real_fork()
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return forks

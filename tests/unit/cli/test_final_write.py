@@ -20,7 +20,7 @@ from orchestrator.cli.interrupts import Interrupts
 from orchestrator.procs import forked
 from orchestrator.report.writers import write_all
 from orchestrator.result.model import RunResult
-from tests.support import poll
+from tests.support import count_forks, poll
 from tests.unit.report.factory import run_result
 
 NAMES = ("results.json", "junit.xml", "report.html")
@@ -38,14 +38,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(final_write, "FORK_FROM_CASES", 1)
     monkeypatch.setattr(forked, "spare_core", lambda: True)
     monkeypatch.setattr(final_write, "_a_core_is_idle", lambda: True)
-    counted: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        counted.append(1)
-        return real_fork()
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return counted
+    return count_forks(monkeypatch)
 
 
 @pytest.fixture

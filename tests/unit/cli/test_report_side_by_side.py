@@ -19,6 +19,7 @@ from orchestrator.report import html_parts
 from orchestrator.report.writers import write_all
 from orchestrator.result.model import RunResult
 from orchestrator.result.store import write_json
+from tests.support import count_forks
 from tests.unit.report.factory import run_result
 
 
@@ -48,22 +49,11 @@ def earlier() -> set[int]:
     return {p.pid for p in psutil.Process().children()}
 
 
-def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        forks.append(1)
-        return real_fork()
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return forks
-
-
 @pytest.mark.parametrize("flavor", ["default", "strict"])
 def test_reports_written_side_by_side_are_the_bytes_written_in_turn(results: Path, tmp_path: Path, flavor: str,
                                                                      monkeypatch: pytest.MonkeyPatch,
                                                                      forkable: None, earlier: set[int]) -> None:
-    forks = _forks_counted(monkeypatch)
+    forks = count_forks(monkeypatch)
     assert main(["report", str(results), "--out", str(tmp_path / "forked"), "--junit-flavor", flavor]) == 1
     assert forks == [1]
     in_turn = tmp_path / "in-turn"
@@ -76,7 +66,7 @@ def test_reports_written_side_by_side_are_the_bytes_written_in_turn(results: Pat
 def test_with_a_thread_running_the_reports_are_written_in_turn(results: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    forks = _forks_counted(monkeypatch)
+    forks = count_forks(monkeypatch)
     monkeypatch.setattr(results_cli, "FORK_FROM_CASES", 1)  # the thread alone keeps it from forking
     monkeypatch.setattr(forked, "spare_core", lambda: True)
     release = threading.Event()
@@ -136,7 +126,7 @@ def test_when_the_child_fails_the_details_are_made_here_and_the_html_is_the_same
         made_here.append(1)
         return real(run)
     monkeypatch.setitem(html_parts.PARTS, "data", failing_in_the_child)
-    forks = _forks_counted(monkeypatch)
+    forks = count_forks(monkeypatch)
     assert main(["report", str(results), "--out", str(tmp_path / "forked")]) == 1
     assert forks == [1] and made_here == [1]  # the child did not send them: this process made them
     in_turn = tmp_path / "in-turn"
@@ -149,7 +139,7 @@ def test_when_the_child_fails_the_details_are_made_here_and_the_html_is_the_same
 def test_few_cases_or_one_core_are_written_in_turn(results: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forked, "can_fork", lambda: True)
-    forks = _forks_counted(monkeypatch)
+    forks = count_forks(monkeypatch)
     assert main(["report", str(results), "--out", str(tmp_path / "few")]) == 1  # 9 cases
     monkeypatch.setattr(results_cli, "FORK_FROM_CASES", 1)
     monkeypatch.setattr(forked, "spare_core", lambda: False)
