@@ -44,16 +44,24 @@ def children_start_here() -> Iterator[None]:
         allowed = os.sched_getaffinity(0)
         here = _current_core()
     except (AttributeError, OSError, ValueError, IndexError):  # no affinity or no /proc here
+        allowed, here = set(), -1
+    if here not in allowed or len(allowed) < 2 or not _set_cores({here}):
         yield
         return
-    if here not in allowed or len(allowed) < 2:
-        yield
-        return
-    os.sched_setaffinity(0, {here})
     try:
         yield
     finally:
-        os.sched_setaffinity(0, allowed)
+        _set_cores(allowed)
+
+
+def _set_cores(cores: set[int]) -> bool:
+    """This thread's affinity; False where it may not be changed (a sandbox, a cpuset that just
+    shrank): the spawn then goes where the kernel puts it, as before."""
+    try:
+        os.sched_setaffinity(0, cores)
+    except OSError:
+        return False
+    return True
 
 
 def _current_core() -> int:

@@ -88,3 +88,17 @@ def _comm(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def test_where_the_cores_may_not_be_changed_the_block_runs_as_it_would_have(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandbox that refuses sched_setaffinity: the spawn goes where the kernel puts it."""
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip(f"needs two usable cores to narrow (this process may use {cores.usable()})")
+
+    def refused(pid: int, mask: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(os, "sched_setaffinity", refused)
+    ran = []
+    with cores.children_start_here():
+        ran.append(1)
+    assert ran == [1]
