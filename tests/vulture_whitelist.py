@@ -42,7 +42,7 @@ fill_with  # the jinja2 batch/slice filters' signature, mirrored by their size c
 warm_p50_ms  # procs/api.py SlotStats: read by run/pool_stats.py through dataclasses.asdict
 
 # Public helpers whose callers are tests and benchmarks (the reports' own entry points).
-render_html  # report/html.py: the page as one string (write_html streams the same template)
+render_html  # report/html.py: the page as one string (write_html streams the same page)
 unpack_json  # report/html.py: reads back the packed case details the page carries
 results_schema  # report/json_report.py: the published schema of results.json
 write_reports  # report/writers.py: write_all's list-of-problems form (benchmarks/report_render.py)

@@ -1,6 +1,6 @@
-"""The HTML report's heaviest parts as text, without Jinja2: the case table's rows, the
-timeline's bars and the packed per-case details (`PARTS`, by the name the page's template gives
-them; all three come last in the page). `orchestrator report` has another process make the
+"""The HTML report's heaviest parts as text: the case table's rows, the timeline's bars and the
+packed per-case details (`PARTS`, by the name the page (html_page) gives them; all three come
+last in the page). `orchestrator report` has another process make the
 details while it writes JUnit and the rest of the page.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def timeline_text(run: RunResult) -> str:
     return script_text(sections.timeline(run))
 
 
-# What the page's template takes as they are (Markup), by name.
+# What the page takes as they are (Markup: escaped here, for a <script>), by name.
 PARTS: dict[str, Callable[[RunResult], str]] = {"rows": rows_text, "timeline": timeline_text, "data": packed_details}
 
 

@@ -2,7 +2,7 @@
 
 Regression matrix (level × priority × status), traceability (requirement or risk → covering
 cases), timeline bars per job, the duration ranking and `load` step latency. Every string that
-comes from the run is made XML-safe here; the template autoescapes it.
+comes from the run is made XML-safe here; the page (html_page) escapes it where it places it.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from orchestrator.result.model import RunResult
 Writer = Callable[[RunResult, Path], None]
 
 
-# The writers are imported when called: Jinja2 and ElementTree load only in a command that writes.
+# The writers are imported when called: ElementTree and the page's modules load only in a command that writes.
 def write_results(run: RunResult, path: Path) -> None:
     from orchestrator.report.json_report import write_results as write
 
