@@ -70,6 +70,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     request = RunRequest.from_args(args)  # a bad option is a usage error before signals are taken
     interrupts = Interrupts(timeout_s=request.timeout_s).install()
     try:
+        from orchestrator.procs.watchdog import start_watchdog
+
+        start_watchdog()  # now: it boots on the core the loading leaves idle (procs/watchdog)
         plans = load_stage(request)
         prepared = shard_stage(select_stage(plans, request.select), request.select)
         from orchestrator.run.pools import close_all, start_early
