@@ -69,7 +69,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     request = RunRequest.from_args(args)  # a bad option is a usage error before signals are taken
     interrupts = Interrupts(timeout_s=request.timeout_s).install()
+    from orchestrator.run import early_worker
+
     try:
+        from orchestrator.procs.watchdog import start_watchdog
+
+        start_watchdog()  # now: it boots on the core the loading leaves idle (procs/watchdog)
+        if not interrupts.stop.is_set():
+            early_worker.start(request.plan_paths)  # so does the plan's worker, held (run/early_worker)
         plans = load_stage(request)
         prepared = shard_stage(select_stage(plans, request.select), request.select)
         from orchestrator.run.pools import close_all, start_early
@@ -85,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             close_all(pools)  # already closed by the engine, unless the session never started it
         return exit_code(verdict(run, written, interrupts.stop, stop_exit_code(interrupts.stop)))
     finally:
+        early_worker.discard()  # not wanted after all (a plan error, a stop, another provider)
         interrupts.restore()
 
 

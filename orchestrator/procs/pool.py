@@ -57,6 +57,7 @@ class WorkerPool:
         self._queue: deque[Ticket] = deque()  # waiting callers, FIFO
         self._bound: dict[str, Worker] = {}  # session -> worker (affinity: session)
         self._live: set[Worker] = set()  # spawned and not yet disposed
+        self._adopted: dict[int, Worker] = {}  # slot index -> a held worker started for it (adopt)
         self._starting = 0
         self._threads: list[threading.Thread] = []
         self._failed: CallError | None = None
@@ -71,6 +72,19 @@ class WorkerPool:
         self.close()
 
     # -- starting workers -------------------------------------------------------------------
+
+    @property
+    def config(self) -> PoolConfig:
+        return self._config
+
+    def adopt(self, worker: Worker) -> None:
+        """Before `start`: the worker of slot `worker.index`, already started held (Worker.spawn
+        with hold) with this pool's config as far as the process is concerned; `start`
+        releases it instead of starting another."""
+        with self._cond:
+            if self._started or self._closed or worker.index >= len(self._slots) or worker.index in self._adopted:
+                raise ValueError(f"provider {self._config.provider_id}: cannot adopt a worker for slot {worker.index} now")
+            self._adopted[worker.index] = worker
 
     def start(self) -> None:
         with self._cond:
@@ -124,10 +138,14 @@ class WorkerPool:
         with self._cond:
             if self._closed:
                 return None
-        worker: Worker | None = None
+        worker: Worker | None = self._adopted.pop(slot.index, None)
+        if worker is not None:  # started before the plan was loaded, held: now it imports the provider
+            worker.config = cfg
+            worker.release()
         try:
-            worker = Worker(cfg, slot.index)  # its output files first: a full /tmp fails here
-            worker.spawn()
+            if worker is None:
+                worker = Worker(cfg, slot.index)  # its output files first: a full /tmp fails here
+                worker.spawn()
         except OSError as exc:
             if worker is not None:
                 worker.dispose(0)
@@ -149,8 +167,8 @@ class WorkerPool:
         reply = worker.wait_ready(cfg.startup_timeout_s)
         if reply.outcome is Outcome.OK and reply.name == protocol.READY:
             with self._cond:
-                if slot.cold_start_ms is None:
-                    slot.cold_start_ms = (time.perf_counter() - began) * 1000
+                if slot.cold_start_ms is None:  # a worker started held: its boot, then its import
+                    slot.cold_start_ms = (time.perf_counter() - began + worker.held_s) * 1000
                 if not self._closed:
                     worker.idle_since = time.monotonic()
                     self._idle.append(worker)
@@ -395,7 +413,11 @@ class WorkerPool:
             idle = list(self._idle)
             self._idle.clear()
             everyone = list(self._live)
+            held = list(self._adopted.values())  # never released: no provider code ran in them
+            self._adopted.clear()
             self._cond.notify_all()
+        for worker in held:
+            worker.dispose(0)
         for worker in idle:
             worker.stop()
         deadline = time.monotonic() + self._grace_s

@@ -14,15 +14,16 @@ from typing import Any, Callable, Mapping, Tuple
 # controller -> worker
 CALL = "call"  # {"prompt", "options", "context", "id"}
 STOP = "stop"  # {}
+GO = "go"  # {}: import the provider now (a worker started held: worker.HOLD_VAR)
 PING = "ping"  # {"n"}: liveness check of a worker that has been idle a while
 # worker -> controller
-READY = "ready"  # {"pid"}
+READY = "ready"  # {"pid"}, and "held_at" (time.monotonic()) from a worker started held
 IMPORT_ERROR = "import_error"  # {"message", "traceback"}
 RESULT = "result"  # {"result": dict, "id"}: `id` echoes the call's, so an answer is matched to its call
 ERROR = "error"  # {"type", "message", "traceback", "id"}
 PONG = "pong"  # the ping's payload, echoed
 
-NAMES = frozenset({CALL, STOP, PING, READY, IMPORT_ERROR, RESULT, ERROR, PONG})
+NAMES = frozenset({CALL, STOP, GO, PING, READY, IMPORT_ERROR, RESULT, ERROR, PONG})
 
 
 class ProtocolError(Exception):

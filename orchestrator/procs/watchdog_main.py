@@ -80,10 +80,6 @@ def main(argv: list[str]) -> int:
             comm.write(NAME)
     except OSError:
         pass
-    try:  # started on one core (cores.children_start_here): its parent's cores again
-        os.sched_setaffinity(0, os.sched_getaffinity(os.getppid()))
-    except (AttributeError, OSError):
-        pass
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)  # a Ctrl+C or closed terminal stops the run, not us
     key = argv[1].encode() + b"="

@@ -26,6 +26,7 @@ from orchestrator.procs.capture import Capture
 from orchestrator.procs.exits import exit_description
 
 WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_main.py")
+HOLD_VAR = "ORCHESTRATOR_WORKER_HOLD"  # see worker_main.py: the provider waits for `go` (release)
 OUTPUT_KEEP = 512 * 1024  # per call and stream: head and tail each
 _READ_CHUNK = 1 << 16
 
@@ -80,11 +81,14 @@ class Worker:
         self.rss_sampled_at = 0.0
         self._quick = True  # the last answer came within config.spin_s
         self._marker_parts: tuple[str, str | None, str] | None = None  # see _made_marker_parts
+        self.spawned_at = 0.0  # time.monotonic() at the spawn
+        self.held_s = 0.0  # a worker started held: how long it took to boot (part of its cold start)
 
     # -- life cycle -------------------------------------------------------------------------
 
-    def spawn(self) -> None:
-        """Start the process (raises OSError if the interpreter cannot be started)."""
+    def spawn(self, hold: bool = False) -> None:
+        """Start the process (raises OSError if the interpreter cannot be started). `hold`: it
+        boots, then waits for `release` before it imports the provider."""
         cfg = self.config
         child_in, self._to_worker = os.pipe()
         self._from_worker, child_out = os.pipe()
@@ -93,6 +97,9 @@ class Worker:
         env = markers.marked_env(env, self.marker_value("-"))
         # backslashreplace: printing a lone surrogate must not make the call fail
         env["PYTHONIOENCODING"] = "utf-8:backslashreplace"
+        if hold:
+            env[HOLD_VAR] = "1"
+        self.spawned_at = time.monotonic()
         argv = [cfg.interpreter or sys.executable, WORKER_MAIN, str(child_in), str(child_out), cfg.python_file, cfg.function]
         try:
             proc = tree.spawn(
@@ -115,6 +122,17 @@ class Worker:
             except OSError:
                 self._pidfd = -1
 
+    def release(self) -> None:
+        """A worker started held: import the provider now (`wait_ready` then gives the answer)."""
+        try:
+            os.write(self._to_worker, protocol.encode(protocol.GO, {}))
+        except OSError:
+            pass  # it died meanwhile: wait_ready tells
+
+    def alive(self) -> bool:
+        """Not exited yet (as far as its pidfd tells; True where there is none)."""
+        return self._pidfd < 0 or not select.select([self._pidfd], [], [], 0)[0]
+
     def marker_value(self, case: str) -> str:
         return markers.worker_value(self.config.plan, case, self.config.provider_id, self.token)
 
@@ -133,6 +151,9 @@ class Worker:
         if reply.outcome is Outcome.OK and reply.name == protocol.READY:
             self._stdout.start()  # what the import printed belongs to no call
             self._stderr.start()
+            held_at = reply.payload.get("held_at") if isinstance(reply.payload, dict) else None
+            if isinstance(held_at, float):
+                self.held_s = max(0.0, held_at - self.spawned_at)
         return reply
 
     def stop(self) -> None:

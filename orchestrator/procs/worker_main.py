@@ -35,6 +35,7 @@ def _nothing() -> None:
 # Keep in sync with orchestrator/procs/protocol.py (a test asserts they agree).
 CALL = "call"
 STOP = "stop"
+GO = "go"
 READY = "ready"
 IMPORT_ERROR = "import_error"
 RESULT = "result"
@@ -416,9 +417,21 @@ def _restore_environ(saved: Dict[str, Optional[str]]) -> None:
             environ[key] = old
 
 
+# Set (to anything) by a controller that started us before it knew whether the provider is
+# wanted (run/early_worker): the provider is imported only once it says `go`. Kept in sync with
+# orchestrator/procs/worker.py; never passed on to what the provider starts.
+HOLD_VAR = "ORCHESTRATOR_WORKER_HOLD"
+
+
 def main(argv: List[str]) -> int:
     in_fd, out_fd, path, function = int(argv[1]), int(argv[2]), argv[3], argv[4]
     channel = Channel(in_fd, out_fd)
+    ready: Dict[str, Any] = {"pid": os.getpid()}
+    if os.environ.pop(HOLD_VAR, None) is not None:
+        ready["held_at"] = time.monotonic()  # booted: the controller counts this in the cold start
+        message = channel.receive()
+        if message is None or message[0] != GO:
+            return 0  # not wanted after all: nothing of the provider ran
     try:
         fn = _load(path, function)
     except BaseException as exc:
@@ -429,7 +442,7 @@ def main(argv: List[str]) -> int:
         channel.send(IMPORT_ERROR, {"message": last, "traceback": _format_exception(exc, 0)})
         return 1
     runner = Runner(fn, function)
-    channel.send(READY, {"pid": os.getpid()})
+    channel.send(READY, ready)
     spin_s = 0.0
     while True:
         message = channel.receive(spin_s)

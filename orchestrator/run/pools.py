@@ -68,12 +68,20 @@ def start_early(plans: Sequence[Plan], stop: threading.Event, calls_at_once: int
     # sweep of dead runs' leftovers (a scan of every process) and the watchdog's start then run
     # while the workers boot: the watchdog learns of them as it starts (tree.notify_roots), and
     # a worker whose controller dies before that exits at the end of its pipe.
+    from orchestrator.procs.pool import WorkerPool
+    from orchestrator.run import early_worker
+
     try:
         subreaper.become_subreaper()
         watchdog.forget_dead_runs()
         for started in pools.values():
             for pool in started.values():
+                if isinstance(pool, WorkerPool):
+                    held = early_worker.take(pool.config)
+                    if held is not None:
+                        pool.adopt(held)
                 pool.start()
+        early_worker.discard()
         watchdog.guard_run()
     except BaseException:
         close_all(pools)

@@ -9,7 +9,7 @@ from types import MappingProxyType
 import pytest
 
 from orchestrator.procs import protocol
-from orchestrator.procs.worker import WORKER_MAIN
+from orchestrator.procs.worker import HOLD_VAR, WORKER_MAIN
 
 WEIRD = ["\ud800", "a\udfffb", "\ufffe", "\x00nul", "😀", "中文字符", "line\nbreak", "\u2028", ""]
 
@@ -27,7 +27,9 @@ def _worker_constants() -> dict[str, str]:
 
 def test_worker_and_controller_use_the_same_message_names() -> None:
     worker = _worker_constants()
-    controller = {name: getattr(protocol, name) for name in ("CALL", "STOP", "PING", "READY", "IMPORT_ERROR", "RESULT", "ERROR", "PONG")}
+    assert worker.pop("HOLD_VAR") == HOLD_VAR
+    controller = {name: getattr(protocol, name)
+                  for name in ("CALL", "STOP", "GO", "PING", "READY", "IMPORT_ERROR", "RESULT", "ERROR", "PONG")}
     assert worker == controller
     assert set(worker.values()) == protocol.NAMES
 
