@@ -29,7 +29,6 @@ from orchestrator.procs.leaks import become_subreaper
 from orchestrator.procs.tree import kill_all
 from orchestrator.procs.watchdog import guard_run
 from orchestrator.report.console import ConsoleReporter
-from orchestrator.report.github import report_to_github
 from orchestrator.cli.final_write import write_final
 from orchestrator.report.writers import Written, write_all
 from orchestrator.result.completion import mark_incomplete
@@ -147,6 +146,8 @@ class RunSession(Listener):
             _remove_live_copy(path)
         on_disk = [str(p) for p in (self.junit, self.html, self.json) if p in written.paths]
         self.console.summary(run, on_disk)  # never announce a report that is not there
+        from orchestrator.report.github import report_to_github  # imported meanwhile (_import_writers_meanwhile)
+
         problems = [*written.problems, report_to_github(run)]  # annotations, step summary
         for line in describe_provider_leaks(run.provider_leaks):
             print(f"orchestrator: warning: {line}", file=sys.stderr)
@@ -191,6 +192,7 @@ def _import_writers_meanwhile() -> threading.Thread | None:
     def load() -> None:
         try:
             import orchestrator.procs.forked  # noqa: F401
+            import orchestrator.report.github  # noqa: F401
             import orchestrator.report.html  # noqa: F401
             import orchestrator.report.json_report  # noqa: F401
             import orchestrator.report.junit  # noqa: F401

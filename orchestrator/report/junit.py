@@ -34,7 +34,8 @@ from orchestrator.report.junit_details import MIN_STREAM_LIMIT, case_details, fi
 from orchestrator.report.junit_details import seconds as _seconds
 from orchestrator.report.junit_inner import SHOWN, inner_testcases, keeps_own_testcase
 from orchestrator.report.junit_strict import FLAVORS, strict_flavour
-from orchestrator.report.sanitize import XmlSafeSink, clean, first_line, start_tag, write_indented, write_xml, xml_safe
+from orchestrator.report.sanitize import clean, first_line, xml_safe
+from orchestrator.report.xml_text import XmlSafeSink, start_tag, write_indented, write_xml
 from orchestrator.result.model import CaseResult, InnerTest, ProviderLeak, RunResult, Status
 from orchestrator.result.store import PathLike, atomic_writer
 from orchestrator.result.usage import usage_labels

@@ -138,7 +138,7 @@ def properties(case: CaseResult, inner: InnerTest | None) -> ET.Element:
 
 def testcase_text(spec: Spec, case_labels: list[tuple[str, str]]) -> str:
     """`finish(testcase(spec))` of a testcase without rerun/flaky attempts, as
-    `sanitize.write_indented(..., 2, ...)` writes it: the same text without the elements."""
+    `xml_text.write_indented(..., 2, ...)` writes it: the same text without the elements."""
     attrs = "".join([f' {key}="{_attrib(value)}"' for key, value in _attributes(spec).items()])
     parts = [f"\n    <testcase{attrs}>", _properties_text(case_labels)]
     outcome = spec.outcome

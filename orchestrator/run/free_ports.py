@@ -9,7 +9,6 @@ never handed out again, so two attempts running at once never share one.
 """
 from __future__ import annotations
 
-import socket
 import threading
 from collections import deque
 
@@ -22,6 +21,8 @@ _lock = threading.Lock()
 
 
 def _pick() -> int:
+    import socket  # here: few plans ask for a port, and every run imports this module (~1.5 ms)
+
     for _ in range(100):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))

@@ -105,3 +105,39 @@ def test_a_provider_the_plan_starts_differently_gets_a_worker_of_its_own(tmp_pat
     imports = _imports(tmp_path)
     assert [held for _, held, _ in imports] == ["False"], imports  # the held one never imported it
     assert poll(lambda: not _ours(tmp_path), within=5), _ours(tmp_path)
+
+
+@pytest.mark.parametrize("variant", ["relative-from-elsewhere", "symlinked-plan", "provider-in-a-sibling-folder",
+                                     "bom-and-crlf", "function-named"])
+def test_variants_of_how_a_plan_is_written_and_named_run_the_same(tmp_path: Path, variant: str) -> None:
+    """Whichever way the plan names its provider and the command line names the plan, the run
+    passes with the provider imported once; the held worker serves it where the guess holds."""
+    project = tmp_path / "project"
+    project.mkdir()
+    provider = "{python: echo_provider.py}"
+    if variant == "provider-in-a-sibling-folder":
+        (tmp_path / "providers").mkdir()
+        provider = "{python: ../providers/echo_provider.py}"
+    elif variant == "function-named":
+        provider = "{python: 'echo_provider.py:call_api', workers: 2}"
+    plan = _plan(project, provider)
+    where = project
+    if variant == "provider-in-a-sibling-folder":
+        (project / "echo_provider.py").rename(tmp_path / "providers" / "echo_provider.py")
+        where = tmp_path / "providers"
+    if variant == "bom-and-crlf":
+        plan.write_bytes(b"\xef\xbb\xbf" + plan.read_bytes().replace(b"\n", b"\r\n"))
+    named, cwd = str(plan), project
+    if variant == "relative-from-elsewhere":
+        named, cwd = "project/plan.yaml", tmp_path
+    elif variant == "symlinked-plan":  # its paths are relative to the link's folder
+        (tmp_path / "link.yaml").symlink_to(plan)
+        (project / "echo_provider.py").rename(tmp_path / "echo_provider.py")
+        named, cwd, where = "link.yaml", tmp_path, tmp_path
+    done = orchestrator("run", named, "-q", "--out", str(tmp_path / "out"), cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    imports = _imports(where)
+    held = [h for _, h, _ in imports]
+    assert len(held) == (2 if variant == "function-named" else 1), imports
+    assert held[0] == "True", imports  # the first worker is the one started before the load
+    assert poll(lambda: not _ours(tmp_path), within=5), _ours(tmp_path)

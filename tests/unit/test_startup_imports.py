@@ -18,9 +18,10 @@ HEAVY = {"rich", "jsonschema", "jinja2", "psutil", "junit_xml", "lxml", "yaml", 
 # each, with what they import): concurrent.futures (with logging) only for -j > 1 or `parallel`
 # steps, statistics (fractions, decimal) only for `providers` in templates, uuid (platform),
 # secrets (hmac, base64), difflib only for a plan with a mistake, traceback only for a bug of
-# ours, the results decoder only to read results.
+# ours, the results decoder only to read results, socket only for `free_port`.
 NOT_FOR_A_PLAIN_RUN = {"concurrent.futures", "logging", "queue", "statistics", "fractions", "decimal", "uuid",
-                       "platform", "secrets", "hmac", "difflib", "traceback", "textwrap", "orchestrator.result.decode"}
+                       "platform", "secrets", "hmac", "difflib", "traceback", "textwrap", "orchestrator.result.decode",
+                       "socket"}
 
 
 def imported(args: list[str], cwd: Path) -> set[str]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from orchestrator.report import sanitize
+from orchestrator.report import xml_text
 from orchestrator.report.junit import junit_tree
 
 from .factory import run_result
@@ -15,7 +15,7 @@ from .factory import run_result
 
 def _element_tree(root: ET.Element) -> str:
     out: list[str] = []
-    sink = sanitize.XmlSafeSink(out.append)
+    sink = xml_text.XmlSafeSink(out.append)
     sink.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     ET.ElementTree(root).write(sink, encoding="unicode")
     sink.write("\n")
@@ -25,7 +25,7 @@ def _element_tree(root: ET.Element) -> str:
 
 def _ours(root: ET.Element) -> str:
     out: list[str] = []
-    sanitize.write_xml(root, out.append)
+    xml_text.write_xml(root, out.append)
     return "".join(out)
 
 
@@ -54,7 +54,7 @@ def test_the_streamed_junit_is_the_tree_as_elementtree_writes_it(hostile: bool) 
 
 
 def test_escaping_empty_elements_tails_and_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sanitize.XmlSafeSink, "PIECES", 3)  # many small blocks: none lost
+    monkeypatch.setattr(xml_text.XmlSafeSink, "PIECES", 3)  # many small blocks: none lost
     root = ET.Element("a", {"q": 'x"<&>\n\r\t', "empty": ""})
     for n in range(50):
         child = ET.SubElement(root, "b", {"n": str(n)})
@@ -67,5 +67,5 @@ def test_escaping_empty_elements_tails_and_blocks(monkeypatch: pytest.MonkeyPatc
 def test_a_tree_with_a_comment_or_a_namespace_goes_to_elementtree() -> None:
     root = ET.Element("{urn:x}a")
     root.append(ET.Comment("note"))
-    assert not sanitize._plain_tree(root)
+    assert not xml_text._plain_tree(root)
     assert _ours(root) == _element_tree(root)
