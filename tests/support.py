@@ -1,8 +1,8 @@
 """Helpers every test folder shares: poll a condition with a deadline, ask if a pid lives,
 list the processes a test started (and only those: other tests' browsers are not its leaks).
 
-What is the suite's: every process carrying this suite's mark (`ORCHESTRATOR_TEST_SUITE`, set
-in os.environ on import, so every process the suite starts inherits it however it detaches),
+What is the suite's: every process carrying this test process's mark (`ORCHESTRATOR_TEST_SUITE`,
+set in os.environ on import, so every process it starts inherits it however it detaches),
 or descending from the test process without any suite mark (one that scrubbed its
 environment). Another orchestrator run on the same host (or one a test starts with another
 mark, to play that part) is never counted; nor are run watchdogs, which exit on their own.
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 from orchestrator.procs.markers import environ_of
 
 SUITE_VAR = "ORCHESTRATOR_TEST_SUITE"
-SUITE_MARK = os.environ.setdefault(SUITE_VAR, uuid.uuid4().hex)
+# Made afresh in each test process, never inherited: pytest-xdist's controller loads the
+# conftests too, and its workers shared its mark, so one worker's leak checks counted the
+# processes another worker's tests had just started.
+SUITE_MARK = os.environ[SUITE_VAR] = uuid.uuid4().hex
 _WATCHDOG_VAR = b"ORCHESTRATOR_WATCHDOG="
 
 
