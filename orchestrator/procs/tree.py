@@ -143,17 +143,16 @@ def _signal_all(roots: Iterable[int], procs: Sequence[psutil.Process], sig: int)
     for root in roots:
         with _lock:
             popen = _registry.get(root)
-        if popen is not None and popen.returncode is not None:
-            continue  # reaped: its pid may name another process group by now
+        if popen is None or popen.returncode is not None:
+            continue  # reaped (here or by another thread): its pid may name another process group by now
         try:
             os.killpg(root, sig)
         except OSError:
             pass
-        if popen is not None:
-            try:
-                popen.send_signal(sig)
-            except OSError:
-                pass
+        try:
+            popen.send_signal(sig)
+        except OSError:
+            pass
     if not procs:
         return
     import psutil
@@ -200,19 +199,16 @@ def _unreaped(roots: Iterable[int]) -> list[int]:
 def kill_trees(roots: Sequence[int], grace_s: float, extra: Sequence[psutil.Process] = ()) -> None:
     """Kill each root and its whole tree (and `extra` processes): TERM, wait `grace_s`, KILL
     survivors, reap."""
-    roots = list(roots)
+    # Only roots we still hold: one another thread's kill_all has killed, reaped and forgotten
+    # already may name another process by now (pids are reused), and so may its group, its
+    # session and its children: nothing is signalled for it.
+    held = set(registered_pids())
+    roots = [root for root in roots if root in held]
     if not roots and not extra:
         return
     victims: list[psutil.Process] = list(extra)
     for root in roots:
         victims.extend(_collect(root))  # before any signal: a dead root has no children
-        if root not in registered_pids():  # not ours to reap: wait for it like the others
-            import psutil
-
-            try:
-                victims.append(psutil.Process(root))
-            except psutil.Error:
-                pass
     _signal_all(roots, victims, signal.SIGTERM)
     survivors = _wait(roots, victims, grace_s)
     stubborn = _unreaped(roots)

@@ -65,3 +65,22 @@ def test_kill_all_cleans_up_every_registered_tree() -> None:
     assert all_gone([pid for p, g in started for pid in (p.pid, g)])
     assert tree.registered_pids() == []
 
+
+
+def test_a_root_no_longer_held_is_not_signalled_nor_its_group_nor_its_children() -> None:
+    """A root that kill_all (another thread) has killed, reaped and forgotten: its pid may name
+    another process by now. Here a live process of someone else's stands in for such a reused pid."""
+    other = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time\n"
+                              "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                              "time.sleep(60)\n"], start_new_session=True)
+    try:
+        assert poll(lambda: len(psutil.Process(other.pid).children()) == 1, 10.0)
+        child = psutil.Process(other.pid).children()[0]
+        tree.kill_tree(other.pid, 0.2)
+        tree.kill_trees([other.pid], 0.2)
+        assert other.poll() is None and child.is_running()
+    finally:
+        for pid in [c.pid for c in psutil.Process(other.pid).children()]:
+            os.kill(pid, signal.SIGKILL)
+        other.kill()
+        other.wait()
