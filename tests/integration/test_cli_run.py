@@ -39,6 +39,14 @@ def test_shipped_plan_passes_and_writes_three_reports(tmp_path: Path, no_new_wor
     assert "E2E-007" in html and "http://" not in html.replace("http://www.w3.org", "")
 
 
+@pytest.mark.parametrize("plan", sorted(p.name for p in (REPO / "plans").glob("*.yaml")))
+def test_every_shipped_plan_passes_two_cases_at_a_time(tmp_path: Path, plan: str, no_new_workers: None) -> None:
+    """`-j 2` is what a CI job with two cores would try first: a plan whose cases count a shared
+    worker's calls says so (`lock:`) rather than failing there."""
+    done = orchestrator("run", f"plans/{plan}", "-j", "2", "-q", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_failing_case_exits_1_and_says_why(tmp_path: Path, no_new_workers: None) -> None:
     plan = tmp_path / "failing.yaml"
     provider = REPO / "scenarios" / "providers" / "echo.py"
