@@ -35,12 +35,15 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(given[0] if given else None)  # only the command's own arguments, when it names one
     try:
         args = parser.parse_args(given)
-    except SystemExit as exc:  # argparse has printed its usage line
-        return int(exc.code or 0) and int(ExitCode.USAGE)
+    except SystemExit as exc:  # argparse has printed its usage line (or --version could not print)
+        return int(exc.code or 0) and int(ExitCode.INTERNAL if exc.code == ExitCode.INTERNAL else ExitCode.USAGE)
     command = command_for(args.command)
     try:
-        with stdout_safe_from_closed_pipe():  # `orchestrator run plan | head` still runs every case
-            return command(args)
+        # `orchestrator run plan | head` still runs every case; `list` and `schema` print their result
+        with stdout_safe_from_closed_pipe(output_is_result=args.command in ("list", "schema")) as stdout:
+            code = command(args)
+        return ExitCode.INTERNAL if stdout is not None and stdout.lost is not None and stdout.output_is_result \
+            else code
     except PlanErrors as exc:
         for problem in exc.problems:
             print(masked(args, str(problem)), file=sys.stderr)

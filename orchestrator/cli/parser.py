@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Callable
 
 from orchestrator import __version__
@@ -15,13 +16,32 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ...` parses exactly as with all of them, and building the other eight cost ~2 ms a start)."""
     parser = argparse.ArgumentParser(prog="orchestrator", description=(
         "Run YAML test plans against persistent provider pools; write JUnit, HTML and JSON reports."))
-    parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, add in _COMMANDS.items():
         if command not in _COMMANDS or command == name:
             add(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """argparse's own version action drops a failed write of the version silently (exit 0);
+    here a version that cannot be printed (`> /dev/full`) is said, and the exit code is 3."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        try:
+            sys.stdout.write(f"orchestrator {__version__}\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # `orchestrator --version | true`: the reader wanted none of it
+            parser.exit(0)
+        except OSError as exc:
+            from orchestrator.cli.pipes import say_output_lost
+
+            say_output_lost(exc, output_is_result=True)
+            parser.exit(3)
+        parser.exit(0)
 
 
 def _add_run_parser(sub: Commands) -> None:

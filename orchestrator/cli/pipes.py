@@ -4,7 +4,8 @@ every case, write every report and exit with the gate's code, not die of a broke
 Once a write finds the pipe closed, output is dropped (fd 1 goes to /dev/null, so Python's
 own flush at exit cannot fail either). Output that cannot be written for another reason (a
 full disk, `> /dev/full`, an I/O error) is dropped the same way, and said once on stderr: the
-run's verdict and its reports do not depend on the console.
+run's verdict and its reports do not depend on the console. Where the output is the command's
+result (`list`, `schema`, `--version`), losing it so is the command's failure (exit 3).
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from typing import Any, Iterator, TextIO
 class ReaderGoneSafe:
     """Wraps a text stream; BrokenPipeError on write or flush turns it into a sink."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, output_is_result: bool = False) -> None:
         self._stream = stream
         self.reader_gone = False
+        self.output_is_result = output_is_result
+        self.lost: OSError | None = None  # why output was dropped (not a reader that left)
 
     def write(self, text: str) -> int:
         if not self.reader_gone:
@@ -38,7 +41,8 @@ class ReaderGoneSafe:
 
     def _lost(self, exc: OSError) -> None:
         if not isinstance(exc, BrokenPipeError):  # a reader that left wants nothing more; a full disk is news
-            say_output_lost(exc)
+            self.lost = exc
+            say_output_lost(exc, self.output_is_result)
         self._drop_output()
 
     def _drop_output(self) -> None:
@@ -56,23 +60,30 @@ class ReaderGoneSafe:
         return getattr(self._stream, name)
 
 
-def say_output_lost(exc: OSError) -> None:
+def say_output_lost(exc: OSError, output_is_result: bool = False) -> None:
     """One line on stderr: standard output could not be written, and what follows is dropped."""
+    why = exc.strerror or exc
     try:
-        print(f"orchestrator: cannot write standard output: {exc.strerror or exc}; "
+        print(f"orchestrator: cannot write standard output: {why}" if output_is_result else
+              f"orchestrator: cannot write standard output: {why}; "
               "the rest of it is dropped (the reports and the exit code are not)", file=sys.stderr, flush=True)
     except (OSError, ValueError):  # stderr cannot take it either: nothing left to tell
         pass
 
 
 @contextmanager
-def stdout_safe_from_closed_pipe() -> Iterator[None]:
+def stdout_safe_from_closed_pipe(output_is_result: bool = False) -> Iterator[ReaderGoneSafe | None]:
+    """Standard output wrapped for the block (None: it already is, or there is none). With
+    `output_is_result`, the block ends by flushing it, so that a loss is known before the exit
+    code is (the wrapper's `lost`)."""
     original = sys.stdout
     if original is None or isinstance(original, ReaderGoneSafe):
-        yield
+        yield None
         return
-    sys.stdout = ReaderGoneSafe(original)
+    guarded = sys.stdout = ReaderGoneSafe(original, output_is_result)
     try:
-        yield
+        yield guarded
+        if output_is_result:
+            guarded.flush()
     finally:
         sys.stdout = original

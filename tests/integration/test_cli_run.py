@@ -229,6 +229,27 @@ def test_a_full_standard_output_is_said_once_and_costs_no_verdict_and_no_report(
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "report.html", "results.json"]
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this platform")
+@pytest.mark.parametrize("command", [["--version"], ["list", SHIPPED], ["schema"]])
+def test_a_result_printed_to_a_full_standard_output_is_the_command_s_failure(command: list[str]) -> None:
+    """`orchestrator schema > schema.json` on a full disk must not leave a cut file behind exit 0."""
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run([sys.executable, "-m", "orchestrator", *command], cwd=REPO, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == ["orchestrator: cannot write standard output: No space left on device"]
+
+
+@pytest.mark.parametrize("command", [["--version"], ["list", SHIPPED], ["schema"]])
+def test_a_reader_that_takes_only_the_first_line_of_a_result_is_no_failure(command: list[str]) -> None:
+    shown = subprocess.Popen([sys.executable, "-m", "orchestrator", *command], cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert shown.stdout is not None and shown.stdout.readline()
+    shown.stdout.close()  # the reader goes away, as `| head -1` does
+    assert shown.wait(timeout=60) == 0
+    assert shown.stderr is not None and shown.stderr.read() == b""
+
+
 def test_an_unwritable_report_folder_is_a_usage_error_before_any_case_runs(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("", encoding="utf-8")
