@@ -39,8 +39,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(exc.code or 0) and int(ExitCode.INTERNAL if exc.code == ExitCode.INTERNAL else ExitCode.USAGE)
     command = command_for(args.command)
     try:
-        # `orchestrator run plan | head` still runs every case; `list` and `schema` print their result
-        with stdout_safe_from_closed_pipe(output_is_result=args.command in ("list", "schema")) as stdout:
+        # `orchestrator run plan | head` still runs every case; `list`, `schema` and `import` (without
+        # -o) print their result
+        printed = args.command in ("list", "schema") or args.command == "import" and not getattr(args, "output", None)
+        with stdout_safe_from_closed_pipe(output_is_result=printed) as stdout:
             code = command(args)
         return ExitCode.INTERNAL if stdout is not None and stdout.lost is not None and stdout.output_is_result \
             else code

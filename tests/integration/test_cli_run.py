@@ -229,15 +229,19 @@ def test_a_full_standard_output_is_said_once_and_costs_no_verdict_and_no_report(
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "report.html", "results.json"]
 
 
+PROMPTFOO = "tests/fixtures/promptfoo/promptfooconfig.yaml"
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this platform")
-@pytest.mark.parametrize("command", [["--version"], ["list", SHIPPED], ["schema"]])
+@pytest.mark.parametrize("command", [["--version"], ["list", SHIPPED], ["schema"], ["import", "promptfoo", PROMPTFOO]])
 def test_a_result_printed_to_a_full_standard_output_is_the_command_s_failure(command: list[str]) -> None:
     """`orchestrator schema > schema.json` on a full disk must not leave a cut file behind exit 0."""
     with open("/dev/full", "w", encoding="utf-8") as full:
         done = subprocess.run([sys.executable, "-m", "orchestrator", *command], cwd=REPO, stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=60)
     assert done.returncode == 3, done.stderr
-    assert done.stderr.splitlines() == ["orchestrator: cannot write standard output: No space left on device"]
+    assert done.stderr.splitlines()[-1:] == ["orchestrator: cannot write standard output: No space left on device"]
+    assert [line for line in done.stderr.splitlines() if "standard output" in line] == done.stderr.splitlines()[-1:]
 
 
 @pytest.mark.parametrize("command", [["--version"], ["list", SHIPPED], ["schema"]])
