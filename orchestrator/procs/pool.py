@@ -138,7 +138,7 @@ class WorkerPool:
         with self._cond:
             if self._closed:
                 return None
-        worker: Worker | None = self._adopted.pop(slot.index, None)
+            worker: Worker | None = self._adopted.pop(slot.index, None)
         if worker is not None:  # started before the plan was loaded, held: now it imports the provider
             worker.config = cfg
             worker.release()

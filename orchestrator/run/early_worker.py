@@ -26,7 +26,15 @@ _held: tuple[Worker, dict[str, str]] | None = None  # the worker, and os.environ
 
 
 def start(plan_paths: Sequence[str]) -> None:
-    """Start the held worker for the run's one plan, when a guess can be made (at most once)."""
+    """Start the held worker for the run's one plan, when a guess can be made (at most once).
+    Only ever a head start: whatever goes wrong here, the run starts its workers as it would."""
+    try:
+        _start(plan_paths)
+    except Exception:  # noqa: BLE001 - a guess that fails costs the head start, never the run
+        discard()
+
+
+def _start(plan_paths: Sequence[str]) -> None:
     global _held
     if len(plan_paths) != 1 or cores.usable() < 2:
         return
@@ -43,9 +51,9 @@ def start(plan_paths: Sequence[str]) -> None:
                                cwd=guess.cwd, plan=guess.plan), 0)
     try:
         worker.spawn(hold=True)
-    except OSError:
+    except BaseException:
         worker.dispose(0)
-        return
+        raise
     with _lock:
         if _held is not None:
             worker.dispose(0)

@@ -141,3 +141,24 @@ def test_variants_of_how_a_plan_is_written_and_named_run_the_same(tmp_path: Path
     assert len(held) == (2 if variant == "function-named" else 1), imports
     assert held[0] == "True", imports  # the first worker is the one started before the load
     assert poll(lambda: not _ours(tmp_path), within=5), _ours(tmp_path)
+
+
+def test_a_head_start_that_fails_costs_nothing_but_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: the held worker's spawn fails (an interpreter that cannot start, a full /tmp);
+    `start` says nothing, holds nothing, and the pools start their workers as they would."""
+    from orchestrator.procs.worker import Worker
+    from orchestrator.run import early_worker
+
+    def refused(self: Worker, hold: bool = False) -> None:
+        raise OSError(24, "Too many open files")
+
+    from orchestrator.procs import subreaper, watchdog
+
+    plan = _plan(tmp_path)
+    monkeypatch.setattr(subreaper, "become_subreaper", lambda: True)  # not done to the test process
+    monkeypatch.setattr(watchdog, "forget_dead_runs", lambda: None)
+    monkeypatch.setattr(Worker, "spawn", refused)
+    early_worker.start([str(plan)])
+    monkeypatch.undo()
+    assert early_worker._held is None
+    assert not _ours(tmp_path)
