@@ -30,7 +30,7 @@ class _Version(argparse.Action):
     here a version that cannot be printed (`> /dev/full`) is said, and the exit code is 3."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
-                 option_string: str | None = None) -> None:
+                 _option_string: str | None = None) -> None:
         try:
             sys.stdout.write(f"orchestrator {__version__}\n")
             sys.stdout.flush()
