@@ -106,16 +106,24 @@ def _read(source: Source) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise _Fail(1, 1, f"cannot read: {exc.strerror or exc}") from None
+    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     nul = raw.find(b"\x00")
     if nul >= 0:
-        line = raw.count(b"\n", 0, nul) + 1
-        raise _Fail(line, nul - raw.rfind(b"\n", 0, nul), f"not a text file: NUL byte at line {line}")
+        line, col = _place(raw, nul, bom)
+        raise _Fail(line, col, f"not a text file: NUL byte at line {line}")
     try:  # what the utf-8-sig codec does (its module is one import more): one leading BOM dropped
-        return (raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw).decode("utf-8")
+        return (raw[bom:] if bom else raw).decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - raw.rfind(b"\n", 0, exc.start)
-        raise _Fail(line, col, f"not UTF-8: invalid byte 0x{raw[exc.start]:02x} at line {line}") from None
+        at = exc.start + bom  # in the file, BOM included
+        line, col = _place(raw, at, bom)
+        raise _Fail(line, col, f"not UTF-8: invalid byte 0x{raw[at]:02x} at line {line}") from None
+
+
+def _place(raw: bytes, at: int, bom: int) -> tuple[int, int]:
+    """Line and column of the byte at `at`, the column in characters (as every other message
+    counts it) and not counting a leading BOM."""
+    line_start = max(raw.rfind(b"\n", 0, at) + 1, bom)
+    return raw.count(b"\n", 0, at) + 1, len(raw[line_start:at].decode("utf-8", "replace")) + 1
 
 
 def _check_aliases(aliases: list[tuple[Node, Any]]) -> None:
