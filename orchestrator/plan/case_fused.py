@@ -24,7 +24,8 @@ from orchestrator.plan import names
 from orchestrator.plan.case_model import NO_VALUES, case_fields
 from orchestrator.plan.model import ASSERTION_KINDS, AssertionSpec, CaseSpec, StepSpec
 from orchestrator.plan.shadowing import field_names
-from orchestrator.plan.semantic import Checker, expression_error, expression_names, template_names
+from orchestrator.plan.names_read import expression_error, expression_names, template_names
+from orchestrator.plan.semantic import Checker
 from orchestrator.plan.step_args import CallArgs
 from orchestrator.plan.yaml_source import SCALAR_TAGS, Source
 

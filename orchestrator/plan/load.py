@@ -21,7 +21,9 @@ from orchestrator.plan.case_model import case_spec
 from orchestrator.plan.known_values import KnownValues
 from orchestrator.plan.expand import DISCOVER_VARS
 from orchestrator.plan.paths import project_root
-from orchestrator.plan.semantic import BUILTIN_NAMES, Checker, split_python, template_names
+from orchestrator.plan.names_read import template_names
+from orchestrator.plan.python_files import split_python
+from orchestrator.plan.semantic import BUILTIN_NAMES, Checker
 from orchestrator.plan.suggest import closest
 from orchestrator.plan.units import parse_duration, parse_size
 from orchestrator.plan.yaml_load import Source, load_yaml

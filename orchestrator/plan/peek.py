@@ -20,7 +20,7 @@ import yaml
 from yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
                          SequenceStartEvent)
 
-from orchestrator.plan.semantic import split_python
+from orchestrator.plan.python_files import split_python
 from orchestrator.plan.yaml_c import FAST_LOADER
 from orchestrator.records import record
 

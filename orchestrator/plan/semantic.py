@@ -1,22 +1,20 @@
 """Checks the schema cannot express: names that must exist, templates, regexes, provider files."""
 from __future__ import annotations
 
-import ast
-import re
 import signal
-from functools import lru_cache
-from pathlib import Path
 from typing import AbstractSet, Any, Iterable
 
 from orchestrator.evaluation import regex_safety
 from orchestrator.errors import Problem
 from orchestrator.plan import names
 from orchestrator.plan.expand import DISCOVER_VARS, Context, Field
+from orchestrator.plan.names_read import expression_error, expression_names, template_names
 from orchestrator.plan.promptfoo_types import problems as promptfoo_problems
+from orchestrator.plan.python_files import module_names, split_python
 from orchestrator.plan.shadowing import case_warnings, warnings_for
 from orchestrator.plan.suggest import did_you_mean, missing_file
 from orchestrator.plan.yaml_load import NodePath, Source
-from orchestrator.evaluation.templating import TemplateError, check_expression, check_template, has_template
+from orchestrator.evaluation.templating import has_template
 
 SIGNALS = sorted(s.name for s in signal.Signals if not s.name.startswith("SIG_"))
 BUILTIN_NAMES = names.BUILTIN_NAMES
@@ -325,43 +323,6 @@ _ACTIONS = {"call": Checker._call, "load": Checker._load, "exec": Checker._proce
 _PROMPTFOO = {"not-contains": "not_contains", "starts-with": "starts_with", "regex": "matches", "not-regex": "matches"}
 
 
-_SIMPLE = re.compile(r"\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*-?\}\}")
-
-
-_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
-
-
-@lru_cache(maxsize=4096)
-def template_names(text: str) -> frozenset[str] | str:
-    """The names a template reads, or the message saying why it does not compile."""
-    rest = _SIMPLE.sub("", text)
-    simple = frozenset(m.group(1) for m in _SIMPLE.finditer(text))
-    if not has_template(rest) and "}}" not in rest and not simple & _CONSTANTS:  # only {{ name.attr }}
-        return simple
-    try:
-        return frozenset(check_template(text)) - names.guarded(text)
-    except TemplateError as exc:
-        return str(exc)
-
-
-@lru_cache(maxsize=4096)
-def expression_names(text: str) -> frozenset[str] | str:
-    """The names an expression reads, or the message saying why it does not compile."""
-    try:
-        return frozenset(check_expression(text)) - names.guarded("{{ " + text + " }}")
-    except TemplateError as exc:
-        return str(exc)
-
-
-@lru_cache(maxsize=4096)
-def expression_error(text: str) -> str | None:
-    try:
-        check_expression(text)
-    except TemplateError as exc:
-        return str(exc)
-    return None
-
-
 def spawn_names(steps: Iterable[Any]) -> set[str]:
     names: set[str] = set()
     for step in steps:
@@ -370,47 +331,3 @@ def spawn_names(steps: Iterable[Any]) -> set[str]:
         if isinstance(step, dict) and isinstance(step.get("parallel"), list):
             names |= spawn_names(step["parallel"])
     return names
-
-
-def split_python(spec: str) -> tuple[str, str]:
-    """'echo.py:call_async' -> ('echo.py', 'call_async'); default function call_api.
-
-    promptfoo's provider ids are accepted as written: 'file://echo.py:call_async', 'python:echo.py'.
-    """
-    for prefix in ("file://", "python:"):
-        if spec.startswith(prefix):
-            spec = spec[len(prefix):]
-            break
-    head, sep, tail = spec.rpartition(":")
-    if sep and tail.isidentifier():
-        return head, tail
-    return spec, "call_api"
-
-
-@lru_cache(maxsize=256)
-def module_names(path: str, _mtime: int) -> tuple[list[str], str | None]:
-    """Names a module binds at top level (def, async def, class, assignment, import), without running it."""
-    try:
-        tree = ast.parse(Path(path).read_bytes(), filename=path)
-    except SyntaxError as exc:
-        return [], f"{exc.msg} (line {exc.lineno})"
-    except (OSError, ValueError) as exc:
-        return [], str(exc)
-    names: list[str] = []
-    _bound(tree.body, names)
-    return names, None
-
-
-def _bound(body: list[ast.stmt], names: list[str]) -> None:
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.extend(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.extend((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, (ast.If, ast.Try)):
-            _bound(node.body + node.orelse + getattr(node, "finalbody", []), names)
-            for handler in getattr(node, "handlers", []):
-                _bound(handler.body, names)
