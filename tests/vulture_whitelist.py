@@ -14,6 +14,7 @@ _.ignore_aliases  # yaml.SafeDumper hook (importers/promptfoo.py): PyYAML calls 
 _.http_open  # urllib.request handler protocol (run/http_deadline.py): urllib dispatches by name
 _.https_open  # ditto
 _.makefile  # socket protocol (run/http_deadline.py): http.client calls sock.makefile()
+_._create_connection  # http.client.HTTPConnection attribute (run/http_deadline.py): connect() calls it
 _._io_refs  # socket protocol: socket.SocketIO reads it when closing the file it made
 intercepted_binops  # jinja2 SandboxedEnvironment class attribute (sandbox.py)
 template_class  # jinja2 Environment class attribute (sandbox.py)
