@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not spare_core(), reason="report forks only with
 @pytest.fixture(scope="module")
 def big_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "results.json"
-    write_json(many_cases(8000), path)
+    write_json(many_cases(16000), path)  # ~1 s of writing: a busy machine can leave the test a while to signal
     return path
 
 
