@@ -24,6 +24,7 @@ from typing import Any
 Addresses = list[tuple[Any, ...]]  # what getaddrinfo gives
 
 _LOOKUP_KEPT_S = 1.0
+_MOST_LOOKUPS_KEPT = 1024
 _lookups: dict[tuple[str, int], tuple[float, Addresses]] = {}  # (host, port) -> (until, addresses)
 _lookups_lock = threading.Lock()
 
@@ -88,6 +89,8 @@ def _addresses(host: str, port: int, deadline: float) -> Addresses:
     if failed:
         raise failed[0]
     with _lookups_lock:
+        if len(_lookups) >= _MOST_LOOKUPS_KEPT:  # many hosts: what is kept a second is soon stale anyway
+            _lookups.clear()
         _lookups[(host, port)] = (time.monotonic() + _LOOKUP_KEPT_S, found[0])
     return found[0]
 
